@@ -1,0 +1,122 @@
+"""Every write to personas, journeys, stages, touchpoints and needs."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+
+from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.models import Journey, Need, Persona, Stage, Touchpoint
+from beacon.orgs.events import record_event
+from beacon.orgs.models import Membership, Organization
+
+
+def _require(**fields: str) -> None:
+    errors = {name: "must not be empty" for name, value in fields.items() if not value.strip()}
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _same_org(org: Organization, **objs: object) -> None:
+    errors = {
+        name: "belongs to another organisation"
+        for name, obj in objs.items()
+        if obj is not None and getattr(obj, "organization_id", None) != org.pk
+    }
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@transaction.atomic
+def do_create_persona(
+    org: Organization, name: str, description: str, needs: str, *, actor: Membership | None = None
+) -> Persona:
+    _require(name=name, description=description, needs=needs)
+    persona = Persona.objects.create(
+        organization=org, name=name.strip(), description=description, needs=needs
+    )
+    record_event(org, "persona.created", persona, actor=actor)
+    return persona
+
+
+@transaction.atomic
+def do_create_journey(
+    org: Organization, name: str, description: str = "", *, actor: Membership | None = None
+) -> Journey:
+    _require(name=name)
+    journey = Journey.objects.create(organization=org, name=name.strip(), description=description)
+    record_event(org, "journey.created", journey, actor=actor)
+    return journey
+
+
+@transaction.atomic
+def do_add_stage(
+    journey: Journey,
+    name: str,
+    *,
+    owner: Membership,
+    inside_company: bool = True,
+    description: str = "",
+    actor: Membership | None = None,
+) -> Stage:
+    org = journey.organization
+    _require(name=name)
+    _same_org(org, owner=owner)
+    last = Stage.objects.filter(journey=journey).aggregate(m=Max("position"))["m"]
+    stage = Stage.objects.create(
+        organization=org,
+        journey=journey,
+        name=name.strip(),
+        position=(last or 0) + 1,
+        inside_company=inside_company,
+        description=description,
+        owner=owner,
+    )
+    record_event(org, "stage.added", stage, actor=actor, owner=owner.pk)
+    return stage
+
+
+@transaction.atomic
+def do_set_stage_owner(stage: Stage, owner: Membership, *, actor: Membership | None = None) -> None:
+    _same_org(stage.organization, owner=owner)
+    Stage.objects.filter(pk=stage.pk).update(owner=owner)
+    stage.owner = owner
+    record_event(stage.organization_id, "stage.owner_set", stage, actor=actor, owner=owner.pk)
+
+
+@transaction.atomic
+def do_add_touchpoint(
+    stage: Stage, name: str, channel: str = "", *, actor: Membership | None = None
+) -> Touchpoint:
+    _require(name=name)
+    tp = Touchpoint.objects.create(
+        organization_id=stage.organization_id, stage=stage, name=name.strip(), channel=channel
+    )
+    record_event(stage.organization_id, "touchpoint.added", tp, actor=actor)
+    return tp
+
+
+@transaction.atomic
+def do_add_need(
+    stage: Stage,
+    description: str,
+    successful_outcome: str,
+    *,
+    owner: Membership,
+    persona: Persona | None = None,
+    metric: str = "",
+    actor: Membership | None = None,
+) -> Need:
+    _require(description=description, successful_outcome=successful_outcome)
+    _same_org(stage.organization, owner=owner, persona=persona)
+    need = Need.objects.create(
+        organization_id=stage.organization_id,
+        stage=stage,
+        persona=persona,
+        description=description,
+        successful_outcome=successful_outcome,
+        metric=metric,
+        owner=owner,
+    )
+    record_event(stage.organization_id, "need.added", need, actor=actor)
+    return need

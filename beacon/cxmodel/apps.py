@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CxmodelConfig(AppConfig):
+    name = "beacon.cxmodel"
+    label = "cxmodel"

@@ -1,0 +1,124 @@
+"""Queueing and delivering outbox messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+
+from beacon.core import clock
+from beacon.core.jobs import enqueue_on_commit
+from beacon.notifications.models import OutboxMessage, OutboxState
+from beacon.notifications.transports import deliver
+from beacon.orgs.events import record_event
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 120
+
+
+def do_queue_email(
+    org_id: int,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    cause: models.Model,
+    key: str,
+    headers: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """Write the message in the caller's transaction; a worker is woken after commit.
+
+    `key` names the cause uniquely (e.g. "case-opened:42"), so repeating the cause
+    returns the existing row instead of queueing a second message.
+    """
+    assert cause.pk is not None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                organization_id=org_id,
+                idempotency_key=key,
+                recipient=to,
+                subject=subject[:300],
+                body_text=text,
+                body_html=html,
+                headers=headers or {},
+                cause_type=cause._meta.label_lower,
+                cause_id=cause.pk,
+                next_attempt_at=clock.now(),
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.for_org(org_id).get(idempotency_key=key)
+    record_event(org_id, "outbox.queued", message, key=key)
+    from beacon.notifications.tasks import send_outbox_message
+
+    enqueue_on_commit(send_outbox_message, message.pk)
+    return message
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def _claim(message_id: int) -> bool:
+    """Compare-and-set: only one sender may hold a due message at a time."""
+    now = clock.now()
+    claimed = OutboxMessage.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        pk=message_id,
+        state__in=[OutboxState.PENDING, OutboxState.SENDING],
+        next_attempt_at__lte=now,
+    ).update(
+        state=OutboxState.SENDING,
+        claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    return claimed == 1
+
+
+def do_deliver(message_id: int) -> str:
+    """Send one message if it is due and unclaimed; returns its state afterwards."""
+    if not _claim(message_id):
+        return str(OutboxMessage.objects.filter(pk=message_id).values_list("state", flat=True).first())
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        deliver(message)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+        return _record_failure(message, exc)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxState.SENT, sent_at=clock.now(), claimed_until=None, last_error=""
+    )
+    record_event(message.organization_id, "outbox.sent", message, attempts=message.attempts)
+    return OutboxState.SENT
+
+
+def _record_failure(message: OutboxMessage, exc: Exception) -> str:
+    gave_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    state = OutboxState.FAILED if gave_up else OutboxState.PENDING
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=state,
+        claimed_until=None,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=clock.now() + _backoff(message.attempts),
+    )
+    log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, exc)
+    record_event(message.organization_id, "outbox.failed", message, error=str(exc)[:500])
+    return state
+
+
+def due_message_ids(limit: int = 500) -> list[int]:
+    """Messages a sweeper should (re)try: pending and due, or claimed by a dead sender."""
+    now = clock.now()
+    return list(
+        OutboxMessage.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            state__in=[OutboxState.PENDING, OutboxState.SENDING],
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

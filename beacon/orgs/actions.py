@@ -1,0 +1,149 @@
+"""Every write to organisations, members, teams and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from beacon.core import clock
+from beacon.core.errors import Conflict, ValidationFailed
+from beacon.orgs.events import record_event
+from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team
+
+API_KEY_PREFIX = "bk_"
+
+
+def hash_api_key(secret: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough (no brute force).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_create_organization(name: str, slug: str | None = None) -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "must not be empty"})
+    slug = slugify(slug or name)[:60]
+    if not slug:
+        raise ValidationFailed({"slug": "must contain letters or digits"})
+    try:
+        with transaction.atomic():
+            org = Organization.objects.create(name=name, slug=slug)
+    except IntegrityError:
+        raise Conflict(f"an organisation with slug {slug!r} already exists") from None
+    record_event(org, "org.created", org, name=name)
+    return org
+
+
+def _get_or_create_user(email: str, password: str | None) -> AbstractBaseUser:
+    user_model = get_user_model()
+    email = email.strip().lower()
+    user, created = user_model.objects.get_or_create(
+        username=email, defaults={"email": email}
+    )
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def do_add_member(
+    org: Organization,
+    email: str,
+    *,
+    role: str,
+    display_name: str,
+    password: str | None = None,
+    team: Team | None = None,
+    actor: Membership | None = None,
+) -> Membership:
+    errors: dict[str, str] = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = "must be an email address"
+    if role not in Role.values:
+        errors["role"] = f"must be one of {', '.join(Role.values)}"
+    if not display_name.strip():
+        errors["display_name"] = "must not be empty"
+    if team is not None and team.organization_id != org.pk:
+        errors["team"] = "belongs to another organisation"
+    if errors:
+        raise ValidationFailed(errors)
+    user = _get_or_create_user(email, password)
+    try:
+        with transaction.atomic():
+            member = Membership.objects.create(
+                organization=org, user=user, role=role, team=team, display_name=display_name
+            )
+    except IntegrityError:
+        raise Conflict(f"{email} is already a member of {org.name}") from None
+    record_event(org, "member.added", member, actor=actor, role=role)
+    return member
+
+
+@transaction.atomic
+def do_create_team(
+    org: Organization,
+    name: str,
+    *,
+    parent: Team | None = None,
+    lead: Membership | None = None,
+    actor: Membership | None = None,
+) -> Team:
+    if not name.strip():
+        raise ValidationFailed({"name": "must not be empty"})
+    if parent is not None and parent.organization_id != org.pk:
+        raise ValidationFailed({"parent": "belongs to another organisation"})
+    team = Team.objects.create(organization=org, name=name.strip(), parent=parent, lead=lead)
+    record_event(org, "team.created", team, actor=actor)
+    return team
+
+
+@transaction.atomic
+def do_set_team_lead(team: Team, lead: Membership, *, actor: Membership | None = None) -> Team:
+    if lead.organization_id != team.organization_id:
+        raise ValidationFailed({"lead": "belongs to another organisation"})
+    Team.objects.filter(pk=team.pk).update(lead=lead)
+    team.lead = lead
+    record_event(team.organization_id, "team.lead_set", team, actor=actor, lead=lead.pk)
+    return team
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once to the person who created it, never stored
+
+
+@transaction.atomic
+def do_create_api_key(
+    org: Organization, name: str, *, actor: Membership | None = None
+) -> IssuedKey:
+    if not name.strip():
+        raise ValidationFailed({"name": "must not be empty"})
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        organization=org,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=hash_api_key(secret),
+        created_by=actor,
+    )
+    record_event(org, "apikey.created", key, actor=actor)
+    return IssuedKey(key=key, secret=secret)
+
+
+@transaction.atomic
+def do_revoke_api_key(key: ApiKey, *, actor: Membership | None = None) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+    record_event(key.organization_id, "apikey.revoked", key, actor=actor)

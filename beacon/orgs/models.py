@@ -1,0 +1,110 @@
+"""The tenancy root: organisations, their members, teams, API keys and the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from beacon.core.models import TenantManager, TenantModel
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    brand_color = models.CharField(max_length=7, default="#0b5cad")
+    # Below this many answers a metric is shown as "not enough answers".
+    min_sample_size = models.PositiveIntegerField(default=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    ANALYST = "analyst", "Analyst"
+    AGENT = "agent", "Agent"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do; a role includes the permissions of the roles after it.
+ROLE_RANK = {Role.OWNER: 5, Role.ADMIN: 4, Role.ANALYST: 3, Role.AGENT: 2, Role.VIEWER: 1}
+
+
+class Team(TenantModel):
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    lead = models.ForeignKey(
+        "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    display_name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def email(self) -> str:
+        return str(self.user.email)
+
+    def has_role(self, at_least: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(at_least)]
+
+
+class ApiKey(TenantModel):
+    name = models.CharField(max_length=100)
+    # The first characters identify the key in lists; only the hash of the secret is stored.
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Event(TenantModel):
+    """What happened, who did it, to what: every do_* write records one."""
+
+    actor = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.BigIntegerField()
+    data = models.JSONField(default=dict, blank=True)
+
+    objects: Any = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "subject_type", "subject_id"])]

@@ -1,0 +1,97 @@
+"""Entry points hand interactions and responses here; fan-out runs after commit.
+
+There are no signals: after a response is stored, `process_response` is called
+explicitly (through the job queue, once the transaction has committed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from beacon.contacts.actions import InteractionIn, do_record_interaction
+from beacon.contacts.models import Interaction
+from beacon.core import clock
+from beacon.core.jobs import enqueue_on_commit
+from beacon.loop.actions import do_open_case_for
+from beacon.orgs.models import Membership, Organization
+from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
+from beacon.responses.models import Response
+from beacon.surveys.actions import do_create_invitation
+from beacon.surveys.models import Invitation, InvitationChannel
+from beacon.surveys.queries import matching_surveys
+
+
+def submit_response(data: ResponseIn) -> IngestResult:
+    """Store answers (one transaction), then process the response after commit."""
+    with transaction.atomic():
+        result = ingest(data)
+        if result.changed:
+            Response.objects.filter(pk=result.response.pk).update(processed_at=None)
+            _enqueue_processing(result.response.pk)
+    return result
+
+
+def submit_bulk(items: list[ResponseIn]) -> list[Response]:
+    with transaction.atomic():
+        created = ingest_bulk(items)
+        for response in created:
+            _enqueue_processing(response.pk)
+    return created
+
+
+def _enqueue_processing(response_id: int) -> None:
+    from beacon.pipeline.tasks import process_response_task
+
+    enqueue_on_commit(process_response_task, response_id)
+
+
+def process_response(response_id: int) -> None:
+    """Fan-out for one stored response: loop rules now; insights and notifications later."""
+    response = (
+        Response.objects.select_related("organization", "survey", "contact", "stage__owner")
+        .filter(pk=response_id)
+        .first()
+    )
+    if response is None:
+        return
+    with transaction.atomic():
+        do_open_case_for(response)
+        Response.objects.filter(pk=response_id).update(processed_at=clock.now())
+
+
+def unprocessed_response_ids(older_than: dt.timedelta, limit: int = 1000) -> list[int]:
+    """Responses whose fan-out never ran (a worker died): the sweeper re-enqueues them."""
+    cutoff = clock.now() - older_than
+    return list(
+        Response.objects.filter(processed_at__isnull=True, responded_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ReceivedInteraction:
+    interaction: Interaction
+    created: bool
+    invitations: list[Invitation]
+
+
+@transaction.atomic
+def receive_interaction(
+    org: Organization,
+    data: InteractionIn,
+    *,
+    channel: str = InvitationChannel.LINK,
+    actor: Membership | None = None,
+) -> ReceivedInteraction:
+    """Record the interaction once and invite the contact to every matching survey."""
+    recorded = do_record_interaction(org, data, actor=actor)
+    interaction = recorded.interaction
+    invitations = [
+        do_create_invitation(survey, interaction.contact, interaction=interaction, channel=channel)
+        for survey in matching_surveys(interaction)
+    ]
+    return ReceivedInteraction(interaction, recorded.created, invitations)

@@ -1,0 +1,22 @@
+"""Writes to responses other than ingest: deletion (which must keep rollups right)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from beacon.orgs.events import record_event
+from beacon.orgs.models import Membership
+from beacon.responses import rollups
+from beacon.responses.models import Answer, Response
+
+
+@transaction.atomic
+def do_delete_response(response: Response, *, actor: Membership | None = None) -> None:
+    scored = list(
+        Answer.objects.filter(response=response, number__isnull=False).values_list(
+            "question_id", "number"
+        )
+    )
+    rollups.apply(rollups.deltas_for_answers(response, scored, -1))
+    record_event(response.organization_id, "response.deleted", response, actor=actor)
+    response.delete()

@@ -1,0 +1,325 @@
+"""The one write path for responses and answers.
+
+The respondent page, the API, imports and demo seeding all store answers through
+`ingest()` (one response, answer by answer) or `ingest_bulk()` (many complete responses).
+Both validate against the survey's questions, honour the idempotency key, and update the
+score rollups in the same transaction as the answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from beacon.contacts.models import Contact, Interaction
+from beacon.core import clock
+from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.models import Touchpoint
+from beacon.orgs.events import record_event
+from beacon.responses import rollups
+from beacon.responses.models import Answer, Response
+from beacon.surveys.actions import do_mark_completed
+from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
+
+MAX_TEXT_LENGTH = 20_000
+
+
+@dataclass
+class AnswerIn:
+    question_id: int
+    number: int | None = None
+    text: str = ""
+    choices: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.number is None and not self.text.strip() and not self.choices
+
+
+@dataclass
+class ResponseIn:
+    survey: Survey
+    idempotency_key: str
+    answers: list[AnswerIn]
+    complete: bool = True
+    invitation: Invitation | None = None
+    contact: Contact | None = None
+    interaction: Interaction | None = None
+    touchpoint: Touchpoint | None = None
+    channel: str = "link"
+    responded_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    response: Response
+    created: bool
+    # True when this call wrote anything: a new or changed answer, or completion.
+    changed: bool
+
+
+def _check_answer(q: Question, a: AnswerIn, where: str) -> dict[str, str]:
+    kind = QuestionKind(q.kind)
+    scale = q.scale
+    if a.is_empty:
+        return {}
+    if scale is not None:
+        if a.number is None:
+            return {f"{where}.number": f"question {q.pk} needs a score"}
+        if not scale.low <= a.number <= scale.high:
+            return {f"{where}.number": f"must be between {scale.low} and {scale.high}"}
+        return {}
+    if kind == QuestionKind.TEXT:
+        if len(a.text) > MAX_TEXT_LENGTH:
+            return {f"{where}.text": f"must be at most {MAX_TEXT_LENGTH} characters"}
+        return {}
+    unknown = [c for c in a.choices if c not in q.choices]
+    if unknown:
+        return {f"{where}.choices": f"not a choice of question {q.pk}: {unknown[0]!r}"}
+    if kind == QuestionKind.SINGLE and len(a.choices) != 1:
+        return {f"{where}.choices": "pick exactly one choice"}
+    if len(set(a.choices)) != len(a.choices):
+        return {f"{where}.choices": "a choice is repeated"}
+    return {}
+
+
+def check_answers(questions: dict[int, Question], answers: Sequence[AnswerIn]) -> None:
+    errors: dict[str, str] = {}
+    seen: set[int] = set()
+    for i, a in enumerate(answers):
+        where = f"answers[{i}]"
+        q = questions.get(a.question_id)
+        if q is None:
+            errors[f"{where}.question_id"] = f"no question {a.question_id} in this survey"
+        elif a.question_id in seen:
+            errors[f"{where}.question_id"] = f"question {a.question_id} is answered twice"
+        else:
+            errors.update(_check_answer(q, a, where))
+        seen.add(a.question_id)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_required(questions: dict[int, Question], answered: set[int]) -> None:
+    missing = [q for q in questions.values() if q.required and q.pk not in answered]
+    if missing:
+        raise ValidationFailed(
+            {f"question {q.pk}": "this question needs an answer" for q in missing}
+        )
+
+
+def _dimensions(data: ResponseIn) -> dict[str, object]:
+    """Who and where, copied onto the response for analytics."""
+    interaction = data.interaction or (data.invitation.interaction if data.invitation else None)
+    contact = data.contact or (data.invitation.contact if data.invitation else None)
+    if contact is None and interaction is not None:
+        contact = interaction.contact
+    touchpoint = data.touchpoint or (interaction.touchpoint if interaction else None)
+    return {
+        "invitation": data.invitation,
+        "interaction": interaction,
+        "contact": contact,
+        "touchpoint": touchpoint,
+        "stage_id": touchpoint.stage_id if touchpoint else None,
+        "persona_id": contact.persona_id if contact else None,
+        "team_id": interaction.team_id if interaction else None,
+        "staff_id": interaction.staff_id if interaction else None,
+    }
+
+
+def _check_envelope(data: ResponseIn) -> None:
+    org_id = data.survey.organization_id
+    errors: dict[str, str] = {}
+    if not data.idempotency_key.strip() or len(data.idempotency_key) > 200:
+        errors["idempotency_key"] = "must be 1-200 characters"
+    for name in ("invitation", "contact", "interaction", "touchpoint"):
+        obj = getattr(data, name)
+        if obj is not None and obj.organization_id != org_id:
+            errors[name] = "belongs to another organisation"
+    if data.invitation is not None and data.invitation.survey_id != data.survey.pk:
+        errors["invitation"] = "is for another survey"
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _get_or_create_response(data: ResponseIn) -> tuple[Response, bool]:
+    org_id = data.survey.organization_id
+    existing = Response.objects.for_org(org_id).filter(idempotency_key=data.idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                organization_id=org_id,
+                survey=data.survey,
+                channel=data.channel,
+                idempotency_key=data.idempotency_key,
+                responded_at=data.responded_at or clock.now(),
+                **_dimensions(data),
+            )
+    except IntegrityError:
+        # The same key arrived concurrently; the other request's row is the response.
+        return Response.objects.for_org(org_id).get(idempotency_key=data.idempotency_key), False
+    record_event(org_id, "response.created", response, channel=data.channel)
+    return response, True
+
+
+def _write_answers(
+    response: Response, questions: dict[int, Question], answers: Sequence[AnswerIn]
+) -> bool:
+    current = {a.question_id: a for a in Answer.objects.filter(response=response)}
+    deltas: Counter[rollups.Cell] = Counter()
+    changed = False
+    for a in answers:
+        old = current.get(a.question_id)
+        if old is not None and (old.number, old.text, old.choices) == (a.number, a.text, a.choices):
+            continue
+        if old is None and a.is_empty:
+            continue
+        changed = True
+        if old is not None and old.number is not None:
+            deltas[rollups.cell_for(response, a.question_id, old.number)] -= 1
+        if a.number is not None and questions[a.question_id].is_scored:
+            deltas[rollups.cell_for(response, a.question_id, a.number)] += 1
+        if a.is_empty:
+            Answer.objects.filter(pk=old.pk).delete()  # type: ignore[union-attr]
+        else:
+            Answer.objects.update_or_create(
+                response=response,
+                question_id=a.question_id,
+                defaults={
+                    "organization_id": response.organization_id,
+                    "number": a.number,
+                    "text": a.text,
+                    "choices": a.choices,
+                },
+            )
+    rollups.apply(deltas)
+    return changed
+
+
+def ingest(data: ResponseIn) -> IngestResult:
+    """Store answers of one response; retries with the same key change nothing.
+
+    A partial response (complete=False) keeps what was given; a completed response is
+    final, so a retried submission is a no-op that returns the stored response.
+    """
+    _check_envelope(data)
+    questions = {q.pk: q for q in Question.objects.filter(survey=data.survey)}
+    check_answers(questions, data.answers)
+    with transaction.atomic():
+        response, created = _get_or_create_response(data)
+        if response.survey_id != data.survey.pk:
+            raise ValidationFailed({"idempotency_key": "already used for another survey"})
+        if response.completed_at is not None:
+            return IngestResult(response, created=False, changed=False)
+        changed = _write_answers(response, questions, data.answers)
+        if data.complete:
+            answered = set(
+                Answer.objects.filter(response=response).values_list("question_id", flat=True)
+            )
+            _check_required(questions, answered)
+            changed |= _complete(response)
+        if changed:
+            record_event(response.organization_id, "response.answered", response,
+                         complete=response.completed_at is not None)  # fmt: skip
+    return IngestResult(response, created=created, changed=changed)
+
+
+def _complete(response: Response) -> bool:
+    now = clock.now()
+    done = Response.objects.filter(pk=response.pk, completed_at__isnull=True).update(
+        completed_at=now
+    )
+    if done:
+        response.completed_at = now
+        if response.invitation_id is not None:
+            do_mark_completed(response.invitation)  # type: ignore[arg-type]
+    return bool(done)
+
+
+def ingest_bulk(items: Sequence[ResponseIn], batch_size: int = 2000) -> list[Response]:
+    """Store many complete responses (imports, demo data) with few statements.
+
+    Same validation and idempotency as `ingest()`; keys already stored (or repeated in
+    `items`) are skipped. Returns the responses created.
+    """
+    created: list[Response] = []
+    for start in range(0, len(items), batch_size):
+        created.extend(_ingest_batch(items[start : start + batch_size]))
+    return created
+
+
+def _ingest_batch(items: Sequence[ResponseIn]) -> list[Response]:
+    questions_by_survey: dict[int, dict[int, Question]] = {}
+    for data in items:
+        _check_envelope(data)
+        qs = questions_by_survey.get(data.survey.pk)
+        if qs is None:
+            qs = {q.pk: q for q in Question.objects.filter(survey=data.survey)}
+            questions_by_survey[data.survey.pk] = qs
+        check_answers(qs, data.answers)
+        _check_required(qs, {a.question_id for a in data.answers if not a.is_empty})
+    with transaction.atomic():
+        fresh = _unseen(items)
+        now = clock.now()
+        responses = Response.objects.bulk_create(
+            [
+                Response(
+                    organization_id=d.survey.organization_id,
+                    survey=d.survey,
+                    channel=d.channel,
+                    idempotency_key=d.idempotency_key,
+                    responded_at=d.responded_at or now,
+                    completed_at=d.responded_at or now,
+                    **_dimensions(d),
+                )
+                for d in fresh
+            ]
+        )
+        answers: list[Answer] = []
+        deltas: Counter[rollups.Cell] = Counter()
+        for response, d in zip(responses, fresh, strict=True):
+            scored = questions_by_survey[d.survey.pk]
+            for a in d.answers:
+                if a.is_empty:
+                    continue
+                answers.append(
+                    Answer(
+                        organization_id=response.organization_id,
+                        response=response,
+                        question_id=a.question_id,
+                        number=a.number,
+                        text=a.text,
+                        choices=a.choices,
+                    )
+                )
+                if a.number is not None and scored[a.question_id].is_scored:
+                    deltas[rollups.cell_for(response, a.question_id, a.number)] += 1
+        Answer.objects.bulk_create(answers, batch_size=5000)
+        rollups.apply(deltas)
+    return responses
+
+
+def _unseen(items: Sequence[ResponseIn]) -> list[ResponseIn]:
+    by_org: dict[int, set[str]] = {}
+    for d in items:
+        by_org.setdefault(d.survey.organization_id, set()).add(d.idempotency_key)
+    stored = {
+        (org_id, key)
+        for org_id, keys in by_org.items()
+        for key in Response.objects.for_org(org_id)
+        .filter(idempotency_key__in=keys)
+        .values_list("idempotency_key", flat=True)
+    }
+    fresh: list[ResponseIn] = []
+    for d in items:
+        marker = (d.survey.organization_id, d.idempotency_key)
+        if marker not in stored:
+            stored.add(marker)
+            fresh.append(d)
+    return fresh

@@ -1,0 +1,112 @@
+"""Responses, their answers, and the additive score rollups the dashboards read."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from beacon.core.models import TenantModel
+
+
+class Response(TenantModel):
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="responses")
+    invitation = models.OneToOneField(
+        "surveys.Invitation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="response",
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    interaction = models.ForeignKey(
+        "contacts.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+    )
+    # Dimensions copied at ingest time, so analytics never joins through interactions.
+    touchpoint = models.ForeignKey(
+        "cxmodel.Touchpoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.ForeignKey(
+        "cxmodel.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    persona = models.ForeignKey(
+        "cxmodel.Persona", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "orgs.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    staff = models.ForeignKey(
+        "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, default="link")
+    idempotency_key = models.CharField(max_length=200)
+    responded_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Set once the after-commit fan-out (insights, loop rules, notifications) has run.
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="response_idempotency_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "responded_at"]),
+            models.Index(fields=["organization", "id"]),
+        ]
+
+
+class Answer(TenantModel):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey("surveys.Question", on_delete=models.CASCADE, related_name="+")
+    number = models.IntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_unique")
+        ]
+
+
+class ScoreRollup(models.Model):
+    """Count of answers with one score in one cell (day x survey x question x dimensions).
+
+    Dimension ids are plain integers with 0 for "none" so the unique key has no NULLs
+    (NULLs are never equal in a unique constraint, which would split cells).
+    """
+
+    organization_id = models.BigIntegerField()
+    day = models.DateField()
+    survey_id = models.BigIntegerField()
+    question_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(default=0)
+    touchpoint_id = models.BigIntegerField(default=0)
+    persona_id = models.BigIntegerField(default=0)
+    team_id = models.BigIntegerField(default=0)
+    score = models.IntegerField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization_id",
+                    "day",
+                    "survey_id",
+                    "question_id",
+                    "stage_id",
+                    "touchpoint_id",
+                    "persona_id",
+                    "team_id",
+                    "score",
+                ],
+                name="score_rollup_cell_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["organization_id", "question_id", "day"])]

@@ -1,0 +1,212 @@
+"""Beacon's settings. Environment variables are read here only, through `env.py`."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from beacon.settings.env import env_bool, env_int, env_list, env_path, env_str, env_url
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+DATA_DIR = env_path("BEACON_DATA_DIR", Path.cwd() / "var")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+BASE_URL = env_url("BEACON_BASE_URL", "http://127.0.0.1:8000", ("http", "https")) or ""
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into the data dir."""
+    given = env_str("SECRET_KEY", "")
+    if given:
+        if len(given) < 32:
+            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
+        return given
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+
+def _database(url: str | None) -> dict[str, Any]:
+    if url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "beacon.sqlite3"),
+            "OPTIONS": _SQLITE_OPTIONS,
+        }
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = _SQLITE_OPTIONS
+    return config
+
+
+# WAL lets the web server read while the worker writes; IMMEDIATE avoids lock upgrades
+# failing half-way through a transaction.
+_SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        " PRAGMA busy_timeout=20000;"
+    ),
+}
+
+DATABASES = {
+    "default": _database(
+        env_url("DATABASE_URL", None, ("sqlite", "postgres", "postgresql", "pgsql"))
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
+HUEY_IMMEDIATE = env_bool("BEACON_JOBS_IMMEDIATE", False)
+
+
+def _huey(redis_url: str | None, immediate: bool) -> dict[str, Any]:
+    common: dict[str, Any] = {"name": "beacon", "immediate": immediate, "utc": True}
+    if immediate:
+        return {**common, "huey_class": "huey.MemoryHuey"}
+    if redis_url:
+        return {**common, "huey_class": "huey.RedisHuey", "url": redis_url}
+    return {
+        **common,
+        "huey_class": "huey.SqliteHuey",
+        "filename": str(DATA_DIR / "jobs.sqlite3"),
+    }
+
+
+HUEY = _huey(REDIS_URL, HUEY_IMMEDIATE)
+
+
+def _email(url: str | None) -> dict[str, Any]:
+    """EMAIL_URL like smtp://user:pass@host:25?tls=1 or console:// (prints mails)."""
+    if url is None or url.startswith("console"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL has an invalid port (got {url!r})") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": query.get("tls", "0") in {"1", "true", "yes"},
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+_EMAIL = _email(env_url("EMAIL_URL", None, ("smtp", "smtps", "console")))
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Beacon <beacon@localhost>")
+
+# Outbox retry schedule: attempts before a message is marked failed.
+OUTBOX_MAX_ATTEMPTS = env_int("BEACON_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+# Bodies larger than this are refused with 413 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "BEACON_MAX_BODY_BYTES", 1_000_000, minimum=10_000, maximum=100_000_000
+)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "huey.contrib.djhuey",
+    "beacon.core",
+    "beacon.orgs",
+    "beacon.notifications",
+    "beacon.cxmodel",
+    "beacon.contacts",
+    "beacon.surveys",
+    "beacon.responses",
+    "beacon.insights",
+    "beacon.loop",
+    "beacon.analytics",
+    "beacon.pipeline",
+    "beacon.public",
+    "beacon.api",
+    "beacon.web",
+    "beacon.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "beacon.urls"
+ASGI_APPLICATION = "beacon.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Static files come from the installed package itself; nothing is fetched at run time.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,147 @@
+"""Shared test fixtures: real data built through the same do_* functions the product uses."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from email.message import Message as EmailMessage
+
+from beacon.contacts.actions import ContactIn
+from beacon.cxmodel.actions import (
+    do_add_stage,
+    do_add_touchpoint,
+    do_create_journey,
+    do_create_persona,
+)
+from beacon.cxmodel.models import Persona, Stage, Touchpoint
+from beacon.loop.actions import do_create_root_cause
+from beacon.orgs.actions import do_add_member, do_create_api_key, do_create_organization, do_create_team
+from beacon.orgs.models import Membership, Organization, Role, Team
+from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
+from beacon.surveys.models import Question, Survey, SurveyStatus
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    org: Organization
+    owner: Membership
+    agent: Membership
+    stage_owner: Membership
+    team: Team
+    persona: Persona
+    stage: Stage
+    outside_stage: Stage
+    touchpoint: Touchpoint
+    survey: Survey
+    nps: Question
+    csat: Question
+    ces: Question
+    comment: Question
+    api_secret: str
+
+
+def build_world(name: str) -> World:
+    org = do_create_organization(name)
+    slug = org.slug
+    owner = do_add_member(org, f"owner@{slug}.test", role=Role.OWNER, display_name="Olive Owner",
+                          password=PASSWORD)
+    team = do_create_team(org, "Support")
+    stage_owner = do_add_member(org, f"stage@{slug}.test", role=Role.ADMIN,
+                                display_name="Sam Stage", password=PASSWORD, team=team)
+    agent = do_add_member(org, f"agent@{slug}.test", role=Role.AGENT, display_name="Priya Agent",
+                          password=PASSWORD, team=team)
+    persona = do_create_persona(org, "Busy professional", "Needs things to just work",
+                                "A fix in one contact")
+    journey = do_create_journey(org, "Customer journey")
+    outside = do_add_stage(journey, "Compare offers", owner=owner, inside_company=False)
+    stage = do_add_stage(journey, "Get help", owner=stage_owner)
+    touchpoint = do_add_touchpoint(stage, "Phone support", "phone")
+    survey = do_create_survey(org, "Support follow-up", "How did we do?",
+                              touchpoints=[touchpoint], status=SurveyStatus.ACTIVE)
+    nps = do_add_question(survey, QuestionIn("nps", "How likely are you to recommend us?", required=True))
+    csat = do_add_question(survey, QuestionIn("csat", "How satisfied were you with the call?"))
+    ces = do_add_question(survey, QuestionIn("ces", "How easy was it to get your issue solved?"))
+    comment = do_add_question(survey, QuestionIn("text", "What is the main reason for your score?"))
+    do_create_root_cause(org.pk, "process", "Process gap")
+    secret = do_create_api_key(org, "test key").secret
+    return World(org, owner, agent, stage_owner, team, persona, stage, outside, touchpoint,
+                 survey, nps, csat, ces, comment, secret)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world("Acme Telecom")
+
+
+@pytest.fixture
+def other_world(db: None) -> World:
+    return build_world("Globex Retail")
+
+
+def contact_in(n: int = 1, **kw: object) -> ContactIn:
+    return ContactIn(external_id=f"cust-{n}", email=f"customer{n}@example.com",
+                     name=f"Customer {n}", **kw)  # type: ignore[arg-type]
+
+
+class Inbox:
+    """What a real SMTP server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in (m["To"] or "")]
+
+
+class _Collect(Message):
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    def handle_message(self, message: EmailMessage) -> None:
+        self.inbox.messages.append(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(_Collect(self.inbox), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp(settings: object) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; Django's SMTP backend is pointed at it."""
+    server = SmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
+    settings.EMAIL_PORT = server.port  # type: ignore[attr-defined]
+    settings.EMAIL_USE_TLS = False  # type: ignore[attr-defined]
+    settings.EMAIL_TIMEOUT = 5  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()
