@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+from email.message import Message as EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from email.message import Message as EmailMessage
 
 from beacon.contacts.actions import ContactIn
 from beacon.cxmodel.actions import (
@@ -20,7 +21,12 @@ from beacon.cxmodel.actions import (
 )
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.loop.actions import do_create_root_cause
-from beacon.orgs.actions import do_add_member, do_create_api_key, do_create_organization, do_create_team
+from beacon.orgs.actions import (
+    do_add_member,
+    do_create_api_key,
+    do_create_organization,
+    do_create_team,
+)
 from beacon.orgs.models import Membership, Organization, Role, Team
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
 from beacon.surveys.models import Question, Survey, SurveyStatus
@@ -50,29 +56,65 @@ class World:
 def build_world(name: str) -> World:
     org = do_create_organization(name)
     slug = org.slug
-    owner = do_add_member(org, f"owner@{slug}.test", role=Role.OWNER, display_name="Olive Owner",
-                          password=PASSWORD)
+    owner = do_add_member(
+        org, f"owner@{slug}.test", role=Role.OWNER, display_name="Olive Owner", password=PASSWORD
+    )
     team = do_create_team(org, "Support")
-    stage_owner = do_add_member(org, f"stage@{slug}.test", role=Role.ADMIN,
-                                display_name="Sam Stage", password=PASSWORD, team=team)
-    agent = do_add_member(org, f"agent@{slug}.test", role=Role.AGENT, display_name="Priya Agent",
-                          password=PASSWORD, team=team)
-    persona = do_create_persona(org, "Busy professional", "Needs things to just work",
-                                "A fix in one contact")
+    stage_owner = do_add_member(
+        org,
+        f"stage@{slug}.test",
+        role=Role.ADMIN,
+        display_name="Sam Stage",
+        password=PASSWORD,
+        team=team,
+    )
+    agent = do_add_member(
+        org,
+        f"agent@{slug}.test",
+        role=Role.AGENT,
+        display_name="Priya Agent",
+        password=PASSWORD,
+        team=team,
+    )
+    persona = do_create_persona(
+        org, "Busy professional", "Needs things to just work", "A fix in one contact"
+    )
     journey = do_create_journey(org, "Customer journey")
     outside = do_add_stage(journey, "Compare offers", owner=owner, inside_company=False)
     stage = do_add_stage(journey, "Get help", owner=stage_owner)
     touchpoint = do_add_touchpoint(stage, "Phone support", "phone")
-    survey = do_create_survey(org, "Support follow-up", "How did we do?",
-                              touchpoints=[touchpoint], status=SurveyStatus.ACTIVE)
-    nps = do_add_question(survey, QuestionIn("nps", "How likely are you to recommend us?", required=True))
+    survey = do_create_survey(
+        org,
+        "Support follow-up",
+        "How did we do?",
+        touchpoints=[touchpoint],
+        status=SurveyStatus.ACTIVE,
+    )
+    nps = do_add_question(
+        survey, QuestionIn("nps", "How likely are you to recommend us?", required=True)
+    )
     csat = do_add_question(survey, QuestionIn("csat", "How satisfied were you with the call?"))
     ces = do_add_question(survey, QuestionIn("ces", "How easy was it to get your issue solved?"))
     comment = do_add_question(survey, QuestionIn("text", "What is the main reason for your score?"))
     do_create_root_cause(org.pk, "process", "Process gap")
     secret = do_create_api_key(org, "test key").secret
-    return World(org, owner, agent, stage_owner, team, persona, stage, outside, touchpoint,
-                 survey, nps, csat, ces, comment, secret)
+    return World(
+        org,
+        owner,
+        agent,
+        stage_owner,
+        team,
+        persona,
+        stage,
+        outside,
+        touchpoint,
+        survey,
+        nps,
+        csat,
+        ces,
+        comment,
+        secret,
+    )
 
 
 @pytest.fixture
@@ -85,9 +127,10 @@ def other_world(db: None) -> World:
     return build_world("Globex Retail")
 
 
-def contact_in(n: int = 1, **kw: object) -> ContactIn:
-    return ContactIn(external_id=f"cust-{n}", email=f"customer{n}@example.com",
-                     name=f"Customer {n}", **kw)  # type: ignore[arg-type]
+def contact_in(n: int = 1, **kw: Any) -> ContactIn:
+    return ContactIn(
+        external_id=f"cust-{n}", email=f"customer{n}@example.com", name=f"Customer {n}", **kw
+    )
 
 
 class Inbox:

@@ -33,8 +33,9 @@ METRICS: dict[str, MetricDef] = {
     "csat": MetricDef("csat", "CSAT", QuestionKind.CSAT, "%", lambda h: stats.top_box(h, 4)),
     # CES on 1-7 where 7 is "very easy"; the mean, with the share of 5-7 alongside.
     "ces": MetricDef("ces", "CES", QuestionKind.CES, "", stats.mean),
-    "ces_easy": MetricDef("ces_easy", "Easy (CES 5-7)", QuestionKind.CES, "%",
-                          lambda h: stats.top_box(h, 5)),  # fmt: skip
+    "ces_easy": MetricDef(
+        "ces_easy", "Easy (CES 5-7)", QuestionKind.CES, "%", lambda h: stats.top_box(h, 5)
+    ),
 }
 
 
@@ -110,21 +111,25 @@ def _cells(org: Organization, metric: MetricDef, f: Filters) -> Any:
 
 def _value(org: Organization, metric: MetricDef, hist: Mapping[int, int]) -> MetricValue:
     return MetricValue(
-        key=metric.key, label=metric.label, unit=metric.unit, n=sum(hist.values()),
-        min_n=org.min_sample_size, estimate=metric.compute(hist),
-    )  # fmt: skip
+        key=metric.key,
+        label=metric.label,
+        unit=metric.unit,
+        n=sum(hist.values()),
+        min_n=org.min_sample_size,
+        estimate=metric.compute(hist),
+    )
 
 
-def histogram(org: Organization, key: str, f: Filters = Filters()) -> dict[int, int]:  # noqa: B008
+def histogram(org: Organization, key: str, f: Filters = Filters()) -> dict[int, int]:
     rows = _cells(org, METRICS[key], f).values("score").annotate(c=Sum("count")).order_by()
     return {r["score"]: int(r["c"]) for r in rows if r["c"]}
 
 
-def metric(org: Organization, key: str, f: Filters = Filters()) -> MetricValue:  # noqa: B008
+def metric(org: Organization, key: str, f: Filters = Filters()) -> MetricValue:
     return _value(org, METRICS[key], histogram(org, key, f))
 
 
-def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]:  # noqa: B008
+def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]:
     return {key: metric(org, key, f) for key in ("nps", "csat", "ces")}
 
 
@@ -133,23 +138,39 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def trend(
-    org: Organization, key: str, *, weeks: int, today: dt.date, f: Filters = Filters()  # noqa: B008
+    org: Organization,
+    key: str,
+    *,
+    weeks: int,
+    today: dt.date,
+    f: Filters = Filters(),
 ) -> list[tuple[dt.date, MetricValue]]:
     """Weekly values for the last `weeks` weeks (Monday-based), oldest first."""
     first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     bounded = Filters(**{**f.__dict__, "start": max(first, f.start or first), "end": f.end})
-    rows = _cells(org, METRICS[key], bounded).values("day", "score").annotate(c=Sum("count")).order_by()
+    rows = (
+        _cells(org, METRICS[key], bounded)
+        .values("day", "score")
+        .annotate(c=Sum("count"))
+        .order_by()
+    )
     buckets: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         buckets[week_start(r["day"])][r["score"]] += int(r["c"])
     return [
-        (first + dt.timedelta(weeks=i), _value(org, METRICS[key], buckets.get(first + dt.timedelta(weeks=i), {})))
+        (
+            first + dt.timedelta(weeks=i),
+            _value(org, METRICS[key], buckets.get(first + dt.timedelta(weeks=i), {})),
+        )
         for i in range(weeks)
     ]
 
 
 def breakdown(
-    org: Organization, key: str, dimension: str, f: Filters = Filters()  # noqa: B008
+    org: Organization,
+    key: str,
+    dimension: str,
+    f: Filters = Filters(),
 ) -> list[tuple[str, int, MetricValue]]:
     """The metric per value of a dimension: (label, id, value), best-known labels first."""
     column, model = DIMENSIONS[dimension]
@@ -159,7 +180,9 @@ def breakdown(
         buckets[r[column]][r["score"]] += int(r["c"])
     ordering = ("journey_id", "position") if model is Stage else ("pk",)
     labelled = model.objects.for_org(org).order_by(*ordering)
-    out = [(str(obj), obj.pk, _value(org, METRICS[key], buckets.get(obj.pk, {}))) for obj in labelled]
+    out = [
+        (str(obj), obj.pk, _value(org, METRICS[key], buckets.get(obj.pk, {}))) for obj in labelled
+    ]
     if buckets.get(0):
         out.append(("(none)", 0, _value(org, METRICS[key], buckets[0])))
     return out

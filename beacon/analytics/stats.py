@@ -28,7 +28,9 @@ def nps(hist: Mapping[int, int]) -> Estimate | None:
     value = p - d
     variance = (p + d - value**2) / n
     margin = Z95 * math.sqrt(max(variance, 0.0))
-    return Estimate(100 * value, max(-100.0, 100 * (value - margin)), min(100.0, 100 * (value + margin)))
+    return Estimate(
+        100 * value, max(-100.0, 100 * (value - margin)), min(100.0, 100 * (value + margin))
+    )
 
 
 def wilson(successes: int, n: int) -> Estimate | None:

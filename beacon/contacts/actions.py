@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Persona, Touchpoint
 from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
-from beacon.contacts.models import Contact, Interaction
 
 
 @dataclass
@@ -116,3 +116,75 @@ def do_record_interaction(
         interaction = Interaction.objects.for_org(org).get(idempotency_key=data.idempotency_key)
         return RecordedInteraction(interaction, created=False)
     return RecordedInteraction(interaction, created=True)
+
+
+@transaction.atomic
+def do_bulk_record_interactions(
+    org: Organization, items: list[InteractionIn], *, actor: Membership | None = None
+) -> list[Interaction]:
+    """Imports: many interactions in few statements, same idempotency as one at a time.
+
+    Contacts are matched on external id (new ones created); interactions whose key is
+    already stored, or repeated in `items`, are skipped. Returns those created.
+    """
+    for data in items:
+        _check_contact(org, data.contact)
+        if not data.idempotency_key.strip():
+            raise ValidationFailed({"idempotency_key": "must not be empty"})
+    contacts = _bulk_contacts(org, [d.contact for d in items])
+    keys = {d.idempotency_key for d in items}
+    seen = set(
+        Interaction.objects.for_org(org)
+        .filter(idempotency_key__in=keys)
+        .values_list("idempotency_key", flat=True)
+    )
+    fresh: list[Interaction] = []
+    now = clock.now()
+    for d in items:
+        if d.idempotency_key in seen:
+            continue
+        seen.add(d.idempotency_key)
+        fresh.append(
+            Interaction(
+                organization=org,
+                contact=contacts[d.contact.external_id.strip()],
+                touchpoint=d.touchpoint,
+                team=d.team,
+                staff=d.staff,
+                occurred_at=d.occurred_at or now,
+                description=d.description,
+                attributes=d.attributes,
+                idempotency_key=d.idempotency_key,
+            )
+        )
+    created = Interaction.objects.bulk_create(fresh, batch_size=2000)
+    record_event(org, "interactions.imported", org, actor=actor, count=len(created))
+    return created
+
+
+def _bulk_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Contact]:
+    wanted: dict[str, ContactIn] = {}
+    for c in items:
+        wanted.setdefault(c.external_id.strip(), c)
+    existing = {
+        c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=list(wanted))
+    }
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                organization=org,
+                external_id=ext,
+                email=c.email.strip().lower(),
+                name=c.name.strip(),
+                attributes=c.attributes,
+                persona=c.persona,
+            )
+            for ext, c in wanted.items()
+            if ext not in existing
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    return {
+        c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=list(wanted))
+    }

@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 
 from django.db import models
 
+from beacon.core import clock
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -16,21 +18,18 @@ class TenantQuerySet(models.QuerySet[M]):
         return self.filter(organization_id=org_id)
 
 
-class TenantManager(models.Manager[M]):
-    """The manager every tenant model uses; reads go through `for_org()`."""
-
-    def get_queryset(self) -> TenantQuerySet[M]:
-        return TenantQuerySet(self.model, using=self._db)
-
-    def for_org(self, org: Any) -> TenantQuerySet[M]:
-        return self.get_queryset().for_org(org)
+# Reads go through `Model.objects.for_org(org)`: the manager carries the queryset's method.
+TenantManager = models.Manager.from_queryset(TenantQuerySet)
 
 
 class TenantModel(models.Model):
-    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    # From the controllable clock, so tests and seeded history can place rows in time.
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
-    objects: Any = TenantManager()
+    objects = TenantManager()
 
     class Meta:
         abstract = True

@@ -9,8 +9,9 @@ from beacon.orgs.models import Organization
 def journeys_with_stages(org: Organization) -> list[Journey]:
     return list(
         Journey.objects.for_org(org)
-        .prefetch_related("stages__owner", "stages__touchpoints", "stages__needs__owner",
-                          "stages__needs__persona")
+        .prefetch_related(
+            "stages__owner", "stages__touchpoints", "stages__needs__owner", "stages__needs__persona"
+        )
         .order_by("pk")
     )
 
@@ -20,4 +21,6 @@ def personas(org: Organization) -> list[Persona]:
 
 
 def stages(org: Organization) -> list[Stage]:
-    return list(Stage.objects.for_org(org).select_related("owner").order_by("journey_id", "position"))
+    return list(
+        Stage.objects.for_org(org).select_related("owner").order_by("journey_id", "position")
+    )

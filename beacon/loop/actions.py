@@ -23,9 +23,13 @@ MAX_NOTE_LENGTH = 10_000
 
 def _log(case: Case, kind: str, actor: Membership | None, body: str = "", **data: object) -> None:
     CaseEvent.objects.create(
-        organization_id=case.organization_id, case=case, kind=kind, actor=actor, body=body,
+        organization_id=case.organization_id,
+        case=case,
+        kind=kind,
+        actor=actor,
+        body=body,
         data=data,
-    )  # fmt: skip
+    )
     record_event(case.organization_id, f"case.{kind}", case, actor=actor, **data)
 
 
@@ -67,7 +71,12 @@ def do_open_case_for(response: Response) -> Case | None:
             )
     except IntegrityError:
         return Case.objects.get(response=response)
-    _log(case, CaseEventKind.OPENED, None, rule=f"{trigger.rule.question_kind}<={trigger.rule.max_score}")
+    _log(
+        case,
+        CaseEventKind.OPENED,
+        None,
+        rule=f"{trigger.rule.question_kind}<={trigger.rule.max_score}",
+    )
     _notify_owner(case)
     return case
 
@@ -146,10 +155,16 @@ def do_resolve_case(
     if errors:
         raise ValidationFailed(errors)
     now = clock.now()
-    moved = Case.objects.filter(pk=case.pk).exclude(status=CaseStatus.RESOLVED).update(
-        status=CaseStatus.RESOLVED, root_cause=root_cause, resolution=resolution.strip(),
-        resolved_at=now,
-    )  # fmt: skip
+    moved = (
+        Case.objects.filter(pk=case.pk)
+        .exclude(status=CaseStatus.RESOLVED)
+        .update(
+            status=CaseStatus.RESOLVED,
+            root_cause=root_cause,
+            resolution=resolution.strip(),
+            resolved_at=now,
+        )
+    )
     if not moved:
         raise Conflict("the case is already resolved")
     Case.objects.filter(pk=case.pk, first_contact_at__isnull=True).update(first_contact_at=now)

@@ -27,7 +27,9 @@ def case_detail(org: Any, case_id: int) -> Case | None:
 
 
 def timeline(case: Case) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "pk"))
+    return list(
+        CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "pk")
+    )
 
 
 def root_causes(org: Any) -> list[RootCause]:

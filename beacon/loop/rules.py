@@ -46,7 +46,10 @@ def case_trigger(response: Response) -> Trigger | None:
     )
     for rule in rules_for(response.organization_id):
         for answer in answers:
-            if answer.question.kind == rule.question_kind and answer.number is not None \
-                    and answer.number <= rule.max_score:  # fmt: skip
+            if (
+                answer.question.kind == rule.question_kind
+                and answer.number is not None
+                and answer.number <= rule.max_score
+            ):
                 return Trigger(rule, answer)
     return None

@@ -83,11 +83,13 @@ def _claim(message_id: int) -> bool:
 def do_deliver(message_id: int) -> str:
     """Send one message if it is due and unclaimed; returns its state afterwards."""
     if not _claim(message_id):
-        return str(OutboxMessage.objects.filter(pk=message_id).values_list("state", flat=True).first())
+        return str(
+            OutboxMessage.objects.filter(pk=message_id).values_list("state", flat=True).first()
+        )
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         deliver(message)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+    except Exception as exc:
         return _record_failure(message, exc)
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=OutboxState.SENT, sent_at=clock.now(), claimed_until=None, last_error=""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 
-from beacon.core.models import TenantManager, TenantModel
+from beacon.core.models import TenantModel
 
 
 class OutboxState(models.TextChoices):
@@ -36,8 +34,6 @@ class OutboxMessage(TenantModel):
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects: Any = TenantManager()
 
     class Meta:
         constraints = [

@@ -6,8 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -41,12 +40,9 @@ def do_create_organization(name: str, slug: str | None = None) -> Organization:
     return org
 
 
-def _get_or_create_user(email: str, password: str | None) -> AbstractBaseUser:
-    user_model = get_user_model()
+def _get_or_create_user(email: str, password: str | None) -> User:
     email = email.strip().lower()
-    user, created = user_model.objects.get_or_create(
-        username=email, defaults={"email": email}
-    )
+    user, created = User.objects.get_or_create(username=email, defaults={"email": email})
     if password is not None:
         user.set_password(password)
         user.save(update_fields=["password"])

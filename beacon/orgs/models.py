@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
-from beacon.core.models import TenantManager, TenantModel
+from beacon.core.models import TenantModel
 
 
 class Organization(models.Model):
@@ -103,8 +101,6 @@ class Event(TenantModel):
     subject_type = models.CharField(max_length=40)
     subject_id = models.BigIntegerField()
     data = models.JSONField(default=dict, blank=True)
-
-    objects: Any = TenantManager()
 
     class Meta:
         indexes = [models.Index(fields=["organization", "subject_type", "subject_id"])]

@@ -30,16 +30,12 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
 
 
 def memberships_of(user: Any) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user).select_related("organization").order_by("pk")
-    )
+    return list(Membership.objects.filter(user=user).select_related("organization").order_by("pk"))
 
 
 def org_owner(org: Organization) -> Membership | None:
     """The first owner: the fallback accountable person when nobody else is named."""
-    return (
-        Membership.objects.for_org(org).filter(role=Role.OWNER).order_by("pk").first()
-    )
+    return Membership.objects.for_org(org).filter(role=Role.OWNER).order_by("pk").first()
 
 
 def manager_of(member: Membership) -> Membership | None:

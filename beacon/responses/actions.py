@@ -12,11 +12,13 @@ from beacon.responses.models import Answer, Response
 
 @transaction.atomic
 def do_delete_response(response: Response, *, actor: Membership | None = None) -> None:
-    scored = list(
-        Answer.objects.filter(response=response, number__isnull=False).values_list(
+    scored = [
+        (question_id, number)
+        for question_id, number in Answer.objects.filter(response=response).values_list(
             "question_id", "number"
         )
-    )
+        if number is not None
+    ]
     rollups.apply(rollups.deltas_for_answers(response, scored, -1))
     record_event(response.organization_id, "response.deleted", response, actor=actor)
     response.delete()

@@ -225,8 +225,12 @@ def ingest(data: ResponseIn) -> IngestResult:
             _check_required(questions, answered)
             changed |= _complete(response)
         if changed:
-            record_event(response.organization_id, "response.answered", response,
-                         complete=response.completed_at is not None)  # fmt: skip
+            record_event(
+                response.organization_id,
+                "response.answered",
+                response,
+                complete=response.completed_at is not None,
+            )
     return IngestResult(response, created=created, changed=changed)
 
 
@@ -242,19 +246,22 @@ def _complete(response: Response) -> bool:
     return bool(done)
 
 
-def ingest_bulk(items: Sequence[ResponseIn], batch_size: int = 2000) -> list[Response]:
+def ingest_bulk(
+    items: Sequence[ResponseIn], *, historical: bool = False, batch_size: int = 2000
+) -> list[Response]:
     """Store many complete responses (imports, demo data) with few statements.
 
     Same validation and idempotency as `ingest()`; keys already stored (or repeated in
-    `items`) are skipped. Returns the responses created.
+    `items`) are skipped. Returns the responses created. `historical` marks them as
+    already processed: old answers imported today must not open cases or notify anyone.
     """
     created: list[Response] = []
     for start in range(0, len(items), batch_size):
-        created.extend(_ingest_batch(items[start : start + batch_size]))
+        created.extend(_ingest_batch(items[start : start + batch_size], historical))
     return created
 
 
-def _ingest_batch(items: Sequence[ResponseIn]) -> list[Response]:
+def _ingest_batch(items: Sequence[ResponseIn], historical: bool) -> list[Response]:
     questions_by_survey: dict[int, dict[int, Question]] = {}
     for data in items:
         _check_envelope(data)
@@ -276,6 +283,7 @@ def _ingest_batch(items: Sequence[ResponseIn]) -> list[Response]:
                     idempotency_key=d.idempotency_key,
                     responded_at=d.responded_at or now,
                     completed_at=d.responded_at or now,
+                    processed_at=now if historical else None,
                     **_dimensions(d),
                 )
                 for d in fresh

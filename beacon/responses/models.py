@@ -17,7 +17,11 @@ class Response(TenantModel):
         related_name="response",
     )
     contact = models.ForeignKey(
-        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
     )
     interaction = models.ForeignKey(
         "contacts.Interaction",
@@ -110,3 +114,6 @@ class ScoreRollup(models.Model):
             )
         ]
         indexes = [models.Index(fields=["organization_id", "question_id", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} q{self.question_id} score {self.score}: {self.count}"

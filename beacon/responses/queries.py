@@ -15,9 +15,15 @@ def verbatims(org: Any, **filters: Any) -> Any:
         .filter(question__kind=QuestionKind.TEXT, **filters)
         .exclude(text="")
         .select_related(
-            "response", "response__survey", "response__stage", "response__persona",
-            "response__contact", "response__touchpoint", "response__team", "response__staff",
-        )  # fmt: skip
+            "response",
+            "response__survey",
+            "response__stage",
+            "response__persona",
+            "response__contact",
+            "response__touchpoint",
+            "response__team",
+            "response__staff",
+        )
         .order_by("-response__responded_at", "-pk")
     )
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F
@@ -41,9 +42,16 @@ def cell_for(response: Response, question_id: int, score: int) -> Cell:
 
 
 _COLUMNS = (
-    "organization_id", "day", "survey_id", "question_id", "stage_id",
-    "touchpoint_id", "persona_id", "team_id", "score",
-)  # fmt: skip
+    "organization_id",
+    "day",
+    "survey_id",
+    "question_id",
+    "stage_id",
+    "touchpoint_id",
+    "persona_id",
+    "team_id",
+    "score",
+)
 
 
 def apply(deltas: Mapping[Cell, int]) -> None:
@@ -58,7 +66,7 @@ def apply(deltas: Mapping[Cell, int]) -> None:
     # happens inside the database, so concurrent ingests never lose a count.
     for start in range(0, len(items), 500):
         batch = items[start : start + 500]
-        params: list[object] = []
+        params: list[Any] = []
         for cell, delta in batch:
             params.extend(getattr(cell, c) for c in _COLUMNS)
             params.append(delta)
@@ -70,7 +78,9 @@ def apply(deltas: Mapping[Cell, int]) -> None:
             cursor.execute(sql, params)
 
 
-def deltas_for_answers(response: Response, scored: Iterable[tuple[int, int]], sign: int) -> Counter[Cell]:
+def deltas_for_answers(
+    response: Response, scored: Iterable[tuple[int, int]], sign: int
+) -> Counter[Cell]:
     """Deltas of (question_id, score) pairs of one response, +1 each or -1 each."""
     out: Counter[Cell] = Counter()
     for question_id, score in scored:
@@ -105,9 +115,16 @@ def rebuild(org_id: int | None = None) -> int:
     deltas: Counter[Cell] = Counter()
     for g in grouped.iterator(chunk_size=5000):
         cell = Cell(
-            g["org"], g["responded"].date(), g["survey"], g["q"], g["stage"] or 0,
-            g["tp"] or 0, g["persona"] or 0, g["team"] or 0, g["score"],
-        )  # fmt: skip
+            g["org"],
+            g["responded"].date(),
+            g["survey"],
+            g["q"],
+            g["stage"] or 0,
+            g["tp"] or 0,
+            g["persona"] or 0,
+            g["team"] or 0,
+            g["score"],
+        )
         deltas[cell] += g["n"]
     apply(deltas)
     return len(deltas)

@@ -8,9 +8,9 @@ import tempfile
 os.environ.setdefault("BEACON_DATA_DIR", tempfile.mkdtemp(prefix="beacon-test-"))
 os.environ.setdefault("BEACON_JOBS_IMMEDIATE", "1")
 
-from beacon.settings.base import *  # noqa: E402,F403
-from beacon.settings.base import _database  # noqa: E402
-from beacon.settings.env import env_url  # noqa: E402
+from beacon.settings.base import *  # noqa: F403
+from beacon.settings.base import _database
+from beacon.settings.env import env_url
 
 _TEST_DB = env_url("BEACON_TEST_DATABASE_URL", None, ("postgres", "postgresql", "pgsql"))
 if _TEST_DB:

@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -41,7 +40,9 @@ def do_create_survey(
     status: str = SurveyStatus.DRAFT,
     actor: Membership | None = None,
 ) -> Survey:
-    errors = {f: "must not be empty" for f, v in (("name", name), ("title", title)) if not v.strip()}
+    errors = {
+        f: "must not be empty" for f, v in (("name", name), ("title", title)) if not v.strip()
+    }
     if status not in SurveyStatus.values:
         errors["status"] = f"must be one of {', '.join(SurveyStatus.values)}"
     for tp in touchpoints or []:
@@ -75,7 +76,9 @@ def do_update_survey(
     touchpoints: list[Touchpoint],
     actor: Membership | None = None,
 ) -> Survey:
-    errors = {f: "must not be empty" for f, v in (("name", name), ("title", title)) if not v.strip()}
+    errors = {
+        f: "must not be empty" for f, v in (("name", name), ("title", title)) if not v.strip()
+    }
     if status not in SurveyStatus.values:
         errors["status"] = f"must be one of {', '.join(SurveyStatus.values)}"
     if any(tp.organization_id != survey.organization_id for tp in touchpoints):
@@ -150,8 +153,13 @@ def do_add_question(
 
 @transaction.atomic
 def do_remove_question(question: Question, *, actor: Membership | None = None) -> None:
-    record_event(question.organization_id, "question.removed", question.survey, actor=actor,
-                 question=question.pk)
+    record_event(
+        question.organization_id,
+        "question.removed",
+        question.survey,
+        actor=actor,
+        question=question.pk,
+    )
     question.delete()
 
 

@@ -88,7 +88,11 @@ class Question(TenantModel):
         kind = QuestionKind(self.kind)
         if kind in FIXED_SCALES:
             return FIXED_SCALES[kind]
-        if kind == QuestionKind.RATING and self.scale_min is not None and self.scale_max is not None:
+        if (
+            kind == QuestionKind.RATING
+            and self.scale_min is not None
+            and self.scale_max is not None
+        ):
             return Scale(self.scale_min, self.scale_max)
         return None
 

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _invite(world: World, key: str = "call-1"):
     received = receive_interaction(
         world.org,
-        InteractionIn(contact=contact_in(1), idempotency_key=key, touchpoint=world.touchpoint,
-                      team=world.team, staff=world.agent),
+        InteractionIn(
+            contact=contact_in(1),
+            idempotency_key=key,
+            touchpoint=world.touchpoint,
+            team=world.team,
+            staff=world.agent,
+        ),
     )
     assert len(received.invitations) == 1
     return received.invitations[0]
@@ -31,10 +36,17 @@ def _invite(world: World, key: str = "call-1"):
 
 def test_detractor_opens_case_for_stage_owner_and_emails_them(world: World, smtp) -> None:
     invitation = _invite(world)
-    result = submit_response(ResponseIn(
-        survey=world.survey, idempotency_key=f"inv:{invitation.pk}", invitation=invitation,
-        answers=[AnswerIn(world.nps.pk, number=3), AnswerIn(world.comment.pk, text="Waited 40 minutes")],
-    ))
+    result = submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key=f"inv:{invitation.pk}",
+            invitation=invitation,
+            answers=[
+                AnswerIn(world.nps.pk, number=3),
+                AnswerIn(world.comment.pk, text="Waited 40 minutes"),
+            ],
+        )
+    )
     response = Response.objects.get(pk=result.response.pk)
     assert response.completed_at is not None and response.processed_at is not None
     assert response.stage_id == world.stage.pk and response.staff_id == world.agent.pk
@@ -52,8 +64,14 @@ def test_detractor_opens_case_for_stage_owner_and_emails_them(world: World, smtp
 
 def test_promoter_opens_no_case(world: World, smtp) -> None:
     invitation = _invite(world)
-    submit_response(ResponseIn(survey=world.survey, idempotency_key="k", invitation=invitation,
-                               answers=[AnswerIn(world.nps.pk, number=9)]))
+    submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="k",
+            invitation=invitation,
+            answers=[AnswerIn(world.nps.pk, number=9)],
+        )
+    )
     assert Case.objects.count() == 0
     assert smtp.inbox.messages == []
 
@@ -62,8 +80,12 @@ def test_repeated_interaction_and_submission_make_one_row_each(world: World, smt
     first = _invite(world, "same-key")
     again = _invite(world, "same-key")
     assert first.pk == again.pk
-    data = ResponseIn(survey=world.survey, idempotency_key="retry", invitation=first,
-                      answers=[AnswerIn(world.nps.pk, number=2)])
+    data = ResponseIn(
+        survey=world.survey,
+        idempotency_key="retry",
+        invitation=first,
+        answers=[AnswerIn(world.nps.pk, number=2)],
+    )
     submit_response(data)
     second = submit_response(data)
     assert second.created is False and second.changed is False
@@ -75,8 +97,14 @@ def test_repeated_interaction_and_submission_make_one_row_each(world: World, smt
 def test_smtp_down_then_back_delivers_once(world: World, smtp) -> None:
     smtp.stop()
     invitation = _invite(world)
-    submit_response(ResponseIn(survey=world.survey, idempotency_key="k", invitation=invitation,
-                               answers=[AnswerIn(world.nps.pk, number=0)]))
+    submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="k",
+            invitation=invitation,
+            answers=[AnswerIn(world.nps.pk, number=0)],
+        )
+    )
     message = OutboxMessage.objects.get()
     assert message.state == OutboxState.PENDING and message.attempts == 1
     assert "Connection refused" in message.last_error or "Errno" in message.last_error

@@ -1,0 +1,58 @@
+# Beacon: `make run` to try it, `make test` to check everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BEACON := $(BIN)/beacon
+
+.PHONY: run test install install-dev lint types checks pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BEACON) migrate --no-input
+	$(BEACON) demo
+	$(BEACON) run
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install-dev
+	$(BIN)/mypy beacon
+
+checks: install-dev
+	DJANGO_SETTINGS_MODULE=beacon.settings.test $(BEACON) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=beacon.settings.test $(BEACON) openapi --check
+	$(BIN)/lint-imports
+
+pytest: install-dev
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$BEACON_TEST_DATABASE_URL)"; \
+		$(BIN)/python -m pytest -q; \
+	else \
+		echo "== PostgreSQL run skipped: set BEACON_TEST_DATABASE_URL to include it"; \
+	fi
+
+test: lint types checks pytest
+
+bench: install-dev
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,42 @@
+"""`beacon run`: the web server and the job worker in one command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Beacon on 127.0.0.1:8000 (uvicorn) and start the job worker beside it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        parser.add_argument("--no-worker", action="store_true", help="do not start the job worker")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        worker = None
+        if not options["no_worker"] and not settings.HUEY.get("immediate"):
+            worker = subprocess.Popen([sys.executable, "-m", "beacon", "worker"])
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"Beacon is running at {url}"))
+        self.stdout.write("Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)")
+        try:
+            uvicorn.run(
+                "beacon.asgi:application",
+                host=options["host"],
+                port=options["port"],
+                workers=options["workers"],
+                log_level="info",
+                lifespan="off",
+            )
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
