@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BEACON := $(BIN)/beacon
 
-.PHONY: run test install install-dev lint types checks pytest bench clean
+.PHONY: run test install install-dev lint types checks pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,6 @@ pytest: install-dev
 	fi
 
 test: lint types checks pytest
-
-bench: install-dev
-	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) var

@@ -48,7 +48,10 @@ def do_upsert_contact(
 ) -> Contact:
     """Create the contact or update the given fields of the one with this external id."""
     _check_contact(org, data)
-    values: dict[str, Any] = {"attributes": data.attributes}
+    # Only what is given changes: an update without attributes keeps the stored ones.
+    values: dict[str, Any] = {}
+    if data.attributes:
+        values["attributes"] = data.attributes
     if data.email:
         values["email"] = data.email.strip().lower()
     if data.name:

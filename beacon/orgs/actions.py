@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -84,6 +85,40 @@ def do_add_member(
         raise Conflict(f"{email} is already a member of {org.name}") from None
     record_event(org, "member.added", member, actor=actor, role=role)
     return member
+
+
+@transaction.atomic
+def do_update_organization(
+    org: Organization,
+    *,
+    name: str | None = None,
+    brand_color: str | None = None,
+    min_sample_size: int | None = None,
+    actor: Membership | None = None,
+) -> Organization:
+    errors: dict[str, str] = {}
+    if name is not None and not name.strip():
+        errors["name"] = "must not be empty"
+    if brand_color is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", brand_color):
+        errors["brand_color"] = "must be a colour like #0b5cad"
+    if min_sample_size is not None and not 1 <= min_sample_size <= 10_000:
+        errors["min_sample_size"] = "must be between 1 and 10000"
+    if errors:
+        raise ValidationFailed(errors)
+    changes = {
+        k: v
+        for k, v in (
+            ("name", name),
+            ("brand_color", brand_color),
+            ("min_sample_size", min_sample_size),
+        )
+        if v is not None
+    }
+    for field, value in changes.items():
+        setattr(org, field, value)
+    org.save(update_fields=list(changes))
+    record_event(org, "org.updated", org, actor=actor, **changes)
+    return org
 
 
 @transaction.atomic

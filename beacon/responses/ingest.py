@@ -73,6 +73,8 @@ def _check_answer(q: Question, a: AnswerIn, where: str) -> dict[str, str]:
         if not scale.low <= a.number <= scale.high:
             return {f"{where}.number": f"must be between {scale.low} and {scale.high}"}
         return {}
+    if a.number is not None:
+        return {f"{where}.number": f"question {q.pk} takes no score"}
     if kind == QuestionKind.TEXT:
         if len(a.text) > MAX_TEXT_LENGTH:
             return {f"{where}.text": f"must be at most {MAX_TEXT_LENGTH} characters"}
@@ -162,8 +164,12 @@ def _get_or_create_response(data: ResponseIn) -> tuple[Response, bool]:
                 **_dimensions(data),
             )
     except IntegrityError:
-        # The same key arrived concurrently; the other request's row is the response.
-        return Response.objects.for_org(org_id).get(idempotency_key=data.idempotency_key), False
+        # The same key, or the same invitation under another key, arrived concurrently:
+        # the other request's row is the response.
+        found = Response.objects.for_org(org_id).filter(idempotency_key=data.idempotency_key)
+        if not found.exists() and data.invitation is not None:
+            found = Response.objects.filter(invitation=data.invitation)
+        return found.get(), False
     record_event(org_id, "response.created", response, channel=data.channel)
     return response, True
 

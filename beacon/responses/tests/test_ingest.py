@@ -28,6 +28,7 @@ def _data(world: World, key: str = "k1", **kw) -> ResponseIn:
         (lambda w: AnswerIn(999999, number=1), "answers[0].question_id", "no question 999999"),
         (lambda w: AnswerIn(w.nps.pk, text="nine"), "answers[0].number", "needs a score"),
         (lambda w: AnswerIn(w.comment.pk, text="x" * 20_001), "answers[0].text", "at most"),
+        (lambda w: AnswerIn(w.comment.pk, number=3), "answers[0].number", "takes no score"),
     ],
 )
 def test_bad_answers_are_refused_naming_the_field(world: World, answer, field, message) -> None:

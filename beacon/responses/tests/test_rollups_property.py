@@ -37,7 +37,9 @@ def _cells() -> dict[tuple, int]:
     }  # fmt: skip
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=st.lists(op, max_size=14))
 def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     Response.objects.all().delete()
