@@ -1,0 +1,38 @@
+"""Ids sent by a client, resolved inside the caller's organisation.
+
+An id of another organisation is treated exactly like an id that does not exist, so a
+client cannot learn which ids are taken elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model
+
+from beacon.core.errors import ValidationFailed
+from beacon.orgs.models import Organization
+
+M = TypeVar("M", bound=Model)
+
+
+class Refs:
+    """Resolves several ids, then reports every unknown one at once (not just the first)."""
+
+    def __init__(self, org: Organization) -> None:
+        self.org = org
+        self.errors: dict[str, str] = {}
+
+    def get(self, model: type[M], pk: int | None, field: str) -> M | None:
+        if pk is None:
+            return None
+        manager: Any = model._default_manager
+        obj: M | None = manager.for_org(self.org).filter(pk=pk).first()
+        if obj is None:
+            self.errors[field] = f"no {model._meta.verbose_name} {pk} in this organisation"
+        return obj
+
+    def check(self) -> None:
+        """422 naming every unknown id."""
+        if self.errors:
+            raise ValidationFailed(dict(self.errors))

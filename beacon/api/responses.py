@@ -1,0 +1,211 @@
+"""POST /responses (server-to-server answers) and GET /responses (cursor-paginated export)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from beacon.api.auth import org_of
+from beacon.api.errors import fields_renamed, invalid
+from beacon.api.interactions import CONTACT_FIELDS, contact_in
+from beacon.api.lookups import Refs
+from beacon.api.schemas import (
+    AnswerOut,
+    ErrorOut,
+    ResponseFilters,
+    ResponseIn,
+    ResponseOut,
+    ResponsePageOut,
+    SubmittedResponseOut,
+    ValidationErrorOut,
+)
+from beacon.contacts.actions import do_upsert_contact
+from beacon.contacts.models import Interaction
+from beacon.core.errors import NotFound, ValidationFailed
+from beacon.cxmodel.models import Touchpoint
+from beacon.pipeline.actions import submit_response
+from beacon.responses import ingest
+from beacon.responses.models import Answer, Response
+from beacon.surveys.models import Survey
+
+router = Router(tags=["responses"])
+
+RESPONSE_FIELDS = {
+    **CONTACT_FIELDS,
+    "interaction": "interaction_id",
+    "touchpoint": "touchpoint_id",
+}
+_MISSING = re.compile(r"question (\d+)")
+_CURSOR = re.compile(r"[0-9]{1,19}")
+
+
+def _answers(answers: Iterable[Answer]) -> list[AnswerOut]:
+    return [
+        AnswerOut(question_id=a.question_id, number=a.number, text=a.text, choices=a.choices)
+        for a in answers
+    ]
+
+
+def _ordered_answers() -> Prefetch[Any]:
+    return Prefetch("answers", queryset=Answer.objects.order_by("question__position", "pk"))
+
+
+def _required_under_answers(e: ValidationFailed) -> ValidationFailed:
+    # ingest names a missing required answer "question <id>"; the client sent `answers`.
+    errors: dict[str, str] = {}
+    missing: list[str] = []
+    for field, message in e.errors.items():
+        m = _MISSING.fullmatch(field)
+        if m:
+            missing.append(m.group(1))
+        else:
+            errors[field] = message
+    if missing:
+        errors["answers"] = f"required questions are not answered: {', '.join(missing)}"
+    return ValidationFailed(errors)
+
+
+@router.post(
+    "/responses",
+    response={
+        201: SubmittedResponseOut,
+        200: SubmittedResponseOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: ValidationErrorOut,
+    },
+    operation_id="submitResponse",
+    summary="Submit a response",
+    description=(
+        "Stores a customer's answers to a survey, for systems that collect answers "
+        "themselves (an IVR, a kiosk, an in-app widget). Answers are checked against the "
+        "survey's questions: the question must belong to the survey and a score must be "
+        "within its scale (0-10 for NPS, 1-5 for CSAT, 1-7 for CES), else 422 naming the "
+        "answer, e.g. `answers.0.number`. With `complete` (the default) every required "
+        "question must be answered.\n\n"
+        "Idempotent: the first call with an `idempotency_key` answers 201; a retry answers "
+        "200 with the stored response and changes nothing. A completed response is final.\n\n"
+        "`contact` is created or updated by `external_id`. After the response is stored it "
+        "is processed in the background: a low score opens a follow-up case for the "
+        "accountable owner of the stage.\n\n"
+        "Unknown survey (or another organisation's) answers 404."
+    ),
+)
+def create_response(request: HttpRequest, payload: ResponseIn) -> Status[SubmittedResponseOut]:
+    org = org_of(request)
+    survey = Survey.objects.for_org(org).filter(pk=payload.survey_id).first()
+    if survey is None:
+        raise NotFound(f"survey {payload.survey_id} not found")
+    refs = Refs(org)
+    interaction = refs.get(Interaction, payload.interaction_id, "interaction_id")
+    touchpoint = refs.get(Touchpoint, payload.touchpoint_id, "touchpoint_id")
+    contact_data = contact_in(refs, payload.contact) if payload.contact else None
+    refs.check()
+    try:
+        # One transaction: a response refused for a bad answer leaves no contact behind.
+        with transaction.atomic(), fields_renamed(RESPONSE_FIELDS):
+            seen = Response.objects.for_org(org).filter(idempotency_key=payload.idempotency_key)
+            # A retry must not write the contact again: the first call already did.
+            contact = (
+                do_upsert_contact(org, contact_data)
+                if contact_data is not None and not seen.exists()
+                else None
+            )
+            result = submit_response(
+                ingest.ResponseIn(
+                    survey=survey,
+                    idempotency_key=payload.idempotency_key,
+                    answers=[
+                        ingest.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
+                        for a in payload.answers
+                    ],
+                    complete=payload.complete,
+                    contact=contact,
+                    interaction=interaction,
+                    touchpoint=touchpoint,
+                    channel="api",
+                    responded_at=payload.responded_at,
+                )
+            )
+    except ValidationFailed as e:
+        raise _required_under_answers(e) from e
+    response = result.response
+    answers = Answer.objects.filter(response=response).order_by("question__position", "pk")
+    out = SubmittedResponseOut(
+        id=response.pk,
+        survey_id=response.survey_id,
+        created=result.created,
+        completed=response.completed_at is not None,
+        answers=_answers(answers),
+    )
+    return Status(201 if result.created else 200, out)
+
+
+@router.get(
+    "/responses",
+    response={200: ResponsePageOut, 401: ErrorOut, 422: ValidationErrorOut},
+    operation_id="listResponses",
+    summary="List responses",
+    description=(
+        "Responses of your organisation with their answers, **newest first** (by id). "
+        "Pages hold at most `limit` responses (1-500, default 100). When more exist, "
+        "`next_cursor` is set: pass it back as `cursor` for the next, older page; it is null "
+        "on the last page. The cursor is opaque; responses stored while you page appear on "
+        "a new first page, never twice or out of order.\n\n"
+        "Filters: `survey_id`; `since` (inclusive) and `until` (exclusive) on the time the "
+        "customer answered. Partial (not yet completed) responses are included with "
+        "`completed_at` null."
+    ),
+)
+def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> ResponsePageOut:
+    org = org_of(request)
+    qs = Response.objects.for_org(org)
+    if filters.survey_id is not None:
+        refs = Refs(org)
+        refs.get(Survey, filters.survey_id, "survey_id")
+        refs.check()
+        qs = qs.filter(survey_id=filters.survey_id)
+    if filters.since is not None:
+        qs = qs.filter(responded_at__gte=filters.since)
+    if filters.until is not None:
+        qs = qs.filter(responded_at__lt=filters.until)
+    if filters.cursor is not None:
+        qs = qs.filter(pk__lt=_decode_cursor(filters.cursor))
+    rows = list(qs.order_by("-pk").prefetch_related(_ordered_answers())[: filters.limit + 1])
+    page, more = rows[: filters.limit], len(rows) > filters.limit
+    return ResponsePageOut(
+        items=[_response_out(r) for r in page],
+        next_cursor=str(page[-1].pk) if more else None,
+    )
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not _CURSOR.fullmatch(cursor) or not 0 < int(cursor) <= 2**63 - 1:
+        raise invalid("cursor", "is not a cursor this API returned")
+    return int(cursor)
+
+
+def _response_out(r: Response) -> ResponseOut:
+    return ResponseOut(
+        id=r.pk,
+        survey_id=r.survey_id,
+        contact_id=r.contact_id,
+        interaction_id=r.interaction_id,
+        touchpoint_id=r.touchpoint_id,
+        stage_id=r.stage_id,
+        persona_id=r.persona_id,
+        team_id=r.team_id,
+        staff_id=r.staff_id,
+        channel=r.channel,
+        responded_at=r.responded_at,
+        completed_at=r.completed_at,
+        answers=_answers(r.answers.all()),
+    )
