@@ -1,0 +1,351 @@
+"""Respondent pages: one question per step, each answer saved as it is given.
+
+Plain HTML forms, no JavaScript: every step is a GET that shows the question and a POST
+that stores it through `pipeline.submit_response`, then redirects to the next step, so
+reloading never resubmits and a respondent who leaves half-way keeps what they said.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from beacon.core.errors import ValidationFailed
+from beacon.orgs.models import Organization
+from beacon.pipeline.actions import submit_response
+from beacon.public.answers import (
+    NEEDS_ANSWER,
+    NOT_THIS_QUESTION,
+    BadAnswer,
+    Prefill,
+    end_labels,
+    message_for,
+    options,
+    parse_answer,
+    prefill_from,
+    prefill_posted,
+    widget,
+)
+from beacon.public.queries import stored_answers, stored_response, survey_by_anonymous_token
+from beacon.responses.ingest import MAX_TEXT_LENGTH, AnswerIn, ResponseIn
+from beacon.surveys.actions import do_mark_opened
+from beacon.surveys.models import Invitation, Question, Survey, SurveyStatus
+from beacon.surveys.queries import invitation_by_token, invitation_problem, questions_of
+
+ANON_COOKIE = "beacon_respondent"
+ANON_SALT = "beacon.public.anonymous"
+ANON_MAX_AGE = 90 * 24 * 3600
+
+DEFAULT_BRAND = "#0b5cad"
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+# problem -> (status, heading, explanation)
+PROBLEMS = {
+    "unknown": (
+        404,
+        "We can't find this survey",
+        "The link may be incomplete. Please check that you opened the whole link "
+        "from your message.",
+    ),
+    "used": (
+        410,
+        "You have already answered — thank you",
+        "Your answers have reached the team. There is nothing more to do.",
+    ),
+    "expired": (
+        410,
+        "This survey link has expired",
+        "Thank you for wanting to share your view; this link can no longer be used.",
+    ),
+    "closed": (
+        410,
+        "This survey is closed",
+        "It is no longer collecting answers. Thank you for your interest.",
+    ),
+    "not_open": (
+        404,
+        "This survey is not open",
+        "It is not collecting answers at the moment. Please try again later.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who is answering, and where their pages live."""
+
+    survey: Survey
+    idempotency_key: str
+    route: str  # "invitation" or "anonymous"
+    token: str
+    invitation: Invitation | None = None
+    channel: str = "link"
+
+    def step_url(self, step: int) -> str:
+        if step == 1:
+            return reverse(f"public:{self.route}", args=[self.token])
+        return reverse(f"public:{self.route}_step", args=[self.token, step])
+
+    @property
+    def thanks_url(self) -> str:
+        return reverse(f"public:{self.route}_thanks", args=[self.token])
+
+    def response_in(self, answer: AnswerIn, *, complete: bool) -> ResponseIn:
+        return ResponseIn(
+            survey=self.survey,
+            idempotency_key=self.idempotency_key,
+            answers=[answer],
+            complete=complete,
+            invitation=self.invitation,
+            channel=self.channel,
+        )
+
+
+# ---------------------------------------------------------------- invitation links
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_step(request: HttpRequest, token: str, step: int = 1) -> HttpResponse:
+    invitation = invitation_by_token(token)
+    problem = invitation_problem(invitation)
+    if invitation is None or problem is not None:
+        return _problem(request, problem or "unknown", invitation=invitation)
+    if invitation.opened_at is None:
+        do_mark_opened(invitation)
+    respondent = Respondent(
+        survey=invitation.survey,
+        idempotency_key=f"inv:{invitation.pk}",
+        route="invitation",
+        token=token,
+        invitation=invitation,
+        channel=invitation.channel,
+    )
+    return _step(request, respondent, step)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_by_token(token)
+    if invitation is None:
+        return _problem(request, "unknown")
+    if invitation.completed_at is not None:
+        return _thanks(request, invitation.survey)
+    problem = invitation_problem(invitation)
+    if problem is not None:
+        return _problem(request, problem, invitation=invitation)
+    return redirect(reverse("public:invitation", args=[token]))
+
+
+# ---------------------------------------------------------------- anonymous links
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def anonymous_step(request: HttpRequest, token: str, step: int = 1) -> HttpResponse:
+    survey = survey_by_anonymous_token(token)
+    if survey is None:
+        return _problem(request, "unknown")
+    if survey.status != SurveyStatus.ACTIVE:
+        return _problem(request, _inactive(survey), survey=survey)
+    key, fresh = _anonymous_key(request, survey)
+    respondent = Respondent(survey=survey, idempotency_key=key, route="anonymous", token=token)
+    page = _step(request, respondent, step)
+    if fresh:
+        page.set_signed_cookie(
+            ANON_COOKIE,
+            key,
+            salt=ANON_SALT,
+            max_age=ANON_MAX_AGE,
+            path=reverse("public:anonymous", args=[token]),
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return page
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def anonymous_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    survey = survey_by_anonymous_token(token)
+    if survey is None:
+        return _problem(request, "unknown")
+    key, fresh = _anonymous_key(request, survey)
+    response = None if fresh else stored_response(survey, key)
+    if response is not None and response.completed_at is not None:
+        return _thanks(request, survey)
+    if survey.status != SurveyStatus.ACTIVE:
+        return _problem(request, _inactive(survey), survey=survey)
+    return redirect(reverse("public:anonymous", args=[token]))
+
+
+def _inactive(survey: Survey) -> str:
+    return "closed" if survey.status == SurveyStatus.CLOSED else "not_open"
+
+
+def _anonymous_key(request: HttpRequest, survey: Survey) -> tuple[str, bool]:
+    """This browser's key for the survey (from its signed cookie), or a fresh one."""
+    value = request.get_signed_cookie(
+        ANON_COOKIE, default=None, salt=ANON_SALT, max_age=ANON_MAX_AGE
+    )
+    if value is not None and value.startswith(f"anon:{survey.pk}:"):
+        return value, False
+    return f"anon:{survey.pk}:{secrets.token_hex(16)}", True
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def _step(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
+    questions = questions_of(r.survey)
+    if not questions:
+        return _problem(request, "not_open", survey=r.survey)
+    if not 1 <= step <= len(questions):
+        return redirect(r.step_url(1))
+    response = stored_response(r.survey, r.idempotency_key, r.invitation)
+    if response is not None and response.completed_at is not None:
+        return redirect(r.thanks_url)
+    question = questions[step - 1]
+    if request.method == "POST":
+        return _save(request, r, questions, step)
+    saved = stored_answers(response).get(question.pk)
+    message = ""
+    if request.GET.get("missing") and question.required and saved is None:
+        message = "Please answer this question to finish."
+    prefill = prefill_from(saved)
+    return _render_step(request, r, questions, step, prefill, message)
+
+
+def _save(
+    request: HttpRequest, r: Respondent, questions: list[Question], step: int
+) -> HttpResponse:
+    question = questions[step - 1]
+
+    def again(message: str) -> HttpResponse:
+        prefill = prefill_posted(question, request.POST)
+        return _render_step(request, r, questions, step, prefill, message, status=400)
+
+    # The survey may have changed since the page was shown, or the id was tampered with.
+    if request.POST.get("question", "") != str(question.pk):
+        return _render_step(request, r, questions, step, Prefill(), NOT_THIS_QUESTION, 400)
+    try:
+        answer = parse_answer(question, request.POST)
+    except BadAnswer as exc:
+        return again(str(exc))
+    if answer.is_empty and question.required:
+        return again(NEEDS_ANSWER)
+    last = step == len(questions)
+    try:
+        submit_response(r.response_in(answer, complete=last))
+    except ValidationFailed as exc:
+        missing = _missing_steps(exc, questions)
+        if not missing:
+            return again(message_for(exc.errors))
+        # Finishing failed only because an earlier required question was skipped:
+        # keep this step's answer and send the respondent back to the gap.
+        submit_response(r.response_in(answer, complete=False))
+        return redirect(f"{r.step_url(missing[0])}?missing=1")
+    return redirect(r.thanks_url if last else r.step_url(step + 1))
+
+
+def _missing_steps(exc: ValidationFailed, questions: list[Question]) -> list[int]:
+    keys = set(exc.errors)
+    if not all(k.startswith("question ") for k in keys):
+        return []
+    return [i for i, q in enumerate(questions, start=1) if f"question {q.pk}" in keys]
+
+
+def _render_step(
+    request: HttpRequest,
+    r: Respondent,
+    questions: list[Question],
+    step: int,
+    prefill: Prefill,
+    message: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    question = questions[step - 1]
+    low, high = end_labels(question)
+    described = [i for i, on in (("help", question.help_text), ("error", message)) if on]
+    context = {
+        **_branding(r.survey.organization),
+        "survey": r.survey,
+        "question": question,
+        "step": step,
+        "count": len(questions),
+        "widget": widget(question),
+        "options": options(question, prefill),
+        "scale": question.scale,
+        "number": prefill.selected[0] if prefill.selected else "",
+        "text": prefill.text,
+        "low_label": low,
+        "high_label": high,
+        "max_text": MAX_TEXT_LENGTH,
+        "message": message,
+        "described_by": " ".join(described),
+        "action": r.step_url(step),
+        "back": r.step_url(step - 1) if step > 1 else "",
+        "last": step == len(questions),
+    }
+    return render(request, "public/step.html", context, status=status)
+
+
+# ---------------------------------------------------------------- end pages
+
+
+def _thanks(request: HttpRequest, survey: Survey) -> HttpResponse:
+    context = {**_branding(survey.organization), "survey": survey}
+    return render(request, "public/thanks.html", context)
+
+
+def _problem(
+    request: HttpRequest,
+    problem: str,
+    *,
+    invitation: Invitation | None = None,
+    survey: Survey | None = None,
+) -> HttpResponse:
+    status, heading, text = PROBLEMS.get(problem, PROBLEMS["unknown"])
+    survey = survey or (invitation.survey if invitation is not None else None)
+    context = {
+        **_branding(survey.organization if survey is not None else None),
+        "problem": problem,
+        "heading": heading,
+        "text": text,
+        "survey": survey,
+        "invitation": invitation,
+    }
+    return render(request, "public/problem.html", context, status=status)
+
+
+def _branding(org: Organization | None) -> dict[str, str]:
+    # The colour goes into inline CSS, so only a plain hex colour is trusted.
+    color = DEFAULT_BRAND
+    if org is not None and _HEX_COLOR.fullmatch(org.brand_color):
+        color = org.brand_color
+    return {
+        "org_name": org.name if org is not None else "",
+        "brand": color,
+        "brand_text": _readable_on(color),
+    }
+
+
+def _readable_on(color: str) -> str:
+    """Black or white, whichever contrasts more with `color` (WCAG relative luminance)."""
+
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
