@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from email.message import Message as EmailMessage
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller

@@ -22,9 +22,14 @@ def test_customer_answers_and_staff_see_the_answer_and_the_case(
 ) -> None:
     received = receive_interaction(
         world.org,
-        InteractionIn(contact=contact_in(7), idempotency_key="call-7",
-                      touchpoint=world.touchpoint, team=world.team, staff=world.agent),
-    )  # fmt: skip
+        InteractionIn(
+            contact=contact_in(7),
+            idempotency_key="call-7",
+            touchpoint=world.touchpoint,
+            team=world.team,
+            staff=world.agent,
+        ),
+    )
     token = received.invitations[0].token
 
     page.goto(f"{live_server.url}/s/{token}/")
@@ -56,4 +61,3 @@ def test_customer_answers_and_staff_see_the_answer_and_the_case(
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     expect(page.get_by_text(COMMENT)).to_be_visible()
     expect(page.get_by_text(world.stage_owner.display_name).first).to_be_visible()
-

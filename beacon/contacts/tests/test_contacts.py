@@ -52,8 +52,10 @@ def test_interaction_is_recorded_once_per_key(world: World, other_world: World) 
     assert first.created and not again.created and first.interaction == again.interaction
     with pytest.raises(ValidationFailed) as exc:
         do_record_interaction(
-            world.org, InteractionIn(contact=contact_in(2), idempotency_key="t-2",
-                                     touchpoint=other_world.touchpoint)  # fmt: skip
+            world.org,
+            InteractionIn(
+                contact=contact_in(2), idempotency_key="t-2", touchpoint=other_world.touchpoint
+            ),
         )
     assert exc.value.errors == {"touchpoint": "belongs to another organisation"}
 

@@ -24,7 +24,10 @@ def test_demo_is_a_believable_organisation() -> None:
     assert Persona.objects.for_org(org).count() == 3
     stages = list(Stage.objects.for_org(org).order_by("position"))
     assert len(stages) == 7 and Journey.objects.for_org(org).count() == 1
-    assert [s.name for s in stages if not s.inside_company] == ["Discover & compare", "Everyday use"]
+    assert [s.name for s in stages if not s.inside_company] == [
+        "Discover & compare",
+        "Everyday use",
+    ]
     assert Need.objects.for_org(org).count() == 10
     surveys = Survey.objects.for_org(org)
     assert surveys.count() == 5

@@ -24,8 +24,12 @@ def _response(world: World, **scores: int):
     if "nps" not in scores:
         answers.append(AnswerIn(world.nps.pk, number=10))
     return ingest(
-        ResponseIn(survey=world.survey, idempotency_key=str(scores), answers=answers,
-                   touchpoint=world.touchpoint)  # fmt: skip
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key=str(scores),
+            answers=answers,
+            touchpoint=world.touchpoint,
+        )
     ).response
 
 

@@ -19,22 +19,43 @@ pytestmark = pytest.mark.django_db
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 op = st.one_of(
-    st.tuples(st.just("ingest"), st.integers(0, 5), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans()),
-    st.tuples(st.just("bulk"), st.integers(6, 9), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans()),
-    st.tuples(st.just("delete"), st.integers(0, 9), st.just(0), st.just(0), st.just(0),
-              st.just(False)),
-)  # fmt: skip
+    st.tuples(
+        st.just("ingest"),
+        st.integers(0, 5),
+        st.integers(0, 10),
+        st.integers(1, 5),
+        st.integers(0, 3),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("bulk"),
+        st.integers(6, 9),
+        st.integers(0, 10),
+        st.integers(1, 5),
+        st.integers(0, 3),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("delete"), st.integers(0, 9), st.just(0), st.just(0), st.just(0), st.just(False)
+    ),
+)
 
 
 def _cells() -> dict[tuple, int]:
     return {
-        (r.day, r.survey_id, r.question_id, r.stage_id, r.touchpoint_id, r.persona_id,
-         r.team_id, r.score): r.count
+        (
+            r.day,
+            r.survey_id,
+            r.question_id,
+            r.stage_id,
+            r.touchpoint_id,
+            r.persona_id,
+            r.team_id,
+            r.score,
+        ): r.count
         for r in ScoreRollup.objects.all()
         if r.count
-    }  # fmt: skip
+    }
 
 
 @settings(
@@ -47,8 +68,14 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     for kind, key, nps, csat, day, complete in ops:
         answers = [AnswerIn(world.nps.pk, number=nps), AnswerIn(world.csat.pk, number=csat)]
         when = BASE + dt.timedelta(days=day)
-        data = ResponseIn(survey=world.survey, idempotency_key=f"r{key}", answers=answers,
-                          complete=complete, touchpoint=world.touchpoint, responded_at=when)  # fmt: skip
+        data = ResponseIn(
+            survey=world.survey,
+            idempotency_key=f"r{key}",
+            answers=answers,
+            complete=complete,
+            touchpoint=world.touchpoint,
+            responded_at=when,
+        )
         if kind == "ingest":
             ingest(data)
         elif kind == "bulk":
