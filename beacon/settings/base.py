@@ -123,6 +123,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Beacon <beacon@localhost>")
 
 # Outbox retry schedule: attempts before a message is marked failed.
 OUTBOX_MAX_ATTEMPTS = env_int("BEACON_OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+# Outbound webhooks (Slack, Teams, generic) to private or loopback addresses are refused
+# unless an admin allows them (an internal chat server, or tests on 127.0.0.1).
+BEACON_WEBHOOK_ALLOW_PRIVATE = env_bool("BEACON_WEBHOOK_ALLOW_PRIVATE", False)
 # Bodies larger than this are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "BEACON_MAX_BODY_BYTES", 1_000_000, minimum=10_000, maximum=100_000_000
@@ -209,5 +212,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The worker installs its own handler on "huey"; propagating would print twice.
+        "huey": {"level": "INFO", "propagate": False},
+    },
 }
