@@ -198,6 +198,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Beacon's own CSS/JS and the vendored ECharts and htmx ship inside the package.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root otherwise
 # Static files come from the installed package itself; nothing is fetched at run time.
 WHITENOISE_USE_FINDERS = True

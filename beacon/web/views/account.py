@@ -1,0 +1,43 @@
+"""Signing in (the username is the email) and choosing which organisation to look at."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from beacon.orgs.models import Membership
+from beacon.orgs.queries import memberships_of
+from beacon.web.access import SESSION_ORG, staff_view
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Accounts are keyed by the lower-cased email, so sign-in is case-insensitive."""
+
+    username = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an account.",
+    }
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data.get("username", "")).strip().lower()
+
+
+@staff_view
+@require_POST
+def switch_org(request: HttpRequest, member: Membership) -> HttpResponse:
+    raw = request.POST.get("org", "")
+    chosen = next((m for m in memberships_of(request.user) if str(m.organization_id) == raw), None)
+    if chosen is None:
+        raise Http404("not a member of that organisation")
+    request.session[SESSION_ORG] = chosen.organization_id
+    # Ids on the page we came from belong to the old organisation: start at the overview.
+    return redirect("web:overview")

@@ -1,0 +1,243 @@
+"""Follow-up cases: the list, and the case page where agents act on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from beacon.core import clock
+from beacon.core.errors import Conflict, ValidationFailed
+from beacon.loop.actions import (
+    MAX_NOTE_LENGTH,
+    do_add_note,
+    do_reassign,
+    do_resolve_case,
+    do_set_status,
+)
+from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
+from beacon.loop.queries import case_detail, cases, root_causes, timeline
+from beacon.orgs.models import Membership, Role
+from beacon.web.access import render_page, require_role, staff_view
+
+ACTOR = Role.AGENT
+PAGE_SIZE = 25
+OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+STATUS_FILTERS: dict[str, dict[str, Any]] = {
+    "open": {"status__in": OPEN},
+    "new": {"status": CaseStatus.NEW},
+    "in_progress": {"status": CaseStatus.IN_PROGRESS},
+    "resolved": {"status": CaseStatus.RESOLVED},
+    "all": {},
+}
+
+
+def is_overdue(case: Case) -> bool:
+    return case.status != CaseStatus.RESOLVED and case.due_at < clock.now()
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    overdue: bool
+
+
+@staff_view
+@require_GET
+def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    problems: list[str] = []
+    status = request.GET.get("status", "open") or "open"
+    if status not in STATUS_FILTERS:
+        problems.append(
+            f"status: must be one of {', '.join(STATUS_FILTERS)} (got {status[:40]!r}); "
+            "showing open cases."
+        )
+        status = "open"
+    lookups: dict[str, Any] = dict(STATUS_FILTERS[status])
+    mine = request.GET.get("mine") == "1"
+    overdue = request.GET.get("overdue") == "1"
+    if mine:
+        lookups["owner"] = member
+    if overdue:
+        lookups["due_at__lt"] = clock.now()
+        lookups.setdefault("status__in", OPEN)
+    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = {"status": status, **({"mine": "1"} if mine else {})}
+    if overdue:
+        query["overdue"] = "1"
+    context = {
+        "status": status,
+        "statuses": list(STATUS_FILTERS),
+        "mine": mine,
+        "overdue": overdue,
+        "problems": problems,
+        "page": page,
+        "rows": [CaseRow(c, is_overdue(c)) for c in page.object_list],
+        "query": urlencode(query),
+    }
+    return render_page(request, member, "web/cases.html", context, nav="cases")
+
+
+def _case_or_404(member: Membership, case_id: int) -> Case:
+    case = case_detail(member.organization, case_id)
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def _describe(event: CaseEvent, names: dict[int, str]) -> str:
+    """One line saying what happened; bodies (notes, reasons) are shown separately."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == CaseEventKind.OPENED:
+        return f"Case opened by rule {data.get('rule', '')}".strip()
+    if kind == CaseEventKind.NOTIFIED:
+        return f"Owner notified at {data.get('to', '')}"
+    if kind == CaseEventKind.STATUS:
+        labels = dict(CaseStatus.choices)
+        frm, to = data.get("frm", ""), data.get("to", "")
+        return f"Status changed from {labels.get(frm, frm)} to {labels.get(to, to)}"
+    if kind == CaseEventKind.ASSIGNED:
+        frm = names.get(data.get("frm") or 0, "someone")
+        to = names.get(data.get("to") or 0, "someone")
+        return f"Reassigned from {frm} to {to}"
+    if kind == CaseEventKind.RESOLVED:
+        return f"Resolved (root cause: {data.get('root_cause', '')})"
+    return str(dict(CaseEventKind.choices).get(kind, kind))
+
+
+def _case_page(
+    request: HttpRequest,
+    member: Membership,
+    case: Case,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    org = member.organization
+    members = list(Membership.objects.for_org(org).order_by("display_name"))
+    names = {m.pk: m.display_name for m in members}
+    answers = sorted(case.response.answers.all(), key=lambda a: a.question.position)
+    context = {
+        "case": case,
+        "overdue": is_overdue(case),
+        "answers": answers,
+        "events": [(e, _describe(e, names)) for e in timeline(case)],
+        "can_act": member.has_role(ACTOR),
+        # Resolving has its own form (it needs a root cause); these are the plain moves.
+        "next_statuses": [(s.value, s.label) for s in sorted(TRANSITIONS[CaseStatus(case.status)])],
+        "resolved": case.status == CaseStatus.RESOLVED,
+        "members": members,
+        "root_causes": root_causes(org),
+        "errors": errors or {},
+        "values": values or {},
+        "problem": problem,
+        "max_note": MAX_NOTE_LENGTH,
+    }
+    return render_page(request, member, "web/case.html", context, status=status, nav="cases")
+
+
+@staff_view
+@require_GET
+def case_page(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    return _case_page(request, member, _case_or_404(member, case_id))
+
+
+def _acting(member: Membership, case_id: int) -> Case:
+    case = _case_or_404(member, case_id)
+    require_role(member, ACTOR)
+    return case
+
+
+def _refused(
+    request: HttpRequest,
+    member: Membership,
+    case_id: int,
+    exc: ValidationFailed | Conflict,
+    values: dict[str, str],
+) -> HttpResponse:
+    """The case page again, as it is now, with what was wrong and what was typed."""
+    case = _case_or_404(member, case_id)
+    if isinstance(exc, ValidationFailed):
+        return _case_page(request, member, case, errors=exc.errors, values=values, status=400)
+    return _case_page(request, member, case, problem=str(exc), values=values, status=409)
+
+
+@staff_view
+@require_POST
+def case_note(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    case = _acting(member, case_id)
+    body = request.POST.get("body", "")
+    try:
+        do_add_note(case, body, actor=member)
+    except ValidationFailed as exc:
+        return _refused(request, member, case_id, exc, {"body": body})
+    messages.success(request, "Note added.")
+    return redirect("web:case", case_id=case.pk)
+
+
+@staff_view
+@require_POST
+def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    case = _acting(member, case_id)
+    status = request.POST.get("status", "")
+    try:
+        do_set_status(case, status, actor=member)
+    except (ValidationFailed, Conflict) as exc:
+        return _refused(request, member, case_id, exc, {})
+    messages.success(request, f"Status set to {CaseStatus(status).label}.")
+    return redirect("web:case", case_id=case.pk)
+
+
+@staff_view
+@require_POST
+def case_reassign(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    case = _acting(member, case_id)
+    raw_owner, reason = request.POST.get("owner", ""), request.POST.get("reason", "")
+    values = {"owner": raw_owner, "reason": reason}
+    owner = (
+        Membership.objects.for_org(member.organization_id).filter(pk=int(raw_owner)).first()
+        if raw_owner.isdigit()
+        else None
+    )
+    try:
+        if owner is None:
+            errors = {"owner": "choose a member of this organisation"}
+            if not reason.strip():
+                errors["reason"] = "say why the case moves"
+            raise ValidationFailed(errors)
+        if len(reason) > MAX_NOTE_LENGTH:
+            raise ValidationFailed({"reason": f"must be at most {MAX_NOTE_LENGTH} characters"})
+        do_reassign(case, owner, reason, actor=member)
+    except ValidationFailed as exc:
+        return _refused(request, member, case_id, exc, values)
+    messages.success(request, f"Case reassigned to {owner.display_name}.")
+    return redirect("web:case", case_id=case.pk)
+
+
+@staff_view
+@require_POST
+def case_resolve(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    case = _acting(member, case_id)
+    raw_cause, resolution = request.POST.get("root_cause", ""), request.POST.get("resolution", "")
+    values = {"root_cause": raw_cause, "resolution": resolution}
+    causes = {str(rc.pk): rc for rc in root_causes(member.organization)}
+    try:
+        if raw_cause and raw_cause not in causes:
+            raise ValidationFailed({"root_cause": "choose one of this organisation's root causes"})
+        if len(resolution) > MAX_NOTE_LENGTH:
+            raise ValidationFailed({"resolution": f"must be at most {MAX_NOTE_LENGTH} characters"})
+        do_resolve_case(case, causes.get(raw_cause), resolution, actor=member)
+    except (ValidationFailed, Conflict) as exc:
+        return _refused(request, member, case_id, exc, values)
+    messages.success(request, "Case resolved.")
+    return redirect("web:case", case_id=case.pk)
