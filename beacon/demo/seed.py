@@ -545,13 +545,18 @@ def _history(demo: DemoOrg, rng: random.Random, responses: int, today: dt.dateti
             )
         )
     interactions = do_bulk_record_interactions(org, [p[0] for p in planned])
+    staff_order = {
+        m.display_name: i
+        for i, m in enumerate(m for team in demo.agents_by_team.values() for m in team)
+    }
     items: list[ResponseIn] = []
     for interaction, (data, days_ago) in zip(interactions, planned, strict=True):
         where = data.touchpoint
         assert where is not None
         survey = survey_of_tp[where.pk]
         persona_ix = demo.personas.index(data.contact.persona)  # type: ignore[arg-type]
-        staff_ix = data.staff.pk if data.staff else 0
+        # Position among the demo's staff, not the database id: ids differ between databases.
+        staff_ix = staff_order.get(data.staff.display_name, 0) if data.staff else 0
         latent = _satisfaction(
             demo,
             where.stage,
