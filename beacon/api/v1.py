@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from beacon.api import errors, interactions, metrics, responses, surveys
+from beacon.api import errors, insights, interactions, metrics, responses, surveys
 from beacon.api.auth import ApiKeyAuth
 
 DESCRIPTION = """\
@@ -58,3 +58,4 @@ api.add_router("", interactions.router)
 api.add_router("", responses.router)
 api.add_router("", surveys.router)
 api.add_router("", metrics.router)
+api.add_router("", insights.router)

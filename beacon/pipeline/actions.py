@@ -15,6 +15,7 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
+from beacon.insights.actions import analyse_response
 from beacon.loop.actions import do_open_case_for
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
@@ -58,6 +59,7 @@ def process_response(response_id: int) -> None:
     if response is None:
         return
     with transaction.atomic():
+        analyse_response(response)
         do_open_case_for(response)
         Response.objects.filter(pk=response_id).update(processed_at=clock.now())
 

@@ -1,0 +1,732 @@
+"""Every write of the insights app: themes, analysis, corrections, training, reasons, praise."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.db import transaction
+
+from beacon.contacts.models import Interaction
+from beacon.core.errors import ValidationFailed
+from beacon.insights import text as textutil
+from beacon.insights.engine import (
+    ENGINE_VERSION,
+    OVERALL,
+    POLARITIES,
+    Analysis,
+    Example,
+    InsightModel,
+    ReasonModel,
+    ThemeSpec,
+)
+from beacon.insights.models import (
+    AnswerInsight,
+    ContactReason,
+    Correction,
+    CorrectionKind,
+    InteractionReason,
+    ModelKind,
+    Praise,
+    Theme,
+    ThemeMention,
+    TrainedModel,
+)
+from beacon.insights.seed import seed_comments
+from beacon.insights.starters import STARTERS
+from beacon.notifications.actions import do_queue_email
+from beacon.orgs.events import record_event
+from beacon.orgs.models import Event, Membership, Organization
+from beacon.orgs.queries import manager_of
+from beacon.responses.models import Answer, Response
+from beacon.surveys.models import QuestionKind
+
+log = logging.getLogger(__name__)
+
+MAX_PHRASES = 50
+
+
+# --- seed data ------------------------------------------------------------------------
+
+
+# --- themes ---------------------------------------------------------------------------
+
+
+def _clean_phrases(phrases: list[str] | None) -> list[str]:
+    seen: list[str] = []
+    for p in phrases or []:
+        p = " ".join(str(p).split())[:200]
+        if p and p not in seen:
+            seen.append(p)
+    return seen[:MAX_PHRASES]
+
+
+def check_theme(
+    org: Organization, name: str, description: str, *, exclude: Theme | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = "is required"
+    elif len(name) > 100:
+        errors["name"] = "must be at most 100 characters"
+    else:
+        clash = Theme.objects.for_org(org).filter(name__iexact=name)
+        if exclude is not None:
+            clash = clash.exclude(pk=exclude.pk)
+        if clash.exists():
+            errors["name"] = "a theme with this name already exists"
+    if len(description) > 2000:
+        errors["description"] = "must be at most 2000 characters"
+    return errors
+
+
+@transaction.atomic
+def do_create_theme(
+    org: Organization,
+    name: str,
+    description: str = "",
+    phrases: list[str] | None = None,
+    *,
+    starter: str = "",
+    actor: Membership | None = None,
+) -> Theme:
+    errors = check_theme(org, name, description)
+    if errors:
+        raise ValidationFailed(errors)
+    theme = Theme.objects.create(
+        organization=org,
+        name=name.strip(),
+        description=description.strip(),
+        phrases=_clean_phrases(phrases),
+        starter=starter,
+    )
+    record_event(org, "theme.created", theme, actor=actor, name=theme.name)
+    return theme
+
+
+@transaction.atomic
+def do_update_theme(
+    theme: Theme,
+    *,
+    name: str,
+    description: str,
+    phrases: list[str] | None,
+    active: bool = True,
+    actor: Membership | None = None,
+) -> Theme:
+    errors = check_theme(theme.organization, name, description, exclude=theme)
+    if errors:
+        raise ValidationFailed(errors)
+    theme.name = name.strip()
+    theme.description = description.strip()
+    theme.phrases = _clean_phrases(phrases)
+    theme.active = active
+    theme.save(update_fields=["name", "description", "phrases", "active"])
+    record_event(theme.organization_id, "theme.updated", theme, actor=actor, name=theme.name)
+    return theme
+
+
+@transaction.atomic
+def do_adopt_starter(
+    org: Organization, industry: str, *, actor: Membership | None = None
+) -> list[Theme]:
+    """Add the starter themes the organisation does not have yet (by name); keep its edits."""
+    if industry not in STARTERS:
+        raise ValidationFailed({"industry": f"must be one of {', '.join(sorted(STARTERS))}"})
+    have = {n.lower() for n in Theme.objects.for_org(org).values_list("name", flat=True)}
+    created = []
+    for item in STARTERS[industry]:
+        if item["name"].lower() in have:
+            continue
+        created.append(
+            do_create_theme(
+                org,
+                item["name"],
+                item["description"],
+                item["phrases"],
+                starter=industry,
+                actor=actor,
+            )
+        )
+    return created
+
+
+# --- models ---------------------------------------------------------------------------
+
+# One loaded model per organisation and kind in each worker process, replaced when a
+# newer version is trained (checked by a cheap query per response).
+_loaded: dict[tuple[int, str], tuple[str, InsightModel | ReasonModel]] = {}
+
+
+def _theme_specs(org: Organization | int) -> list[ThemeSpec]:
+    return [
+        ThemeSpec(str(t.pk), t.name, t.description, tuple(t.phrases))
+        for t in Theme.objects.for_org(org).filter(active=True).order_by("pk")
+    ]
+
+
+def _training_examples(org: Organization | int) -> tuple[list[Example], list[tuple[str, str]]]:
+    """Corrected answers (not held out) as staff left them, plus the matching seed comments."""
+    themes = {t.name.lower(): str(t.pk) for t in Theme.objects.for_org(org).filter(active=True)}
+    examples: list[Example] = []
+    sentiment: list[tuple[str, str]] = []
+    for seed in seed_comments():
+        keys = {themes.get(n.lower()): p for n, p in seed.themes.items()}
+        if None in keys:
+            # A theme this organisation does not have: good for sentiment, not for themes.
+            sentiment.append((seed.text, seed.overall))
+            continue
+        examples.append(Example(seed.text, {k: p for k, p in keys.items() if k}, seed.overall))
+    for answer_id in _corrected_answer_ids(org, held_out=False):
+        example = _answer_truth(org, answer_id)
+        if example is not None:
+            examples.append(example)
+    return examples, sentiment
+
+
+def _corrected_answer_ids(org: Organization | int, *, held_out: bool) -> list[int]:
+    return sorted(
+        set(
+            Correction.objects.for_org(org)
+            .filter(held_out=held_out)
+            .values_list("answer_id", flat=True)
+        )
+    )
+
+
+def _answer_truth(org: Organization | int, answer_id: int) -> Example | None:
+    """The answer as staff left it: its themes and sentiments after their corrections."""
+    answer = Answer.objects.for_org(org).filter(pk=answer_id).first()
+    insight = AnswerInsight.objects.for_org(org).filter(answer_id=answer_id).first()
+    if answer is None or insight is None:
+        return None
+    mentions = ThemeMention.objects.for_org(org).filter(answer_id=answer_id, theme__active=True)
+    return Example(
+        textutil.clean(answer.text),
+        {str(m.theme_id): m.sentiment for m in mentions},
+        insight.sentiment if insight.corrected else "",
+    )
+
+
+def _quality(org: Organization | int, model: InsightModel) -> tuple[float | None, int]:
+    """Share of held-out corrections the model agrees with."""
+    agree = total = 0
+    for answer_id in _corrected_answer_ids(org, held_out=True):
+        truth = _answer_truth(org, answer_id)
+        if truth is None:
+            continue
+        analysis = model.analyse([truth.text])[0]
+        predicted = {t.key: t.sentiment for t in analysis.themes}
+        for c in Correction.objects.for_org(org).filter(answer_id=answer_id, held_out=True):
+            key = str(c.theme_id)
+            if c.kind == CorrectionKind.THEME_ADDED:
+                ok = key in predicted
+            elif c.kind == CorrectionKind.THEME_REMOVED:
+                ok = key not in predicted
+            elif c.kind == CorrectionKind.THEME_SENTIMENT:
+                ok = predicted.get(key) == truth.themes.get(key)
+            else:
+                ok = analysis.sentiment == truth.overall
+            agree += int(ok)
+            total += 1
+    return (agree / total if total else None), total
+
+
+@transaction.atomic
+def do_train_themes(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
+    """Train a new theme and sentiment model from themes, seed comments and corrections."""
+    examples, sentiment = _training_examples(org)
+    model = InsightModel.train(_theme_specs(org), examples, sentiment)
+    previous = _current_record(org, ModelKind.THEMES)
+    quality, quality_n = _quality(org, model)
+    previous_quality = None
+    if previous is not None and quality_n:
+        old = _load(org.pk, previous)
+        assert isinstance(old, InsightModel)
+        previous_quality, _ = _quality(org, old)
+    record = TrainedModel.objects.create(
+        organization=org,
+        kind=ModelKind.THEMES,
+        version=(previous.version + 1) if previous else 1,
+        engine=ENGINE_VERSION,
+        blob=model.dumps(),
+        n_examples=len(examples) + len(sentiment),
+        quality=quality,
+        quality_n=quality_n,
+        previous_quality=previous_quality,
+    )
+    _loaded[(org.pk, ModelKind.THEMES)] = (record.token, model)
+    record_event(
+        org, "insights.model_trained", record, actor=actor, version=record.version, quality=quality
+    )
+    return record
+
+
+def _current_record(org: Organization | int, kind: str) -> TrainedModel | None:
+    return TrainedModel.objects.for_org(org).filter(kind=kind).order_by("-version").first()
+
+
+def _load(org_id: int, record: TrainedModel) -> InsightModel | ReasonModel:
+    cached = _loaded.get((org_id, record.kind))
+    if cached is not None and cached[0] == record.token:
+        return cached[1]
+    blob = bytes(record.blob)
+    model: InsightModel | ReasonModel
+    model = InsightModel.loads(blob) if record.kind == ModelKind.THEMES else ReasonModel.loads(blob)
+    _loaded[(org_id, record.kind)] = (record.token, model)
+    return model
+
+
+def theme_model_for(org: Organization) -> tuple[InsightModel, TrainedModel]:
+    """The organisation's current model; a first one is trained on first use."""
+    record = (
+        TrainedModel.objects.for_org(org)
+        .filter(kind=ModelKind.THEMES)
+        .defer("blob")
+        .order_by("-version")
+        .first()
+    )
+    if record is None:
+        record = do_train_themes(org)
+    cached = _loaded.get((org.pk, ModelKind.THEMES))
+    if cached is not None and cached[0] == record.token:
+        model = cached[1]
+    else:
+        record.refresh_from_db()
+        model = _load(org.pk, record)
+    assert isinstance(model, InsightModel)
+    return model, record
+
+
+# --- analysis -------------------------------------------------------------------------
+
+
+def unclassifiable_reason(raw: str, cleaned: str, language: str) -> str:
+    if not raw.strip():
+        return "empty"
+    if textutil.letter_count(cleaned) < 2:
+        return "no words"
+    if language == textutil.OTHER:
+        return "not English"
+    if language == textutil.UNDETERMINED:
+        return "language unclear"
+    return ""
+
+
+def analyse_response(response: Response) -> None:
+    """Read every free-text answer of a stored response; a failure never blocks the pipeline."""
+    answers = list(
+        Answer.objects.for_org(response.organization_id)
+        .filter(response=response, question__kind=QuestionKind.TEXT)
+        .order_by("pk")
+    )
+    try:
+        with transaction.atomic():
+            if answers:
+                do_analyse_answers(response, answers)
+            if response.interaction_id is not None:
+                interaction = Interaction.objects.for_org(response.organization_id).get(
+                    pk=response.interaction_id
+                )
+                do_classify_interaction(interaction)
+    except Exception:
+        log.exception("insights failed for response %s; the pipeline goes on", response.pk)
+
+
+def do_analyse_answers(response: Response, answers: list[Answer]) -> list[AnswerInsight]:
+    org = response.organization
+    model, record = theme_model_for(org)
+    version = f"{record.engine}/v{record.version}"
+    prepared = []
+    for answer in answers:
+        cleaned = textutil.clean(answer.text)
+        language = textutil.detect_language(cleaned)
+        prepared.append(
+            (answer, cleaned, language, unclassifiable_reason(answer.text, cleaned, language))
+        )
+    to_read = [cleaned for _, cleaned, _, why in prepared if not why]
+    analyses = iter(model.analyse(to_read))
+    themes = {str(t.pk): t for t in Theme.objects.for_org(org).filter(active=True)}
+    insights = []
+    for answer, cleaned, language, why in prepared:
+        analysis = None if why else next(analyses)
+        insights.append(_store(response, answer, language, why, analysis, version, themes))
+        if analysis is not None:
+            _detect_praise(response, answer, cleaned, model)
+    record_event(org, "insights.analysed", response, answers=len(answers), model=version)
+    return insights
+
+
+def _store(
+    response: Response,
+    answer: Answer,
+    language: str,
+    why: str,
+    analysis: Analysis | None,
+    version: str,
+    themes: dict[str, Theme],
+) -> AnswerInsight:
+    insight, _ = AnswerInsight.objects.get_or_create(
+        answer=answer,
+        defaults={
+            "organization_id": answer.organization_id,
+            "response": response,
+            "language": language,
+        },
+    )
+    insight.language = language
+    insight.unclassifiable = bool(why)
+    insight.reason = why
+    insight.redacted_text = textutil.redact(answer.text)
+    insight.model_version = version
+    if not insight.corrected:
+        insight.sentiment = analysis.sentiment if analysis else ""
+        insight.sentiment_score = analysis.sentiment_score if analysis else None
+    insight.save()
+    mentions = ThemeMention.objects.for_org(answer.organization_id).filter(answer=answer)
+    if insight.corrected or mentions.filter(source="staff").exists():
+        # Staff have looked at this answer: their themes stand.
+        return insight
+    mentions.delete()
+    for result in analysis.themes if analysis else []:
+        theme = themes.get(result.key)
+        if theme is None:
+            continue
+        ThemeMention.objects.create(
+            organization_id=answer.organization_id,
+            answer=answer,
+            response=response,
+            theme=theme,
+            sentiment=result.sentiment,
+            score=result.score,
+        )
+    return insight
+
+
+# --- corrections ----------------------------------------------------------------------
+
+
+def _held_out(answer: Answer) -> bool:
+    # By answer, so one comment is never both trained on and used to judge the model.
+    return answer.pk % 5 == 0
+
+
+def _insight_of(answer: Answer) -> AnswerInsight:
+    insight = AnswerInsight.objects.for_org(answer.organization_id).filter(answer=answer).first()
+    if insight is None:
+        cleaned = textutil.clean(answer.text)
+        language = textutil.detect_language(cleaned)
+        insight = AnswerInsight.objects.create(
+            organization_id=answer.organization_id,
+            answer=answer,
+            response_id=answer.response_id,
+            language=language,
+            redacted_text=textutil.redact(answer.text),
+        )
+    return insight
+
+
+def _check_sentiment(sentiment: str, field: str = "sentiment") -> None:
+    if sentiment not in POLARITIES:
+        raise ValidationFailed({field: f"must be one of {', '.join(POLARITIES)}"})
+
+
+@transaction.atomic
+def do_correct_theme(
+    answer: Answer, theme: Theme, sentiment: str | None, *, actor: Membership | None
+) -> Correction:
+    """Say the answer mentions `theme` with `sentiment`, or (sentiment None) that it does not."""
+    assert theme.organization_id == answer.organization_id
+    if sentiment is not None:
+        _check_sentiment(sentiment)
+    _insight_of(answer)
+    mention = (
+        ThemeMention.objects.for_org(answer.organization_id)
+        .filter(answer=answer, theme=theme)
+        .first()
+    )
+    # Staff have now reviewed this answer: every remaining model mention counts as theirs.
+    ThemeMention.objects.for_org(answer.organization_id).filter(answer=answer).update(
+        source="staff"
+    )
+    if sentiment is None:
+        kind = CorrectionKind.THEME_REMOVED
+        if mention is not None:
+            mention.delete()
+    elif mention is None:
+        kind = CorrectionKind.THEME_ADDED
+        ThemeMention.objects.create(
+            organization_id=answer.organization_id,
+            answer=answer,
+            response_id=answer.response_id,
+            theme=theme,
+            sentiment=sentiment,
+            source="staff",
+        )
+    else:
+        kind = CorrectionKind.THEME_SENTIMENT
+        mention.sentiment = sentiment
+        mention.source = "staff"
+        mention.save(update_fields=["sentiment", "source"])
+    correction = Correction.objects.create(
+        organization_id=answer.organization_id,
+        answer=answer,
+        kind=kind,
+        theme=theme,
+        sentiment=sentiment or "",
+        by=actor,
+        held_out=_held_out(answer),
+    )
+    record_event(answer.organization_id, "insights.corrected", correction, actor=actor, kind=kind)
+    return correction
+
+
+@transaction.atomic
+def do_correct_sentiment(answer: Answer, sentiment: str, *, actor: Membership | None) -> Correction:
+    _check_sentiment(sentiment)
+    insight = _insight_of(answer)
+    insight.sentiment = sentiment
+    insight.sentiment_score = 1.0
+    insight.corrected = True
+    insight.save(update_fields=["sentiment", "sentiment_score", "corrected"])
+    correction = Correction.objects.create(
+        organization_id=answer.organization_id,
+        answer=answer,
+        kind=CorrectionKind.SENTIMENT,
+        sentiment=sentiment,
+        by=actor,
+        held_out=_held_out(answer),
+    )
+    record_event(
+        answer.organization_id,
+        "insights.corrected",
+        correction,
+        actor=actor,
+        kind=CorrectionKind.SENTIMENT,
+    )
+    return correction
+
+
+# --- praise ---------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_PRAISE_WORDS = re.compile(
+    r"\b(thank|thanks|great|brilliant|amazing|fantastic|excellent|helpful|kind|lovely|star|"
+    r"superb|wonderful|above and beyond|friendly|patient|best|outstanding|awesome)\b",
+    re.I,
+)
+
+
+def _name_patterns(member: Membership) -> list[re.Pattern[str]]:
+    names = [member.display_name.strip()]
+    first = names[0].split()[0] if names[0].split() else ""
+    if len(first) >= 3 and first != names[0]:
+        names.append(first)
+    return [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names if len(n) >= 3]
+
+
+def _detect_praise(response: Response, answer: Answer, cleaned: str, model: InsightModel) -> None:
+    members = list(
+        Membership.objects.for_org(answer.organization_id).select_related(
+            "user", "team__lead__user"
+        )
+    )
+    for member in members:
+        patterns = _name_patterns(member)
+        sentences = [
+            s.strip() for s in _SENTENCE.findall(cleaned) if any(p.search(s) for p in patterns)
+        ]
+        if not sentences:
+            continue
+        polar = model.sentiment.predict([(s, OVERALL) for s in sentences], model.themes.indicative)
+        praising = [
+            s
+            for s, (p, _) in zip(sentences, polar, strict=True)
+            if p == "positive" and _PRAISE_WORDS.search(s)
+        ]
+        if praising:
+            do_record_praise(response, answer, member, " ".join(praising))
+
+
+def do_record_praise(
+    response: Response, answer: Answer, member: Membership, excerpt: str
+) -> Praise | None:
+    """Record it once and tell the person and their manager (through the outbox)."""
+    praise, created = Praise.objects.get_or_create(
+        answer=answer,
+        member=member,
+        defaults={
+            "organization_id": answer.organization_id,
+            "response": response,
+            "excerpt": textutil.redact(excerpt)[:1000],
+        },
+    )
+    if not created:
+        return None
+    record_event(answer.organization_id, "insights.praise_recorded", praise, member=member.pk)
+    subject = f"A customer praised {member.display_name}"
+    body = (
+        f'A customer wrote about {member.display_name}:\n\n"{praise.excerpt}"\n\n'
+        "Thank you for the difference you make.\n"
+    )
+    do_queue_email(
+        answer.organization_id,
+        to=member.email,
+        subject=subject,
+        text=body,
+        cause=praise,
+        key=f"praise:{praise.pk}:member",
+    )
+    manager = manager_of(member)
+    if manager is not None:
+        do_queue_email(
+            answer.organization_id,
+            to=manager.email,
+            subject=subject,
+            text=body,
+            cause=praise,
+            key=f"praise:{praise.pk}:manager",
+        )
+    return praise
+
+
+# --- reasons for contact --------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_reason(
+    org: Organization,
+    name: str,
+    description: str = "",
+    phrases: list[str] | None = None,
+    *,
+    actor: Membership | None = None,
+) -> ContactReason:
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "is required"
+    elif len(name) > 100:
+        errors["name"] = "must be at most 100 characters"
+    elif ContactReason.objects.for_org(org).filter(name__iexact=name).exists():
+        errors["name"] = "a reason with this name already exists"
+    if errors:
+        raise ValidationFailed(errors)
+    reason = ContactReason.objects.create(
+        organization=org,
+        name=name,
+        description=description.strip(),
+        phrases=_clean_phrases(phrases),
+    )
+    record_event(org, "contact_reason.created", reason, actor=actor, name=name)
+    return reason
+
+
+@transaction.atomic
+def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
+    """Reasons learn from their descriptions, phrases and interactions staff labelled."""
+    reasons = ContactReason.objects.for_org(org).filter(active=True).order_by("pk")
+    specs = [ThemeSpec(str(r.pk), r.name, r.description, tuple(r.phrases)) for r in reasons]
+    labelled = InteractionReason.objects.for_org(org).filter(
+        source="staff", reason__isnull=False, reason__active=True
+    )
+    descriptions = dict(
+        Interaction.objects.for_org(org)
+        .filter(pk__in=labelled.values("interaction_id"))
+        .values_list("pk", "description")
+    )
+    examples = [
+        (descriptions[r.interaction_id], str(r.reason_id))
+        for r in labelled
+        if descriptions.get(r.interaction_id)
+    ]
+    model = ReasonModel(specs).fit(examples)
+    previous = _current_record(org, ModelKind.REASONS)
+    record = TrainedModel.objects.create(
+        organization=org,
+        kind=ModelKind.REASONS,
+        version=(previous.version + 1) if previous else 1,
+        engine=ENGINE_VERSION,
+        blob=model.dumps(),
+        n_examples=len(examples) + len(specs),
+    )
+    _loaded[(org.pk, ModelKind.REASONS)] = (record.token, model)
+    record_event(org, "insights.model_trained", record, actor=actor, version=record.version)
+    return record
+
+
+@transaction.atomic
+def do_classify_interaction(interaction: Interaction) -> InteractionReason | None:
+    """Read the reason for contact from the description; staff labels are kept."""
+    org_id = interaction.organization_id
+    existing = InteractionReason.objects.for_org(org_id).filter(interaction=interaction).first()
+    if existing is not None and existing.source == "staff":
+        return existing
+    text = textutil.clean(interaction.description)
+    if not ContactReason.objects.for_org(org_id).filter(active=True).exists():
+        return None
+    if textutil.letter_count(text) < 2:
+        return None
+    record = _current_record(org_id, ModelKind.REASONS)
+    if record is None:
+        record = do_train_reasons(interaction.organization)
+    model = _load(org_id, record)
+    assert isinstance(model, ReasonModel)
+    key, confidence = model.predict([text])[0]
+    reason = ContactReason.objects.for_org(org_id).filter(pk=int(key) if key else 0).first()
+    row, _ = InteractionReason.objects.update_or_create(
+        interaction=interaction,
+        defaults={
+            "organization_id": org_id,
+            "reason": reason,
+            "confidence": confidence,
+            "source": "model",
+            "model_version": f"{record.engine}/v{record.version}",
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def do_set_interaction_reason(
+    interaction: Interaction, reason: ContactReason, *, actor: Membership | None
+) -> InteractionReason:
+    assert reason.organization_id == interaction.organization_id
+    row, _ = InteractionReason.objects.update_or_create(
+        interaction=interaction,
+        defaults={
+            "organization_id": interaction.organization_id,
+            "reason": reason,
+            "confidence": 1.0,
+            "source": "staff",
+        },
+    )
+    record_event(
+        interaction.organization_id, "insights.reason_set", row, actor=actor, reason=reason.pk
+    )
+    return row
+
+
+def retrain_due_orgs() -> list[int]:
+    """Organisations whose corrections or themes changed after their current model was trained."""
+    due = []
+    for org_id in Organization.objects.values_list("pk", flat=True).order_by("pk"):
+        record = _current_record(org_id, ModelKind.THEMES)
+        newest_input = max(
+            [
+                *Correction.objects.for_org(org_id)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)[:1],
+                *Event.objects.for_org(org_id)
+                .filter(verb__in=["theme.created", "theme.updated"])
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)[:1],
+            ],
+            default=None,
+        )
+        if newest_input is None:
+            continue
+        if record is None or newest_input > record.created_at:
+            due.append(org_id)
+    return due

@@ -1,0 +1,501 @@
+"""The text models: themes with per-theme sentiment, overall sentiment, reasons for contact.
+
+Pure scikit-learn on CPU, no Django: the product (per-organisation models trained from its
+themes, example phrases and staff corrections) and the benchmark train and predict
+through these same classes.
+
+Themes: TF-IDF over word 1-2 grams and character 2-5 grams, one logistic regression per
+theme, one decision threshold chosen by cross-validation on the training data.
+Sentiment: for each (comment, theme) pair, the words near the theme's indicative words
+(its name, description, phrases and the words that predict it in training) are weighted
+apart from the whole sentence, and tokens after a negation are marked; one multinomial
+logistic regression over positive / negative / neutral / mixed, shared by all themes,
+with theme-conjoined features so a word can mean different things per theme. Overall
+sentiment is the same model with the pseudo-theme "overall".
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.model_selection import KFold  # type: ignore[import-untyped]
+from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
+
+POLARITIES = ("positive", "negative", "neutral", "mixed")
+OVERALL = "__overall__"
+ENGINE_VERSION = "tfidf-lr-1"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NEGATORS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nothing",
+        "nobody",
+        "neither",
+        "nor",
+        "cannot",
+        "without",
+        "hardly",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "won't",
+        "wouldn't",
+        "can't",
+        "couldn't",
+        "shouldn't",
+        "haven't",
+        "hasn't",
+        "hadn't",
+        "ain't",
+        "n't",
+    ]
+)
+_CLAUSE_END = re.compile(r"[.,;:!?]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b")
+_STOP = _words(
+    """the a an and or but is are was were be been being it its this that these those i me
+    my we our you your he she they them their of to in on at for with from by as so if
+    there here have has had do does did will would can could should just what which who
+    whom when where how all any some than then also very too about into over after before
+    again out up down only own same such more most other s t"""
+)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def mark_negation(text: str) -> str:
+    """Prefix words inside a negated clause with NOT_ so 'not good' is not 'good'."""
+    out: list[str] = []
+    for clause in _CLAUSE_END.split(text.lower()):
+        negated = False
+        for tok in _TOKEN.findall(clause):
+            if tok in _NEGATORS or tok.endswith("n't"):
+                negated = True
+                out.append(tok)
+                continue
+            out.append("NOT_" + tok if negated else tok)
+        out.append("|")
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class ThemeSpec:
+    key: str
+    name: str
+    description: str = ""
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labeled comment: its themes, each with a polarity ('' when not known)."""
+
+    text: str
+    themes: dict[str, str] = field(default_factory=dict)
+    overall: str = ""
+
+
+@dataclass(frozen=True)
+class ThemeResult:
+    key: str
+    score: float
+    sentiment: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    themes: list[ThemeResult]
+    sentiment: str
+    sentiment_score: float
+
+
+def _word_vectorizer(ngrams: tuple[int, int] = (1, 2)) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="word",
+        ngram_range=ngrams,
+        sublinear_tf=True,
+        lowercase=True,
+        token_pattern=r"(?u)\b\w[\w']*\b",  # noqa: S106 - a regex, not a secret
+        dtype=np.float32,
+    )
+
+
+def _char_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        lowercase=True,
+        min_df=2,
+        max_features=150_000,
+        dtype=np.float32,
+    )
+
+
+class TextFeatures:
+    """Word + character TF-IDF, fitted once and shared by the theme and reason models."""
+
+    def __init__(self) -> None:
+        self.word = _word_vectorizer()
+        self.char = _char_vectorizer()
+
+    def fit(self, texts: Sequence[str]) -> TextFeatures:
+        self.word.fit(texts)
+        try:
+            self.char.fit(texts)
+        except ValueError:
+            # Too few texts for min_df=2 (a brand-new organisation): keep every n-gram.
+            self.char.set_params(min_df=1)
+            self.char.fit(texts)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+
+
+def _theme_examples(themes: Sequence[ThemeSpec]) -> list[Example]:
+    """The organisation's own words for each theme are training examples too."""
+    out: list[Example] = []
+    for theme in themes:
+        seed = [f"{theme.name}. {theme.description}".strip(" ."), *list(theme.phrases)]
+        out.extend(Example(text, {theme.key: ""}) for text in seed if text.strip())
+    return out
+
+
+class ThemeModel:
+    def __init__(self, themes: Sequence[ThemeSpec], C: float = 8.0) -> None:
+        self.keys = [t.key for t in themes]
+        self.specs = list(themes)
+        self.C = C
+        self.features = TextFeatures()
+        self.models: dict[str, LogisticRegression | float] = {}
+        self.threshold = 0.5
+        self.indicative: dict[str, frozenset[str]] = {}
+
+    def fit(self, examples: Sequence[Example]) -> ThemeModel:
+        data = list(examples) + _theme_examples(self.specs)
+        texts = [e.text for e in data]
+        self.features.fit(texts)
+        x = self.features.transform(texts)
+        y = np.array([[k in e.themes for k in self.keys] for e in data], dtype=bool)
+        self.models = self._fit_all(x, y)
+        self.threshold = self._calibrate(x, y)
+        self.indicative = self._indicative_words(data)
+        return self
+
+    def _fit_all(
+        self, x: sp.csr_matrix, y: np.ndarray[Any, Any]
+    ) -> dict[str, LogisticRegression | float]:
+        models: dict[str, LogisticRegression | float] = {}
+        for j, key in enumerate(self.keys):
+            col = y[:, j]
+            if col.all() or not col.any():
+                # A theme with no negatives (or positives) cannot be learned: constant.
+                models[key] = 1.0 if col.all() else 0.0
+                continue
+            # Up-weight a rare theme's examples, but only so far: a theme with three
+            # phrases must not claim every comment.
+            weight = min(float((~col).sum()) / float(col.sum()), 3.0)
+            clf = LogisticRegression(
+                C=self.C, class_weight={True: weight, False: 1.0}, max_iter=2000
+            )
+            clf.fit(x, col)
+            models[key] = clf
+        return models
+
+    def _calibrate(self, x: sp.csr_matrix, y: np.ndarray[Any, Any]) -> float:
+        """One threshold for all themes, chosen for micro-F1 on held-out folds."""
+        n = x.shape[0]
+        if n < 300:
+            # Too few examples for held-out folds to say more than the default.
+            return 0.5
+        scores = np.zeros(y.shape, dtype=np.float32)
+        for train, test in KFold(n_splits=3, shuffle=True, random_state=7).split(np.arange(n)):
+            fold = self._fit_all(x[train], y[train])
+            scores[test] = self._scores(fold, x[test])
+        best, best_f1 = 0.5, -1.0
+        for t in np.arange(0.2, 0.81, 0.025):
+            pred = scores >= t
+            tp = float((pred & y).sum())
+            f1 = 2 * tp / max(float(pred.sum() + y.sum()), 1.0)
+            if f1 > best_f1:
+                best, best_f1 = float(t), f1
+        return best
+
+    def _scores(
+        self, models: dict[str, LogisticRegression | float], x: sp.csr_matrix
+    ) -> np.ndarray[Any, Any]:
+        cols = []
+        for key in self.keys:
+            m = models[key]
+            if isinstance(m, float):
+                cols.append(np.full(x.shape[0], m, dtype=np.float32))
+            else:
+                cols.append(m.predict_proba(x)[:, 1].astype(np.float32))
+        return np.vstack(cols).T if cols else np.zeros((x.shape[0], 0), dtype=np.float32)
+
+    def _indicative_words(self, data: Sequence[Example]) -> dict[str, frozenset[str]]:
+        """Words that point at each theme: its own words plus the most theme-specific ones."""
+        doc_freq: Counter[str] = Counter()
+        theme_freq: dict[str, Counter[str]] = {k: Counter() for k in self.keys}
+        theme_docs: Counter[str] = Counter()
+        for e in data:
+            words = set(tokens(e.text)) - _STOP
+            doc_freq.update(words)
+            for k in e.themes:
+                if k in theme_freq:
+                    theme_freq[k].update(words)
+                    theme_docs[k] += 1
+        n = max(len(data), 1)
+        out: dict[str, frozenset[str]] = {}
+        for spec in self.specs:
+            own = set(tokens(f"{spec.name} {spec.description} {' '.join(spec.phrases)}")) - _STOP
+            ranked = []
+            docs = max(theme_docs[spec.key], 1)
+            for word, count in theme_freq[spec.key].items():
+                if count < 2:
+                    continue
+                p_in = count / docs
+                p_all = doc_freq[word] / n
+                ranked.append((p_in * math.log(p_in / p_all + 1e-9), word))
+            ranked.sort(reverse=True)
+            out[spec.key] = frozenset(own | {w for s, w in ranked[:40] if s > 0})
+        return out
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
+        return self._scores(self.models, self.features.transform(texts))
+
+
+def local_context(text: str, words: frozenset[str], window: int = 4) -> str:
+    """The part of the sentence around the theme's words: where its opinion usually is."""
+    toks = mark_negation(text).split()
+    bare = [t.removeprefix("NOT_") for t in toks]
+    keep = [False] * len(toks)
+    hit = False
+    for i, tok in enumerate(bare):
+        if tok in words:
+            hit = True
+            # Stay inside the clause: '|' separates clauses.
+            lo = i
+            while lo > 0 and i - lo < window and toks[lo - 1] != "|":
+                lo -= 1
+            hi = i
+            while hi < len(toks) - 1 and hi - i < window and toks[hi + 1] != "|":
+                hi += 1
+            for j in range(lo, hi + 1):
+                keep[j] = True
+    if not hit:
+        return ""
+    return " ".join(t for t, k in zip(toks, keep, strict=True) if k and t != "|")
+
+
+class SentimentModel:
+    """Polarity of one theme in one comment (the theme 'overall' for the whole comment)."""
+
+    def __init__(self, C: float = 2.0) -> None:
+        self.C = C
+        self.whole = _word_vectorizer((1, 3))
+        self.near = _word_vectorizer((1, 2))
+        self.conj = _word_vectorizer((1, 1))
+        self.chars = _char_vectorizer()
+        self.clf: LogisticRegression | None = None
+        self.constant = "neutral"
+
+    @staticmethod
+    def _rows(
+        pairs: Sequence[tuple[str, str]], indicative: dict[str, frozenset[str]]
+    ) -> tuple[list[str], list[str], list[str], list[str]]:
+        whole, near, conj, raw = [], [], [], []
+        for text, key in pairs:
+            negated = mark_negation(text)
+            ctx = "" if key == OVERALL else local_context(text, indicative.get(key, frozenset()))
+            whole.append(negated)
+            near.append(ctx)
+            tag = re.sub(r"\W", "_", key)
+            conj.append(" ".join(f"{tag}__{t}" for t in (ctx or negated).split() if t != "|"))
+            raw.append(text)
+        return whole, near, conj, raw
+
+    def _matrix(self, rows: tuple[list[str], list[str], list[str], list[str]]) -> sp.csr_matrix:
+        whole, near, conj, raw = rows
+        return sp.hstack(
+            [
+                self.whole.transform(whole),
+                self.near.transform(near),
+                self.conj.transform(conj),
+                self.chars.transform(raw),
+            ],
+            format="csr",
+        )
+
+    def fit(
+        self, pairs: Sequence[tuple[str, str, str]], indicative: dict[str, frozenset[str]]
+    ) -> SentimentModel:
+        labels = [p[2] for p in pairs]
+        rows = self._rows([(t, k) for t, k, _ in pairs], indicative)
+        self.whole.fit(rows[0])
+        self.near.fit(rows[1] + ["_"])
+        self.conj.fit(rows[2] + ["_"])
+        try:
+            self.chars.fit(rows[3])
+        except ValueError:
+            self.chars.set_params(min_df=1)
+            self.chars.fit(rows[3])
+        if len(set(labels)) < 2:
+            self.constant = labels[0] if labels else "neutral"
+            return self
+        self.clf = LogisticRegression(C=self.C, max_iter=3000)
+        self.clf.fit(self._matrix(rows), labels)
+        return self
+
+    def predict(
+        self, pairs: Sequence[tuple[str, str]], indicative: dict[str, frozenset[str]]
+    ) -> list[tuple[str, float]]:
+        if not pairs:
+            return []
+        if self.clf is None:
+            return [(self.constant, 1.0)] * len(pairs)
+        proba = self.clf.predict_proba(self._matrix(self._rows(pairs, indicative)))
+        classes = list(self.clf.classes_)
+        best = proba.argmax(axis=1)
+        return [(str(classes[i]), float(proba[r, i])) for r, i in enumerate(best)]
+
+
+class InsightModel:
+    """Everything one organisation needs to read its comments."""
+
+    def __init__(self, themes: Sequence[ThemeSpec]) -> None:
+        self.themes = ThemeModel(themes)
+        self.sentiment = SentimentModel()
+        self.version = ENGINE_VERSION
+
+    @classmethod
+    def train(
+        cls,
+        themes: Sequence[ThemeSpec],
+        examples: Sequence[Example],
+        sentiment_examples: Iterable[tuple[str, str]] = (),
+    ) -> InsightModel:
+        """`sentiment_examples` are (comment, overall polarity) pairs without themes."""
+        model = cls(themes)
+        model.themes.fit(examples)
+        pairs: list[tuple[str, str, str]] = []
+        for e in examples:
+            pairs.extend((e.text, k, p) for k, p in e.themes.items() if p)
+            if e.overall:
+                pairs.append((e.text, OVERALL, e.overall))
+        pairs.extend((text, OVERALL, polarity) for text, polarity in sentiment_examples)
+        model.sentiment.fit(pairs, model.themes.indicative)
+        return model
+
+    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
+        if not texts:
+            return []
+        scores = self.themes.predict(texts)
+        keys = self.themes.keys
+        found: list[list[tuple[str, float]]] = []
+        pairs: list[tuple[str, str]] = []
+        for i, text in enumerate(texts):
+            row = [(keys[j], float(scores[i, j])) for j in range(len(keys))]
+            hits = [(k, s) for k, s in row if s >= self.themes.threshold]
+            found.append(hits)
+            pairs.append((text, OVERALL))
+            pairs.extend((text, k) for k, _ in hits)
+        polar = self.sentiment.predict(pairs, self.themes.indicative)
+        out: list[Analysis] = []
+        pos = 0
+        for hits in found:
+            overall, overall_p = polar[pos]
+            pos += 1
+            results = []
+            for key, score in hits:
+                results.append(ThemeResult(key, score, polar[pos][0]))
+                pos += 1
+            out.append(Analysis(results, overall, overall_p))
+        return out
+
+    def theme_polarity(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """Polarity for given (comment, theme) pairs: gold themes, as the benchmark asks."""
+        return [p for p, _ in self.sentiment.predict(pairs, self.themes.indicative)]
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(blob: bytes) -> InsightModel:
+        # Only blobs this code wrote into the organisation's own row are ever loaded.
+        model = pickle.loads(blob)  # noqa: S301
+        assert isinstance(model, InsightModel)
+        return model
+
+
+class ReasonModel:
+    """Reason for contact: one label per interaction description."""
+
+    def __init__(self, reasons: Sequence[ThemeSpec], C: float = 0.5) -> None:
+        self.specs = list(reasons)
+        self.features = TextFeatures()
+        self.clf = LinearSVC(C=C)
+        self.constant: str | None = None
+        self.version = ENGINE_VERSION
+
+    def fit(self, examples: Sequence[tuple[str, str]]) -> ReasonModel:
+        data = list(examples)
+        for spec in self.specs:
+            seed = [f"{spec.name}. {spec.description}".strip(" ."), *list(spec.phrases)]
+            data.extend((t, spec.key) for t in seed if t.strip())
+        texts = [t for t, _ in data]
+        labels = [k for _, k in data]
+        self.features.fit(texts)
+        if len(set(labels)) < 2:
+            self.constant = labels[0] if labels else None
+            return self
+        self.clf.fit(self.features.transform(texts), labels)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        if not texts:
+            return []
+        if self.constant is not None or not hasattr(self.clf, "classes_"):
+            return [(self.constant or "", 1.0)] * len(texts)
+        margins = self.clf.decision_function(self.features.transform(texts))
+        if margins.ndim == 1:
+            margins = np.vstack([-margins, margins]).T
+        exp = np.exp(margins - margins.max(axis=1, keepdims=True))
+        proba = exp / exp.sum(axis=1, keepdims=True)
+        best = proba.argmax(axis=1)
+        classes = list(self.clf.classes_)
+        return [(str(classes[i]), float(proba[r, i])) for r, i in enumerate(best)]
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(blob: bytes) -> ReasonModel:
+        model = pickle.loads(blob)  # noqa: S301
+        assert isinstance(model, ReasonModel)
+        return model

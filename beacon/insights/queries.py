@@ -1,0 +1,349 @@
+"""Tenant-scoped reads: themes and sentiment as analytics dimensions, feeds, suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from beacon.core import clock
+from beacon.insights import text as textutil
+from beacon.insights.engine import tokens
+from beacon.insights.models import (
+    AnswerInsight,
+    ContactReason,
+    InteractionReason,
+    Praise,
+    Theme,
+    ThemeMention,
+    TrainedModel,
+)
+from beacon.orgs.models import Membership, Organization
+from beacon.responses.models import Answer
+from beacon.surveys.models import QuestionKind
+
+
+def themes(org: Organization | int, *, include_inactive: bool = False) -> list[Theme]:
+    qs = Theme.objects.for_org(org).order_by("name")
+    return list(qs if include_inactive else qs.filter(active=True))
+
+
+def theme(org: Organization | int, theme_id: int) -> Theme | None:
+    return Theme.objects.for_org(org).filter(pk=theme_id).first()
+
+
+def answer(org: Organization | int, answer_id: int) -> Answer | None:
+    return Answer.objects.for_org(org).filter(pk=answer_id).select_related("response").first()
+
+
+def reasons(org: Organization | int) -> list[ContactReason]:
+    return list(ContactReason.objects.for_org(org).filter(active=True).order_by("name"))
+
+
+def current_models(org: Organization | int) -> list[TrainedModel]:
+    out = []
+    for kind in ("themes", "reasons"):
+        record = (
+            TrainedModel.objects.for_org(org)
+            .filter(kind=kind)
+            .defer("blob")
+            .order_by("-version")
+            .first()
+        )
+        if record is not None:
+            out.append(record)
+    return out
+
+
+@dataclass(frozen=True)
+class ThemeNps:
+    theme_id: int
+    name: str
+    n: int
+    promoters: int
+    detractors: int
+    positive: int
+    negative: int
+
+    @property
+    def nps(self) -> float | None:
+        return 100.0 * (self.promoters - self.detractors) / self.n if self.n else None
+
+
+def theme_nps(
+    org: Organization | int,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    survey_id: int | None = None,
+) -> list[ThemeNps]:
+    """NPS of the responses that mention each theme: ThemeMention -> Response -> NPS answer."""
+    mentions = ThemeMention.objects.for_org(org).filter(theme__active=True)
+    if since is not None:
+        mentions = mentions.filter(response__responded_at__gte=since)
+    if until is not None:
+        mentions = mentions.filter(response__responded_at__lt=until)
+    if survey_id is not None:
+        mentions = mentions.filter(response__survey_id=survey_id)
+    rows = list(mentions.values_list("theme_id", "theme__name", "response_id", "sentiment"))
+    scores = dict(
+        Answer.objects.for_org(org)
+        .filter(
+            response_id__in={r[2] for r in rows},
+            question__kind=QuestionKind.NPS,
+            number__isnull=False,
+        )
+        .values_list("response_id", "number")
+    )
+    acc: dict[int, dict[str, Any]] = {}
+    seen: set[tuple[int, int]] = set()
+    for theme_id, name, response_id, sentiment in rows:
+        cell = acc.setdefault(theme_id, {"name": name, "n": 0, "p": 0, "d": 0, "pos": 0, "neg": 0})
+        cell["pos"] += sentiment == "positive"
+        cell["neg"] += sentiment == "negative"
+        if (theme_id, response_id) in seen or response_id not in scores:
+            continue
+        seen.add((theme_id, response_id))
+        score = scores[response_id] or 0
+        cell["n"] += 1
+        cell["p"] += score >= 9
+        cell["d"] += score <= 6
+    return sorted(
+        (
+            ThemeNps(tid, c["name"], c["n"], c["p"], c["d"], c["pos"], c["neg"])
+            for tid, c in acc.items()
+        ),
+        key=lambda t: (-t.n, t.name),
+    )
+
+
+def sentiment_counts(
+    org: Organization | int, *, since: dt.datetime | None = None
+) -> dict[str, int]:
+    qs = AnswerInsight.objects.for_org(org).filter(unclassifiable=False)
+    if since is not None:
+        qs = qs.filter(response__responded_at__gte=since)
+    return dict(Counter(qs.values_list("sentiment", flat=True)))
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    answer_id: int
+    response_id: int
+    responded_at: dt.datetime
+    text: str
+    sentiment: str
+    language: str
+    unclassifiable: bool
+    reason: str
+    themes: list[tuple[int, str, str]]
+
+
+def verbatims(
+    org: Organization | int,
+    *,
+    theme_id: int | None = None,
+    sentiment: str | None = None,
+    show_contact_details: bool = False,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Verbatim]:
+    """Comments with what Beacon read in them; redacted unless the viewer may see contacts."""
+    qs = AnswerInsight.objects.for_org(org).select_related("answer", "response")
+    if theme_id is not None:
+        qs = qs.filter(
+            answer_id__in=ThemeMention.objects.for_org(org)
+            .filter(theme_id=theme_id)
+            .values("answer_id")
+        )
+    if sentiment:
+        qs = qs.filter(sentiment=sentiment)
+    if before_id is not None:
+        qs = qs.filter(answer_id__lt=before_id)
+    rows = list(qs.order_by("-answer_id")[:limit])
+    mentions: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for m in (
+        ThemeMention.objects.for_org(org)
+        .filter(answer_id__in=[r.answer_id for r in rows])
+        .order_by("theme__name")
+        .values_list("answer_id", "theme_id", "theme__name", "sentiment")
+    ):
+        mentions[m[0]].append((m[1], m[2], m[3]))
+    return [
+        Verbatim(
+            r.answer_id,
+            r.response_id,
+            r.response.responded_at,
+            r.answer.text if show_contact_details else r.redacted_text,
+            r.sentiment,
+            r.language,
+            r.unclassifiable,
+            r.reason,
+            mentions[r.answer_id],
+        )
+        for r in rows
+    ]
+
+
+def recognition_feed(
+    org: Organization | int, *, member: Membership | None = None, limit: int = 50
+) -> list[Praise]:
+    qs = Praise.objects.for_org(org).select_related("member", "response")
+    if member is not None:
+        qs = qs.filter(member=member)
+    return list(qs.order_by("-created_at", "-pk")[:limit])
+
+
+def interaction_reason(org: Organization | int, interaction_id: int) -> InteractionReason | None:
+    return (
+        InteractionReason.objects.for_org(org)
+        .filter(interaction_id=interaction_id)
+        .select_related("reason")
+        .first()
+    )
+
+
+def reason_counts(org: Organization | int) -> list[tuple[str, int]]:
+    counts = Counter(
+        InteractionReason.objects.for_org(org)
+        .filter(reason__isnull=False)
+        .values_list("reason__name", flat=True)
+    )
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# --- emerging themes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmergingTheme:
+    theme_id: int
+    name: str
+    this_week: int
+    this_week_total: int
+    before: int
+    before_total: int
+    z: float
+
+    @property
+    def share_now(self) -> float:
+        return self.this_week / self.this_week_total if self.this_week_total else 0.0
+
+    @property
+    def share_before(self) -> float:
+        return self.before / self.before_total if self.before_total else 0.0
+
+
+def emerging_themes(
+    org: Organization | int,
+    *,
+    now: dt.datetime | None = None,
+    weeks_before: int = 4,
+    z_min: float = 1.96,
+    min_mentions: int = 5,
+) -> list[EmergingTheme]:
+    """Themes whose share of classified comments rose significantly in the last 7 days
+    compared with the weeks before (one-sided two-proportion z-test)."""
+    now = now or clock.now()
+    week_start = now - dt.timedelta(days=7)
+    base_start = week_start - dt.timedelta(days=7 * weeks_before)
+    insights = AnswerInsight.objects.for_org(org).filter(
+        unclassifiable=False, response__responded_at__gte=base_start, response__responded_at__lt=now
+    )
+    totals = Counter(
+        "now" if t >= week_start else "before"
+        for t in insights.values_list("response__responded_at", flat=True)
+    )
+    n1, n0 = totals["now"], totals["before"]
+    if not n1 or not n0:
+        return []
+    counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for theme_id, name, at in (
+        ThemeMention.objects.for_org(org)
+        .filter(
+            theme__active=True,
+            response__responded_at__gte=base_start,
+            response__responded_at__lt=now,
+        )
+        .values_list("theme_id", "theme__name", "response__responded_at")
+    ):
+        counts[(theme_id, name)]["now" if at >= week_start else "before"] += 1
+    out = []
+    for (theme_id, name), c in counts.items():
+        x1, x0 = min(c["now"], n1), min(c["before"], n0)
+        if x1 < min_mentions:
+            continue
+        pooled = (x1 + x0) / (n1 + n0)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        if se == 0:
+            continue
+        z = (x1 / n1 - x0 / n0) / se
+        if z >= z_min:
+            out.append(EmergingTheme(theme_id, name, x1, n1, x0, n0, round(z, 2)))
+    return sorted(out, key=lambda e: -e.z)
+
+
+# --- suggested themes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestedTheme:
+    name: str
+    keywords: list[str]
+    examples: list[str]
+    size: int
+
+
+def suggested_themes(
+    org: Organization | int,
+    *,
+    since: dt.datetime | None = None,
+    max_comments: int = 2000,
+    min_size: int = 3,
+) -> list[SuggestedTheme]:
+    """Group the English comments no theme matched and name each group by its top words."""
+    from sklearn.cluster import KMeans  # type: ignore[import-untyped]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+
+    matched = ThemeMention.objects.for_org(org).values("answer_id")
+    qs = AnswerInsight.objects.for_org(org).filter(unclassifiable=False, language=textutil.ENGLISH)
+    if since is not None:
+        qs = qs.filter(response__responded_at__gte=since)
+    texts = list(
+        qs.exclude(answer_id__in=matched)
+        .order_by("-answer_id")
+        .values_list("redacted_text", flat=True)[:max_comments]
+    )
+    texts = [textutil.clean(t) for t in texts if len(tokens(t)) >= 2]
+    if len(texts) < min_size:
+        return []
+    vec = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    try:
+        x = vec.fit_transform(texts)
+    except ValueError:
+        return []
+    k = max(1, min(8, len(texts) // 3))
+    labels = KMeans(n_clusters=k, n_init=4, random_state=7).fit_predict(x)
+    vocab = np.array(vec.get_feature_names_out())
+    existing = {t.name.lower() for t in Theme.objects.for_org(org)}
+    out = []
+    for cluster in range(k):
+        idx = np.flatnonzero(labels == cluster)
+        if len(idx) < min_size:
+            continue
+        centroid = np.asarray(x[idx].mean(axis=0)).ravel()
+        top = [str(vocab[i]) for i in np.argsort(-centroid)[:5] if centroid[i] > 0]
+        if not top:
+            continue
+        name = top[0].capitalize()
+        if name.lower() in existing:
+            continue
+        # The comments nearest the centre are the best examples of the group.
+        sims = np.asarray(x[idx] @ centroid).ravel()
+        examples = [texts[i] for i in idx[np.argsort(-sims)[:3]]]
+        out.append(SuggestedTheme(name, top, examples, len(idx)))
+    return sorted(out, key=lambda s: -s.size)

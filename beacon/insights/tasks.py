@@ -1,0 +1,25 @@
+"""Jobs of the insights app: thin, idempotent, ids in."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from beacon.insights.actions import do_train_themes, retrain_due_orgs
+from beacon.orgs.models import Organization
+
+
+@db_task()
+def train_themes_task(org_id: int) -> None:
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is not None:
+        do_train_themes(org)
+
+
+@db_periodic_task(crontab(minute="17"))
+def retrain_from_corrections() -> int:
+    """Hourly: organisations with corrections or theme edits newer than their model."""
+    orgs = retrain_due_orgs()
+    for org_id in orgs:
+        train_themes_task(org_id)
+    return len(orgs)

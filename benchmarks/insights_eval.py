@@ -1,0 +1,323 @@
+"""Measure Beacon's text analytics on public labeled data.
+
+    python benchmarks/insights_eval.py DATA_DIR [--quick]
+
+DATA_DIR holds semeval2014_restaurants/, mams_acsa/ and banking77/ (see the README next
+to the data). Training and prediction go through the classes the product uses
+(beacon.insights.engine), with the same shipped seed comments an organisation starts with.
+Writes benchmarks/results/insights.json and prints each figure beside its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from beacon.insights.engine import (  # noqa: E402
+    Example,
+    InsightModel,
+    ReasonModel,
+    ThemeSpec,
+)
+from beacon.insights.seed import seed_sentiment  # noqa: E402
+
+POLARITY = {"conflict": "mixed"}
+
+# Written for this benchmark in our own words: what a new customer would type in.
+SEMEVAL_THEMES = [
+    ThemeSpec(
+        "food",
+        "Food",
+        "The food and drinks: dishes, taste, freshness, portions, the menu and the chef",
+        ("the food was delicious", "pizza was cold", "great sushi", "bland pasta"),
+    ),
+    ThemeSpec(
+        "service",
+        "Service",
+        "The staff and service: waiters, waiting time, attentiveness, friendliness, manager",
+        ("our waiter was rude", "service was quick", "friendly staff", "we waited an hour"),
+    ),
+    ThemeSpec(
+        "price",
+        "Price",
+        "Prices, value for money, the bill, cheap or expensive, worth it",
+        ("too expensive", "good value", "reasonably priced", "overpriced for what you get"),
+    ),
+    ThemeSpec(
+        "ambience",
+        "Ambience",
+        "Atmosphere, decor, music, noise, seating, the room and the view",
+        ("cozy atmosphere", "too loud", "beautiful decor", "cramped tables"),
+    ),
+    ThemeSpec(
+        "anecdotes/miscellaneous",
+        "Anecdotes and general",
+        "The visit in general, recommendations, stories, the place overall, going back",
+        ("we will be back", "highly recommend this place", "we went there for a birthday"),
+    ),
+]
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def to_example(row: dict[str, Any]) -> Example:
+    return Example(
+        row["text"],
+        {
+            c["category"]: POLARITY.get(c["polarity"], c["polarity"] or "")
+            for c in row["categories"]
+        },
+    )
+
+
+def micro_f1(model: InsightModel, rows: list[dict[str, Any]]) -> float:
+    analyses = model.analyse([r["text"] for r in rows])
+    tp = fp = fn = 0
+    for row, analysis in zip(rows, analyses, strict=True):
+        gold = {c["category"] for c in row["categories"]}
+        pred = {t.key for t in analysis.themes}
+        tp += len(gold & pred)
+        fp += len(pred - gold)
+        fn += len(gold - pred)
+    return 100.0 * 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def polarity_accuracy(model: InsightModel, rows: list[dict[str, Any]]) -> float:
+    pairs = [(r["text"], c["category"]) for r in rows for c in r["categories"]]
+    gold = [POLARITY.get(c["polarity"], c["polarity"]) for r in rows for c in r["categories"]]
+    pred = model.theme_polarity(pairs)
+    return 100.0 * sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold)
+
+
+def few_shot(rows: list[dict[str, Any]], per_category: int, seed: int) -> list[dict[str, Any]]:
+    """`per_category` sentences labelled with each category (a sentence can count for two)."""
+    rng = random.Random(seed)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    need: dict[str, int] = defaultdict(lambda: per_category)
+    picked = []
+    for row in shuffled:
+        cats = [c["category"] for c in row["categories"]]
+        if any(need[c] > 0 for c in cats):
+            picked.append(row)
+            for c in cats:
+                need[c] -= 1
+    return picked
+
+
+def semeval(data: Path, seeds: list[int]) -> dict[str, Any]:
+    train = load(data / "semeval2014_restaurants" / "train.jsonl")
+    test = load(data / "semeval2014_restaurants" / "test.jsonl")
+    t0 = time.perf_counter()
+    model = InsightModel.train(SEMEVAL_THEMES, [to_example(r) for r in train], seed_sentiment())
+    out: dict[str, Any] = {
+        "train_seconds": round(time.perf_counter() - t0, 1),
+        "category_f1": round(micro_f1(model, test), 1),
+        "polarity_accuracy_4class": round(polarity_accuracy(model, test), 1),
+    }
+    for k in (5, 10, 25):
+        f1s, pols = [], []
+        for seed in seeds:
+            rows = few_shot(train, k, seed)
+            m = InsightModel.train(SEMEVAL_THEMES, [to_example(r) for r in rows], seed_sentiment())
+            f1s.append(micro_f1(m, test))
+            pols.append(polarity_accuracy(m, test))
+        out[f"few_shot_{k}"] = {
+            "category_f1": round(sum(f1s) / len(f1s), 1),
+            "polarity_accuracy_4class": round(sum(pols) / len(pols), 1),
+            "seeds": len(seeds),
+        }
+    return out
+
+
+def mams(data: Path) -> dict[str, Any]:
+    train = load(data / "mams_acsa" / "train.jsonl")
+    test = load(data / "mams_acsa" / "test.jsonl")
+    cats = sorted({c["category"] for r in train for c in r["categories"]})
+    specs = [ThemeSpec(c, c) for c in cats]
+    model = InsightModel.train(specs, [to_example(r) for r in train], seed_sentiment())
+    return {
+        "polarity_accuracy": round(polarity_accuracy(model, test), 1),
+        "category_f1": round(micro_f1(model, test), 1),
+    }
+
+
+def banking(data: Path, seed: int) -> dict[str, Any]:
+    train = load(data / "banking77" / "train.jsonl")
+    test = load(data / "banking77" / "test.jsonl")
+
+    def label(row: dict[str, Any]) -> str:
+        return str(row["categories"][0]["category"])
+
+    intents = sorted({label(r) for r in train})
+    specs = [ThemeSpec(i, i.replace("_", " ")) for i in intents]
+    texts = [r["text"] for r in test]
+    gold = [label(r) for r in test]
+
+    def accuracy(examples: list[tuple[str, str]]) -> float:
+        model = ReasonModel(specs).fit(examples)
+        pred = [p for p, _ in model.predict(texts)]
+        return round(100.0 * sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold), 1)
+
+    rng = random.Random(seed)
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for row in train:
+        by_intent[label(row)].append(row["text"])
+    ten = [(t, i) for i, ts in by_intent.items() for t in rng.sample(ts, min(10, len(ts)))]
+    return {
+        "accuracy_full": accuracy([(r["text"], label(r)) for r in train]),
+        "accuracy_10_per_reason": accuracy(ten),
+    }
+
+
+_worker_model: InsightModel | None = None
+
+
+def _init_worker(blob: bytes) -> None:
+    global _worker_model
+    _worker_model = InsightModel.loads(blob)
+
+
+def _analyse_chunk(texts: list[str]) -> int:
+    assert _worker_model is not None
+    return len(_worker_model.analyse(texts))
+
+
+def throughput(data: Path) -> dict[str, Any]:
+    """Theme + sentiment per comment, on the SemEval model, with realistic comment lengths."""
+    train = load(data / "semeval2014_restaurants" / "train.jsonl")
+    texts = [r["text"] for r in load(data / "mams_acsa" / "test.jsonl")]
+    texts = (texts * 10)[:4000]
+    model = InsightModel.train(SEMEVAL_THEMES, [to_example(r) for r in train], seed_sentiment())
+    blob = model.dumps()
+    t0 = time.perf_counter()
+    model.analyse(texts)
+    one_core = len(texts) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for text in texts[:500]:
+        model.analyse([text])
+    one_at_a_time = 500 / (time.perf_counter() - t0)
+    chunks = [texts[i : i + 100] for i in range(0, len(texts), 100)]
+    with get_context("fork").Pool(2, initializer=_init_worker, initargs=(blob,)) as pool:
+        pool.map(_analyse_chunk, chunks[:2])  # warm both workers
+        t0 = time.perf_counter()
+        done = sum(pool.map(_analyse_chunk, chunks))
+        two_cores = done / (time.perf_counter() - t0)
+    path = ROOT / "benchmarks" / "results" / "_insights_model.pkl"
+    path.write_bytes(blob)
+    try:
+        probe = subprocess.run(
+            [sys.executable, __file__, "--probe", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "beacon.settings.test"},
+        )
+    finally:
+        path.unlink()
+    loaded = json.loads(probe.stdout.strip().splitlines()[-1])
+    return {
+        "comments_per_second_2_cores": round(two_cores),
+        "comments_per_second_1_core_batch": round(one_core),
+        "comments_per_second_one_call_per_comment": round(one_at_a_time),
+        "model_bytes": len(blob),
+        **loaded,
+    }
+
+
+def probe(path: str) -> None:
+    """Fresh process: Django set up as in a worker, then the model loaded and used."""
+    import django
+
+    django.setup()
+    t0 = time.perf_counter()
+    model = InsightModel.loads(Path(path).read_bytes())
+    model.analyse(["warm up the model"])
+    load_seconds = time.perf_counter() - t0
+    model.analyse(["The food was great but the waiter was rude."] * 1000)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps({"model_load_seconds": round(load_seconds, 2), "worker_rss_mb": round(rss_mb)})
+    )
+
+
+TARGETS: list[tuple[str, str, float, str]] = [
+    ("SemEval-2014 category micro-F1 (full train)", "semeval.category_f1", 88.6, ">="),
+    ("SemEval-2014 polarity accuracy, 4 classes", "semeval.polarity_accuracy_4class", 83.0, ">="),
+    ("SemEval-2014 F1, 5 examples/category", "semeval.few_shot_5.category_f1", 0.0, "info"),
+    ("SemEval-2014 F1, 10 examples/category", "semeval.few_shot_10.category_f1", 75.0, ">="),
+    ("SemEval-2014 F1, 25 examples/category", "semeval.few_shot_25.category_f1", 0.0, "info"),
+    ("MAMS-ACSA polarity accuracy", "mams.polarity_accuracy", 75.0, ">="),
+    ("banking77 accuracy (full train)", "banking77.accuracy_full", 90.0, ">="),
+    ("banking77 accuracy (10 per reason)", "banking77.accuracy_10_per_reason", 75.0, ">="),
+    ("Throughput, comments/s on 2 cores", "speed.comments_per_second_2_cores", 1000, ">="),
+    ("Model load, seconds", "speed.model_load_seconds", 3.0, "<="),
+    ("Worker memory, MB", "speed.worker_rss_mb", 500, "<="),
+]
+
+
+def lookup(results: dict[str, Any], dotted: str) -> Any:
+    value: Any = results
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared/data/feedback"))
+    parser.add_argument("--quick", action="store_true", help="one seed for the few-shot runs")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        probe(args.probe)
+        return
+    data = Path(args.data_dir)
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    seeds = [1] if args.quick else [1, 2, 3]
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
+    results["semeval"] = semeval(data, seeds)
+    results["mams"] = mams(data)
+    results["banking77"] = banking(data, seed=1)
+    results["speed"] = throughput(data)
+    results["seconds"] = round(time.perf_counter() - started)
+    print(f"{'measure':48} {'result':>10} {'target':>10}  met")
+    for label, key, target, how in TARGETS:
+        value = lookup(results, key)
+        if how == "info":
+            print(f"{label:48} {value:>10} {'-':>10}")
+            continue
+        met = value >= target if how == ">=" else value <= target
+        print(f"{label:48} {value:>10} {how + str(target):>10}  {'yes' if met else 'NO'}")
+    out = ROOT / "benchmarks" / "results" / "insights.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
