@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BEACON := $(BIN)/beacon
 
-.PHONY: run test install install-dev lint types checks pytest clean
+.PHONY: run test install install-dev lint types checks pytest clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ pytest: install-dev
 	fi
 
 test: lint types checks pytest
+
+# Benchmarks (minutes, not part of `make test`): results in benchmarks/results/.
+# BENCH_SIZES=100000 for a quick run; PostgreSQL is skipped when it is not reachable.
+BENCH_SIZES ?= 100000,1000000
+bench: install-dev
+	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
+	@if [ -f benchmarks/insights_eval.py ]; then \
+		$(BIN)/python benchmarks/insights_eval.py ../shared/data/feedback; \
+	fi
 
 clean:
 	rm -rf $(VENV) var

@@ -2,8 +2,13 @@
 
 from django.urls import include, path
 
+from beacon.web.views import wall
+
 urlpatterns = [
     path("s/", include("beacon.public.urls")),
     path("api/", include("beacon.api.urls")),
+    # Live wallboards: login-free, the signed token is the only key.
+    path("wall/<str:token>/", wall.wall_page, name="wall"),
+    path("wall/<str:token>/events", wall.wall_events, name="wall_events"),
     path("", include("beacon.web.urls")),
 ]

@@ -8,13 +8,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Sum
+from django.db.models.functions import Cast
 
 from beacon.analytics import stats
+from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.orgs.models import Organization, Team
-from beacon.responses.models import ScoreRollup
-from beacon.surveys.models import Question, QuestionKind, Survey
+from beacon.responses import rollups
+from beacon.responses.models import Answer, ResponseCountRollup, ScoreRollup, SliceRollup
+from beacon.responses.queries import verbatims
+from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
 
 
 @dataclass(frozen=True)
@@ -91,21 +95,49 @@ class Filters:
     touchpoint_id: int | None = None
 
 
-def _cells(org: Organization, metric: MetricDef, f: Filters) -> Any:
+_DIMENSION_FILTERS = ("stage_id", "persona_id", "team_id", "touchpoint_id")
+
+
+def _question_ids(org: Organization, metric: MetricDef, f: Filters) -> list[int]:
     question_ids = Question.objects.for_org(org).filter(kind=metric.question_kind)
     if f.survey_id:
         question_ids = question_ids.filter(survey_id=f.survey_id)
-    qs = ScoreRollup.objects.filter(
-        organization_id=org.pk, question_id__in=list(question_ids.values_list("pk", flat=True))
-    )
+    return list(question_ids.values_list("pk", flat=True))
+
+
+def _cells(org: Organization, metric: MetricDef, f: Filters, by: str | None = None) -> Any:
+    """Rollup rows matching the filters, from the smallest table that can answer.
+
+    With at most one dimension involved (filtered on or broken down by) a slice answers;
+    only a combination of dimensions needs the full cube. `by` is the column to group on
+    (e.g. "stage_id"); the rows returned carry it under that name either way.
+    """
+    return _cells_of(org, _question_ids(org, metric, f), f, by)
+
+
+def _cells_of(org: Organization, question_ids: list[int], f: Filters, by: str | None = None) -> Any:
+    active = [name for name in _DIMENSION_FILTERS if getattr(f, name)]
+    involved = set(active) | ({by} if by in _DIMENSION_FILTERS else set())
+    qs: Any
+    if len(involved) <= 1:
+        column = next(iter(involved), None)
+        qs = SliceRollup.objects.filter(
+            organization_id=org.pk,
+            dimension=column[:-3] if column else "",
+            question_id__in=question_ids,
+        )
+        if column and getattr(f, column):
+            qs = qs.filter(value=str(getattr(f, column)))
+        if by in _DIMENSION_FILTERS:
+            qs = qs.annotate(**{by: Cast("value", BigIntegerField())})
+    else:
+        qs = ScoreRollup.objects.filter(organization_id=org.pk, question_id__in=question_ids)
+        for name in active:
+            qs = qs.filter(**{name: getattr(f, name)})
     if f.start:
         qs = qs.filter(day__gte=f.start)
     if f.end:
         qs = qs.filter(day__lte=f.end)
-    for name in ("stage_id", "persona_id", "team_id", "touchpoint_id"):
-        value = getattr(f, name)
-        if value:
-            qs = qs.filter(**{name: value})
     return qs
 
 
@@ -130,7 +162,24 @@ def metric(org: Organization, key: str, f: Filters = Filters()) -> MetricValue:
 
 
 def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]:
-    return {key: metric(org, key, f) for key in ("nps", "csat", "ces")}
+    """NPS, CSAT and CES in one read of the rollups (the same numbers as metric())."""
+    keys = ("nps", "csat", "ces")
+    key_of_kind = {METRICS[k].question_kind: k for k in keys}
+    questions = Question.objects.for_org(org).filter(kind__in=list(key_of_kind))
+    if f.survey_id:
+        questions = questions.filter(survey_id=f.survey_id)
+    kind_of = dict(questions.values_list("pk", "kind"))
+    rows = (
+        _cells_of(org, list(kind_of), f)
+        .values("question_id", "score")
+        .annotate(c=Sum("count"))
+        .order_by()
+    )
+    hists: dict[str, dict[int, int]] = {k: defaultdict(int) for k in keys}
+    for r in rows:
+        if r["c"]:
+            hists[key_of_kind[kind_of[r["question_id"]]]][r["score"]] += int(r["c"])
+    return {k: _value(org, METRICS[k], dict(hists[k])) for k in keys}
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -174,10 +223,15 @@ def breakdown(
 ) -> list[tuple[str, int, MetricValue]]:
     """The metric per value of a dimension: (label, id, value), best-known labels first."""
     column, model = DIMENSIONS[dimension]
-    rows = _cells(org, METRICS[key], f).values(column, "score").annotate(c=Sum("count")).order_by()
+    rows = (
+        _cells(org, METRICS[key], f, by=column)
+        .values(column, "score")
+        .annotate(c=Sum("count"))
+        .order_by()
+    )
     buckets: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
-        buckets[r[column]][r["score"]] += int(r["c"])
+        buckets[r[column] or 0][r["score"]] += int(r["c"])
     ordering = ("journey_id", "position") if model is Stage else ("pk",)
     labelled = model.objects.for_org(org).order_by(*ordering)
     out = [
@@ -186,3 +240,244 @@ def breakdown(
     if buckets.get(0):
         out.append(("(none)", 0, _value(org, METRICS[key], buckets[0])))
     return out
+
+
+# --- questions people ask: trend by grain, breakdown by attribute, comparison ------------
+
+GRAINS = ("day", "week", "month")
+# Buckets a single series may have: a daily trend over 10 years is a mistake, not a chart.
+MAX_BUCKETS = 400
+
+DIFFERENCES: dict[
+    str, Callable[[Mapping[int, int], Mapping[int, int]], stats.Difference | None]
+] = {
+    "nps": stats.nps_difference,
+    "csat": lambda a, b: stats.proportion_difference(a, b, 4),
+    "ces": stats.mean_difference,
+    "ces_easy": lambda a, b: stats.proportion_difference(a, b, 5),
+}
+
+
+def bucket_start(day: dt.date, grain: str) -> dt.date:
+    if grain == "day":
+        return day
+    if grain == "week":
+        return week_start(day)
+    return day.replace(day=1)
+
+
+def next_bucket(start: dt.date, grain: str) -> dt.date:
+    if grain == "day":
+        return start + dt.timedelta(days=1)
+    if grain == "week":
+        return start + dt.timedelta(weeks=1)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def buckets(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    out = []
+    current = bucket_start(start, grain)
+    while current <= end:
+        out.append(current)
+        current = next_bucket(current, grain)
+    return out
+
+
+def series(
+    org: Organization, key: str, grain: str, f: Filters
+) -> list[tuple[dt.date, MetricValue]]:
+    """The metric per day, week or month from f.start to f.end (both required), oldest first.
+
+    Every bucket is present, empty ones as "not enough answers", so a chart's band has
+    gaps where the data has gaps instead of drawing a line through them.
+    """
+    assert f.start is not None and f.end is not None
+    rows = _cells(org, METRICS[key], f).values("day", "score").annotate(c=Sum("count")).order_by()
+    hist: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        hist[bucket_start(r["day"], grain)][r["score"]] += int(r["c"])
+    return [(b, _value(org, METRICS[key], hist.get(b, {}))) for b in buckets(f.start, f.end, grain)]
+
+
+def attribute_keys(org: Organization) -> list[str]:
+    return rollups.attribute_keys(org.pk)
+
+
+def dimension_names(org: Organization) -> list[str]:
+    return [*DIMENSIONS, *(f"attribute:{k}" for k in attribute_keys(org))]
+
+
+def attribute_breakdown(
+    org: Organization, key: str, attribute: str, f: Filters = Filters()
+) -> list[tuple[str, MetricValue]]:
+    """The metric per value of an org-chosen contact attribute, most answers first.
+
+    The attribute rollup has no stage/persona/team/touchpoint columns, so only the date
+    and survey filters apply here.
+    """
+    metric_def = METRICS[key]
+    qs = SliceRollup.objects.filter(
+        organization_id=org.pk,
+        dimension=f"attribute:{attribute}",
+        question_id__in=_question_ids(org, metric_def, f),
+    )
+    if f.start:
+        qs = qs.filter(day__gte=f.start)
+    if f.end:
+        qs = qs.filter(day__lte=f.end)
+    hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for r in qs.values("value", "score").annotate(c=Sum("count")).order_by():
+        hist[r["value"]][r["score"]] += int(r["c"])
+    out = [(value or "(none)", _value(org, metric_def, h)) for value, h in hist.items()]
+    return sorted(out, key=lambda item: (-item[1].n, item[0]))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: MetricValue
+    b: MetricValue
+    difference: stats.Difference | None
+
+    @property
+    def enough(self) -> bool:
+        return self.a.enough and self.b.enough and self.difference is not None
+
+    @property
+    def significant(self) -> bool:
+        return self.enough and self.difference is not None and self.difference.significant
+
+
+def compare(org: Organization, key: str, a: Filters, b: Filters) -> Comparison:
+    """Two periods or two groups: B minus A with its interval and significance test."""
+    ha, hb = histogram(org, key, a), histogram(org, key, b)
+    return Comparison(
+        a=_value(org, METRICS[key], ha),
+        b=_value(org, METRICS[key], hb),
+        difference=DIFFERENCES[key](ha, hb),
+    )
+
+
+# --- response rate, coverage, volume -----------------------------------------------------
+
+
+def day_range(f: Filters) -> dict[str, dt.datetime]:
+    out: dict[str, dt.datetime] = {}
+    if f.start:
+        out["gte"] = dt.datetime.combine(f.start, dt.time.min, tzinfo=dt.UTC)
+    if f.end:
+        out["lt"] = dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    return out
+
+
+def response_volume(org: Organization, f: Filters = Filters()) -> int:
+    qs = ResponseCountRollup.objects.filter(organization_id=org.pk)
+    if f.start:
+        qs = qs.filter(day__gte=f.start)
+    if f.end:
+        qs = qs.filter(day__lte=f.end)
+    for name in ("survey_id", "stage_id", "persona_id", "team_id", "touchpoint_id"):
+        value = getattr(f, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    return int(qs.aggregate(n=Sum("responses"))["n"] or 0)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share (in %) of `denominator` things with Wilson interval; the same min-n rule."""
+
+    label: str
+    numerator: int
+    denominator: int
+    min_n: int
+    estimate: stats.Estimate | None
+
+    @property
+    def enough(self) -> bool:
+        return self.estimate is not None and self.denominator >= self.min_n
+
+    @property
+    def value(self) -> float | None:
+        return self.estimate.value if self.enough and self.estimate else None
+
+    @property
+    def low(self) -> float | None:
+        return self.estimate.low if self.enough and self.estimate else None
+
+    @property
+    def high(self) -> float | None:
+        return self.estimate.high if self.enough and self.estimate else None
+
+
+def response_rate(org: Organization, f: Filters = Filters()) -> Rate:
+    """Invitations created in the period that were answered (completed), of all sent."""
+    window = {f"created_at__{op}": v for op, v in day_range(f).items()}
+    qs = Invitation.objects.for_org(org).filter(**window)
+    if f.survey_id:
+        qs = qs.filter(survey_id=f.survey_id)
+    if f.touchpoint_id:
+        qs = qs.filter(interaction__touchpoint_id=f.touchpoint_id)
+    if f.stage_id:
+        qs = qs.filter(interaction__touchpoint__stage_id=f.stage_id)
+    if f.team_id:
+        qs = qs.filter(interaction__team_id=f.team_id)
+    if f.persona_id:
+        qs = qs.filter(contact__persona_id=f.persona_id)
+    sent = qs.count()
+    answered = qs.filter(completed_at__isnull=False).count()
+    return Rate("Response rate", answered, sent, org.min_sample_size, stats.wilson(answered, sent))
+
+
+def coverage(org: Organization, f: Filters = Filters()) -> Rate:
+    """Interactions in the period that got at least one survey invitation."""
+    window = {f"occurred_at__{op}": v for op, v in day_range(f).items()}
+    qs = Interaction.objects.for_org(org).filter(**window)
+    if f.touchpoint_id:
+        qs = qs.filter(touchpoint_id=f.touchpoint_id)
+    if f.stage_id:
+        qs = qs.filter(touchpoint__stage_id=f.stage_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.persona_id:
+        qs = qs.filter(contact__persona_id=f.persona_id)
+    total = qs.count()
+    invited = Invitation.objects.for_org(org).filter(interaction__in=qs)
+    if f.survey_id:
+        invited = invited.filter(survey_id=f.survey_id)
+    surveyed = invited.values("interaction_id").distinct().count()
+    return Rate("Coverage", surveyed, total, org.min_sample_size, stats.wilson(surveyed, total))
+
+
+# --- drill-down: the answers behind a number ---------------------------------------------
+
+BANDS: dict[str, Callable[[int], bool]] = {
+    "all": lambda s: True,
+    "promoters": lambda s: s >= 9,
+    "passives": lambda s: 7 <= s <= 8,
+    "detractors": lambda s: s <= 6,
+    "top2": lambda s: s >= 4,
+    "bottom": lambda s: s <= 2,
+}
+
+
+def answers_behind(org: Organization, key: str, f: Filters, band: str = "all") -> Any:
+    """The scored answers counted in one cell (metric x filters x score band), newest first."""
+    metric_def = METRICS[key]
+    qs = Answer.objects.for_org(org).filter(
+        question__kind=metric_def.question_kind, number__isnull=False
+    )
+    scale = range(0, 11)
+    qs = qs.filter(number__in=[s for s in scale if BANDS[band](s)])
+    range_filter = {f"response__responded_at__{op}": v for op, v in day_range(f).items()}
+    qs = qs.filter(**range_filter)
+    for name in ("survey_id", "stage_id", "persona_id", "team_id", "touchpoint_id"):
+        value = getattr(f, name)
+        if value:
+            qs = qs.filter(**{f"response__{name}": value})
+    return qs.order_by("-response__responded_at", "-pk")
+
+
+def verbatims_behind(org: Organization, key: str, f: Filters, band: str = "all") -> Any:
+    """The free-text comments of the responses behind a number: anecdotes beside averages."""
+    response_ids = answers_behind(org, key, f, band).values("response_id")
+    return verbatims(org, response_id__in=response_ids)

@@ -65,3 +65,85 @@ def mean(hist: Mapping[int, int]) -> Estimate | None:
     var = sum(c * (s - m) ** 2 for s, c in hist.items()) / (n - 1)
     half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(var / n)
     return Estimate(m, m - half, m + half)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """B minus A with its 95% interval and the two-sided p-value of "no difference"."""
+
+    diff: float
+    low: float
+    high: float
+    p_value: float
+    test: str
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+
+def _z_difference(diff: float, se: float, scale: float, test: str) -> Difference:
+    if se <= 0:
+        return Difference(scale * diff, scale * diff, scale * diff, 1.0 if diff == 0 else 0.0, test)
+    z = diff / se
+    p = float(2 * stats.norm.sf(abs(z)))
+    return Difference(scale * diff, scale * (diff - Z95 * se), scale * (diff + Z95 * se), p, test)
+
+
+def nps_difference(a: Mapping[int, int], b: Mapping[int, int]) -> Difference | None:
+    """z-test of two independent NPS values; each variance is (p + d - (p - d)^2) / n."""
+    parts = []
+    for hist in (a, b):
+        n = sum(hist.values())
+        if n == 0:
+            return None
+        p = sum(c for s, c in hist.items() if s >= 9) / n
+        d = sum(c for s, c in hist.items() if s <= 6) / n
+        parts.append((p - d, max(p + d - (p - d) ** 2, 0.0) / n))
+    (va, vara), (vb, varb) = parts
+    return _z_difference(vb - va, math.sqrt(vara + varb), 100.0, "nps z-test")
+
+
+def proportion_difference(
+    a: Mapping[int, int], b: Mapping[int, int], threshold: int
+) -> Difference | None:
+    """Two-sample z-test of a top-box share (pooled SE for p, unpooled for the interval)."""
+    na, nb = sum(a.values()), sum(b.values())
+    if na == 0 or nb == 0:
+        return None
+    xa = sum(c for s, c in a.items() if s >= threshold)
+    xb = sum(c for s, c in b.items() if s >= threshold)
+    pa, pb = xa / na, xb / nb
+    pooled = (xa + xb) / (na + nb)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
+    se = math.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+    diff = pb - pa
+    if se_pooled <= 0:
+        return Difference(100 * diff, 100 * diff, 100 * diff, 1.0 if diff == 0 else 0.0,
+                          "two-proportion z-test")  # fmt: skip
+    p = float(2 * stats.norm.sf(abs(diff / se_pooled)))
+    return Difference(100 * diff, 100 * (diff - Z95 * se), 100 * (diff + Z95 * se), p,
+                      "two-proportion z-test")  # fmt: skip
+
+
+def mean_difference(a: Mapping[int, int], b: Mapping[int, int]) -> Difference | None:
+    """Welch's t-test of two means, from the score histograms."""
+    moments = []
+    for hist in (a, b):
+        n = sum(hist.values())
+        if n < 2:
+            return None
+        m = sum(s * c for s, c in hist.items()) / n
+        var = sum(c * (s - m) ** 2 for s, c in hist.items()) / (n - 1)
+        moments.append((m, var, n))
+    (ma, va, na), (mb, vb, nb) = moments
+    diff = mb - ma
+    se2 = va / na + vb / nb
+    if se2 <= 0:
+        return Difference(diff, diff, diff, 1.0 if diff == 0 else 0.0, "Welch t-test")
+    se = math.sqrt(se2)
+    df = se2**2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+    t = diff / se
+    p = float(2 * stats.t.sf(abs(t), df))
+    half = float(stats.t.ppf(0.975, df)) * se
+    return Difference(diff, diff - half, diff + half, p, "Welch t-test")

@@ -9,7 +9,17 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from beacon.api import errors, insights, interactions, metrics, responses, surveys
+from beacon.api import (
+    analytics,
+    distribution,
+    errors,
+    insights,
+    interactions,
+    loop,
+    metrics,
+    responses,
+    surveys,
+)
 from beacon.api.auth import ApiKeyAuth
 
 DESCRIPTION = """\
@@ -58,4 +68,8 @@ api.add_router("", interactions.router)
 api.add_router("", responses.router)
 api.add_router("", surveys.router)
 api.add_router("", metrics.router)
+api.add_router("", distribution.router)
+api.add_router("", distribution.hooks)
+api.add_router("", analytics.router)
 api.add_router("", insights.router)
+api.add_router("", loop.router)

@@ -191,3 +191,13 @@ def _bulk_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Conta
     return {
         c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=list(wanted))
     }
+
+
+def do_unsubscribe(contact: Contact, *, how: str = "link") -> bool:
+    """Stop every later survey to this contact; False if they already were unsubscribed."""
+    done = Contact.objects.filter(pk=contact.pk, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=clock.now()
+    )
+    if done:
+        record_event(contact.organization_id, "contact.unsubscribed", contact, how=how)
+    return bool(done)

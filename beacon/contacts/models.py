@@ -53,3 +53,49 @@ class Interaction(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "occurred_at"])]
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", "Contacts"
+    INTERACTIONS = "interactions", "Interactions"
+
+
+class ImportState(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(TenantModel):
+    """One CSV import: progress for the page that polls it, and the rows it refused."""
+
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    filename = models.CharField(max_length=300, blank=True)
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.RUNNING
+    )
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    # CSV text: line, column, message; downloadable from the import page.
+    error_report = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class InboundWebhook(TenantModel):
+    """A help desk posting interactions as JSON; `mapping` says where each field is."""
+
+    name = models.CharField(max_length=200)
+    # Part of the URL the help desk posts to; unguessable.
+    token = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 key: every request must carry its signature of the raw body.
+    secret = models.CharField(max_length=128)
+    # Field -> dotted JSON path, e.g. {"contact_id": "ticket.requester.id"}.
+    mapping = models.JSONField(default=dict)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from beacon.contacts.models import Interaction
 from beacon.core.errors import ValidationFailed
+from beacon.core.jobs import enqueue_on_commit
 from beacon.insights import text as textutil
+from beacon.insights.default import DEFAULT_VERSION, default_model, key_of
 from beacon.insights.engine import (
     ENGINE_VERSION,
     OVERALL,
@@ -102,6 +105,7 @@ def do_create_theme(
         starter=starter,
     )
     record_event(org, "theme.created", theme, actor=actor, name=theme.name)
+    _queue_training(org.pk)
     return theme
 
 
@@ -124,6 +128,7 @@ def do_update_theme(
     theme.active = active
     theme.save(update_fields=["name", "description", "phrases", "active"])
     record_event(theme.organization_id, "theme.updated", theme, actor=actor, name=theme.name)
+    _queue_training(theme.organization_id)
     return theme
 
 
@@ -278,8 +283,34 @@ def _load(org_id: int, record: TrainedModel) -> InsightModel | ReasonModel:
     return model
 
 
-def theme_model_for(org: Organization) -> tuple[InsightModel, TrainedModel]:
-    """The organisation's current model; a first one is trained on first use."""
+@dataclass(frozen=True)
+class ThemeReader:
+    """A model and how its keys map onto the organisation's themes."""
+
+    model: InsightModel
+    version: str
+    themes: dict[str, Theme]
+    # A theme's own name or example phrase, said word for word, is that theme: this
+    # covers themes made after the model was trained and themes with too few examples
+    # for the model to learn.
+    by_words: list[tuple[Theme, re.Pattern[str]]]
+
+
+def _words_pattern(theme: Theme) -> re.Pattern[str] | None:
+    words = [theme.name, *theme.phrases]
+    alternatives = [re.escape(" ".join(w.lower().split())) for w in words if w.strip()]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
+
+
+def theme_model_for(org: Organization) -> ThemeReader:
+    """The organisation's newest trained model, else the shared default one.
+
+    Never trains here: a first response must not wait seconds for a model. Without an
+    organisation model the default one is used and training is queued for the worker.
+    """
+    active = list(Theme.objects.for_org(org).filter(active=True).order_by("pk"))
     record = (
         TrainedModel.objects.for_org(org)
         .filter(kind=ModelKind.THEMES)
@@ -287,16 +318,40 @@ def theme_model_for(org: Organization) -> tuple[InsightModel, TrainedModel]:
         .order_by("-version")
         .first()
     )
+    model: InsightModel
     if record is None:
-        record = do_train_themes(org)
-    cached = _loaded.get((org.pk, ModelKind.THEMES))
-    if cached is not None and cached[0] == record.token:
-        model = cached[1]
+        model = default_model()
+        version = DEFAULT_VERSION
+        keys = set(model.themes.keys)
+        themes = {key_of(t.name): t for t in active if key_of(t.name) in keys}
+        if active:
+            # The job trains only when due, so queueing on every early response is cheap.
+            _queue_training(org.pk)
     else:
-        record.refresh_from_db()
-        model = _load(org.pk, record)
-    assert isinstance(model, InsightModel)
-    return model, record
+        cached = _loaded.get((org.pk, ModelKind.THEMES))
+        if cached is not None and cached[0] == record.token:
+            loaded = cached[1]
+        else:
+            record.refresh_from_db()
+            loaded = _load(org.pk, record)
+        assert isinstance(loaded, InsightModel)
+        model = loaded
+        version = f"{record.engine}/v{record.version}"
+        keys = set(model.themes.keys)
+        themes = {str(t.pk): t for t in active if str(t.pk) in keys}
+    by_words = []
+    for t in active:
+        pattern = _words_pattern(t)
+        if pattern is not None:
+            by_words.append((t, pattern))
+    return ThemeReader(model, version, themes, by_words)
+
+
+def _queue_training(org_id: int) -> None:
+    """Themes changed: the worker retrains (once, however many changes are queued)."""
+    from beacon.insights.tasks import train_themes_task
+
+    enqueue_on_commit(train_themes_task, org_id)
 
 
 # --- analysis -------------------------------------------------------------------------
@@ -336,8 +391,39 @@ def analyse_response(response: Response) -> None:
 
 def do_analyse_answers(response: Response, answers: list[Answer]) -> list[AnswerInsight]:
     org = response.organization
-    model, record = theme_model_for(org)
-    version = f"{record.engine}/v{record.version}"
+    for answer in answers:
+        answer.response = response
+    insights, version = _analyse(org, answers)
+    record_event(org, "insights.analysed", response, answers=len(answers), model=version)
+    return insights
+
+
+@transaction.atomic
+def do_backfill(org: Organization, *, redo: bool = False, batch_size: int = 500) -> int:
+    """Analyse the organisation's free-text answers that have no insight yet (all, with
+    `redo`) many per model call; returns how many were analysed."""
+    qs = Answer.objects.for_org(org).filter(question__kind=QuestionKind.TEXT)
+    if not redo:
+        qs = qs.exclude(pk__in=AnswerInsight.objects.for_org(org).values("answer_id"))
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        chunk = list(
+            Answer.objects.for_org(org)
+            .filter(pk__in=ids[start : start + batch_size])
+            .select_related("response")
+            .order_by("pk")
+        )
+        _, version = _analyse(org, chunk)
+        done += len(chunk)
+    if done:
+        record_event(org, "insights.backfilled", org, answers=done, model=version)
+    return done
+
+
+def _analyse(org: Organization, answers: list[Answer]) -> tuple[list[AnswerInsight], str]:
+    """Analyse answers of any responses in one model call (batches are much faster)."""
+    reader = theme_model_for(org)
     prepared = []
     for answer in answers:
         cleaned = textutil.clean(answer.text)
@@ -346,27 +432,40 @@ def do_analyse_answers(response: Response, answers: list[Answer]) -> list[Answer
             (answer, cleaned, language, unclassifiable_reason(answer.text, cleaned, language))
         )
     to_read = [cleaned for _, cleaned, _, why in prepared if not why]
-    analyses = iter(model.analyse(to_read))
-    themes = {str(t.pk): t for t in Theme.objects.for_org(org).filter(active=True)}
+    analyses = iter(reader.model.analyse(to_read))
+    praise = _PraiseFinder(org, reader.model)
     insights = []
     for answer, cleaned, language, why in prepared:
         analysis = None if why else next(analyses)
-        insights.append(_store(response, answer, language, why, analysis, version, themes))
+        mentions: list[tuple[Theme, str, float]] = []
         if analysis is not None:
-            _detect_praise(response, answer, cleaned, model)
-    record_event(org, "insights.analysed", response, answers=len(answers), model=version)
-    return insights
+            mentions = [
+                (reader.themes[r.key], r.sentiment, r.score)
+                for r in analysis.themes
+                if r.key in reader.themes
+            ]
+            lowered = " ".join(cleaned.lower().split())
+            seen = {theme.pk for theme, _, _ in mentions}
+            mentions.extend(
+                (theme, analysis.sentiment, 0.5)
+                for theme, pattern in reader.by_words
+                if theme.pk not in seen and pattern.search(lowered)
+            )
+        insights.append(_store(answer, language, why, analysis, reader.version, mentions))
+        if analysis is not None:
+            praise.find(answer, cleaned)
+    return insights, reader.version
 
 
 def _store(
-    response: Response,
     answer: Answer,
     language: str,
     why: str,
     analysis: Analysis | None,
     version: str,
-    themes: dict[str, Theme],
+    found: list[tuple[Theme, str, float]],
 ) -> AnswerInsight:
+    response = answer.response
     insight, _ = AnswerInsight.objects.get_or_create(
         answer=answer,
         defaults={
@@ -389,18 +488,17 @@ def _store(
         # Staff have looked at this answer: their themes stand.
         return insight
     mentions.delete()
-    for result in analysis.themes if analysis else []:
-        theme = themes.get(result.key)
-        if theme is None:
-            continue
-        ThemeMention.objects.create(
+    ThemeMention.objects.bulk_create(
+        ThemeMention(
             organization_id=answer.organization_id,
             answer=answer,
             response=response,
             theme=theme,
-            sentiment=result.sentiment,
-            score=result.score,
+            sentiment=sentiment,
+            score=score,
         )
+        for theme, sentiment, score in found
+    )
     return insight
 
 
@@ -526,27 +624,35 @@ def _name_patterns(member: Membership) -> list[re.Pattern[str]]:
     return [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names if len(n) >= 3]
 
 
-def _detect_praise(response: Response, answer: Answer, cleaned: str, model: InsightModel) -> None:
-    members = list(
-        Membership.objects.for_org(answer.organization_id).select_related(
-            "user", "team__lead__user"
-        )
-    )
-    for member in members:
-        patterns = _name_patterns(member)
-        sentences = [
-            s.strip() for s in _SENTENCE.findall(cleaned) if any(p.search(s) for p in patterns)
+class _PraiseFinder:
+    """Praise of named members; names are read once per batch, not once per answer."""
+
+    def __init__(self, org: Organization, model: InsightModel) -> None:
+        self.model = model
+        self.members = [
+            (member, _name_patterns(member))
+            for member in Membership.objects.for_org(org).select_related("user", "team__lead__user")
         ]
-        if not sentences:
-            continue
-        polar = model.sentiment.predict([(s, OVERALL) for s in sentences], model.themes.indicative)
-        praising = [
-            s
-            for s, (p, _) in zip(sentences, polar, strict=True)
-            if p == "positive" and _PRAISE_WORDS.search(s)
-        ]
-        if praising:
-            do_record_praise(response, answer, member, " ".join(praising))
+
+    def find(self, answer: Answer, cleaned: str) -> None:
+        for member, patterns in self.members:
+            if not patterns:
+                continue
+            sentences = [
+                s.strip() for s in _SENTENCE.findall(cleaned) if any(p.search(s) for p in patterns)
+            ]
+            if not sentences:
+                continue
+            polar = self.model.sentiment.predict(
+                [(s, OVERALL) for s in sentences], self.model.themes.indicative
+            )
+            praising = [
+                s
+                for s, (p, _) in zip(sentences, polar, strict=True)
+                if p == "positive" and _PRAISE_WORDS.search(s)
+            ]
+            if praising:
+                do_record_praise(answer.response, answer, member, " ".join(praising))
 
 
 def do_record_praise(
@@ -708,25 +814,34 @@ def do_set_interaction_reason(
     return row
 
 
+def retrain_due(org_id: int) -> bool:
+    """Corrections or theme edits newer than the organisation's current model."""
+    record = _current_record(org_id, ModelKind.THEMES)
+    newest_input = max(
+        [
+            *Correction.objects.for_org(org_id)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:1],
+            *Event.objects.for_org(org_id)
+            .filter(verb__in=["theme.created", "theme.updated"])
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:1],
+        ],
+        default=None,
+    )
+    if newest_input is None:
+        return False
+    return record is None or newest_input > record.created_at
+
+
 def retrain_due_orgs() -> list[int]:
-    """Organisations whose corrections or themes changed after their current model was trained."""
-    due = []
-    for org_id in Organization.objects.values_list("pk", flat=True).order_by("pk"):
-        record = _current_record(org_id, ModelKind.THEMES)
-        newest_input = max(
-            [
-                *Correction.objects.for_org(org_id)
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)[:1],
-                *Event.objects.for_org(org_id)
-                .filter(verb__in=["theme.created", "theme.updated"])
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)[:1],
-            ],
-            default=None,
-        )
-        if newest_input is None:
-            continue
-        if record is None or newest_input > record.created_at:
-            due.append(org_id)
-    return due
+    return [
+        org_id
+        for org_id in Organization.objects.values_list("pk", flat=True).order_by("pk")
+        if retrain_due(org_id)
+    ]
+
+
+def do_train_themes_if_due(org: Organization) -> TrainedModel | None:
+    """What the job runs: several queued requests for one organisation train once."""
+    return do_train_themes(org) if retrain_due(org.pk) else None

@@ -22,10 +22,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import KFold  # type: ignore[import-untyped]
@@ -33,7 +36,46 @@ from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 
 POLARITIES = ("positive", "negative", "neutral", "mixed")
 OVERALL = "__overall__"
-ENGINE_VERSION = "tfidf-lr-1"
+ENGINE_VERSION = "tfidf-lr-lex-2"
+# VADER's valences (-4..4) for 7,500 English words and emoticons; the lexicon ships in the
+# vaderSentiment wheel (MIT), so nothing is downloaded. It tells the model that "superb"
+# is positive even when no training comment said so.
+LEXICON_SCALE = 1.0
+NEGATED_VALENCE = -0.74  # VADER's own factor for a negated word
+
+
+@cache
+def sentiment_lexicon() -> dict[str, float]:
+    out: dict[str, float] = {}
+    text = (files("vaderSentiment") / "vader_lexicon.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            try:
+                out[parts[0]] = float(parts[1])
+            except ValueError:
+                continue
+    return out
+
+
+def lexicon_features(marked: str) -> list[float]:
+    """Positive and negative valence (sums and counts) of negation-marked tokens."""
+    lexicon = sentiment_lexicon()
+    pos = neg = n_pos = n_neg = 0.0
+    for tok in marked.split():
+        negated = tok.startswith("NOT_")
+        v = lexicon.get(tok[4:] if negated else tok)
+        if v is None:
+            continue
+        if negated:
+            v *= NEGATED_VALENCE
+        if v > 0:
+            pos += v
+            n_pos += 1
+        else:
+            neg -= v
+            n_neg += 1
+    return [pos / 4, neg / 4, math.log1p(n_pos), math.log1p(n_neg), (pos - neg) / 4]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -255,7 +297,11 @@ class ThemeModel:
             if isinstance(m, float):
                 cols.append(np.full(x.shape[0], m, dtype=np.float32))
             else:
-                cols.append(m.predict_proba(x)[:, 1].astype(np.float32))
+                # predict_proba's own arithmetic (expit of the decision function) without
+                # its per-call input checks, which cost more than the product for a few
+                # comments times dozens of themes.
+                decision = x @ m.coef_[0] + m.intercept_[0]
+                cols.append(expit(decision).astype(np.float32))
         return np.vstack(cols).T if cols else np.zeros((x.shape[0], 0), dtype=np.float32)
 
     def _indicative_words(self, data: Sequence[Example]) -> dict[str, frozenset[str]]:
@@ -324,14 +370,18 @@ class SentimentModel:
         self.chars = _char_vectorizer()
         self.clf: LogisticRegression | None = None
         self.constant = "neutral"
+        self.lexicon = True
 
     @staticmethod
     def _rows(
         pairs: Sequence[tuple[str, str]], indicative: dict[str, frozenset[str]]
     ) -> tuple[list[str], list[str], list[str], list[str]]:
         whole, near, conj, raw = [], [], [], []
+        negations: dict[str, str] = {}
         for text, key in pairs:
-            negated = mark_negation(text)
+            negated = negations.get(text)
+            if negated is None:
+                negated = negations[text] = mark_negation(text)
             ctx = "" if key == OVERALL else local_context(text, indicative.get(key, frozenset()))
             whole.append(negated)
             near.append(ctx)
@@ -342,15 +392,31 @@ class SentimentModel:
 
     def _matrix(self, rows: tuple[list[str], list[str], list[str], list[str]]) -> sp.csr_matrix:
         whole, near, conj, raw = rows
-        return sp.hstack(
-            [
-                self.whole.transform(whole),
-                self.near.transform(near),
-                self.conj.transform(conj),
-                self.chars.transform(raw),
-            ],
-            format="csr",
-        )
+        # A comment appears once per theme found in it (and once for 'overall'); its
+        # whole-text features are the same each time, so they are computed once.
+        first: dict[str, int] = {}
+        index = [first.setdefault(text, len(first)) for text in raw]
+        unique_whole = [""] * len(first)
+        for text, w in zip(raw, whole, strict=True):
+            unique_whole[first[text]] = w
+        unique_raw = list(first)
+        blocks = [
+            self.whole.transform(unique_whole)[index],
+            self.near.transform(near),
+            self.conj.transform(conj),
+            self.chars.transform(unique_raw)[index],
+        ]
+        # Models pickled before the lexicon existed were trained without it.
+        if getattr(self, "lexicon", False):
+            dense = np.array(
+                [
+                    lexicon_features(w) + lexicon_features(n)
+                    for w, n in zip(whole, near, strict=True)
+                ],
+                dtype=np.float32,
+            )
+            blocks.append(sp.csr_matrix(dense * LEXICON_SCALE))
+        return sp.hstack(blocks, format="csr")
 
     def fit(
         self, pairs: Sequence[tuple[str, str, str]], indicative: dict[str, frozenset[str]]

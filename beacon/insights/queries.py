@@ -37,7 +37,12 @@ def theme(org: Organization | int, theme_id: int) -> Theme | None:
 
 
 def answer(org: Organization | int, answer_id: int) -> Answer | None:
-    return Answer.objects.for_org(org).filter(pk=answer_id).select_related("response").first()
+    return (
+        Answer.objects.for_org(org)
+        .filter(pk=answer_id)
+        .select_related("response__survey", "question")
+        .first()
+    )
 
 
 def reasons(org: Organization | int) -> list[ContactReason]:
@@ -119,6 +124,33 @@ def theme_nps(
         ),
         key=lambda t: (-t.n, t.name),
     )
+
+
+def theme_nps_histograms(
+    org: Organization | int, *, since: dt.datetime | None = None
+) -> list[tuple[int, str, dict[int, int]]]:
+    """Per active theme, the NPS scores (0-10 -> count) of the responses mentioning it,
+    each response once: what the analytics layer turns into NPS with an interval."""
+    mentions = ThemeMention.objects.for_org(org).filter(theme__active=True)
+    if since is not None:
+        mentions = mentions.filter(response__responded_at__gte=since)
+    pairs = set(mentions.values_list("theme_id", "theme__name", "response_id"))
+    scores = dict(
+        Answer.objects.for_org(org)
+        .filter(
+            response_id__in={p[2] for p in pairs},
+            question__kind=QuestionKind.NPS,
+            number__isnull=False,
+        )
+        .values_list("response_id", "number")
+    )
+    hists: dict[tuple[int, str], Counter[int]] = defaultdict(Counter)
+    for theme_id, name, response_id in pairs:
+        score = scores.get(response_id)
+        if score is not None:
+            hists[(theme_id, name)][score] += 1
+    rows = [(tid, name, dict(h)) for (tid, name), h in hists.items()]
+    return sorted(rows, key=lambda r: (-sum(r[2].values()), r[1]))
 
 
 def sentiment_counts(

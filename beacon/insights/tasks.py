@@ -5,15 +5,17 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.insights.actions import do_train_themes, retrain_due_orgs
+from beacon.insights.actions import do_train_themes_if_due, retrain_due_orgs
 from beacon.orgs.models import Organization
 
 
 @db_task()
 def train_themes_task(org_id: int) -> None:
+    """Train the organisation's own model; analysis picks the new version up on its next
+    call (it compares the newest version's token with the one it has loaded)."""
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
-        do_train_themes(org)
+        do_train_themes_if_due(org)
 
 
 @db_periodic_task(crontab(minute="17"))

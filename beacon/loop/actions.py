@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus, RootCause
-from beacon.loop.rules import Trigger, case_trigger
+from beacon.cxmodel.models import Stage
+from beacon.loop.channels import post_to_channels
+from beacon.loop.models import (
+    TRANSITIONS,
+    Case,
+    CaseEscalation,
+    CaseEvent,
+    CaseEventKind,
+    CaseRule,
+    CaseStatus,
+    ChannelEvent,
+    OwnerRule,
+    Priority,
+    RootCause,
+)
+from beacon.loop.rules import RuleSpec, Trigger, case_trigger
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.events import record_event
-from beacon.orgs.models import Membership
-from beacon.orgs.queries import org_owner
+from beacon.orgs.models import Membership, Organization
+from beacon.orgs.queries import manager_of, org_owner
 from beacon.responses.models import Response
+from beacon.surveys.models import SCORED_KINDS, Question
 
 MAX_NOTE_LENGTH = 10_000
 
 
-def _log(case: Case, kind: str, actor: Membership | None, body: str = "", **data: object) -> None:
-    CaseEvent.objects.create(
+def _log(
+    case: Case, kind: str, actor: Membership | None, body: str = "", **data: object
+) -> CaseEvent:
+    event = CaseEvent.objects.create(
         organization_id=case.organization_id,
         case=case,
         kind=kind,
@@ -31,10 +51,25 @@ def _log(case: Case, kind: str, actor: Membership | None, body: str = "", **data
         data=data,
     )
     record_event(case.organization_id, f"case.{kind}", case, actor=actor, **data)
+    return event
 
 
-def accountable_owner(response: Response) -> Membership | None:
-    """The stage's accountable owner; without a stage, an owner of the organisation."""
+def accountable_owner(response: Response, rule: RuleSpec | None = None) -> Membership | None:
+    """Who owns the case: what the rule names, else the stage's owner, else an org owner.
+
+    A rule's choice that cannot be met (no team on the response, a team without a lead)
+    falls back along the same chain, so a case always has exactly one owner.
+    """
+    if rule is not None and rule.owner_rule == OwnerRule.MEMBER and rule.owner_member_id:
+        named = Membership.objects.for_org(response.organization_id).filter(pk=rule.owner_member_id)
+        if (member := named.first()) is not None:
+            return member
+    if rule is not None and rule.owner_rule == OwnerRule.TEAM_LEAD:
+        team = response.team if response.team_id else None
+        if team is None and response.staff_id is not None:
+            team = response.staff.team  # type: ignore[union-attr]
+        if team is not None and team.lead_id is not None:
+            return team.lead
     if response.stage_id is not None:
         return response.stage.owner  # type: ignore[union-attr]
     return org_owner(response.organization)
@@ -42,6 +77,8 @@ def accountable_owner(response: Response) -> Membership | None:
 
 def _title(response: Response, trigger: Trigger) -> str:
     who = str(response.contact) if response.contact_id else "An anonymous customer"
+    if trigger.answer is None:
+        return f"{who} on {response.survey.name}: {trigger.rule.describe()}"[:300]
     kind = trigger.answer.question.get_kind_display().split(" ")[0]
     return f"{who} gave {kind} {trigger.answer.number} on {response.survey.name}"[:300]
 
@@ -55,7 +92,7 @@ def do_open_case_for(response: Response) -> Case | None:
     existing = Case.objects.filter(response=response).first()
     if existing is not None:
         return existing
-    owner = accountable_owner(response)
+    owner = accountable_owner(response, trigger.rule)
     if owner is None:
         raise Conflict(f"organisation {response.organization_id} has no owner to assign cases to")
     try:
@@ -67,17 +104,13 @@ def do_open_case_for(response: Response) -> Case | None:
                 title=_title(response, trigger),
                 owner=owner,
                 priority=trigger.rule.priority,
-                due_at=clock.now() + dt.timedelta(hours=trigger.rule.due_hours),
+                due_at=clock.now() + dt.timedelta(hours=trigger.rule.hours),
             )
     except IntegrityError:
         return Case.objects.get(response=response)
-    _log(
-        case,
-        CaseEventKind.OPENED,
-        None,
-        rule=f"{trigger.rule.question_kind}<={trigger.rule.max_score}",
-    )
+    _log(case, CaseEventKind.OPENED, None, rule=trigger.rule.describe())
     _notify_owner(case)
+    post_to_channels(case.organization_id, ChannelEvent.CASE, response, case.title, cause=case)
     return case
 
 
@@ -181,3 +214,249 @@ def do_create_root_cause(org_id: int, code: str, name: str) -> RootCause:
     )
     record_event(org_id, "root_cause.created", rc)
     return rc
+
+
+# ------------------------------------------------------------------ rules
+
+
+@dataclass(frozen=True)
+class CaseRuleIn:
+    name: str = ""
+    question_kind: str = ""
+    question: Question | None = None
+    max_score: int | None = None
+    keyword: str = ""
+    contact_attribute: str = ""
+    contact_value: str = ""
+    stage: Stage | None = None
+    priority: str = Priority.NORMAL
+    due_hours: int | None = None
+    owner_rule: str = OwnerRule.STAGE_OWNER
+    owner_member: Membership | None = None
+    position: int = 0
+
+
+def check_case_rule(org_id: int, data: CaseRuleIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for field in ("question", "stage", "owner_member"):
+        ref = getattr(data, field)
+        if ref is not None and ref.organization_id != org_id:
+            errors[field] = "belongs to another organisation"
+    if data.max_score is None and not data.keyword.strip():
+        errors["max_score"] = "set a score threshold or a keyword, or the rule opens every case"
+    needs_kind = data.max_score is not None and data.question is None
+    if needs_kind and data.question_kind not in SCORED_KINDS:
+        errors["question_kind"] = "choose a scored question kind (nps, csat, ces, rating)"
+    if data.priority not in Priority.values:
+        errors["priority"] = f"must be one of {', '.join(Priority.values)}"
+    if data.due_hours is not None and not 1 <= data.due_hours <= 24 * 60:
+        errors["due_hours"] = "must be between 1 and 1440 hours"
+    if data.owner_rule not in OwnerRule.values:
+        errors["owner_rule"] = f"must be one of {', '.join(OwnerRule.values)}"
+    elif data.owner_rule == OwnerRule.MEMBER and data.owner_member is None:
+        errors["owner_member"] = "name the member who owns these cases"
+    if bool(data.contact_attribute.strip()) != bool(data.contact_value.strip()):
+        errors["contact_value"] = "give both the attribute and its value"
+    if len(data.keyword) > 100:
+        errors["keyword"] = "must be at most 100 characters"
+    return errors
+
+
+@transaction.atomic
+def do_create_case_rule(
+    org_id: int, data: CaseRuleIn, *, actor: Membership | None = None
+) -> CaseRule:
+    errors = check_case_rule(org_id, data)
+    if errors:
+        raise ValidationFailed(errors)
+    rule = CaseRule.objects.create(
+        organization_id=org_id,
+        name=data.name.strip()[:200],
+        position=data.position,
+        question=data.question,
+        question_kind=data.question.kind if data.question else data.question_kind,
+        max_score=data.max_score,
+        keyword=data.keyword.strip(),
+        contact_attribute=data.contact_attribute.strip(),
+        contact_value=data.contact_value.strip(),
+        stage=data.stage,
+        priority=data.priority,
+        due_hours=data.due_hours,
+        owner_rule=data.owner_rule,
+        owner_member=data.owner_member if data.owner_rule == OwnerRule.MEMBER else None,
+    )
+    record_event(org_id, "case_rule.created", rule, actor=actor)
+    return rule
+
+
+@transaction.atomic
+def do_deactivate_case_rule(rule: CaseRule, *, actor: Membership | None = None) -> None:
+    CaseRule.objects.filter(pk=rule.pk).update(active=False)
+    record_event(rule.organization_id, "case_rule.deactivated", rule, actor=actor)
+
+
+# ------------------------------------------------------------------ escalation
+
+# An overdue case goes one step up the hierarchy at its due time, and one more step
+# every ESCALATION_INTERVAL it stays open.
+ESCALATION_INTERVAL = dt.timedelta(hours=24)
+
+
+def _next_escalation_target(case: Case, step: int) -> Membership | None:
+    if step == 1:
+        current = case.owner
+    else:
+        previous = CaseEscalation.objects.filter(case=case, step=step - 1).first()
+        if previous is None:
+            return None
+        current = previous.escalated_to
+    manager = manager_of(current)
+    if manager is None:
+        # Without a team hierarchy above them, the organisation's owner is the last step.
+        top = org_owner(case.organization)
+        if top is not None and top.pk != current.pk and top.pk != case.owner_id:
+            return top
+        return None
+    return manager
+
+
+@transaction.atomic
+def do_escalate(case: Case, step: int) -> CaseEscalation | None:
+    """Raise the case to step `step`; a second call for the same step does nothing."""
+    if CaseEscalation.objects.filter(case=case, step=step).exists():
+        return None
+    target = _next_escalation_target(case, step)
+    if target is None:
+        return None
+    try:
+        with transaction.atomic():
+            escalation = CaseEscalation.objects.create(
+                organization_id=case.organization_id, case=case, step=step, escalated_to=target
+            )
+    except IntegrityError:
+        return None
+    _log(case, CaseEventKind.ESCALATED, None, step=step, to=target.pk, name=target.display_name)
+    context = {
+        "case": case,
+        "step": step,
+        "manager": target,
+        "url": f"{settings.BASE_URL}/cases/{case.pk}/",
+    }
+    do_queue_email(
+        case.organization_id,
+        to=target.email,
+        subject=f"Overdue case escalated to you: {case.title}",
+        text=render_to_string("loop/email/case_escalated.txt", context),
+        cause=escalation,
+        key=f"case-escalated:{case.pk}:{step}",
+    )
+    return escalation
+
+
+def escalate_overdue_cases(org: Organization | None = None) -> int:
+    """The periodic job's work: every open case past its due time gets its next step.
+
+    No batch limit: cases whose chain has ended stay overdue and would otherwise fill a
+    fixed-size batch forever; open overdue cases are few enough to walk each run.
+    """
+    now = clock.now()
+    done = 0
+    overdue = (
+        Case.objects.filter(status__in=[CaseStatus.NEW, CaseStatus.IN_PROGRESS], due_at__lt=now)
+        .select_related("owner__team", "organization")
+        .annotate(steps=Count("escalations"))
+        .order_by("due_at", "pk")
+    )
+    if org is not None:
+        overdue = overdue.filter(organization=org)
+    for case in overdue.iterator(chunk_size=500):
+        step = case.steps + 1
+        if now >= case.due_at + (step - 1) * ESCALATION_INTERVAL and do_escalate(case, step):
+            done += 1
+    return done
+
+
+# ------------------------------------------------------------------ replies to the customer
+
+REPLY_SALT = "beacon.loop.case-reply"
+REPLY_MAX_AGE = dt.timedelta(days=60)
+
+
+def reply_token(case: Case) -> str:
+    return signing.dumps({"case": case.pk, "org": case.organization_id}, salt=REPLY_SALT)
+
+
+def case_for_reply_token(token: str) -> Case | None:
+    """The case a customer's reply link points to; None for a forged or expired link."""
+    try:
+        data = signing.loads(token, salt=REPLY_SALT, max_age=REPLY_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return (
+        Case.objects.for_org(int(data.get("org", 0)))
+        .select_related("organization", "contact", "owner")
+        .filter(pk=int(data.get("case", 0)))
+        .first()
+    )
+
+
+def reply_url(case: Case) -> str:
+    return f"{settings.BASE_URL}/s/r/{reply_token(case)}/"
+
+
+def _check_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise ValidationFailed({"body": "must not be empty"})
+    if len(body) > MAX_NOTE_LENGTH:
+        raise ValidationFailed({"body": f"must be at most {MAX_NOTE_LENGTH} characters"})
+    return body
+
+
+@transaction.atomic
+def do_reply_to_customer(case: Case, body: str, *, actor: Membership) -> CaseEvent:
+    """Email the customer from the case; their answer comes back through the reply page."""
+    body = _check_body(body)
+    contact = case.contact
+    if contact is None or not contact.email:
+        raise ValidationFailed({"body": "this customer left no email address to reply to"})
+    event = _log(case, CaseEventKind.REPLIED, actor, body, to=contact.email)
+    context = {
+        "case": case,
+        "body": body,
+        "org": case.organization,
+        "sender": actor,
+        "url": reply_url(case),
+    }
+    do_queue_email(
+        case.organization_id,
+        to=contact.email,
+        subject=f"About your feedback to {case.organization.name}",
+        text=render_to_string("loop/email/case_reply.txt", context),
+        html=render_to_string("loop/email/case_reply.html", context),
+        cause=event,
+        key=f"case-reply:{event.pk}",
+    )
+    Case.objects.filter(pk=case.pk, first_contact_at__isnull=True).update(
+        first_contact_at=clock.now()
+    )
+    return event
+
+
+@transaction.atomic
+def do_record_customer_reply(case: Case, body: str) -> CaseEvent:
+    """The customer's answer from the reply page: on the timeline, and the owner is told."""
+    body = _check_body(body)
+    event = _log(case, CaseEventKind.CUSTOMER, None, body)
+    context = {"case": case, "body": body, "url": f"{settings.BASE_URL}/cases/{case.pk}/"}
+    do_queue_email(
+        case.organization_id,
+        to=case.owner.email,
+        subject=f"The customer answered: {case.title}",
+        text=render_to_string("loop/email/customer_answered.txt", context),
+        cause=event,
+        key=f"case-customer:{event.pk}",
+    )
+    return event

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from beacon.loop.models import Case, CaseEvent, RootCause
+from django.db.models import Count, Q
+
+from beacon.core import clock
+from beacon.loop.models import (
+    Action,
+    ActionStatus,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    Recognition,
+    RootCause,
+    SurveyConsent,
+    WallPost,
+    WallPostStatus,
+    WallSettings,
+    WinBackCall,
+    WinBackStatus,
+)
+from beacon.orgs.models import Membership
 
 
 def cases(org: Any, **filters: Any) -> Any:
@@ -34,3 +56,198 @@ def timeline(case: Case) -> list[CaseEvent]:
 
 def root_causes(org: Any) -> list[RootCause]:
     return list(RootCause.objects.for_org(org).order_by("name"))
+
+
+# ------------------------------------------------------------------ reports
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile: an observed value, never an interpolation between two."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Timing:
+    n: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class TimingRow:
+    label: str
+    first_contact: Timing
+    resolution: Timing
+
+
+def _timing(hours: list[float]) -> Timing:
+    med = percentile(hours, 50)
+    p90 = percentile(hours, 90)
+    return Timing(
+        n=len(hours),
+        median_hours=round(med, 1) if med is not None else None,
+        p90_hours=round(p90, 1) if p90 is not None else None,
+    )
+
+
+def case_timing(
+    org: Any, *, by: str, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[TimingRow]:
+    """Time to first contact and to resolution of cases opened in [start, end), by owner
+    or by the owner's team: median and 90th percentile in hours, each with its n."""
+    qs = Case.objects.for_org(org).select_related("owner__team")
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    contact: dict[str, list[float]] = defaultdict(list)
+    resolved: dict[str, list[float]] = defaultdict(list)
+    labels: set[str] = set()
+    for case in qs:
+        if by == "team":
+            label = case.owner.team.name if case.owner.team_id else "No team"  # type: ignore[union-attr]
+        else:
+            label = case.owner.display_name
+        labels.add(label)
+        if case.first_contact_at is not None:
+            contact[label].append((case.first_contact_at - case.created_at).total_seconds() / 3600)
+        if case.resolved_at is not None:
+            resolved[label].append((case.resolved_at - case.created_at).total_seconds() / 3600)
+    return [
+        TimingRow(label, _timing(contact[label]), _timing(resolved[label]))
+        for label in sorted(labels)
+    ]
+
+
+def root_cause_recurrence(action: Action) -> tuple[int, int, int] | None:
+    """Cases with the action's root cause in equal windows before and after completion:
+    (days per window, before, after); None until the action is done with a root cause."""
+    if action.completed_at is None or action.root_cause_id is None:
+        return None
+    now = clock.now()
+    days = max(1, min(90, (now - action.completed_at).days))
+    window = dt.timedelta(days=days)
+    cases = Case.objects.for_org(action.organization_id).filter(root_cause_id=action.root_cause_id)
+    before = cases.filter(
+        created_at__gte=action.completed_at - window, created_at__lt=action.completed_at
+    ).count()
+    after = cases.filter(
+        created_at__gte=action.completed_at, created_at__lt=action.completed_at + window
+    ).count()
+    return days, before, after
+
+
+def actions_board(org: Any) -> dict[str, list[Action]]:
+    columns: dict[str, list[Action]] = {s.value: [] for s in ActionStatus}
+    for action in (
+        Action.objects.for_org(org).select_related("owner", "root_cause").order_by("deadline")
+    ):
+        columns[action.status].append(action)
+    return columns
+
+
+def action_detail(org: Any, action_id: int) -> Action | None:
+    return (
+        Action.objects.for_org(org)
+        .select_related("owner", "root_cause", "question", "stage")
+        .filter(pk=action_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LostRow:
+    reason: str
+    calls: int
+    won_back: int
+
+
+@dataclass(frozen=True)
+class LostReport:
+    rows: list[LostRow]
+    open_calls: int
+    called: int
+    won_back: int
+
+    @property
+    def win_back_rate(self) -> float | None:
+        return self.won_back / self.called if self.called else None
+
+
+def lost_report(org: Any) -> LostReport:
+    calls = WinBackCall.objects.for_org(org)
+    done = calls.filter(status=WinBackStatus.DONE)
+    rows = [
+        LostRow(r["reason__name"] or "—", r["n"], r["won"])
+        for r in done.values("reason__name")
+        .annotate(n=Count("pk"), won=Count("pk", filter=Q(won_back=True)))
+        .order_by("-n", "reason__name")
+    ]
+    return LostReport(
+        rows=rows,
+        open_calls=calls.filter(status=WinBackStatus.OPEN).count(),
+        called=done.count(),
+        won_back=done.filter(won_back=True).count(),
+    )
+
+
+def recognition_feed(org: Any, limit: int = 50) -> list[Recognition]:
+    return list(
+        Recognition.objects.for_org(org)
+        .select_related("staff", "response__survey")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def recognition_count(member: Membership) -> int:
+    return Recognition.objects.for_org(member.organization_id).filter(staff=member).count()
+
+
+# ------------------------------------------------------------------ public wall
+
+
+def wall_settings(org: Any) -> WallSettings | None:
+    return WallSettings.objects.for_org(org).first()
+
+
+def wall_posts(org: Any, limit: int = 50) -> list[WallPost]:
+    """Only approved posts of surveys that still record consent: nothing else is public."""
+    consented = SurveyConsent.objects.for_org(org).values_list("survey_id", flat=True)
+    return list(
+        WallPost.objects.for_org(org)
+        .filter(status=WallPostStatus.APPROVED, response__survey_id__in=list(consented))
+        .order_by("-moderated_at", "-pk")[:limit]
+    )
+
+
+def wall_actions(org: Any, limit: int = 20) -> list[Action]:
+    return list(
+        Action.objects.for_org(org)
+        .filter(status=ActionStatus.DONE, on_wall=True)
+        .exclude(public_summary="")
+        .order_by("-completed_at", "-pk")[:limit]
+    )
+
+
+def wall_queue(org: Any) -> list[WallPost]:
+    return list(
+        WallPost.objects.for_org(org)
+        .filter(status=WallPostStatus.PENDING)
+        .select_related("response__survey")
+        .order_by("created_at", "pk")
+    )
+
+
+def public_thread(case: Case) -> list[CaseEvent]:
+    """What the customer may see of a case: the messages between them and the company."""
+    return list(
+        CaseEvent.objects.filter(
+            case=case, kind__in=[CaseEventKind.REPLIED, CaseEventKind.CUSTOMER]
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )

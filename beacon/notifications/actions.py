@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -14,6 +15,7 @@ from beacon.core.jobs import enqueue_on_commit
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.transports import deliver
 from beacon.orgs.events import record_event
+from beacon.orgs.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ def do_deliver(message_id: int) -> str:
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         deliver(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return _record_bounce(message, exc)
     except Exception as exc:
         return _record_failure(message, exc)
     OutboxMessage.objects.filter(pk=message.pk).update(
@@ -112,6 +116,19 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     return state
 
 
+def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -> str:
+    # The server answered and refused the address: another attempt would be refused too.
+    reasons = "; ".join(
+        f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        for code, text in exc.recipients.values()
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxState.BOUNCED, claimed_until=None, last_error=f"refused: {reasons}"[:2000]
+    )
+    record_event(message.organization_id, "outbox.bounced", message, error=reasons[:500])
+    return OutboxState.BOUNCED
+
+
 def due_message_ids(limit: int = 500) -> list[int]:
     """Messages a sweeper should (re)try: pending and due, or claimed by a dead sender."""
     now = clock.now()
@@ -124,3 +141,21 @@ def due_message_ids(limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+@transaction.atomic
+def do_withhold_pending(org_id: int, reason: str) -> int:
+    """Mark every unsent message of an organisation as withheld (never delivered).
+
+    For seeded history: the demo's past cases and updates are real rows, but mailing
+    them on the worker's first start would flood the inbox with news from months ago.
+    """
+    count = (
+        OutboxMessage.objects.for_org(org_id)
+        .filter(state=OutboxState.PENDING)
+        .update(state=OutboxState.WITHHELD, last_error=reason)
+    )
+    if count:
+        org = Organization.objects.get(pk=org_id)
+        record_event(org, "outbox.withheld", org, count=count, reason=reason)
+    return count

@@ -12,6 +12,10 @@ class OutboxState(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # The receiving server refused the recipient: retrying would not help.
+    BOUNCED = "bounced", "Bounced"
+    # Deliberately never sent, with the reason in last_error (e.g. seeded demo history).
+    WITHHELD = "withheld", "Withheld"
 
 
 class OutboxMessage(TenantModel):

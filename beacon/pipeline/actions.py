@@ -17,12 +17,12 @@ from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
 from beacon.insights.actions import analyse_response
 from beacon.loop.actions import do_open_case_for
+from beacon.loop.sharing import do_share_response
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
 from beacon.responses.models import Response
-from beacon.surveys.actions import do_create_invitation
+from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel
-from beacon.surveys.queries import matching_surveys
 
 
 def submit_response(data: ResponseIn) -> IngestResult:
@@ -61,6 +61,7 @@ def process_response(response_id: int) -> None:
     with transaction.atomic():
         analyse_response(response)
         do_open_case_for(response)
+        do_share_response(response)
         Response.objects.filter(pk=response_id).update(processed_at=clock.now())
 
 
@@ -89,11 +90,18 @@ def receive_interaction(
     channel: str = InvitationChannel.LINK,
     actor: Membership | None = None,
 ) -> ReceivedInteraction:
-    """Record the interaction once and invite the contact to every matching survey."""
+    """Record the interaction once and invite the contact to every matching survey.
+
+    Rules, sampling and the survey budget decide (`surveys.distribution`); a repeated
+    interaction (same idempotency key) decides nothing again and returns what the first
+    one created.
+    """
     recorded = do_record_interaction(org, data, actor=actor)
     interaction = recorded.interaction
-    invitations = [
-        do_create_invitation(survey, interaction.contact, interaction=interaction, channel=channel)
-        for survey in matching_surveys(interaction)
-    ]
-    return ReceivedInteraction(interaction, recorded.created, invitations)
+    if not recorded.created:
+        invitations = list(
+            Invitation.objects.for_org(org).filter(interaction=interaction).order_by("pk")
+        )
+        return ReceivedInteraction(interaction, False, invitations)
+    result = do_trigger(interaction, default_channel=channel)
+    return ReceivedInteraction(interaction, True, result.invitations)

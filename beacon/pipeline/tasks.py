@@ -21,3 +21,22 @@ def sweep_unprocessed_responses() -> int:
     for response_id in ids:
         process_response_task(response_id)
     return len(ids)
+
+
+@db_task()
+def run_import_task(job_id: int, path: str) -> None:
+    """A CSV import uploaded on the imports page; the file is removed afterwards."""
+    from pathlib import Path
+
+    from beacon.contacts.models import ImportJob
+    from beacon.pipeline.imports import run_import_job
+
+    job = ImportJob.objects.select_related("organization").filter(pk=job_id).first()
+    file = Path(path)
+    if job is None or not file.exists():
+        return
+    try:
+        with file.open("rb") as stream:
+            run_import_job(job, stream)
+    finally:
+        file.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.utils.translation import gettext_noop
 
 from beacon.responses.ingest import AnswerIn
 from beacon.responses.models import Answer
@@ -19,14 +20,15 @@ from beacon.surveys.models import Question, QuestionKind
 # easier to use there.
 MAX_BOXES = 11
 
+# Marked for the catalogues; the page translates them when it shows them.
 DEFAULT_LABELS = {
-    QuestionKind.NPS: ("Not at all likely", "Extremely likely"),
-    QuestionKind.CSAT: ("Very dissatisfied", "Very satisfied"),
-    QuestionKind.CES: ("Very difficult", "Very easy"),
+    QuestionKind.NPS: (gettext_noop("Not at all likely"), gettext_noop("Extremely likely")),
+    QuestionKind.CSAT: (gettext_noop("Very dissatisfied"), gettext_noop("Very satisfied")),
+    QuestionKind.CES: (gettext_noop("Very difficult"), gettext_noop("Very easy")),
 }
 
-NEEDS_ANSWER = "This question needs an answer."
-NOT_THIS_QUESTION = (
+NEEDS_ANSWER = gettext_noop("This question needs an answer.")
+NOT_THIS_QUESTION = gettext_noop(
     "This answer was meant for a different question. Please answer the question below."
 )
 

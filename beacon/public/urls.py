@@ -2,12 +2,19 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from beacon.public import views
+from beacon.public import channels, invitations, reply, views, wall
 
 app_name = "public"
 
 # Anonymous links first: "a" is never an invitation token (those are 32 characters).
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("r/<str:token>/", reply.reply, name="case_reply"),
+    path("w/<slug:slug>/", wall.wall, name="wall"),
+    path("w/<slug:slug>/embed/", wall.wall_embed, name="wall_embed"),
+    path("u/<str:token>/", invitations.unsubscribe, name="unsubscribe"),
+    path("q/<str:token>/<int:touchpoint_id>/", channels.qr_scan, name="qr"),
+    path("widget/<str:token>/", channels.widget_endpoint, name="widget"),
+    path("<str:token>/score/<int:value>/", invitations.one_click_score, name="score"),
     path("a/<str:token>/", views.anonymous_step, name="anonymous"),
     path("a/<str:token>/<int:step>/", views.anonymous_step, name="anonymous_step"),
     path("a/<str:token>/thanks/", views.anonymous_thanks, name="anonymous_thanks"),

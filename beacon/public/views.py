@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Organization
 from beacon.pipeline.actions import submit_response
 from beacon.public.answers import (
@@ -33,6 +36,7 @@ from beacon.public.answers import (
     prefill_posted,
     widget,
 )
+from beacon.public.i18n import choose_language, is_rtl, question_text, survey_text
 from beacon.public.queries import stored_answers, stored_response, survey_by_anonymous_token
 from beacon.responses.ingest import MAX_TEXT_LENGTH, AnswerIn, ResponseIn
 from beacon.surveys.actions import do_mark_opened
@@ -42,6 +46,9 @@ from beacon.surveys.queries import invitation_by_token, invitation_problem, ques
 ANON_COOKIE = "beacon_respondent"
 ANON_SALT = "beacon.public.anonymous"
 ANON_MAX_AGE = 90 * 24 * 3600
+QR_COOKIE = "beacon_qr"
+QR_SALT = "beacon.public.qr"
+QR_MAX_AGE = 24 * 3600
 
 DEFAULT_BRAND = "#0b5cad"
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -50,29 +57,31 @@ _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 PROBLEMS = {
     "unknown": (
         404,
-        "We can't find this survey",
-        "The link may be incomplete. Please check that you opened the whole link "
-        "from your message.",
+        gettext_noop("We can't find this survey"),
+        gettext_noop(
+            "The link may be incomplete. Please check that you opened the whole link "
+            "from your message."
+        ),
     ),
     "used": (
         410,
-        "You have already answered — thank you",
-        "Your answers have reached the team. There is nothing more to do.",
+        gettext_noop("You have already answered — thank you"),
+        gettext_noop("Your answers have reached the team. There is nothing more to do."),
     ),
     "expired": (
         410,
-        "This survey link has expired",
-        "Thank you for wanting to share your view; this link can no longer be used.",
+        gettext_noop("This survey link has expired"),
+        gettext_noop("Thank you for wanting to share your view; this link can no longer be used."),
     ),
     "closed": (
         410,
-        "This survey is closed",
-        "It is no longer collecting answers. Thank you for your interest.",
+        gettext_noop("This survey is closed"),
+        gettext_noop("It is no longer collecting answers. Thank you for your interest."),
     ),
     "not_open": (
         404,
-        "This survey is not open",
-        "It is not collecting answers at the moment. Please try again later.",
+        gettext_noop("This survey is not open"),
+        gettext_noop("It is not collecting answers at the moment. Please try again later."),
     ),
 }
 
@@ -87,6 +96,8 @@ class Respondent:
     token: str
     invitation: Invitation | None = None
     channel: str = "link"
+    # Where the respondent was (a QR code on a poster at this touchpoint).
+    touchpoint: Touchpoint | None = None
 
     def step_url(self, step: int) -> str:
         if step == 1:
@@ -105,6 +116,7 @@ class Respondent:
             complete=complete,
             invitation=self.invitation,
             channel=self.channel,
+            touchpoint=self.touchpoint,
         )
 
 
@@ -157,7 +169,15 @@ def anonymous_step(request: HttpRequest, token: str, step: int = 1) -> HttpRespo
     if survey.status != SurveyStatus.ACTIVE:
         return _problem(request, _inactive(survey), survey=survey)
     key, fresh = _anonymous_key(request, survey)
-    respondent = Respondent(survey=survey, idempotency_key=key, route="anonymous", token=token)
+    touchpoint = scanned_touchpoint(request, survey)
+    respondent = Respondent(
+        survey=survey,
+        idempotency_key=key,
+        route="anonymous",
+        token=token,
+        channel="qr" if touchpoint is not None else "link",
+        touchpoint=touchpoint,
+    )
     page = _step(request, respondent, step)
     if fresh:
         page.set_signed_cookie(
@@ -188,6 +208,15 @@ def anonymous_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(reverse("public:anonymous", args=[token]))
 
 
+def scanned_touchpoint(request: HttpRequest, survey: Survey) -> Touchpoint | None:
+    """The touchpoint of the QR code this browser scanned for this survey, if any."""
+    value = request.get_signed_cookie(QR_COOKIE, default=None, salt=QR_SALT, max_age=QR_MAX_AGE)
+    survey_id, _, touchpoint_id = (value or "").partition(":")
+    if survey_id != str(survey.pk) or not touchpoint_id.isdigit():
+        return None
+    return Touchpoint.objects.for_org(survey.organization_id).filter(pk=int(touchpoint_id)).first()
+
+
 def _inactive(survey: Survey) -> str:
     return "closed" if survey.status == SurveyStatus.CLOSED else "not_open"
 
@@ -206,6 +235,11 @@ def _anonymous_key(request: HttpRequest, survey: Survey) -> tuple[str, bool]:
 
 
 def _step(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
+    with translation.override(choose_language(request, r.survey, r.invitation)):
+        return _step_in_language(request, r, step)
+
+
+def _step_in_language(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
     questions = questions_of(r.survey)
     if not questions:
         return _problem(request, "not_open", survey=r.survey)
@@ -220,7 +254,7 @@ def _step(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
     saved = stored_answers(response).get(question.pk)
     message = ""
     if request.GET.get("missing") and question.required and saved is None:
-        message = "Please answer this question to finish."
+        message = gettext("Please answer this question to finish.")
     prefill = prefill_from(saved)
     return _render_step(request, r, questions, step, prefill, message)
 
@@ -274,16 +308,29 @@ def _render_step(
     status: int = 200,
 ) -> HttpResponse:
     question = questions[step - 1]
+    language = translation.get_language() or "en"
+    shown = question_text(question, language)
     low, high = end_labels(question)
-    described = [i for i, on in (("help", question.help_text), ("error", message)) if on]
+    low, high = shown.low_label or gettext(low), shown.high_label or gettext(high)
+    message = gettext(message) if message else ""
+    described = [i for i, on in (("help", shown.help_text), ("error", message)) if on]
+    choices = options(question, prefill)
+    scale = question.scale
+    if scale is None:
+        choices = [replace(o, label=shown.choices.get(o.value, o.label)) for o in choices]
+    else:
+        hints = {str(scale.low): low, str(scale.high): high}
+        choices = [replace(o, hint=hints.get(o.value, "")) for o in choices]
     context = {
         **_branding(r.survey.organization),
         "survey": r.survey,
+        "texts": survey_text(r.survey, language),
+        "shown": shown,
         "question": question,
         "step": step,
         "count": len(questions),
         "widget": widget(question),
-        "options": options(question, prefill),
+        "options": choices,
         "scale": question.scale,
         "number": prefill.selected[0] if prefill.selected else "",
         "text": prefill.text,
@@ -303,8 +350,14 @@ def _render_step(
 
 
 def _thanks(request: HttpRequest, survey: Survey) -> HttpResponse:
-    context = {**_branding(survey.organization), "survey": survey}
-    return render(request, "public/thanks.html", context)
+    language = choose_language(request, survey)
+    with translation.override(language):
+        context = {
+            **_branding(survey.organization),
+            "survey": survey,
+            "texts": survey_text(survey, language),
+        }
+        return render(request, "public/thanks.html", context)
 
 
 def _problem(
@@ -316,11 +369,24 @@ def _problem(
 ) -> HttpResponse:
     status, heading, text = PROBLEMS.get(problem, PROBLEMS["unknown"])
     survey = survey or (invitation.survey if invitation is not None else None)
+    with translation.override(choose_language(request, survey, invitation)):
+        return _problem_page(request, problem, status, str(heading), str(text), survey, invitation)
+
+
+def _problem_page(
+    request: HttpRequest,
+    problem: str,
+    status: int,
+    heading: str,
+    text: str,
+    survey: Survey | None,
+    invitation: Invitation | None,
+) -> HttpResponse:
     context = {
         **_branding(survey.organization if survey is not None else None),
         "problem": problem,
-        "heading": heading,
-        "text": text,
+        "heading": gettext(heading),
+        "text": gettext(text),
         "survey": survey,
         "invitation": invitation,
     }
@@ -332,10 +398,13 @@ def _branding(org: Organization | None) -> dict[str, str]:
     color = DEFAULT_BRAND
     if org is not None and _HEX_COLOR.fullmatch(org.brand_color):
         color = org.brand_color
+    language = translation.get_language() or "en"
     return {
         "org_name": org.name if org is not None else "",
         "brand": color,
         "brand_text": _readable_on(color),
+        "lang": language,
+        "dir": "rtl" if is_rtl(language) else "ltr",
     }
 
 

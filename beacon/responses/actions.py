@@ -20,5 +20,6 @@ def do_delete_response(response: Response, *, actor: Membership | None = None) -
         if number is not None
     ]
     rollups.apply(rollups.deltas_for_answers(response, scored, -1))
+    rollups.count_responses([response], -1)
     record_event(response.organization_id, "response.deleted", response, actor=actor)
     response.delete()

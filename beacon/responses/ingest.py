@@ -114,7 +114,7 @@ def _check_required(questions: dict[int, Question], answered: set[int]) -> None:
         )
 
 
-def _dimensions(data: ResponseIn) -> dict[str, object]:
+def _dimensions(data: ResponseIn, attribute_keys: list[str] | None = None) -> dict[str, object]:
     """Who and where, copied onto the response for analytics."""
     interaction = data.interaction or (data.invitation.interaction if data.invitation else None)
     contact = data.contact or (data.invitation.contact if data.invitation else None)
@@ -130,6 +130,12 @@ def _dimensions(data: ResponseIn) -> dict[str, object]:
         "persona_id": contact.persona_id if contact else None,
         "team_id": interaction.team_id if interaction else None,
         "staff_id": interaction.staff_id if interaction else None,
+        "rollup_attributes": rollups.snapshot(
+            rollups.attribute_keys(data.survey.organization_id)
+            if attribute_keys is None
+            else attribute_keys,
+            contact.attributes if contact else None,
+        ),
     }
 
 
@@ -163,6 +169,7 @@ def _get_or_create_response(data: ResponseIn) -> tuple[Response, bool]:
                 responded_at=data.responded_at or clock.now(),
                 **_dimensions(data),
             )
+            rollups.count_responses([response], +1)
     except IntegrityError:
         # The same key, or the same invitation under another key, arrived concurrently:
         # the other request's row is the response.
@@ -280,6 +287,8 @@ def _ingest_batch(items: Sequence[ResponseIn], historical: bool) -> list[Respons
     with transaction.atomic():
         fresh = _unseen(items)
         now = clock.now()
+        keys = {org_id: rollups.attribute_keys(org_id)
+                for org_id in {d.survey.organization_id for d in fresh}}  # fmt: skip
         responses = Response.objects.bulk_create(
             [
                 Response(
@@ -290,11 +299,12 @@ def _ingest_batch(items: Sequence[ResponseIn], historical: bool) -> list[Respons
                     responded_at=d.responded_at or now,
                     completed_at=d.responded_at or now,
                     processed_at=now if historical else None,
-                    **_dimensions(d),
+                    **_dimensions(d, keys[d.survey.organization_id]),
                 )
                 for d in fresh
             ]
         )
+        rollups.count_responses(responses, +1)
         answers: list[Answer] = []
         deltas: Counter[rollups.Cell] = Counter()
         for response, d in zip(responses, fresh, strict=True):

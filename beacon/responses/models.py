@@ -52,6 +52,9 @@ class Response(TenantModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Set once the after-commit fan-out (insights, loop rules, notifications) has run.
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The org's rollup attributes (RollupAttribute keys) as they were at ingest, so
+    # deleting the response later subtracts from the same cells even if the contact changed.
+    rollup_attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -117,3 +120,98 @@ class ScoreRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} q{self.question_id} score {self.score}: {self.count}"
+
+
+# An organisation may break its scores down by this many contact attributes.
+MAX_ROLLUP_ATTRIBUTES = 3
+MAX_ATTRIBUTE_VALUE_LENGTH = 100
+
+
+class RollupAttribute(TenantModel):
+    """A contact attribute key (e.g. "plan", "region") the org wants scores broken down by."""
+
+    key = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="rollup_attribute_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SliceRollup(models.Model):
+    """Count of answers with one score per day x question x one dimension's value.
+
+    The full cube (ScoreRollup) is sparse: with a few dozen teams, stages and personas
+    nearly every answer gets its own cell, so a dashboard reading it reads almost every
+    answer. Slices keep one dimension at a time (and `dimension=""` for none), so the
+    common questions (overall trend, a breakdown by one dimension, one filter) read a few
+    thousand rows at any size. Org-chosen contact attributes are slices too
+    ("attribute:<key>"), which keeps their cardinality out of the cube.
+    """
+
+    organization_id = models.BigIntegerField()
+    day = models.DateField()
+    survey_id = models.BigIntegerField()
+    question_id = models.BigIntegerField()
+    # "", "stage", "persona", "team", "touchpoint" or "attribute:<key>".
+    dimension = models.CharField(max_length=110)
+    # The dimension's id as text, or the attribute's value ("" for none).
+    value = models.CharField(max_length=MAX_ATTRIBUTE_VALUE_LENGTH, blank=True)
+    score = models.IntegerField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization_id",
+                    "dimension",
+                    "question_id",
+                    "day",
+                    "survey_id",
+                    "value",
+                    "score",
+                ],
+                name="slice_rollup_cell_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} q{self.question_id} {self.dimension}={self.value} score {self.score}"
+
+
+class ResponseCountRollup(models.Model):
+    """Responses per day x survey x dimensions: volume, and those that came by invitation."""
+
+    organization_id = models.BigIntegerField()
+    day = models.DateField()
+    survey_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(default=0)
+    touchpoint_id = models.BigIntegerField(default=0)
+    persona_id = models.BigIntegerField(default=0)
+    team_id = models.BigIntegerField(default=0)
+    responses = models.BigIntegerField(default=0)
+    invited = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization_id",
+                    "day",
+                    "survey_id",
+                    "stage_id",
+                    "touchpoint_id",
+                    "persona_id",
+                    "team_id",
+                ],
+                name="response_count_rollup_cell_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["organization_id", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} survey {self.survey_id}: {self.responses} responses"

@@ -1,17 +1,38 @@
-"""Incremental score rollups, kept in the same transaction as the answers they count."""
+"""Incremental rollups, kept in the same transaction as the answers they count.
+
+Three additive tables: ScoreRollup (the full cube: answers per score and cell of all
+dimensions), SliceRollup (answers per score and value of one dimension at a time, including
+org-chosen contact attributes) and ResponseCountRollup (responses per cell, and how many
+came through an invitation). Every change is a signed
+delta applied with one upsert per batch, so concurrent ingests never lose a count.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F
 
-from beacon.responses.models import Answer, Response, ScoreRollup
+from beacon.core.errors import ValidationFailed
+from beacon.orgs.events import record_event
+from beacon.orgs.models import Membership, Organization
+from beacon.responses.models import (
+    MAX_ATTRIBUTE_VALUE_LENGTH,
+    MAX_ROLLUP_ATTRIBUTES,
+    Answer,
+    Response,
+    ResponseCountRollup,
+    RollupAttribute,
+    ScoreRollup,
+    SliceRollup,
+)
+
+Attrs = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,12 @@ class Cell:
     persona_id: int
     team_id: int
     score: int
+    # The response's attribute snapshot: each (key, value) also counts in a slice.
+    attrs: Attrs = ()
+
+
+def _attrs(response: Response) -> Attrs:
+    return tuple(sorted((str(k), str(v)) for k, v in (response.rollup_attributes or {}).items()))
 
 
 def cell_for(response: Response, question_id: int, score: int) -> Cell:
@@ -38,6 +65,7 @@ def cell_for(response: Response, question_id: int, score: int) -> Cell:
         persona_id=response.persona_id or 0,
         team_id=response.team_id or 0,
         score=score,
+        attrs=_attrs(response),
     )
 
 
@@ -52,30 +80,121 @@ _COLUMNS = (
     "team_id",
     "score",
 )
+_SLICE_COLUMNS = ("organization_id", "dimension", "question_id", "day", "survey_id", "value",
+                  "score")  # fmt: skip
+_COUNT_COLUMNS = (
+    "organization_id",
+    "day",
+    "survey_id",
+    "stage_id",
+    "touchpoint_id",
+    "persona_id",
+    "team_id",
+)
+
+
+# PostgreSQL types of the rollup columns, for the unnest() form of the upsert.
+_PG_TYPES = {"day": "date", "dimension": "text", "value": "text", "score": "integer"}
+
+
+def _pg_array(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal; built here because the driver's generic quoting of a
+    list costs more than the whole upsert."""
+    parts = []
+    for v in values:
+        if isinstance(v, str):
+            parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            parts.append(v.isoformat() if isinstance(v, dt.date) else str(v))
+    return "{" + ",".join(parts) + "}"
+
+
+def _upsert(table: str, key_columns: Sequence[str], rows: Sequence[tuple[Any, ...]],
+            sums: Sequence[str]) -> None:  # fmt: skip
+    """Add `sums` to the rows' cells: INSERT ... ON CONFLICT DO UPDATE (both databases).
+
+    The increment happens inside the database, so concurrent writers never lose a count.
+    """
+    if not rows:
+        return
+    columns = [*key_columns, *sums]
+    cols = ", ".join(columns)
+    update = ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums)
+    conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {update}"
+    if connection.vendor == "postgresql":
+        # One array per column: a statement with tens of thousands of placeholders costs
+        # more to build and parse (in the driver and the server) than the upsert itself.
+        arrays = ", ".join(f"%s::{_PG_TYPES.get(c, 'bigint')}[]" for c in columns)
+        for start in range(0, len(rows), 50_000):
+            batch = rows[start : start + 50_000]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                    [_pg_array(column) for column in zip(*batch, strict=True)],
+                )
+        return
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # Few large statements: parsing and planning are paid per statement; SQLite takes
+    # 32,766 parameters per statement.
+    per = max(1, 30_000 // len(columns))
+    for start in range(0, len(rows), per):
+        batch = rows[start : start + per]
+        values = ", ".join([placeholders] * len(batch))
+        sql = f"INSERT INTO {table} ({cols}) VALUES {values} {conflict}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [v for row in batch for v in row])
 
 
 def apply(deltas: Mapping[Cell, int]) -> None:
-    """Add each delta to its cell in one atomic upsert per batch (SQLite and PostgreSQL)."""
-    items = [(cell, d) for cell, d in deltas.items() if d != 0]
-    if not items:
-        return
-    table = ScoreRollup._meta.db_table
-    cols = ", ".join(_COLUMNS)
-    row = "(" + ", ".join(["%s"] * (len(_COLUMNS) + 1)) + ")"
-    # ON CONFLICT ... DO UPDATE is the same statement on both databases: the increment
-    # happens inside the database, so concurrent ingests never lose a count.
-    for start in range(0, len(items), 500):
-        batch = items[start : start + 500]
-        params: list[Any] = []
-        for cell, delta in batch:
-            params.extend(getattr(cell, c) for c in _COLUMNS)
-            params.append(delta)
-        sql = (
-            f"INSERT INTO {table} ({cols}, count) VALUES {', '.join([row] * len(batch))} "  # noqa: S608
-            f"ON CONFLICT ({cols}) DO UPDATE SET count = {table}.count + excluded.count"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    """Add each delta to its cube cell and to its slices (total, each dimension, attributes)."""
+    scores: Counter[tuple[Any, ...]] = Counter()
+    slices: Counter[tuple[Any, ...]] = Counter()
+    # Written out rather than looped over column names: bulk imports call this for
+    # every answer, and attribute lookups by name cost more than the upserts.
+    for cell, d in deltas.items():
+        if d == 0:
+            continue
+        org, day, survey, q, score = (cell.organization_id, cell.day, cell.survey_id,
+                                      cell.question_id, cell.score)  # fmt: skip
+        stage, tp, persona, team = cell.stage_id, cell.touchpoint_id, cell.persona_id, cell.team_id
+        scores[(org, day, survey, q, stage, tp, persona, team, score)] += d
+        slices[(org, "", q, day, survey, "", score)] += d
+        slices[(org, "stage", q, day, survey, str(stage), score)] += d
+        slices[(org, "touchpoint", q, day, survey, str(tp), score)] += d
+        slices[(org, "persona", q, day, survey, str(persona), score)] += d
+        slices[(org, "team", q, day, survey, str(team), score)] += d
+        for key, value in cell.attrs:
+            slices[(org, f"attribute:{key}", q, day, survey, value, score)] += d
+    _upsert(
+        ScoreRollup._meta.db_table,
+        _COLUMNS,
+        sorted((*k, d) for k, d in scores.items() if d),
+        ["count"],
+    )
+    _upsert(
+        SliceRollup._meta.db_table,
+        _SLICE_COLUMNS,
+        sorted((*k, d) for k, d in slices.items() if d),
+        ["count"],
+    )
+
+
+def count_responses(responses: Iterable[Response], sign: int) -> None:
+    """Add (or with sign -1 remove) responses to the response-count rollup."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    invited: Counter[tuple[Any, ...]] = Counter()
+    for r in responses:
+        key = (r.organization_id, r.responded_at.date(), r.survey_id, r.stage_id or 0,
+               r.touchpoint_id or 0, r.persona_id or 0, r.team_id or 0)  # fmt: skip
+        counts[key] += sign
+        if r.invitation_id is not None:
+            invited[key] += sign
+    _upsert(
+        ResponseCountRollup._meta.db_table,
+        _COUNT_COLUMNS,
+        [(*k, d, invited[k]) for k, d in counts.items() if d or invited[k]],
+        ["responses", "invited"],
+    )
 
 
 def deltas_for_answers(
@@ -88,25 +207,95 @@ def deltas_for_answers(
     return out
 
 
+# --- org-chosen contact attributes ------------------------------------------------------
+
+
+def attribute_keys(org_id: int) -> list[str]:
+    return sorted(RollupAttribute.objects.for_org(org_id).values_list("key", flat=True))
+
+
+def snapshot(keys: Sequence[str], attributes: Mapping[str, Any] | None) -> dict[str, str]:
+    """The values of the chosen keys as stored on the response; missing counts as ""."""
+    source = attributes or {}
+    out: dict[str, str] = {}
+    for key in keys:
+        value = source.get(key)
+        text = "" if value is None else str(value)
+        out[key] = text[:MAX_ATTRIBUTE_VALUE_LENGTH]
+    return out
+
+
+def check_attribute_keys(keys: Sequence[str]) -> list[str]:
+    cleaned = [k.strip() for k in keys]
+    if len(cleaned) > MAX_ROLLUP_ATTRIBUTES:
+        raise ValidationFailed({"keys": f"at most {MAX_ROLLUP_ATTRIBUTES} attributes"})
+    if any(not k or len(k) > 100 for k in cleaned):
+        raise ValidationFailed({"keys": "each key must be 1-100 characters"})
+    if len(set(cleaned)) != len(cleaned):
+        raise ValidationFailed({"keys": "a key is repeated"})
+    return cleaned
+
+
+@transaction.atomic
+def do_set_rollup_attributes(
+    org: Organization, keys: Sequence[str], *, actor: Membership | None = None
+) -> int:
+    """Choose the contact attributes scores are broken down by, and recount.
+
+    Past responses take their contact's current values: the value at the time was never
+    kept for a key nobody had chosen. Returns the number of rollup cells rebuilt.
+    """
+    cleaned = check_attribute_keys(keys)
+    org_id = org.pk
+    RollupAttribute.objects.for_org(org_id).exclude(key__in=cleaned).delete()
+    for key in cleaned:
+        RollupAttribute.objects.get_or_create(organization_id=org_id, key=key)
+    responses = (
+        Response.objects.for_org(org_id)
+        .select_related("contact")
+        .only("pk", "rollup_attributes", "contact__attributes")
+    )
+    changed: list[Response] = []
+    for r in responses.iterator(chunk_size=2000):
+        r.rollup_attributes = snapshot(cleaned, r.contact.attributes if r.contact else None)
+        changed.append(r)
+        if len(changed) >= 2000:
+            Response.objects.bulk_update(changed, ["rollup_attributes"])
+            changed = []
+    Response.objects.bulk_update(changed, ["rollup_attributes"])
+    record_event(org, "rollups.attributes_set", org, actor=actor, keys=cleaned)
+    return rebuild(org_id)
+
+
+# --- ground truth -----------------------------------------------------------------------
+
+
 @transaction.atomic
 def rebuild(org_id: int | None = None) -> int:
-    """Recompute every cell from the answers (the rollups' ground truth)."""
-    rollups = ScoreRollup.objects.all()
+    """Recompute every cell of every rollup from the stored responses and answers."""
+    tables: list[Any] = [ScoreRollup, SliceRollup, ResponseCountRollup]
     answers = Answer.objects.filter(number__isnull=False)
+    responses = Response.objects.all()
+    for model in tables:
+        rows = model.objects.all()
+        if org_id is not None:
+            rows = rows.filter(organization_id=org_id)
+        rows.delete()
     if org_id is not None:
-        rollups = rollups.filter(organization_id=org_id)
         answers = answers.filter(organization_id=org_id)
-    rollups.delete()
+        responses = responses.filter(organization_id=org_id)
     grouped = (
         answers.values(
             org=F("organization_id"),
             survey=F("response__survey_id"),
             q=F("question_id"),
+            rid=F("response_id"),
             responded=F("response__responded_at"),
             stage=F("response__stage_id"),
             tp=F("response__touchpoint_id"),
             persona=F("response__persona_id"),
             team=F("response__team_id"),
+            attrs=F("response__rollup_attributes"),
             score=F("number"),
         )
         .annotate(n=Count("id"))
@@ -114,6 +303,7 @@ def rebuild(org_id: int | None = None) -> int:
     )
     deltas: Counter[Cell] = Counter()
     for g in grouped.iterator(chunk_size=5000):
+        attrs = g["attrs"] or {}
         cell = Cell(
             g["org"],
             g["responded"].date(),
@@ -124,7 +314,23 @@ def rebuild(org_id: int | None = None) -> int:
             g["persona"] or 0,
             g["team"] or 0,
             g["score"],
+            tuple(sorted((str(k), str(v)) for k, v in attrs.items())),
         )
         deltas[cell] += g["n"]
+        if len(deltas) >= 20000:
+            apply(deltas)
+            deltas = Counter()
     apply(deltas)
-    return len(deltas)
+    batch: list[Response] = []
+    fields = ("organization_id", "responded_at", "survey_id", "stage_id", "touchpoint_id",
+              "persona_id", "team_id", "invitation_id")  # fmt: skip
+    for r in responses.only(*fields).iterator(chunk_size=5000):
+        batch.append(r)
+        if len(batch) >= 5000:
+            count_responses(batch, +1)
+            batch = []
+    count_responses(batch, +1)
+    cells = ScoreRollup.objects.all()
+    if org_id is not None:
+        cells = cells.filter(organization_id=org_id)
+    return cells.count()

@@ -44,7 +44,9 @@ def _database(url: str | None) -> dict[str, Any]:
             "NAME": str(DATA_DIR / "beacon.sqlite3"),
             "OPTIONS": _SQLITE_OPTIONS,
         }
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    # No persistent connections: under ASGI each worker thread would hold one open and
+    # PostgreSQL runs out of connection slots under load.
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = _SQLITE_OPTIONS
     return config

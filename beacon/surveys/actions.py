@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -213,3 +214,70 @@ def do_mark_completed(invitation: Invitation) -> bool:
     if done:
         record_event(invitation.organization_id, "invitation.completed", invitation)
     return bool(done)
+
+
+SURVEY_TEXT_KEYS = ("title", "intro", "thank_you")
+QUESTION_TEXT_KEYS = ("text", "help_text", "low_label", "high_label", "choices")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+
+
+def _check_language(language: str) -> str:
+    code = language.strip().lower()
+    if not _LANGUAGE.fullmatch(code):
+        raise ValidationFailed({"language": "must be a language code such as de, fr or pt-br"})
+    return code
+
+
+@transaction.atomic
+def do_translate_survey(
+    survey: Survey, language: str, texts: dict[str, str], *, actor: Membership | None = None
+) -> Survey:
+    """Store (or, with empty texts, remove) the survey's title, intro and thanks in a language."""
+    code = _check_language(language)
+    unknown = sorted(set(texts) - set(SURVEY_TEXT_KEYS))
+    if unknown:
+        raise ValidationFailed({f"texts.{k}": "is not a survey text" for k in unknown})
+    kept = {k: v.strip() for k, v in texts.items() if isinstance(v, str) and v.strip()}
+    translations = dict(survey.translations or {})
+    if kept:
+        translations[code] = kept
+    else:
+        translations.pop(code, None)
+    survey.translations = translations
+    survey.save(update_fields=["translations"])
+    record_event(survey.organization_id, "survey.translated", survey, actor=actor, language=code)
+    return survey
+
+
+@transaction.atomic
+def do_translate_question(
+    question: Question,
+    language: str,
+    texts: dict[str, str | list[str]],
+    *,
+    actor: Membership | None = None,
+) -> Question:
+    """Store a question's texts in a language; choices are shown labels, one per choice."""
+    code = _check_language(language)
+    errors = {f"texts.{k}": "is not a question text" for k in set(texts) - set(QUESTION_TEXT_KEYS)}
+    choices = texts.get("choices")
+    if choices is not None and (
+        not isinstance(choices, list) or len(choices) != len(question.choices)
+    ):
+        errors["texts.choices"] = f"must list {len(question.choices)} labels, one per choice"
+    if errors:
+        raise ValidationFailed(errors)
+    kept: dict[str, str | list[str]] = {
+        k: v.strip() for k, v in texts.items() if isinstance(v, str) and v.strip()
+    }
+    if isinstance(choices, list):
+        kept["choices"] = [str(c).strip() for c in choices]
+    translations = dict(question.translations or {})
+    if kept:
+        translations[code] = kept
+    else:
+        translations.pop(code, None)
+    question.translations = translations
+    question.save(update_fields=["translations"])
+    record_event(question.organization_id, "question.translated", question, actor=actor)
+    return question

@@ -56,6 +56,14 @@ class Survey(TenantModel):
     # The anonymous link /s/a/<anonymous_token>; unguessable so links cannot be enumerated.
     anonymous_token = models.CharField(max_length=64, unique=True)
     invitation_days_valid = models.PositiveIntegerField(default=14)
+    # One reminder this many days after the email if unanswered; None sends none.
+    reminder_after_days = models.PositiveIntegerField(null=True, blank=True, default=3)
+    # Per-survey budget: a contact is asked this survey at most once in this many days.
+    resurvey_after_days = models.PositiveIntegerField(default=0)
+    # Origins (scheme://host[:port], one per line) whose pages may post widget answers.
+    widget_origins = models.TextField(blank=True)
+    # Language code -> {"title", "intro", "thank_you"}; missing keys fall back to the above.
+    translations = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -73,6 +81,9 @@ class Question(TenantModel):
     scale_max = models.IntegerField(null=True, blank=True)
     low_label = models.CharField(max_length=60, blank=True)
     high_label = models.CharField(max_length=60, blank=True)
+    # Language code -> {"text", "help_text", "low_label", "high_label", "choices"}; the
+    # stored answer is always the original choice, translations are only what is shown.
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["survey_id", "position"]
@@ -105,6 +116,8 @@ class InvitationChannel(models.TextChoices):
     EMAIL = "email", "Email"
     LINK = "link", "Link"
     API = "api", "API"
+    QR = "qr", "QR code"
+    WIDGET = "widget", "In-app widget"
 
 
 class Invitation(TenantModel):
@@ -127,11 +140,110 @@ class Invitation(TenantModel):
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    rule = models.ForeignKey(
+        "surveys.DistributionRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    stage = models.ForeignKey(
+        "cxmodel.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Email invitations: queued by the sweeper once `send_at` has come (delayed sends).
+    send_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    # A score given with the one-click links in the email.
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    # Language of the email and pages ("" = the contact's, then the browser's).
+    language = models.CharField(max_length=10, blank=True)
 
     class Meta:
         constraints = [
             # One invitation per interaction and survey: a repeated trigger asks once.
             models.UniqueConstraint(
                 fields=["survey", "interaction"], name="invitation_per_interaction_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["channel", "sent_at", "send_at"])]
+
+
+class DistributionRule(TenantModel):
+    """When an interaction should lead to an invitation to a survey, and how."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="rules")
+    # Each filter left empty matches everything.
+    touchpoint = models.ForeignKey(
+        "cxmodel.Touchpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    stage = models.ForeignKey(
+        "cxmodel.Stage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "orgs.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Contact attribute -> required value, or a list of accepted values.
+    conditions = models.JSONField(default=dict, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=InvitationChannel.choices, default=InvitationChannel.EMAIL
+    )
+    delay_minutes = models.PositiveIntegerField(default=0)
+    # Percentage of matching interactions asked; the draw is fixed per interaction.
+    sample_percent = models.PositiveSmallIntegerField(default=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["survey_id", "pk"]
+
+
+class SurveyPolicy(TenantModel):
+    """Organisation-wide survey budget: ask a contact at most once every N days."""
+
+    min_days_between = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="survey_policy_per_org")
+        ]
+
+
+class ContactBudget(TenantModel):
+    """When a contact was last invited; the row a trigger claims with a conditional UPDATE."""
+
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="survey_budget"
+    )
+    last_invited_at = models.DateTimeField(null=True, blank=True)
+
+
+class SuppressionReason(models.TextChoices):
+    SAMPLED_OUT = "sampled_out", "Sampled out"
+    BUDGET = "budget", "Survey budget (asked recently)"
+    SURVEY_BUDGET = "survey_budget", "Asked this survey recently"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    NO_EMAIL = "no_email", "No email address"
+
+
+class Suppression(TenantModel):
+    """A matching interaction that was deliberately not turned into an invitation."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="suppressions")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    interaction = models.ForeignKey(
+        "contacts.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.ForeignKey(
+        DistributionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.ForeignKey(
+        "cxmodel.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "interaction"], name="suppression_per_interaction_unique"
             )
         ]

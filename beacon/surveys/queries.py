@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
 from beacon.contacts.models import Interaction
 from beacon.core import clock
+from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.surveys.models import (
     RECOMMENDED_MAX_QUESTIONS,
     Invitation,
+    InvitationChannel,
     Question,
+    Suppression,
+    SuppressionReason,
     Survey,
     SurveyStatus,
 )
@@ -57,3 +66,159 @@ def invitation_problem(invitation: Invitation | None) -> str | None:
 
 def questions_of(survey: Survey) -> list[Question]:
     return list(Question.objects.filter(survey=survey).order_by("position"))
+
+
+# ---------------------------------------------------------------- send log and coverage
+
+
+@dataclass(frozen=True)
+class ChannelDelivery:
+    """What happened to one survey's invitations on one channel."""
+
+    channel: str
+    invited: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+    opened: int
+    clicked: int
+    answered: int
+    completed: int
+
+    @property
+    def response_rate(self) -> float | None:
+        """Answered per invitation that reached the customer (delivered, for email)."""
+        reached = self.delivered if self.channel == InvitationChannel.EMAIL else self.invited
+        return round(self.answered / reached, 4) if reached else None
+
+
+def delivery_by_channel(survey: Survey) -> list[ChannelDelivery]:
+    invitations = Invitation.objects.for_org(survey.organization_id).filter(survey=survey)
+    rows = (
+        invitations.values("channel")
+        .annotate(
+            invited=Count("pk"),
+            sent=Count("pk", filter=Q(sent_at__isnull=False)),
+            opened=Count("pk", filter=Q(opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+            answered=Count("pk", filter=Q(response__isnull=False)),
+            completed=Count("pk", filter=Q(completed_at__isnull=False)),
+        )
+        .order_by("channel")
+    )
+    # Only the first email of each invitation counts; reminders are not separate sends.
+    states = dict(
+        OutboxMessage.objects.for_org(survey.organization_id)
+        .filter(
+            cause_type=Invitation._meta.label_lower,
+            cause_id__in=invitations.values("pk"),
+            idempotency_key__startswith="invitation:",
+        )
+        .values("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    out = []
+    for r in rows:
+        email = r["channel"] == InvitationChannel.EMAIL
+        out.append(
+            ChannelDelivery(
+                channel=r["channel"],
+                invited=r["invited"],
+                sent=r["sent"] if email else r["invited"],
+                delivered=states.get(OutboxState.SENT, 0) if email else 0,
+                bounced=states.get(OutboxState.BOUNCED, 0) if email else 0,
+                failed=states.get(OutboxState.FAILED, 0) if email else 0,
+                opened=r["opened"],
+                clicked=r["clicked"],
+                answered=r["answered"],
+                completed=r["completed"],
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class SendLogEntry:
+    invitation_id: int
+    contact: str
+    channel: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    delivery: str  # outbox state of the first email, "" for other channels
+    error: str
+    opened_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+
+def send_log(survey: Survey, limit: int = 200) -> list[SendLogEntry]:
+    invitations = list(
+        Invitation.objects.for_org(survey.organization_id)
+        .filter(survey=survey)
+        .select_related("contact")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    messages = {
+        m.cause_id: m
+        for m in OutboxMessage.objects.for_org(survey.organization_id).filter(
+            cause_type=Invitation._meta.label_lower,
+            cause_id__in=[i.pk for i in invitations],
+            idempotency_key__startswith="invitation:",
+        )
+    }
+    log = []
+    for inv in invitations:
+        message = messages.get(inv.pk)
+        log.append(
+            SendLogEntry(
+                invitation_id=inv.pk,
+                contact=inv.contact.external_id,
+                channel=inv.channel,
+                created_at=inv.created_at,
+                sent_at=inv.sent_at,
+                delivery=message.state if message else "",
+                error=message.last_error if message else "",
+                opened_at=inv.opened_at,
+                completed_at=inv.completed_at,
+            )
+        )
+    return log
+
+
+@dataclass(frozen=True)
+class StageCoverage:
+    stage_id: int | None
+    surveyed: int
+    sampled_out: int
+    suppressed: dict[str, int]
+
+
+def coverage_by_stage(org_id: int, since: dt.datetime | None = None) -> list[StageCoverage]:
+    """Per stage: interactions that led to an invitation, were sampled out, or suppressed."""
+    invitations = Invitation.objects.for_org(org_id).filter(interaction__isnull=False)
+    suppressions = Suppression.objects.for_org(org_id)
+    if since is not None:
+        invitations = invitations.filter(created_at__gte=since)
+        suppressions = suppressions.filter(created_at__gte=since)
+    surveyed: dict[int | None, int] = dict(
+        invitations.values("stage_id").annotate(n=Count("pk")).values_list("stage_id", "n")
+    )
+    held: dict[int | None, dict[str, int]] = {}
+    for stage_id, reason, n in (
+        suppressions.values("stage_id", "reason").annotate(n=Count("pk"))
+        .values_list("stage_id", "reason", "n")
+    ):  # fmt: skip
+        held.setdefault(stage_id, {})[reason] = n
+    stages = sorted(set(surveyed) | set(held), key=lambda s: (s is None, s or 0))
+    return [
+        StageCoverage(
+            stage_id=s,
+            surveyed=surveyed.get(s, 0),
+            sampled_out=held.get(s, {}).get(SuppressionReason.SAMPLED_OUT, 0),
+            suppressed={
+                r: n for r, n in held.get(s, {}).items() if r != SuppressionReason.SAMPLED_OUT
+            },
+        )
+        for s in stages
+    ]

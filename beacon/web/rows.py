@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from beacon.orgs.models import Organization
+from beacon.insights.text import redact
+from beacon.orgs.models import Membership, Organization, Role
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import QuestionKind
 
@@ -44,6 +45,8 @@ class Score:
 class VerbatimRow:
     answer: Answer
     scores: list[Score]
+    # What the viewer may see: the original, or personal data masked (ADR 0010).
+    text: str = ""
 
     @property
     def response(self) -> Response:
@@ -56,7 +59,18 @@ def nps_band(number: int) -> str:
     return "passive" if number >= 7 else "detractor"
 
 
-def with_scores(org: Organization, answers: Iterable[Answer]) -> list[VerbatimRow]:
+# Those who deal with customers one to one see what they wrote as written (ADR 0010).
+CONTACT_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
+
+
+def may_see_contact_details(member: Membership) -> bool:
+    return member.role in CONTACT_ROLES
+
+
+def with_scores(
+    org: Organization, answers: Iterable[Answer], viewer: Membership | None = None
+) -> list[VerbatimRow]:
+    """Rows with scores; the text is redacted unless `viewer` may see contact details."""
     answers = list(answers)
     scored = (
         Answer.objects.for_org(org)
@@ -69,4 +83,8 @@ def with_scores(org: Organization, answers: Iterable[Answer]) -> list[VerbatimRo
         label = _SHORT.get(QuestionKind(a.question.kind))
         if label is not None and a.number is not None:
             by_response[a.response_id].append(Score(label, a.number))
-    return [VerbatimRow(a, by_response.get(a.response_id, [])) for a in answers]
+    reveal = viewer is not None and may_see_contact_details(viewer)
+    return [
+        VerbatimRow(a, by_response.get(a.response_id, []), a.text if reveal else redact(a.text))
+        for a in answers
+    ]

@@ -9,7 +9,9 @@ from django.db import transaction
 from beacon.analytics.metrics import summary
 from beacon.cxmodel.models import Journey, Need, Persona, Stage
 from beacon.demo.seed import DEMO_SLUG, open_invitations, seed
+from beacon.insights.models import ThemeMention
 from beacon.loop.models import Case
+from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.models import Organization
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import RECOMMENDED_MAX_QUESTIONS, Survey
@@ -42,6 +44,10 @@ def test_demo_is_a_believable_organisation() -> None:
     assert Case.objects.for_org(org).exclude(status="resolved").exists()
     assert len(open_invitations(org)) == 5
     assert summary(org)["nps"].n > 500
+    outbox = OutboxMessage.objects.for_org(org)
+    assert outbox.filter(state=OutboxState.WITHHELD).exists()
+    assert not outbox.filter(state=OutboxState.PENDING).exists()
+    assert ThemeMention.objects.for_org(org).exists()
 
 
 def _fingerprint() -> list[tuple[int | None, str]]:

@@ -1,24 +1,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
+from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
 from beacon.insights.actions import (
+    analyse_response,
     do_adopt_starter,
+    do_backfill,
     do_classify_interaction,
     do_correct_sentiment,
     do_correct_theme,
     do_create_reason,
     do_create_theme,
     do_train_themes,
+    do_train_themes_if_due,
     do_update_theme,
     retrain_due_orgs,
 )
+from beacon.insights.engine import ENGINE_VERSION
 from beacon.insights.models import (
     AnswerInsight,
     Correction,
@@ -26,6 +33,7 @@ from beacon.insights.models import (
     Praise,
     Theme,
     ThemeMention,
+    TrainedModel,
 )
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_set_team_lead
@@ -110,16 +118,15 @@ def test_pipeline_reads_themes_and_sentiment(world: World) -> None:
         "negative",
         False,
     )
-    assert insight.model_version == "tfidf-lr-1/v1"
+    assert insight.model_version == f"{ENGINE_VERSION}/default"
     assert themes_of(response) == {"Billing": "negative"}
     happy = respond(world, "Lovely friendly staff, thank you so much!", nps=10)
     assert insight_of(happy).sentiment == "positive"
     assert themes_of(happy) == {"Staff friendliness": "positive"}
-    # Two themes in one comment; per-theme sentiment of such mixed comments improves with
-    # corrections (the seed data alone reads this one as negative throughout).
+    # Two themes in one comment, each with its own sentiment; the comment is mixed.
     mixed = respond(world, "The staff were friendly but I waited far too long on hold.", nps=6)
-    assert set(themes_of(mixed)) == {"Staff friendliness", "Waiting time"}
-    assert themes_of(mixed)["Waiting time"] == "negative"
+    assert themes_of(mixed) == {"Staff friendliness": "positive", "Waiting time": "negative"}
+    assert insight_of(mixed).sentiment == "mixed"
     # Themes are an analytics dimension: NPS per theme through mention -> response.
     by_theme = {t.name: (t.n, t.nps) for t in queries.theme_nps(world.org)}
     assert by_theme["Billing"] == (1, -100.0)
@@ -211,7 +218,7 @@ def test_corrections_train_the_next_model_and_quality_is_measured(world: World) 
     assert held_out == sum(1 for r in responses if comment_of(r).pk % 5 == 0)
     assert retrain_due_orgs() == [world.org.pk]
     record = do_train_themes(world.org, actor=world.owner)
-    assert record.version == 2
+    assert record.version == 1
     assert retrain_due_orgs() == []
     fresh = respond(world, "My phone would not connect in Sweden")
     assert themes_of(fresh) == {"Roaming": "negative"}
@@ -329,3 +336,75 @@ def test_other_organisations_data_is_invisible(world: World, other_world: World)
     assert queries.themes(other_world.org) == []
     theme = Theme.objects.get(organization=world.org, name="Billing")
     assert queries.theme(other_world.org, theme.pk) is None
+
+
+def test_analysis_never_trains_inline_and_picks_up_the_trained_model(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    do_adopt_starter(world.org, "telecom")
+    roaming = do_create_theme(world.org, "Roaming", "Phone use abroad", ["abroad", "roaming"])
+    response = ingest(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="first",
+            answers=[
+                AnswerIn(world.nps.pk, number=3),
+                AnswerIn(world.comment.pk, text="Roaming abroad cost me a fortune"),
+            ],
+        )
+    ).response
+    with django_capture_on_commit_callbacks() as queued:
+        analyse_response(response)
+    # The default model read it; training was only queued for the worker.
+    assert TrainedModel.objects.count() == 0
+    assert len(queued) == 1
+    assert insight_of(response).model_version == f"{ENGINE_VERSION}/default"
+    # A theme the default model does not know is found by its own words meanwhile.
+    assert themes_of(response) == {"Roaming": "negative"}
+    record = do_train_themes_if_due(world.org)
+    assert record is not None and record.version == 1
+    # Several queued jobs train once.
+    assert do_train_themes_if_due(world.org) is None
+    later = respond(world, "Roaming in Spain was a nightmare")
+    assert insight_of(later).model_version == f"{ENGINE_VERSION}/v1"
+    assert "Roaming" in themes_of(later)
+    assert roaming.active
+
+
+def test_backfill_analyses_waiting_answers_in_batches(world: World) -> None:
+    do_adopt_starter(world.org, "telecom")
+    texts = ["I was charged twice on my bill", "Lovely friendly staff", "The internet is slow"]
+    for i, text in enumerate(texts):
+        ingest(
+            ResponseIn(
+                survey=world.survey,
+                idempotency_key=f"b{i}",
+                answers=[AnswerIn(world.nps.pk, number=5), AnswerIn(world.comment.pk, text=text)],
+            )
+        )
+    assert do_backfill(world.org, batch_size=2) == 3
+    got = {i.answer.text: i.sentiment for i in AnswerInsight.objects.select_related("answer").all()}
+    assert got == {
+        "I was charged twice on my bill": "negative",
+        "Lovely friendly staff": "positive",
+        "The internet is slow": "negative",
+    }
+    assert do_backfill(world.org) == 0
+    assert do_backfill(world.org, redo=True) == 3
+    assert TrainedModel.objects.count() == 0
+
+
+def test_backfill_command_reports_and_refuses_an_unknown_org(world: World) -> None:
+    ingest(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="cmd-1",
+            answers=[AnswerIn(world.nps.pk, number=9), AnswerIn(world.comment.pk, text="Great")],
+        )
+    )
+    out = StringIO()
+    call_command("insights", "backfill", "--org", str(world.org.pk), stdout=out)
+    assert out.getvalue().startswith(f"{world.org.name}: analysed 1 answers in ")
+    assert AnswerInsight.objects.get(organization=world.org).sentiment == "positive"
+    with pytest.raises(CommandError, match="--org: no organisation with id 999999"):
+        call_command("insights", "backfill", "--org", "999999")

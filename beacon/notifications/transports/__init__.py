@@ -6,11 +6,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from beacon.notifications.transports.email import send_email
+from beacon.notifications.transports.slack import send_slack
+from beacon.notifications.transports.teams import send_teams
+from beacon.notifications.transports.webhook import send_webhook
 
 if TYPE_CHECKING:
     from beacon.notifications.models import OutboxMessage
 
-TRANSPORTS: dict[str, Callable[[OutboxMessage], None]] = {"email": send_email}
+TRANSPORTS: dict[str, Callable[[OutboxMessage], None]] = {
+    "email": send_email,
+    "slack": send_slack,
+    "teams": send_teams,
+    "webhook": send_webhook,
+}
 
 
 def deliver(message: OutboxMessage) -> None:

@@ -52,7 +52,7 @@ def test_full_walk_saves_every_step_as_it_is_answered(world: World) -> None:
     assert "Not at all likely" in page and "Extremely likely" in page
     assert ">Back<" not in page and ">Next<" in page
     assert "Acme Telecom" in page and "--b:#0b5cad;--t:#ffffff" in page
-    assert '<html lang="en">' in page and '<meta name="viewport"' in page
+    assert '<html lang="en" dir="ltr">' in page and '<meta name="viewport"' in page
     assert "<script" not in page
     assert len(first.content) < MAX_PAGE_BYTES
     inv.refresh_from_db()

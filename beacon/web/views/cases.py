@@ -108,6 +108,13 @@ def _describe(event: CaseEvent, names: dict[int, str]) -> str:
         frm = names.get(data.get("frm") or 0, "someone")
         to = names.get(data.get("to") or 0, "someone")
         return f"Reassigned from {frm} to {to}"
+    if kind == CaseEventKind.ESCALATED:
+        who, step = data.get("name", "the manager"), data.get("step", "")
+        return f"Overdue: escalated to {who} (step {step})"
+    if kind == CaseEventKind.REPLIED:
+        return f"Reply emailed to the customer ({data.get('to', '')})"
+    if kind == CaseEventKind.CUSTOMER:
+        return "The customer answered"
     if kind == CaseEventKind.RESOLVED:
         return f"Resolved (root cause: {data.get('root_cause', '')})"
     return str(dict(CaseEventKind.choices).get(kind, kind))

@@ -110,7 +110,7 @@ def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
         "filters": filters.values,
         "problems": filters.problems,
         "page": page,
-        "rows": with_scores(org, page.object_list),
+        "rows": with_scores(org, page.object_list, viewer=member),
         "next_query": _query(filters.values, page.next_page_number()) if page.has_next() else "",
         "first_query": _query(filters.values),
     }

@@ -45,7 +45,9 @@ def overview(request: HttpRequest, member: Membership) -> HttpResponse:
     by_stage = [r for r in metrics.breakdown(org, "nps", "stage", filters) if r[2].n]
     by_persona = [r for r in metrics.breakdown(org, "nps", "persona", filters) if r[2].n]
     since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-    latest = with_scores(org, verbatims(org, response__responded_at__gte=since)[:LATEST_VERBATIMS])
+    latest = with_scores(
+        org, verbatims(org, response__responded_at__gte=since)[:LATEST_VERBATIMS], viewer=member
+    )
     context = {
         "period": period,
         "periods": PERIODS,

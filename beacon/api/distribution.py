@@ -1,0 +1,226 @@
+"""Survey budget checks, send log and coverage, and inbound help-desk webhooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from beacon.api.auth import org_of
+from beacon.api.schemas import ErrorOut, QueryId, ValidationErrorOut
+from beacon.contacts.models import Contact
+from beacon.contacts.webhooks import (
+    SIGNATURE_HEADER,
+    BadSignature,
+    interaction_from,
+    verify,
+    webhook_by_token,
+)
+from beacon.core.errors import NotFound
+from beacon.pipeline.actions import receive_interaction
+from beacon.responses.models import Response
+from beacon.surveys.distribution import may_survey
+from beacon.surveys.models import InvitationChannel, Survey
+from beacon.surveys.queries import coverage_by_stage, delivery_by_channel, send_log
+
+router = Router(tags=["distribution"])
+hooks = Router(tags=["webhooks"])
+
+
+class MaySurveyOut(Schema):
+    allowed: bool
+    reason: str = Field(
+        description="Empty when allowed; else unsubscribed, budget (asked recently by any "
+        "survey) or survey_budget (asked this survey recently)."
+    )
+    next_allowed_at: dt.datetime | None
+
+
+class MaySurveyQuery(Schema):
+    survey_id: QueryId | None = None
+
+
+@router.get(
+    "/contacts/{external_id}/may-survey",
+    response={200: MaySurveyOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    operation_id="maySurveyContact",
+    summary="May I survey this contact now?",
+    description=(
+        "Applies the organisation's survey budget (at most once every N days across all "
+        "surveys), the survey's own budget when `survey_id` is given, and the contact's "
+        "unsubscribe. Nothing is reserved: a trigger decides again when it invites."
+    ),
+)
+def may_survey_contact(
+    request: HttpRequest, external_id: str, query: Query[MaySurveyQuery]
+) -> MaySurveyOut:
+    org = org_of(request)
+    contact = Contact.objects.for_org(org).filter(external_id=external_id).first()
+    if contact is None:
+        raise NotFound(f"no contact with external_id {external_id!r}")
+    survey = None
+    if query.survey_id is not None:
+        survey = Survey.objects.for_org(org).filter(pk=query.survey_id).first()
+        if survey is None:
+            raise NotFound(f"no survey {query.survey_id}")
+    verdict = may_survey(contact, survey)
+    return MaySurveyOut(
+        allowed=verdict.allowed, reason=verdict.reason, next_allowed_at=verdict.next_allowed_at
+    )
+
+
+class ChannelOut(Schema):
+    channel: str
+    invited: int
+    sent: int
+    delivered: int
+    bounced: int
+    failed: int
+    opened: int
+    clicked: int = Field(description="Scores given with the one-click links of the email.")
+    answered: int
+    completed: int
+    response_rate: float | None = Field(
+        description="answered / delivered for email, answered / invited otherwise."
+    )
+
+
+class SendLogOut(Schema):
+    invitation_id: int
+    contact_external_id: str
+    channel: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    delivery: str = Field(description="pending, sending, sent, failed, bounced; '' if no email")
+    error: str
+    opened_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+
+class DeliveryOut(Schema):
+    survey_id: int
+    channels: list[ChannelOut]
+    responses_without_invitation: dict[str, int] = Field(
+        description="Answers from anonymous links, QR codes and the widget, per channel."
+    )
+    log: list[SendLogOut] = Field(description="The latest 200 invitations, newest first.")
+
+
+@router.get(
+    "/surveys/{survey_id}/delivery",
+    response={200: DeliveryOut, 401: ErrorOut, 404: ErrorOut},
+    operation_id="surveyDelivery",
+    summary="Response rate and send log of a survey",
+)
+def survey_delivery(request: HttpRequest, survey_id: int) -> DeliveryOut:
+    org = org_of(request)
+    survey = Survey.objects.for_org(org).filter(pk=survey_id).first()
+    if survey is None:
+        raise NotFound(f"no survey {survey_id}")
+    loose: dict[str, int] = {}
+    for channel in (
+        Response.objects.for_org(org)
+        .filter(survey=survey, invitation__isnull=True)
+        .values_list("channel", flat=True)
+        .iterator()
+    ):
+        loose[channel] = loose.get(channel, 0) + 1
+    return DeliveryOut(
+        survey_id=survey.pk,
+        channels=[
+            ChannelOut(**{**d.__dict__, "response_rate": d.response_rate})
+            for d in delivery_by_channel(survey)
+        ],
+        responses_without_invitation=loose,
+        log=[
+            SendLogOut(
+                invitation_id=e.invitation_id,
+                contact_external_id=e.contact,
+                channel=e.channel,
+                created_at=e.created_at,
+                sent_at=e.sent_at,
+                delivery=e.delivery,
+                error=e.error,
+                opened_at=e.opened_at,
+                completed_at=e.completed_at,
+            )
+            for e in send_log(survey)
+        ],
+    )
+
+
+class StageCoverageOut(Schema):
+    stage_id: int | None
+    surveyed: int
+    sampled_out: int
+    suppressed: dict[str, int] = Field(description="reason -> count")
+
+
+class CoverageOut(Schema):
+    stages: list[StageCoverageOut]
+
+
+class CoverageQuery(Schema):
+    since: dt.datetime | None = None
+
+
+@router.get(
+    "/coverage",
+    response={200: CoverageOut, 401: ErrorOut, 422: ValidationErrorOut},
+    operation_id="surveyCoverage",
+    summary="Survey coverage per journey stage",
+    description="Matching interactions per stage: surveyed, sampled out, or suppressed "
+    "(budget, survey_budget, unsubscribed, no_email).",
+)
+def coverage(request: HttpRequest, query: Query[CoverageQuery]) -> CoverageOut:
+    org = org_of(request)
+    return CoverageOut(
+        stages=[
+            StageCoverageOut(**c.__dict__) for c in coverage_by_stage(org.pk, since=query.since)
+        ]
+    )
+
+
+class WebhookAcceptedOut(Schema):
+    interaction_id: int
+    created: bool
+    invitations: int
+
+
+@hooks.post(
+    "/webhooks/{token}",
+    auth=None,
+    response={
+        200: WebhookAcceptedOut,
+        201: WebhookAcceptedOut,
+        401: ErrorOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
+    },
+    operation_id="receiveWebhook",
+    summary="Inbound help-desk webhook",
+    description=(
+        "A help desk posts any JSON here; the webhook's mapping (set up in Beacon) says "
+        "where the contact, touchpoint, team, staff and time are. The raw body must be "
+        f"signed: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the "
+        "webhook's secret>`. Posting the same interaction again answers 200 and invites "
+        "nobody twice."
+    ),
+)
+def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedOut]:
+    webhook = webhook_by_token(token)
+    if webhook is None:
+        raise NotFound("unknown webhook")
+    try:
+        verify(webhook, request.body, request.headers.get(SIGNATURE_HEADER, ""))
+    except BadSignature as exc:
+        return Status(401, ErrorOut(detail=str(exc)))  # type: ignore[arg-type]
+    data = interaction_from(webhook, request.body)
+    received = receive_interaction(webhook.organization, data, channel=InvitationChannel.LINK)
+    out = WebhookAcceptedOut(
+        interaction_id=received.interaction.pk,
+        created=received.created,
+        invitations=len(received.invitations),
+    )
+    return Status(201 if received.created else 200, out)

@@ -1,0 +1,384 @@
+"""Feedback reaching staff: digests, the story of the day, recognition, verbatim channels,
+and the moderated queue of comments for the public wall."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from beacon.core import clock
+from beacon.core.errors import Conflict, ValidationFailed
+from beacon.insights.models import Praise
+from beacon.insights.text import redact
+from beacon.loop.channels import post_to_channels
+from beacon.loop.models import (
+    ChannelEvent,
+    DigestFrequency,
+    DigestPreference,
+    DigestSent,
+    Recognition,
+    SurveyConsent,
+    WallPost,
+    WallPostStatus,
+    WallSettings,
+)
+from beacon.notifications.actions import do_queue_email
+from beacon.orgs.events import record_event
+from beacon.orgs.models import Membership, Team
+from beacon.orgs.queries import manager_of
+from beacon.responses.models import Answer, Response
+from beacon.surveys.models import FIXED_SCALES, QuestionKind, Survey
+
+MAX_DIGEST_ITEMS = 30
+MAX_WALL_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    response_id: int
+    text: str
+    score: int | None
+    kind: str
+    at: dt.datetime
+    survey: str
+    stage: str
+    team: str
+    staff: str
+
+
+def _verbatims(responses: object, limit: int) -> list[Verbatim]:
+    answers = (
+        Answer.objects.filter(response__in=responses)
+        .exclude(text="")
+        .select_related("response__survey", "response__stage", "response__team")
+        .select_related("response__staff")
+        .prefetch_related("response__answers__question")
+        .order_by("-response__responded_at", "-pk")[:limit]
+    )
+    found = []
+    for a in answers:
+        r = a.response
+        scored = [s for s in r.answers.all() if s.number is not None]
+        first = min(scored, key=lambda s: s.question.position, default=None)
+        found.append(
+            Verbatim(
+                response_id=r.pk,
+                text=redact(a.text.strip()),
+                score=first.number if first else None,
+                kind=first.question.kind if first else "",
+                at=r.responded_at,
+                survey=r.survey.name,
+                stage=r.stage.name if r.stage_id else "",  # type: ignore[union-attr]
+                team=r.team.name if r.team_id else "",  # type: ignore[union-attr]
+                staff=r.staff.display_name if r.staff_id else "",  # type: ignore[union-attr]
+            )
+        )
+    return found
+
+
+def concerning(member: Membership, since: dt.datetime, until: dt.datetime) -> list[Verbatim]:
+    """Comments that concern a member: their team's, their stages', or naming them as staff."""
+    who = Q(staff=member) | Q(stage__owner=member)
+    if member.team_id is not None:
+        who |= Q(team_id=member.team_id)
+    responses = Response.objects.for_org(member.organization_id).filter(
+        who, responded_at__gte=since, responded_at__lt=until
+    )
+    return _verbatims(responses, MAX_DIGEST_ITEMS)
+
+
+# ------------------------------------------------------------------ digests
+
+
+@transaction.atomic
+def do_set_digest(member: Membership, frequency: str) -> DigestPreference:
+    if frequency not in DigestFrequency.values:
+        raise ValidationFailed({"frequency": f"must be one of {', '.join(DigestFrequency.values)}"})
+    pref, _ = DigestPreference.objects.update_or_create(
+        member=member,
+        defaults={"organization_id": member.organization_id, "frequency": frequency},
+    )
+    record_event(member.organization_id, "digest.preference", pref, actor=member, to=frequency)
+    return pref
+
+
+def digest_frequency(member: Membership) -> str:
+    pref = DigestPreference.objects.filter(member=member).first()
+    return pref.frequency if pref else DigestFrequency.WEEKLY
+
+
+def _period(frequency: str, today: dt.date) -> tuple[str, dt.timedelta] | None:
+    if frequency == DigestFrequency.DAILY:
+        return today.isoformat(), dt.timedelta(days=1)
+    if frequency == DigestFrequency.WEEKLY and today.weekday() == 0:
+        year, week, _ = today.isocalendar()
+        return f"{year}-W{week:02d}", dt.timedelta(days=7)
+    return None
+
+
+@transaction.atomic
+def do_send_digest(member: Membership, period: str, span: dt.timedelta) -> DigestSent | None:
+    """One digest per member and period; nothing is sent when nothing concerns them."""
+    until = timezone.localtime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    items = concerning(member, until - span, until)
+    if not items:
+        return None
+    try:
+        with transaction.atomic():
+            sent = DigestSent.objects.create(
+                organization_id=member.organization_id,
+                member=member,
+                period=period,
+                verbatims=len(items),
+            )
+    except IntegrityError:
+        return None
+    context = {
+        "member": member,
+        "items": items,
+        "period": period,
+        "url": f"{settings.BASE_URL}/verbatims/",
+        "settings_url": f"{settings.BASE_URL}/loop/digest/",
+    }
+    do_queue_email(
+        member.organization_id,
+        to=member.email,
+        subject=f"What customers said ({period}): {len(items)} comments",
+        text=render_to_string("loop/email/digest.txt", context),
+        html=render_to_string("loop/email/digest.html", context),
+        cause=sent,
+        key=f"digest:{member.pk}:{period}",
+    )
+    return sent
+
+
+def send_digests() -> int:
+    """The periodic job's work: daily digests every day, weekly ones on Mondays."""
+    today = timezone.localtime(clock.now()).date()
+    count = 0
+    members = Membership.objects.select_related("user", "team").order_by("pk")
+    prefs = dict(DigestPreference.objects.values_list("member_id", "frequency"))
+    for member in members:
+        period = _period(prefs.get(member.pk, DigestFrequency.WEEKLY), today)
+        if period is not None and do_send_digest(member, *period) is not None:
+            count += 1
+    return count
+
+
+def story_of_the_day(team: Team) -> Verbatim | None:
+    """A recent, vivid comment for the start of the team's meeting: the fullest of the week.
+
+    Picked the same way all day (longest comment of the last seven days, newest first on
+    ties), so everyone who opens the page sees the same story.
+    """
+    now = clock.now()
+    responses = Response.objects.for_org(team.organization_id).filter(
+        team=team, responded_at__gte=now - dt.timedelta(days=7), responded_at__lte=now
+    )
+    candidates = _verbatims(responses, 200)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda v: (min(len(v.text), 600), v.at))
+
+
+# ------------------------------------------------------------------ recognition
+
+
+def _top_score(answer: Answer) -> bool:
+    kind = answer.question.kind
+    if kind in FIXED_SCALES:
+        return answer.number == FIXED_SCALES[QuestionKind(kind)].high
+    scale = answer.question.scale
+    return scale is not None and answer.number == scale.high
+
+
+@transaction.atomic
+def do_recognise(
+    staff: Membership, response: Response, kind: str, text: str = "", *, notify: bool = True
+) -> Recognition | None:
+    """Praise for a staff member, once per response; they and their manager hear of it
+    (`notify=False` when insights has already told them about a named praise)."""
+    if staff.organization_id != response.organization_id:
+        raise ValidationFailed({"staff": "belongs to another organisation"})
+    try:
+        with transaction.atomic():
+            praise = Recognition.objects.create(
+                organization_id=response.organization_id,
+                staff=staff,
+                response=response,
+                kind=kind,
+                text=redact(text.strip())[:MAX_WALL_TEXT],
+            )
+    except IntegrityError:
+        return None
+    record_event(response.organization_id, "recognition.created", praise, staff=staff.pk)
+    if not notify:
+        return praise
+    manager = manager_of(staff)
+    context = {"praise": praise, "staff": staff, "url": f"{settings.BASE_URL}/loop/recognition/"}
+    for person, role in ((staff, "you"), (manager, "manager")):
+        if person is None:
+            continue
+        do_queue_email(
+            response.organization_id,
+            to=person.email,
+            subject=(
+                "A customer praised you"
+                if role == "you"
+                else f"A customer praised {staff.display_name}"
+            ),
+            text=render_to_string("loop/email/recognition.txt", {**context, "role": role}),
+            cause=praise,
+            key=f"recognition:{praise.pk}:{person.pk}",
+        )
+    return praise
+
+
+def recognise_named_praise(response: Response) -> list[Recognition]:
+    """Comments insights found praising a named member (it runs earlier in the pipeline)."""
+    found = Praise.objects.for_org(response.organization_id).filter(response=response)
+    made = []
+    for praise in found.select_related("member__user").order_by("pk"):
+        recognised = do_recognise(praise.member, response, "named", praise.excerpt, notify=False)
+        if recognised is not None:
+            made.append(recognised)
+    return made
+
+
+def recognise_top_scores(response: Response) -> Recognition | None:
+    if response.staff_id is None:
+        return None
+    answers = list(
+        Answer.objects.filter(response=response, number__isnull=False).select_related("question")
+    )
+    if not answers or not any(_top_score(a) for a in answers):
+        return None
+    comment = " ".join(a.text for a in Answer.objects.filter(response=response).exclude(text=""))
+    return do_recognise(response.staff, response, "top_score", comment)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the public wall's queue
+
+
+@transaction.atomic
+def do_set_wall(
+    org_id: int,
+    *,
+    enabled: bool,
+    embeddable: bool,
+    headline: str = "",
+    actor: Membership | None = None,
+) -> WallSettings:
+    if len(headline) > 200:
+        raise ValidationFailed({"headline": "must be at most 200 characters"})
+    wall, _ = WallSettings.objects.update_or_create(
+        organization_id=org_id,
+        defaults={"enabled": enabled, "embeddable": embeddable, "headline": headline.strip()},
+    )
+    record_event(org_id, "wall.settings", wall, actor=actor, enabled=enabled)
+    return wall
+
+
+@transaction.atomic
+def do_record_survey_consent(
+    survey: Survey, wording: str, *, actor: Membership | None = None
+) -> SurveyConsent:
+    """The survey asks respondents' consent to publish their comment, in these words."""
+    if not wording.strip():
+        raise ValidationFailed({"wording": "say what respondents are told"})
+    consent, _ = SurveyConsent.objects.update_or_create(
+        survey=survey,
+        defaults={
+            "organization_id": survey.organization_id,
+            "wording": wording.strip(),
+            "recorded_by": actor,
+        },
+    )
+    record_event(survey.organization_id, "survey.wall_consent", consent, actor=actor)
+    return consent
+
+
+@transaction.atomic
+def do_queue_for_wall(response: Response) -> WallPost | None:
+    """Put a consented comment in the moderation queue, already redacted."""
+    if not SurveyConsent.objects.filter(survey_id=response.survey_id).exists():
+        return None
+    texts = [a.text.strip() for a in Answer.objects.filter(response=response) if a.text.strip()]
+    if not texts:
+        return None
+    scores = Answer.objects.filter(
+        response=response, number__isnull=False, question__kind=QuestionKind.NPS
+    ).values_list("number", flat=True)
+    try:
+        with transaction.atomic():
+            post = WallPost.objects.create(
+                organization_id=response.organization_id,
+                response=response,
+                text=redact(" ".join(texts))[:MAX_WALL_TEXT],
+                score=next(iter(scores), None),
+            )
+    except IntegrityError:
+        return None
+    record_event(response.organization_id, "wall.queued", post)
+    return post
+
+
+@transaction.atomic
+def do_moderate_wall_post(
+    post: WallPost,
+    *,
+    approve: bool,
+    actor: Membership,
+    text: str | None = None,
+    public_reply: str = "",
+) -> WallPost:
+    """Approve or reject; an edited text is redacted again, so approval never shows PII."""
+    final = redact((post.text if text is None else text).strip())
+    errors: dict[str, str] = {}
+    if approve and not final:
+        errors["text"] = "must not be empty"
+    if len(final) > MAX_WALL_TEXT:
+        errors["text"] = f"must be at most {MAX_WALL_TEXT} characters"
+    if len(public_reply) > MAX_WALL_TEXT:
+        errors["public_reply"] = f"must be at most {MAX_WALL_TEXT} characters"
+    if errors:
+        raise ValidationFailed(errors)
+    if approve and not SurveyConsent.objects.filter(survey_id=post.response.survey_id).exists():
+        raise Conflict("the survey no longer records consent to publish comments")
+    status = WallPostStatus.APPROVED if approve else WallPostStatus.REJECTED
+    WallPost.objects.filter(pk=post.pk).update(
+        status=status,
+        text=final,
+        public_reply=public_reply.strip(),
+        moderated_by=actor,
+        moderated_at=clock.now(),
+    )
+    post.refresh_from_db()
+    record_event(post.organization_id, "wall.moderated", post, actor=actor, status=status)
+    return post
+
+
+# ------------------------------------------------------------------ the pipeline's step
+
+
+def do_share_response(response: Response) -> None:
+    """After a response is stored: praise, the wall's queue, and verbatim channels."""
+    with transaction.atomic():
+        recognise_named_praise(response)
+        recognise_top_scores(response)
+        do_queue_for_wall(response)
+        if Answer.objects.filter(response=response).exclude(text="").exists():
+            who = str(response.contact) if response.contact_id else "A customer"
+            post_to_channels(
+                response.organization_id,
+                ChannelEvent.VERBATIM,
+                response,
+                f"{who} on {response.survey.name}",
+                cause=response,
+            )

@@ -1,0 +1,24 @@
+"""CSV imports as entry points: interactions go through `receive_interaction` like the API.
+
+The CSV reading and checking lives in `contacts.imports`; only the pipeline may trigger
+surveys, so the interaction writer is handed in from here.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from beacon.contacts.actions import InteractionIn
+from beacon.contacts.imports import run_job
+from beacon.contacts.models import ImportJob, ImportKind
+from beacon.pipeline.actions import receive_interaction
+
+
+def run_import_job(job: ImportJob, stream: IO[bytes]) -> ImportJob:
+    if job.kind == ImportKind.CONTACTS:
+        return run_job(job, stream)
+
+    def write(data: InteractionIn) -> bool:
+        return receive_interaction(job.organization, data).created
+
+    return run_job(job, stream, write_interaction=write)

@@ -1,0 +1,185 @@
+"""Respondent entry points beside email: QR codes at a touchpoint, and the in-app widget."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from beacon.contacts.actions import ContactIn, do_upsert_contact
+from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.models import Touchpoint
+from beacon.pipeline.actions import submit_response
+from beacon.public.queries import survey_by_anonymous_token
+from beacon.public.views import QR_COOKIE, QR_MAX_AGE, QR_SALT, _problem
+from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.surveys.models import Survey, SurveyStatus
+from beacon.surveys.queries import questions_of
+
+MAX_WIDGET_BODY = 64 * 1024
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def qr_scan(request: HttpRequest, token: str, touchpoint_id: int) -> HttpResponse:
+    """Where a poster's QR code points: remember the touchpoint, then open the survey."""
+    survey = survey_by_anonymous_token(token)
+    if survey is None:
+        return _problem(request, "unknown")
+    touchpoint = Touchpoint.objects.for_org(survey.organization_id).filter(pk=touchpoint_id)
+    if not touchpoint.exists():
+        return _problem(request, "unknown")
+    page = redirect(reverse("public:anonymous", args=[token]))
+    page.set_signed_cookie(
+        QR_COOKIE,
+        f"{survey.pk}:{touchpoint_id}",
+        salt=QR_SALT,
+        max_age=QR_MAX_AGE,
+        path=reverse("public:anonymous", args=[token]),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return page
+
+
+# ---------------------------------------------------------------- the widget
+
+
+def allowed_origins(survey: Survey) -> set[str]:
+    return {o.strip().rstrip("/") for o in survey.widget_origins.split() if o.strip()}
+
+
+def _cors(request: HttpRequest, survey: Survey | None, response: HttpResponse) -> HttpResponse:
+    origin = request.headers.get("Origin", "")
+    if survey is not None and origin in allowed_origins(survey):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response
+
+
+def _error(request: HttpRequest, survey: Survey | None, status: int, detail: Any) -> HttpResponse:
+    return _cors(request, survey, JsonResponse({"detail": detail}, status=status))
+
+
+def _open_survey(request: HttpRequest, token: str) -> tuple[Survey | None, HttpResponse | None]:
+    survey = survey_by_anonymous_token(token)
+    if survey is None:
+        return None, _error(request, None, 404, "unknown survey")
+    origin = request.headers.get("Origin", "")
+    if origin and origin not in allowed_origins(survey):
+        # Browsers refuse the answer anyway; saying why saves the integrator an hour.
+        return survey, _error(request, None, 403, f"origin {origin} is not allowed")
+    if survey.status != SurveyStatus.ACTIVE:
+        return survey, _error(request, survey, 410, "this survey is not collecting answers")
+    return survey, None
+
+
+@csrf_exempt  # cross-origin JSON from the customer's own pages; no cookies are used
+@never_cache
+@require_http_methods(["GET", "POST", "OPTIONS"])
+def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the questions to show. POST: the answers of an identified user."""
+    survey, refused = _open_survey(request, token)
+    if refused is not None or survey is None:
+        return refused or _error(request, None, 404, "unknown survey")
+    if request.method == "OPTIONS":
+        return _cors(request, survey, HttpResponse(status=204))
+    if request.method == "GET":
+        return _cors(request, survey, JsonResponse(_survey_json(survey)))
+    if len(request.body) > MAX_WIDGET_BODY:
+        return _error(request, survey, 413, f"body larger than {MAX_WIDGET_BODY} bytes")
+    try:
+        body = json.loads(request.body)
+        user, answers, key = _read_post(survey, body)
+    except (ValueError, TypeError) as exc:
+        return _error(request, survey, 400, str(exc))
+    try:
+        contact = do_upsert_contact(survey.organization, user) if user else None
+        result = submit_response(
+            ResponseIn(
+                survey=survey,
+                idempotency_key=key,
+                answers=answers,
+                complete=True,
+                contact=contact,
+                channel="widget",
+            )
+        )
+    except ValidationFailed as exc:
+        detail = [{"field": f, "message": m} for f, m in exc.errors.items()]
+        return _error(request, survey, 422, detail)
+    status = 201 if result.created else 200
+    return _cors(request, survey, JsonResponse({"response_id": result.response.pk}, status=status))
+
+
+def _survey_json(survey: Survey) -> dict[str, Any]:
+    questions = []
+    for q in questions_of(survey):
+        scale = q.scale
+        questions.append(
+            {
+                "id": q.pk,
+                "kind": q.kind,
+                "text": q.text,
+                "required": q.required,
+                "choices": list(q.choices),
+                "low": scale.low if scale else None,
+                "high": scale.high if scale else None,
+                "low_label": q.low_label,
+                "high_label": q.high_label,
+            }
+        )
+    return {
+        "title": survey.title,
+        "thank_you": survey.thank_you,
+        "brand": survey.organization.brand_color,
+        "questions": questions,
+        "key": secrets.token_hex(12),
+    }
+
+
+def _read_post(survey: Survey, body: Any) -> tuple[ContactIn | None, list[AnswerIn], str]:
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    raw_user = body.get("user") or {}
+    if not isinstance(raw_user, dict):
+        raise ValueError("user must be an object with id, email and name")
+    user = None
+    if raw_user.get("id"):
+        user = ContactIn(
+            external_id=str(raw_user["id"])[:200],
+            email=str(raw_user.get("email") or "")[:254],
+            name=str(raw_user.get("name") or "")[:200],
+        )
+    raw_answers = body.get("answers")
+    if not isinstance(raw_answers, list) or not raw_answers:
+        raise ValueError("answers must be a non-empty list")
+    answers = []
+    for i, a in enumerate(raw_answers[:50]):
+        if not isinstance(a, dict) or not isinstance(a.get("question_id"), int):
+            raise ValueError(f"answers.{i} needs an integer question_id")
+        number = a.get("number")
+        if number is not None and not isinstance(number, int):
+            raise ValueError(f"answers.{i}.number must be an integer")
+        choices = a.get("choices") or []
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise ValueError(f"answers.{i}.choices must be a list of strings")
+        answers.append(
+            AnswerIn(a["question_id"], number=number, text=str(a.get("text") or ""),
+                     choices=choices)
+        )  # fmt: skip
+    nonce = str(body.get("key") or "")
+    if not nonce or len(nonce) > 64:
+        raise ValueError("key (from the GET of this endpoint) is required")
+    return user, answers, f"widget:{survey.pk}:{nonce}"

@@ -1,0 +1,304 @@
+"""Staff analytics pages: explore (trend, breakdown, comparison, drill-down), key drivers,
+alerts, wallboards and "What I can do". Numbers come from beacon.analytics only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from beacon.analytics import drivers, metrics, mine
+from beacon.analytics.actions import (
+    WALL_METRICS,
+    AlertRuleIn,
+    WallboardIn,
+    do_create_alert_rule,
+    do_create_wallboard,
+    do_deactivate_alert_rule,
+    do_revoke_wallboard,
+    wall_token,
+)
+from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
+from beacon.analytics.params import Checker
+from beacon.core import clock
+from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.models import Stage
+from beacon.orgs.models import Membership, Role, Team
+from beacon.surveys.models import Survey
+from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.present import breakdown_chart, shown, trend_chart
+from beacon.web.rows import with_scores
+
+DRILL_SHOWN = 50
+
+
+def _date(raw: str | None, name: str, errors: dict[str, str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "must be a date like 2026-03-01"
+        return None
+
+
+def _scope(
+    request: HttpRequest, member: Membership
+) -> tuple[Checker, metrics.Filters, dict[str, str]]:
+    """Period and dimension filters from the query string; problems named, defaults used."""
+    check = Checker(member.organization, clock.now().date())
+    errors: dict[str, str] = {}
+    start = _date(request.GET.get("start"), "start", errors)
+    end = _date(request.GET.get("end"), "end", errors)
+    start, end = check.period(start, end)
+    ids: dict[str, int | None] = {}
+    for name in ("stage_id", "persona_id", "team_id", "survey_id", "touchpoint_id"):
+        raw = request.GET.get(name, "")
+        ids[name] = int(raw) if raw.isdigit() and len(raw) < 18 else None
+        if raw and ids[name] is None:
+            errors[name] = "must be an id"
+    org = member.organization
+    for name, model in (("stage_id", Stage), ("team_id", Team), ("survey_id", Survey)):
+        pk = ids[name]
+        if pk is not None and not model.objects.for_org(org).filter(pk=pk).exists():
+            errors[name] = "not found in this organisation"
+            ids[name] = None
+    check.errors.update(errors)
+    if check.errors:
+        # Show the default period rather than half of a broken one.
+        start, end = check.today - dt.timedelta(days=83), check.today
+    f = metrics.Filters(start=start, end=end, **ids)
+    return check, f, dict(check.errors)
+
+
+def _query(f: metrics.Filters, **extra: Any) -> str:
+    from urllib.parse import urlencode
+
+    params = {k: v for k, v in f.__dict__.items() if v}
+    params.update({k: v for k, v in extra.items() if v})
+    return urlencode({k: str(v) for k, v in params.items()})
+
+
+@staff_view
+def explore(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    check, f, _ = _scope(request, member)
+    key = request.GET.get("metric", "nps")
+    grain = request.GET.get("grain", "week")
+    dimension = request.GET.get("dimension", "stage")
+    check.metric(key)
+    check.grain(grain)
+    check.dimension(dimension)
+    assert f.start is not None and f.end is not None
+    check.buckets(f.start, f.end, grain)
+    problems = dict(check.errors)
+    key = key if "metric" not in problems else "nps"
+    grain = grain if "grain" not in problems and "end" not in problems else "week"
+    dimension = dimension if "dimension" not in problems else "stage"
+    series = metrics.series(org, key, grain, f)
+    if dimension.startswith("attribute:"):
+        rows = [
+            (label, 0, mv)
+            for label, mv in metrics.attribute_breakdown(org, key, dimension.split(":", 1)[1], f)
+        ]
+    else:
+        rows = metrics.breakdown(org, key, dimension, f)
+    length = (f.end - f.start).days + 1
+    before = metrics.Filters(
+        **{**f.__dict__, "start": f.start - dt.timedelta(days=length),
+           "end": f.start - dt.timedelta(days=1)}
+    )  # fmt: skip
+    comparison = metrics.compare(org, key, before, f)
+    label = metrics.METRICS[key].label
+    context = {
+        "problems": problems,
+        "metric": key,
+        "metric_label": label,
+        "metrics": metrics.METRICS.values(),
+        "grain": grain,
+        "grains": metrics.GRAINS,
+        "dimension": dimension,
+        "dimensions": metrics.dimension_names(org),
+        "f": f,
+        "trend_rows": [(day, shown(mv)) for day, mv in series],
+        "trend_chart": trend_chart(label, series),
+        "breakdown_rows": [(name, pk, shown(mv)) for name, pk, mv in rows],
+        "breakdown_chart": breakdown_chart(f"{label} by {dimension}", [r for r in rows if r[2].n]),
+        "comparison": comparison,
+        "before": before,
+        "now_shown": shown(comparison.b),
+        "before_shown": shown(comparison.a),
+        "drill_query": _query(f, metric=key),
+        "column": metrics.DIMENSIONS.get(dimension, ("", None))[0],
+        "bands": metrics.BANDS,
+    }
+    return render_page(request, member, "web/analytics/explore.html", context, nav="analytics")
+
+
+@staff_view
+def drill(request: HttpRequest, member: Membership) -> HttpResponse:
+    """The comments behind a number: same metric, filters and score band."""
+    org = member.organization
+    check, f, _ = _scope(request, member)
+    key = check.metric(request.GET.get("metric", "nps"))
+    band = check.band(request.GET.get("band", "all"))
+    problems = dict(check.errors)
+    key = key if "metric" not in problems else "nps"
+    band = band if "band" not in problems else "all"
+    answers = metrics.verbatims_behind(org, key, f, band)[:DRILL_SHOWN]
+    context = {
+        "problems": problems,
+        "metric_label": metrics.METRICS[key].label,
+        "band": band,
+        "f": f,
+        "value": shown(metrics.metric(org, key, f)),
+        "rows": with_scores(org, answers),
+        "shown_max": DRILL_SHOWN,
+    }
+    return render_page(request, member, "web/analytics/drill.html", context, nav="analytics")
+
+
+@staff_view
+def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    _check, f, problems = _scope(request, member)
+    surveys = list(Survey.objects.for_org(org).order_by("name"))
+    chosen = next((s for s in surveys if s.pk == f.survey_id), surveys[0] if surveys else None)
+    result = drivers.key_drivers(org, chosen.pk, f) if chosen else None
+    chart = None
+    if result is not None and result.enough:
+        chart = {
+            "label": "Share of NPS variance explained (%)",
+            "rows": [
+                {"label": d.label, "value": round(100 * d.weight, 1), "low": round(100 * d.low, 1),
+                 "high": round(100 * d.high, 1), "n": result.n,
+                 "text": f"{d.label}: {100 * d.weight:.1f}% "
+                         f"(95% {100 * d.low:.1f} to {100 * d.high:.1f})"}
+                for d in result.drivers
+            ],
+        }  # fmt: skip
+    context = {"problems": problems, "surveys": surveys, "chosen": chosen, "result": result,
+               "chart": chart, "f": f}  # fmt: skip
+    return render_page(request, member, "web/analytics/drivers.html", context, nav="analytics")
+
+
+def _rule_form(request: HttpRequest, member: Membership) -> AlertRuleIn:
+    org = member.organization
+    post = request.POST
+    errors: dict[str, str] = {}
+
+    def pick(model: Any, name: str) -> Any:
+        raw = post.get(name, "")
+        if not raw:
+            return None
+        obj = model.objects.for_org(org).filter(pk=raw).first() if raw.isdigit() else None
+        if obj is None:
+            errors[name] = "not found in this organisation"
+        return obj
+
+    threshold: float | None = None
+    if post.get("threshold"):
+        try:
+            threshold = float(post["threshold"])
+        except ValueError:
+            errors["threshold"] = "must be a number"
+    window = post.get("window_days", "7")
+    notify = pick(Membership, "notify") or member
+    data = AlertRuleIn(
+        name=post.get("name", ""), metric=post.get("metric", ""), kind=post.get("kind", ""),
+        notify=notify, threshold=threshold, window_days=int(window) if window.isdigit() else 0,
+        survey=pick(Survey, "survey"), stage=pick(Stage, "stage"), team=pick(Team, "team"),
+    )  # fmt: skip
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+@staff_view
+def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        require_role(member, Role.ANALYST)
+        try:
+            if "deactivate" in request.POST:
+                rule = get_object_or_404(
+                    AlertRule.objects.for_org(org), pk=request.POST["deactivate"]
+                )
+                do_deactivate_alert_rule(rule, actor=member)
+            else:
+                do_create_alert_rule(org, _rule_form(request, member), actor=member)
+            return HttpResponseRedirect(reverse("web:analytics_alerts"))
+        except ValidationFailed as e:
+            problems = dict(e.errors)
+    context = {
+        "problems": problems,
+        "form": request.POST if problems else {},
+        "alerts": Alert.objects.for_org(org).select_related("rule").order_by("-fired_at")[:100],
+        "rules": AlertRule.objects.for_org(org)
+        .select_related("stage", "team", "survey", "notify")
+        .order_by("-active", "name"),
+        "metrics": metrics.METRICS.values(),
+        "kinds": AlertKind.choices,
+        "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
+        "teams": Team.objects.for_org(org).order_by("name"),
+        "surveys": Survey.objects.for_org(org).order_by("name"),
+        "members": Membership.objects.for_org(org).order_by("display_name"),
+    }
+    return render_page(request, member, "web/analytics/alerts.html", context, nav="analytics")
+
+
+@staff_view
+def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        require_role(member, Role.ADMIN)
+        try:
+            if "revoke" in request.POST:
+                wall = get_object_or_404(Wallboard.objects.for_org(org), pk=request.POST["revoke"])
+                do_revoke_wallboard(wall, actor=member)
+            else:
+                stage_raw = request.POST.get("stage", "")
+                stage = (
+                    Stage.objects.for_org(org).filter(pk=stage_raw).first()
+                    if stage_raw.isdigit()
+                    else None
+                )
+                if stage_raw and stage is None:
+                    raise ValidationFailed({"stage": "not found in this organisation"})
+                data = WallboardIn(
+                    name=request.POST.get("name", ""),
+                    metrics=request.POST.getlist("metrics"),
+                    stage=stage,
+                )
+                do_create_wallboard(org, data, actor=member)
+            return HttpResponseRedirect(reverse("web:analytics_wallboards"))
+        except ValidationFailed as e:
+            problems = dict(e.errors)
+    walls = [
+        (w, None if w.revoked_at else request.build_absolute_uri(f"/wall/{wall_token(w)}/"))
+        for w in Wallboard.objects.for_org(org).order_by("revoked_at", "name")
+    ]
+    context = {
+        "problems": problems,
+        "walls": walls,
+        "wall_metrics": WALL_METRICS,
+        "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
+    }
+    return render_page(request, member, "web/analytics/wallboards.html", context, nav="analytics")
+
+
+@staff_view
+def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
+    work = mine.concerning(member, clock.now().date())
+    context = {
+        "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],
+        "stages": work.stages,
+        "rows": with_scores(member.organization, work.verbatims),
+        "cases": work.cases,
+    }
+    return render_page(request, member, "web/analytics/mine.html", context, nav="mine")

@@ -1,0 +1,325 @@
+"""How a survey reaches customers: rules, budget, reminders, QR posters, widget, send log;
+and CSV imports with a progress bar."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from beacon.contacts.imports import do_start_import
+from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
+from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
+from beacon.contacts.webhooks import do_create_webhook
+from beacon.core.errors import ValidationFailed
+from beacon.core.jobs import enqueue_on_commit
+from beacon.cxmodel.models import Touchpoint
+from beacon.orgs.models import Membership, Role, Team
+from beacon.surveys.distribution import (
+    RuleIn,
+    do_add_rule,
+    do_set_reminders,
+    do_set_survey_budget,
+    org_budget_days,
+)
+from beacon.surveys.models import DistributionRule, InvitationChannel, Survey
+from beacon.surveys.queries import coverage_by_stage, delivery_by_channel, send_log
+from beacon.web.access import render_page, require_role, staff_view
+
+EDITOR = Role.ADMIN
+MAX_UPLOAD = 500 * 1024 * 1024
+
+
+def _survey_or_404(member: Membership, survey_id: int) -> Survey:
+    survey = Survey.objects.for_org(member.organization_id).filter(pk=survey_id).first()
+    if survey is None:
+        raise Http404("no such survey")
+    return survey
+
+
+def _touchpoint_or_404(member: Membership, touchpoint_id: int) -> Touchpoint:
+    tp = Touchpoint.objects.for_org(member.organization_id).filter(pk=touchpoint_id).first()
+    if tp is None:
+        raise Http404("no such touchpoint")
+    return tp
+
+
+def qr_target(survey: Survey, touchpoint: Touchpoint) -> str:
+    return f"{settings.BASE_URL.rstrip('/')}/s/q/{survey.anonymous_token}/{touchpoint.pk}/"
+
+
+@staff_view
+@require_http_methods(["GET"])
+def distribution(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    return _page(request, member, _survey_or_404(member, survey_id))
+
+
+def _page(
+    request: HttpRequest,
+    member: Membership,
+    survey: Survey,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    org_id = member.organization_id
+    context = {
+        "survey": survey,
+        "can_edit": member.has_role(EDITOR),
+        "channels": delivery_by_channel(survey),
+        "log": send_log(survey, limit=50),
+        "coverage": coverage_by_stage(org_id),
+        "rules": DistributionRule.objects.for_org(org_id)
+        .filter(survey=survey)
+        .select_related("touchpoint", "stage", "team"),
+        "touchpoints": Touchpoint.objects.for_org(org_id).select_related("stage").order_by("name"),
+        "teams": Team.objects.for_org(org_id).order_by("name"),
+        "channel_choices": InvitationChannel.choices,
+        "budget_days": org_budget_days(org_id),
+        "anonymous_url": f"{settings.BASE_URL.rstrip('/')}/s/a/{survey.anonymous_token}/",
+        "widget_src": f"{settings.BASE_URL.rstrip('/')}/static/beacon/widget.js",
+        "errors": errors or {},
+    }
+    return render_page(
+        request, member, "web/distribution/survey.html", context, status=status, nav="surveys"
+    )
+
+
+def _int(value: str, field: str, errors: dict[str, str], default: int | None = 0) -> int | None:
+    value = value.strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        errors[field] = "must be a whole number"
+        return default
+    return int(value)
+
+
+@staff_view
+@require_POST
+def rule_add(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    require_role(member, EDITOR)
+    survey = _survey_or_404(member, survey_id)
+    errors: dict[str, str] = {}
+    post = request.POST
+    tp_id = _int(post.get("touchpoint", ""), "touchpoint", errors, None)
+    team_id = _int(post.get("team", ""), "team", errors, None)
+    touchpoint = (
+        Touchpoint.objects.for_org(member.organization_id).filter(pk=tp_id).first()
+        if tp_id
+        else None
+    )
+    team = (
+        Team.objects.for_org(member.organization_id).filter(pk=team_id).first() if team_id else None
+    )
+    if tp_id and touchpoint is None:
+        errors["touchpoint"] = "unknown touchpoint"
+    if team_id and team is None:
+        errors["team"] = "unknown team"
+    delay = _int(post.get("delay_minutes", ""), "delay_minutes", errors) or 0
+    sample = _int(post.get("sample_percent", ""), "sample_percent", errors, 100)
+    conditions: dict[str, str] = {}
+    attr, value = post.get("attribute", "").strip(), post.get("value", "").strip()
+    if attr:
+        conditions[attr[:100]] = value[:200]
+    if errors:
+        return _page(request, member, survey, errors, status=400)
+    try:
+        do_add_rule(
+            survey,
+            RuleIn(
+                touchpoint=touchpoint,
+                team=team,
+                conditions=conditions,
+                channel=post.get("channel", InvitationChannel.EMAIL),
+                delay_minutes=delay,
+                sample_percent=sample if sample is not None else 100,
+            ),
+            actor=member,
+        )
+    except ValidationFailed as exc:
+        return _page(request, member, survey, exc.errors, status=400)
+    return redirect(reverse("web:survey_distribution", args=[survey.pk]))
+
+
+@staff_view
+@require_POST
+def budget_set(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    require_role(member, EDITOR)
+    survey = _survey_or_404(member, survey_id)
+    errors: dict[str, str] = {}
+    org_days = _int(request.POST.get("org_days", ""), "org_days", errors)
+    survey_days = _int(request.POST.get("survey_days", ""), "survey_days", errors)
+    reminder = _int(
+        request.POST.get("reminder_after_days", ""), "reminder_after_days", errors, None
+    )
+    if errors:
+        return _page(request, member, survey, errors, status=400)
+    try:
+        with transaction.atomic():
+            do_set_survey_budget(member.organization, min_days_between=org_days or 0, actor=member)
+            do_set_reminders(
+                survey,
+                reminder_after_days=reminder,
+                resurvey_after_days=survey_days or 0,
+                actor=member,
+            )
+    except ValidationFailed as exc:
+        return _page(request, member, survey, exc.errors, status=400)
+    return redirect(reverse("web:survey_distribution", args=[survey.pk]))
+
+
+# ---------------------------------------------------------------- QR codes
+
+
+@staff_view
+@require_http_methods(["GET"])
+def qr_poster(
+    request: HttpRequest, member: Membership, survey_id: int, touchpoint_id: int
+) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    touchpoint = _touchpoint_or_404(member, touchpoint_id)
+    target = qr_target(survey, touchpoint)
+    svg = segno.make(target, error="m").svg_inline(scale=10, dark="#000000", light="#ffffff")
+    context = {"survey": survey, "touchpoint": touchpoint, "svg": svg, "target": target,
+               "org": member.organization}  # fmt: skip
+    return render(request, "web/distribution/poster.html", context)
+
+
+@staff_view
+@require_http_methods(["GET"])
+def qr_image(
+    request: HttpRequest, member: Membership, survey_id: int, touchpoint_id: int, fmt: str
+) -> HttpResponse:
+    if fmt not in ("svg", "png"):
+        raise Http404("QR codes come as .svg or .png")
+    survey = _survey_or_404(member, survey_id)
+    touchpoint = _touchpoint_or_404(member, touchpoint_id)
+    buffer = io.BytesIO()
+    code = segno.make(qr_target(survey, touchpoint), error="m")
+    if fmt == "svg":
+        code.save(buffer, kind="svg", scale=10, xmldecl=True)
+        content_type = "image/svg+xml"
+    else:
+        code.save(buffer, kind="png", scale=12, border=4)
+        content_type = "image/png"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    name = f"qr-survey{survey.pk}-touchpoint{touchpoint.pk}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# ---------------------------------------------------------------- imports
+
+
+def _upload_path(job: ImportJob) -> Path:
+    return Path(settings.DATA_DIR) / "imports" / f"{job.pk}.csv"
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_role(member, EDITOR)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        upload = request.FILES.get("file")
+        if kind not in ImportKind.values:
+            errors["kind"] = "choose contacts or interactions"
+        if upload is None or not upload.size:
+            errors["file"] = "choose a CSV file"
+        elif upload.size > MAX_UPLOAD:
+            errors["file"] = f"must be at most {MAX_UPLOAD // (1024 * 1024)} MB"
+        if not errors and upload is not None:
+            with transaction.atomic():
+                job = do_start_import(
+                    member.organization, kind, upload.name or "", upload.size or 0, actor=member
+                )
+                path = _upload_path(job)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                from beacon.pipeline.tasks import run_import_task
+
+                enqueue_on_commit(run_import_task, job.pk, str(path))
+            return redirect(reverse("web:import", args=[job.pk]))
+    return _imports_page(request, member, errors)
+
+
+def _imports_page(
+    request: HttpRequest,
+    member: Membership,
+    errors: dict[str, str] | None = None,
+    *,
+    created: InboundWebhook | None = None,
+    hook_values: dict[str, str] | None = None,
+) -> HttpResponse:
+    org_id = member.organization_id
+    context = {
+        "jobs": ImportJob.objects.for_org(org_id).order_by("-pk")[:20],
+        "errors": errors or {},
+        "kinds": ImportKind.choices,
+        "webhooks": InboundWebhook.objects.for_org(org_id).order_by("name"),
+        "hook_fields": WEBHOOK_FIELDS,
+        "hook_values": hook_values or {},
+        "created": created,
+        "base_url": settings.BASE_URL.rstrip("/"),
+    }
+    status = 400 if errors else 200
+    return render_page(
+        request, member, "web/distribution/imports.html", context, status=status, nav="imports"
+    )
+
+
+@staff_view
+@require_POST
+def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
+    """The secret is shown once, on the page that answers this POST."""
+    require_role(member, EDITOR)
+    values = {f: request.POST.get(f"path_{f}", "").strip()[:200] for f in WEBHOOK_FIELDS}
+    mapping = {f: v for f, v in values.items() if v}
+    name = request.POST.get("name", "").strip()[:200]
+    try:
+        hook = do_create_webhook(member.organization, name, mapping, actor=member)
+    except ValidationFailed as exc:
+        return _imports_page(request, member, exc.errors, hook_values={**values, "name": name})
+    return _imports_page(request, member, created=hook)
+
+
+def _job_or_404(member: Membership, job_id: int) -> ImportJob:
+    job = ImportJob.objects.for_org(member.organization_id).filter(pk=job_id).first()
+    if job is None:
+        raise Http404("no such import")
+    return job
+
+
+@staff_view
+@require_http_methods(["GET"])
+def import_job(request: HttpRequest, member: Membership, job_id: int) -> HttpResponse:
+    require_role(member, EDITOR)
+    job = _job_or_404(member, job_id)
+    template = (
+        "web/distribution/_import_progress.html"
+        if request.headers.get("HX-Request")
+        else "web/distribution/import.html"
+    )
+    percent = int(100 * job.bytes_done / job.bytes_total) if job.bytes_total else 0
+    context = {"job": job, "percent": percent, "running": job.state == ImportState.RUNNING}
+    return render_page(request, member, template, context)
+
+
+@staff_view
+@require_http_methods(["GET"])
+def import_errors(request: HttpRequest, member: Membership, job_id: int) -> HttpResponse:
+    require_role(member, EDITOR)
+    job = _job_or_404(member, job_id)
+    response = HttpResponse(job.error_report or "line,column,message\n", content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response

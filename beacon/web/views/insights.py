@@ -1,0 +1,284 @@
+"""Text analytics pages: themes, a verbatim with its corrections, praise, suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from beacon.analytics import stats
+from beacon.analytics.metrics import MetricValue
+from beacon.core import clock
+from beacon.core.errors import ValidationFailed
+from beacon.insights import queries
+from beacon.insights.actions import (
+    do_adopt_starter,
+    do_correct_sentiment,
+    do_correct_theme,
+    do_create_theme,
+    do_update_theme,
+)
+from beacon.insights.engine import POLARITIES
+from beacon.insights.models import AnswerInsight, Correction, Theme, ThemeMention
+from beacon.insights.starters import STARTERS
+from beacon.orgs.models import Membership, Role
+from beacon.surveys.models import QuestionKind
+from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.present import breakdown_chart, shown
+from beacon.web.rows import may_see_contact_details, with_scores
+
+# Themes are the shared vocabulary of analysis: analysts and up shape them.
+THEME_EDITOR = Role.ANALYST
+# Anyone who reads verbatims for a living may say what a comment is about; viewers read.
+CORRECTOR = Role.AGENT
+PERIOD_DAYS = 90
+MAX_PHRASE_LINES = 50
+
+
+def _phrases(raw: str) -> list[str]:
+    return [line.strip() for line in raw.splitlines() if line.strip()][:MAX_PHRASE_LINES]
+
+
+def _since() -> dt.datetime:
+    return clock.now() - dt.timedelta(days=PERIOD_DAYS)
+
+
+@staff_view
+@require_GET
+def insights_home(request: HttpRequest, member: Membership) -> HttpResponse:
+    """NPS of the responses that mention each theme, with n and interval."""
+    org = member.organization
+    rows = []
+    for theme_id, name, hist in queries.theme_nps_histograms(org, since=_since()):
+        mv = MetricValue(
+            key="nps",
+            label="NPS",
+            unit="",
+            n=sum(hist.values()),
+            min_n=org.min_sample_size,
+            estimate=stats.nps(hist),
+        )
+        rows.append((name, theme_id, mv))
+    context = {
+        "period": PERIOD_DAYS,
+        "theme_rows": [(name, theme_id, shown(mv)) for name, theme_id, mv in rows],
+        "theme_chart": breakdown_chart("NPS by theme", rows),
+        "sentiment": sorted(queries.sentiment_counts(org, since=_since()).items()),
+        "models": queries.current_models(org),
+    }
+    return render_page(request, member, "web/insights/home.html", context, nav="insights")
+
+
+def _theme_list_page(
+    request: HttpRequest,
+    member: Membership,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "themes": queries.themes(member.organization, include_inactive=True),
+        "industries": sorted(STARTERS),
+        "can_edit": member.has_role(THEME_EDITOR),
+        "errors": errors or {},
+        "values": values or {},
+    }
+    return render_page(
+        request, member, "web/insights/themes.html", context, status=status, nav="insights"
+    )
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def theme_list(request: HttpRequest, member: Membership) -> HttpResponse:
+    if request.method == "GET":
+        return _theme_list_page(request, member)
+    require_role(member, THEME_EDITOR)
+    org = member.organization
+    values = {k: request.POST.get(k, "") for k in ("name", "description", "phrases")}
+    try:
+        if request.POST.get("action") == "adopt":
+            created = do_adopt_starter(org, request.POST.get("industry", ""), actor=member)
+            messages.success(request, f"Added {len(created)} starter themes.")
+        else:
+            theme = do_create_theme(
+                org,
+                values["name"],
+                values["description"],
+                _phrases(values["phrases"]),
+                actor=member,
+            )
+            messages.success(request, f"Theme “{theme.name}” added.")
+    except ValidationFailed as exc:
+        return _theme_list_page(request, member, errors=exc.errors, values=values, status=400)
+    return redirect("web:insights_themes")
+
+
+def _theme_or_404(member: Membership, theme_id: int) -> Theme:
+    theme = queries.theme(member.organization, theme_id)
+    if theme is None:
+        raise Http404("no such theme")
+    return theme
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
+    theme = _theme_or_404(member, theme_id)
+    errors: dict[str, str] = {}
+    values = {
+        "name": theme.name,
+        "description": theme.description,
+        "phrases": "\n".join(theme.phrases),
+        "active": "on" if theme.active else "",
+    }
+    if request.method == "POST":
+        require_role(member, THEME_EDITOR)
+        values = {k: request.POST.get(k, "") for k in ("name", "description", "phrases", "active")}
+        try:
+            do_update_theme(
+                theme,
+                name=values["name"],
+                description=values["description"],
+                phrases=_phrases(values["phrases"]),
+                active=bool(values["active"]),
+                actor=member,
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+            theme.refresh_from_db()
+        else:
+            messages.success(request, f"Theme “{theme.name}” saved.")
+            return redirect("web:insights_theme", theme_id=theme.pk)
+    context = {
+        "theme": theme,
+        "values": values,
+        "errors": errors,
+        "can_edit": member.has_role(THEME_EDITOR),
+        "mentions": ThemeMention.objects.for_org(member.organization).filter(theme=theme).count(),
+    }
+    return render_page(
+        request,
+        member,
+        "web/insights/theme.html",
+        context,
+        status=400 if errors else 200,
+        nav="insights",
+    )
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def verbatim_detail(request: HttpRequest, member: Membership, answer_id: int) -> HttpResponse:
+    org = member.organization
+    answer = queries.answer(org, answer_id)
+    if answer is None or answer.question.kind != QuestionKind.TEXT:
+        raise Http404("no such comment")
+    errors: dict[str, str] = {}
+    themes = {t.pk: t for t in queries.themes(org)}
+    if request.method == "POST":
+        require_role(member, CORRECTOR)
+        sentiment = request.POST.get("sentiment", "")
+        try:
+            if request.POST.get("action") == "theme":
+                raw = request.POST.get("theme", "")
+                theme = themes.get(int(raw)) if raw.isdigit() else None
+                if theme is None:
+                    raise ValidationFailed({"theme": "choose an active theme of this organisation"})
+                do_correct_theme(
+                    answer, theme, None if sentiment == "remove" else sentiment, actor=member
+                )
+            else:
+                do_correct_sentiment(answer, sentiment, actor=member)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request, "Thank you: the correction is saved and will teach the model."
+            )
+            return redirect("web:insights_verbatim", answer_id=answer.pk)
+    insight = AnswerInsight.objects.for_org(org).filter(answer=answer).first()
+    mentions = list(
+        ThemeMention.objects.for_org(org)
+        .filter(answer=answer)
+        .select_related("theme")
+        .order_by("theme__name")
+    )
+    context: dict[str, Any] = {
+        "row": with_scores(org, [answer], viewer=member)[0],
+        "insight": insight,
+        "mentions": mentions,
+        "themes": sorted(themes.values(), key=lambda t: t.name),
+        "polarities": POLARITIES,
+        "can_correct": member.has_role(CORRECTOR),
+        "shows_contact_details": may_see_contact_details(member),
+        "corrections": Correction.objects.for_org(org)
+        .filter(answer=answer)
+        .select_related("theme", "by")
+        .order_by("-created_at", "-pk"),
+        "errors": errors,
+    }
+    return render_page(
+        request,
+        member,
+        "web/insights/verbatim.html",
+        context,
+        status=400 if errors else 200,
+        nav="verbatims",
+    )
+
+
+@staff_view
+@require_GET
+def praise_feed(request: HttpRequest, member: Membership) -> HttpResponse:
+    """Comments that praise a named member of staff (excerpts are stored redacted)."""
+    feed = queries.recognition_feed(member.organization)
+    return render_page(request, member, "web/insights/praise.html", {"feed": feed}, nav="insights")
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def suggested(request: HttpRequest, member: Membership) -> HttpResponse:
+    """Groups of comments no theme matched; one click makes a group a theme."""
+    org = member.organization
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        require_role(member, THEME_EDITOR)
+        try:
+            theme = do_create_theme(
+                org,
+                request.POST.get("name", ""),
+                request.POST.get("description", ""),
+                request.POST.getlist("phrase")[:MAX_PHRASE_LINES],
+                actor=member,
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Theme “{theme.name}” added; edit it to refine it.")
+            return redirect("web:insights_theme", theme_id=theme.pk)
+    context = {
+        "suggestions": queries.suggested_themes(org, since=_since()),
+        "can_edit": member.has_role(THEME_EDITOR),
+        "errors": errors,
+    }
+    return render_page(
+        request,
+        member,
+        "web/insights/suggested.html",
+        context,
+        status=400 if errors else 200,
+        nav="insights",
+    )
+
+
+@staff_view
+@require_GET
+def emerging(request: HttpRequest, member: Membership) -> HttpResponse:
+    context = {"emerging": queries.emerging_themes(member.organization)}
+    return render_page(request, member, "web/insights/emerging.html", context, nav="insights")

@@ -1,0 +1,136 @@
+"""The impact of a completed action: its metric before and after, and root-cause recurrence.
+
+This lives in the top layer on purpose: `loop` sits below `analytics` in the layer
+contract (pyproject.toml, import-linter), so loop cannot read metrics; the pages that show
+impact can. The computation reads the additive score rollups of the action's question
+(never a scan of responses) and compares two windows of equal length either side of the
+completion day with Welch's t-test on the per-answer contribution to the metric.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from scipy import stats as scipy_stats
+
+from beacon.analytics.metrics import METRICS
+from beacon.analytics.stats import Estimate
+from beacon.core import clock
+from beacon.loop.models import Action
+from beacon.loop.queries import root_cause_recurrence
+from beacon.responses.models import ScoreRollup
+from beacon.surveys.models import QuestionKind
+
+MAX_WINDOW_DAYS = 90
+ALPHA = 0.05
+
+# What one answer adds to the metric, so the metric is the mean of these values.
+CONTRIBUTION: dict[str, Callable[[int], float]] = {
+    QuestionKind.NPS: lambda s: 100.0 if s >= 9 else (-100.0 if s <= 6 else 0.0),
+    QuestionKind.CSAT: lambda s: 100.0 if s >= 4 else 0.0,
+    QuestionKind.CES: float,
+}
+METRIC_OF_KIND: dict[str, str] = {
+    QuestionKind.NPS: "nps",
+    QuestionKind.CSAT: "csat",
+    QuestionKind.CES: "ces",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date  # exclusive
+    n: int
+    estimate: Estimate | None
+
+
+@dataclass(frozen=True)
+class Impact:
+    metric: str
+    days: int
+    before: Window
+    after: Window
+    difference: float | None
+    p_value: float | None
+    min_n: int
+    recurrence: tuple[int, int, int] | None
+
+    @property
+    def enough(self) -> bool:
+        return self.before.n >= self.min_n and self.after.n >= self.min_n
+
+    @property
+    def significant(self) -> bool:
+        return self.enough and self.p_value is not None and self.p_value < ALPHA
+
+
+def _histogram(action: Action, start: dt.date, end: dt.date) -> dict[int, int]:
+    assert action.question_id is not None
+    cells = ScoreRollup.objects.filter(
+        organization_id=action.organization_id,
+        question_id=action.question_id,
+        day__gte=start,
+        day__lt=end,
+    )
+    if action.stage_id is not None:
+        cells = cells.filter(stage_id=action.stage_id)
+    rows = cells.values("score").annotate(c=Sum("count")).order_by()
+    return {r["score"]: int(r["c"]) for r in rows if r["c"]}
+
+
+def _moments(hist: Mapping[int, int], value: Callable[[int], float]) -> tuple[float, float, int]:
+    n = sum(hist.values())
+    if n == 0:
+        return 0.0, 0.0, 0
+    mean = sum(value(s) * c for s, c in hist.items()) / n
+    var = sum(c * (value(s) - mean) ** 2 for s, c in hist.items()) / max(n - 1, 1)
+    return mean, math.sqrt(var), n
+
+
+def welch_p(before: Mapping[int, int], after: Mapping[int, int], kind: str) -> float | None:
+    value = CONTRIBUTION[kind]
+    m1, s1, n1 = _moments(before, value)
+    m2, s2, n2 = _moments(after, value)
+    if n1 < 2 or n2 < 2:
+        return None
+    if s1 == 0 and s2 == 0:
+        return 1.0 if m1 == m2 else 0.0
+    result = scipy_stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False)
+    return float(result.pvalue)
+
+
+def action_impact(action: Action, min_n: int) -> Impact | None:
+    """None until the action is done and names a scored question (NPS, CSAT or CES)."""
+    if action.completed_at is None or action.question_id is None:
+        return None
+    kind = str(action.question.kind)  # type: ignore[union-attr]
+    if kind not in METRIC_OF_KIND:
+        return None
+    metric = METRICS[METRIC_OF_KIND[kind]]
+    done = action.completed_at.date()
+    today = clock.now().date()
+    days = max(0, min(MAX_WINDOW_DAYS, (today - done).days))
+    before_start = done - dt.timedelta(days=days)
+    # The completion day itself belongs to neither window: the change lands during it.
+    after_start = done + dt.timedelta(days=1)
+    before = _histogram(action, before_start, done)
+    after_end = after_start + dt.timedelta(days=days)
+    after = _histogram(action, after_start, after_end)
+    b_est, a_est = metric.compute(before), metric.compute(after)
+    return Impact(
+        metric=metric.label,
+        days=days,
+        before=Window(before_start, done, sum(before.values()), b_est),
+        after=Window(
+            after_start, after_start + dt.timedelta(days=days), sum(after.values()), a_est
+        ),
+        difference=(a_est.value - b_est.value) if a_est and b_est else None,
+        p_value=welch_p(before, after, kind),
+        min_n=min_n,
+        recurrence=root_cause_recurrence(action),
+    )

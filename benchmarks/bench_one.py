@@ -1,0 +1,297 @@
+"""One database, growing sizes: bulk load, dashboard queries, API ingest, server memory.
+
+Run by benchmarks/run.py in a fresh process per database (Django reads its settings
+once); DATABASE_URL / BEACON_DATA_DIR select the database. Prints one JSON line per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
+sys.path.insert(0, str(ROOT))
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from beacon.analytics import metrics  # noqa: E402
+from beacon.responses.ingest import ingest_bulk  # noqa: E402
+from benchmarks import generate  # noqa: E402
+
+WEEKS = 12
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def dashboard_filters() -> metrics.Filters:
+    end = (generate.END - dt.timedelta(days=1)).date()
+    start = metrics.week_start(end) - dt.timedelta(weeks=WEEKS - 1)
+    return metrics.Filters(start=start, end=end)
+
+
+def dashboard_in_process(bench: generate.BenchOrg, reps: int) -> dict[str, Any]:
+    f = dashboard_filters()
+    assert f.start is not None and f.end is not None
+    parts: dict[str, list[float]] = {"summary": [], "trend": [], "by_stage": [], "by_persona": []}
+    totals = []
+    for i in range(reps + 3):
+        t0 = time.perf_counter()
+        metrics.summary(bench.org, f)
+        t1 = time.perf_counter()
+        metrics.series(bench.org, "nps", "week", f)
+        t2 = time.perf_counter()
+        metrics.breakdown(bench.org, "nps", "stage", f)
+        t3 = time.perf_counter()
+        metrics.breakdown(bench.org, "nps", "persona", f)
+        t4 = time.perf_counter()
+        if i >= 3:  # the first runs warm caches
+            for key, dt_ in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                parts[key].append(dt_)
+            totals.append(t4 - t0)
+    return {
+        "dashboard_p95_ms": ms(p95(totals)),
+        "dashboard_median_ms": ms(statistics.median(totals)),
+        **{f"{k}_p95_ms": ms(p95(v)) for k, v in parts.items()},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """uvicorn with 2 workers on loopback, like `beacon run --workers 2`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "beacon.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", "2", "--lifespan", "off",
+             "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT,
+        )  # fmt: skip
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/api/v1/openapi.json")
+                conn.getresponse().read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("uvicorn did not start")
+
+    def rss_mb(self) -> dict[str, float]:
+        """Resident memory of the uvicorn processes (the manager and its workers)."""
+        pids = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(stat[1]) == self.proc.pid:
+                    pids.append(int(entry.name))
+        sizes = []
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return {
+            "rss_total_mb": round(sum(sizes), 1),
+            "rss_max_worker_mb": round(max(sizes[1:] or sizes), 1),
+        }
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class Client:
+    def __init__(self, port: int, secret: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, float]:
+        t0 = time.perf_counter()
+        self.conn.request(
+            method, path, body=json.dumps(body) if body else None, headers=self.headers
+        )
+        r = self.conn.getresponse()
+        r.read()
+        return r.status, time.perf_counter() - t0
+
+
+def dashboard_http(server: Server, bench: generate.BenchOrg, reps: int) -> dict[str, Any]:
+    f = dashboard_filters()
+    q = f"start={f.start}&end={f.end}"
+    paths = [
+        f"/api/v1/metrics/summary?{q}",
+        f"/api/v1/analytics/trend?metric=nps&grain=week&{q}",
+        f"/api/v1/analytics/breakdown?metric=nps&dimension=stage&{q}",
+        f"/api/v1/analytics/breakdown?metric=nps&dimension=persona&{q}",
+    ]
+    client = Client(server.port, bench.api_secret)
+    totals, each = [], []
+    for i in range(reps + 3):
+        total = 0.0
+        for path in paths:
+            status, took = client.call("GET", path)
+            assert status == 200, (path, status)
+            total += took
+            if i >= 3:
+                each.append(took)
+        if i >= 3:
+            totals.append(total)
+    return {"http_dashboard_p95_ms": ms(p95(totals)), "http_request_p95_ms": ms(p95(each))}
+
+
+def api_ingest(
+    server: Server, bench: generate.BenchOrg, clients: int, per_client: int, tag: str
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    survey = bench.surveys[0]
+    nps, csat, ces, text = bench.questions[survey.pk]
+    interaction_ids = [
+        it.pk for it, s in zip(bench.interactions, bench.survey_of, strict=True) if s == 0
+    ]
+
+    def work(c: int) -> None:
+        client = Client(server.port, bench.api_secret)
+        mine = []
+        for i in range(per_client):
+            body = {
+                "survey_id": survey.pk,
+                "idempotency_key": f"api-{tag}-{clients}-{c}-{i}",
+                "interaction_id": interaction_ids[(c * per_client + i) % len(interaction_ids)],
+                "answers": [
+                    {"question_id": nps, "number": (c + i) % 11},
+                    {"question_id": csat, "number": 1 + i % 5},
+                    {"question_id": ces, "number": 1 + i % 7},
+                    {"question_id": text, "text": "Quick and friendly, thanks."},
+                ],
+            }
+            status, took = client.call("POST", "/api/v1/responses", body)
+            if status != 201:
+                with lock:
+                    errors.append(status)
+            mine.append(took)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {
+        f"api_{clients}c_rate_per_s": round(len(latencies) / wall, 1),
+        f"api_{clients}c_p50_ms": ms(statistics.median(latencies)),
+        f"api_{clients}c_p95_ms": ms(p95(latencies)),
+        f"api_{clients}c_errors": len(errors),
+        f"api_{clients}c_error_statuses": sorted(set(errors)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--api-requests", type=int, default=800)
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=40,
+        help="skip a size whose load, at the rate measured so far, would exceed this",
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    bench = generate.build_org()
+    setup_s = time.perf_counter() - t0
+    loaded = 0
+    rate = 0.0
+    for size in sizes:
+        added = size - loaded
+        left = args.budget_minutes * 60 - (time.perf_counter() - started)
+        if rate and added / rate > left:
+            skipped = {
+                "database": connection.vendor,
+                "responses": size,
+                "skipped": f"loading {added:,} more at {rate:,.0f}/s would take "
+                f"{added / rate / 60:.0f} min; {left / 60:.0f} min of the budget were left",
+            }
+            print(json.dumps(skipped), flush=True)
+            break
+        ingest_s = 0.0
+        generate_s = 0.0
+        t_gen = time.perf_counter()
+        for batch in generate.responses(bench, loaded, size - loaded):
+            t1 = time.perf_counter()
+            generate_s += t1 - t_gen
+            ingest_bulk(batch, historical=True, batch_size=5000)
+            t_gen = time.perf_counter()
+            ingest_s += t_gen - t1
+            loaded += len(batch)
+        result: dict[str, Any] = {
+            "database": connection.vendor,
+            "responses": size,
+            "setup_s": round(setup_s, 1),
+            "bulk_loaded": added,
+            "bulk_ingest_s": round(ingest_s, 1),
+            "bulk_rate_per_s": round(added / ingest_s),
+            "elapsed_min": round((time.perf_counter() - started) / 60, 1),
+            "generate_s": round(generate_s, 1),
+        }
+        rate = added / ingest_s
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                # Fresh tables have no statistics yet; autovacuum would add them minutes later.
+                c.execute("ANALYZE")
+        result.update(dashboard_in_process(bench, args.reps))
+        server = Server()
+        try:
+            result.update(dashboard_http(server, bench, args.reps))
+            result.update(server.rss_mb())
+            per = args.api_requests
+            result.update(api_ingest(server, bench, 1, per, str(size)))
+            result.update(api_ingest(server, bench, 8, per // 4, str(size)))
+            result.update({f"after_ingest_{k}": v for k, v in server.rss_mb().items()})
+        finally:
+            server.stop()
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

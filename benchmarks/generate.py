@@ -1,0 +1,204 @@
+"""Realistic synthetic feedback for benchmarks: one telecom-like organisation, six months.
+
+Skewed on purpose, because real data is: a few teams and touchpoints carry most of the
+volume (Zipf), personas are unequal, weekends are quiet, volume grows over the half-year,
+scores depend on team quality, touchpoint and persona, one stage has a bad month, CSAT and
+CES are skipped by some respondents and about a third leave a comment.
+
+Everything goes through Beacon's own write paths (do_* actions, ingest_bulk), so the
+benchmark measures what production does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from beacon.contacts.actions import ContactIn, InteractionIn, do_bulk_record_interactions
+from beacon.contacts.models import Interaction
+from beacon.cxmodel.actions import (
+    do_add_stage,
+    do_add_touchpoint,
+    do_create_journey,
+    do_create_persona,
+)
+from beacon.orgs.actions import (
+    do_add_member,
+    do_create_api_key,
+    do_create_organization,
+    do_create_team,
+)
+from beacon.orgs.models import Organization, Role
+from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.rollups import do_set_rollup_attributes
+from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
+from beacon.surveys.models import Survey, SurveyStatus
+
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+DAYS = 182
+TEAMS = 40
+PERSONAS = 8
+STAGES = 12
+TOUCHPOINTS_PER_STAGE = 3
+SURVEYS = 3
+INTERACTIONS = 6000
+PLANS = ["prepaid", "contract", "business"]
+REGIONS = [f"region-{i}" for i in range(10)]
+COMMENTS = [
+    "The agent fixed it on the first call, thank you.",
+    "I waited 40 minutes on hold before anyone answered.",
+    "The bill was wrong again and nobody explained why.",
+    "Shop staff were friendly but the phone I wanted was out of stock.",
+    "Coverage at home keeps dropping in the evening.",
+    "Setup was quick and the instructions were clear.",
+    "I was transferred three times and had to repeat myself.",
+    "The app makes it easy to see my usage.",
+]
+
+
+def zipf_weights(n: int, s: float = 1.1) -> np.ndarray:
+    w = 1.0 / np.arange(1, n + 1) ** s
+    return w / w.sum()
+
+
+@dataclass
+class BenchOrg:
+    org: Organization
+    api_secret: str
+    surveys: list[Survey]
+    # Per survey: (nps, csat, ces, comment) question ids.
+    questions: dict[int, tuple[int, int, int, int]]
+    interactions: list[Interaction]
+    # Per interaction: its survey, and its latent quality (team + touchpoint + persona).
+    survey_of: np.ndarray
+    quality: np.ndarray
+    stage_of: np.ndarray
+
+
+def build_org(seed: int = 1) -> BenchOrg:
+    rng = np.random.default_rng(seed)
+    org = do_create_organization("Bench Telecom", slug="bench-telecom")
+    owner = do_add_member(org, "owner@bench.test", role=Role.OWNER, display_name="Bench Owner")
+    secret = do_create_api_key(org, "bench").secret
+    teams = [do_create_team(org, f"Team {i + 1:02d}") for i in range(TEAMS)]
+    personas = [
+        do_create_persona(org, f"Persona {i + 1}", "A needs-based segment", "Things that work")
+        for i in range(PERSONAS)
+    ]
+    journey = do_create_journey(org, "Customer journey")
+    touchpoints = []
+    for s in range(STAGES):
+        stage = do_add_stage(journey, f"Stage {s + 1:02d}", owner=owner, inside_company=s > 0)
+        for t in range(TOUCHPOINTS_PER_STAGE):
+            touchpoints.append(do_add_touchpoint(stage, f"Touchpoint {s + 1}.{t + 1}", "phone"))
+    surveys = []
+    questions: dict[int, tuple[int, int, int, int]] = {}
+    for i in range(SURVEYS):
+        mine = touchpoints[i::SURVEYS]
+        survey = do_create_survey(
+            org, f"Survey {i + 1}", "How did we do?", touchpoints=mine, status=SurveyStatus.ACTIVE
+        )
+        recommend = QuestionIn("nps", "How likely are you to recommend us?", required=True)
+        nps = do_add_question(survey, recommend)
+        csat = do_add_question(survey, QuestionIn("csat", "How satisfied were you?"))
+        ces = do_add_question(survey, QuestionIn("ces", "How easy was it?"))
+        text = do_add_question(survey, QuestionIn("text", "What is the main reason?"))
+        surveys.append(survey)
+        questions[survey.pk] = (nps.pk, csat.pk, ces.pk, text.pk)
+    do_set_rollup_attributes(org, ["plan", "region"])
+
+    team_quality = rng.normal(0, 0.6, TEAMS)
+    tp_quality = rng.normal(0, 0.4, len(touchpoints))
+    persona_quality = rng.normal(0, 0.3, PERSONAS)
+    team_idx = rng.choice(TEAMS, INTERACTIONS, p=zipf_weights(TEAMS))
+    tp_idx = rng.choice(len(touchpoints), INTERACTIONS, p=zipf_weights(len(touchpoints), 0.8))
+    persona_idx = rng.choice(PERSONAS, INTERACTIONS, p=zipf_weights(PERSONAS, 0.7))
+    items = [
+        InteractionIn(
+            contact=ContactIn(
+                external_id=f"cust-{i}",
+                email=f"cust{i}@example.com",
+                persona=personas[int(persona_idx[i])],
+                attributes={
+                    "plan": PLANS[int(rng.choice(3, p=[0.5, 0.4, 0.1]))],
+                    "region": REGIONS[int(rng.choice(10, p=zipf_weights(10, 0.6)))],
+                },
+            ),
+            idempotency_key=f"int-{i}",
+            touchpoint=touchpoints[int(tp_idx[i])],
+            team=teams[int(team_idx[i])],
+            occurred_at=END - dt.timedelta(days=DAYS),
+        )
+        for i in range(INTERACTIONS)
+    ]
+    do_bulk_record_interactions(org, items)
+    interactions = list(
+        Interaction.objects.for_org(org)
+        .select_related("contact", "touchpoint")
+        .order_by("idempotency_key")
+    )
+    by_key = {it.idempotency_key: it for it in interactions}
+    interactions = [by_key[f"int-{i}"] for i in range(INTERACTIONS)]
+    survey_by_tp = {tp.pk: surveys[i % SURVEYS] for i, tp in enumerate(touchpoints)}
+    survey_of = np.array([surveys.index(survey_by_tp[it.touchpoint_id]) for it in interactions])  # type: ignore[index]
+    quality = team_quality[team_idx] + tp_quality[tp_idx] + persona_quality[persona_idx]
+    stage_of = tp_idx // TOUCHPOINTS_PER_STAGE
+    return BenchOrg(org, secret, surveys, questions, interactions, survey_of, quality, stage_of)
+
+
+def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seconds before END: more recent days are busier, weekends quieter."""
+    days = np.arange(DAYS)
+    weights = 1.0 + days / DAYS  # growth towards END (day 0 is the oldest)
+    weekday = np.array([(END - dt.timedelta(days=int(DAYS - d))).weekday() for d in days])
+    weights = weights * np.where(weekday >= 5, 0.5, 1.0)
+    chosen = rng.choice(DAYS, n, p=weights / weights.sum())
+    return (DAYS - chosen) * 86400 - rng.integers(0, 86400, n)
+
+
+def responses(
+    bench: BenchOrg, start: int, count: int, chunk: int = 20_000
+) -> Iterator[list[ResponseIn]]:
+    """Responses number start..start+count-1, in chunks; the same numbers give the same data."""
+    for first in range(start, start + count, chunk):
+        n = min(chunk, start + count - first)
+        rng = np.random.default_rng(first + 17)
+        which = rng.integers(0, len(bench.interactions), n)
+        ago = _timestamps(rng, n)
+        latent = bench.quality[which] + rng.normal(0, 1.0, n)
+        # One stage has a bad month about two months before the end.
+        bad = (bench.stage_of[which] == 3) & (ago > 45 * 86400) & (ago < 75 * 86400)
+        latent = latent - 1.2 * bad
+        nps = np.clip(np.round(7.6 + 1.6 * latent + rng.normal(0, 0.8, n)), 0, 10).astype(int)
+        csat = np.clip(np.round(3.9 + 0.9 * latent + rng.normal(0, 0.5, n)), 1, 5).astype(int)
+        ces = np.clip(np.round(5.2 + 0.8 * latent + rng.normal(0, 0.9, n)), 1, 7).astype(int)
+        skip_csat = rng.random(n) < 0.1
+        skip_ces = rng.random(n) < 0.2
+        comment = rng.random(n) < 0.33
+        phrase = rng.integers(0, len(COMMENTS), n)
+        batch = []
+        for i in range(n):
+            interaction = bench.interactions[int(which[i])]
+            survey = bench.surveys[int(bench.survey_of[which[i]])]
+            q_nps, q_csat, q_ces, q_text = bench.questions[survey.pk]
+            answers = [AnswerIn(q_nps, number=int(nps[i]))]
+            if not skip_csat[i]:
+                answers.append(AnswerIn(q_csat, number=int(csat[i])))
+            if not skip_ces[i]:
+                answers.append(AnswerIn(q_ces, number=int(ces[i])))
+            if comment[i]:
+                answers.append(AnswerIn(q_text, text=COMMENTS[int(phrase[i])]))
+            batch.append(
+                ResponseIn(
+                    survey=survey,
+                    idempotency_key=f"bench-{first + i}",
+                    answers=answers,
+                    interaction=interaction,
+                    channel="import",
+                    responded_at=END - dt.timedelta(seconds=int(ago[i])),
+                )
+            )
+        yield batch
