@@ -43,18 +43,19 @@ METRICS: dict[str, MetricDef] = {
 }
 
 
-@dataclass(frozen=True)
-class MetricValue:
-    key: str
-    label: str
-    unit: str
-    n: int
-    min_n: int
+class _Gated:
+    """An estimate shown only once its sample reaches the organisation's minimum."""
+
     estimate: stats.Estimate | None
+    min_n: int
+
+    @property
+    def sample_size(self) -> int:
+        raise NotImplementedError
 
     @property
     def enough(self) -> bool:
-        return self.estimate is not None and self.n >= self.min_n
+        return self.estimate is not None and self.sample_size >= self.min_n
 
     @property
     def value(self) -> float | None:
@@ -67,6 +68,20 @@ class MetricValue:
     @property
     def high(self) -> float | None:
         return self.estimate.high if self.enough and self.estimate else None
+
+
+@dataclass(frozen=True)
+class MetricValue(_Gated):
+    key: str
+    label: str
+    unit: str
+    n: int
+    min_n: int
+    estimate: stats.Estimate | None
+
+    @property
+    def sample_size(self) -> int:
+        return self.n
 
     @property
     def margin(self) -> float | None:
@@ -383,7 +398,7 @@ def response_volume(org: Organization, f: Filters = Filters()) -> int:
 
 
 @dataclass(frozen=True)
-class Rate:
+class Rate(_Gated):
     """A share (in %) of `denominator` things with Wilson interval; the same min-n rule."""
 
     label: str
@@ -393,20 +408,8 @@ class Rate:
     estimate: stats.Estimate | None
 
     @property
-    def enough(self) -> bool:
-        return self.estimate is not None and self.denominator >= self.min_n
-
-    @property
-    def value(self) -> float | None:
-        return self.estimate.value if self.enough and self.estimate else None
-
-    @property
-    def low(self) -> float | None:
-        return self.estimate.low if self.enough and self.estimate else None
-
-    @property
-    def high(self) -> float | None:
-        return self.estimate.high if self.enough and self.estimate else None
+    def sample_size(self) -> int:
+        return self.denominator
 
 
 def response_rate(org: Organization, f: Filters = Filters()) -> Rate:
