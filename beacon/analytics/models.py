@@ -1,7 +1,7 @@
 """What analytics keeps besides numbers: alert rules and their alerts, and wallboards.
 
 Why these live here (not in notifications or web): see
-docs/adr/0003-analytics-rollup-slices-alerts-wallboards.md.
+docs/adr/0002-analytics-rollup-slices-alerts-wallboards.md.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ class Action(TenantModel):
     progress = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Themes live in `insights`, built alongside; a plain id keeps loop free of a foreign
-    # key into a model that may change (docs/adr/0006-closed-loop.md).
+    # key into a model that may change (docs/adr/0003-closed-loop.md).
     theme_id = models.BigIntegerField(null=True, blank=True)
     root_cause = models.ForeignKey(
         RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
