@@ -36,7 +36,7 @@ def test_jobs_go_through_real_redis_when_redis_url_is_set() -> None:
     huey = RedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=config["url"])
     try:
 
-        @huey.task()
+        @huey.task()  # type: ignore[untyped-decorator]
         def add(a: int, b: int) -> int:
             return a + b
 
