@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal, cast
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from beacon.api.auth import org_of
 from beacon.api.schemas import ErrorOut, ValidationErrorOut
@@ -140,12 +140,12 @@ def list_themes(request: HttpRequest) -> ThemeListOut:
     operation_id="createTheme",
     summary="Create a theme",
 )
-def create_theme(request: HttpRequest, payload: ThemeIn) -> tuple[int, ThemeOut]:
+def create_theme(request: HttpRequest, payload: ThemeIn) -> Status[ThemeOut]:
     org = org_of(request)
     theme = do_create_theme(
         org, payload.name, payload.description, payload.phrases, actor=_actor(request)
     )
-    return 201, _theme_out(theme)
+    return Status(201, _theme_out(theme))
 
 
 @router.put(
@@ -176,9 +176,9 @@ def update_theme(request: HttpRequest, theme_id: int, payload: ThemeIn) -> Theme
     summary="Adopt a starter taxonomy",
     description="Adds the industry's starter themes the organisation does not have yet.",
 )
-def adopt_starter(request: HttpRequest, payload: StarterIn) -> tuple[int, ThemeListOut]:
+def adopt_starter(request: HttpRequest, payload: StarterIn) -> Status[ThemeListOut]:
     created = do_adopt_starter(org_of(request), payload.industry, actor=_actor(request))
-    return 201, ThemeListOut(items=[_theme_out(t) for t in created])
+    return Status(201, ThemeListOut(items=[_theme_out(t) for t in created]))
 
 
 @router.get(
@@ -227,7 +227,7 @@ def list_verbatims(request: HttpRequest, query: Query[VerbatimQuery]) -> Verbati
 )
 def correct_verbatim(
     request: HttpRequest, answer_id: int, payload: CorrectionIn
-) -> tuple[int, CorrectionOut]:
+) -> Status[CorrectionOut]:
     org = org_of(request)
     answer = queries.answer(org, answer_id)
     if answer is None:
@@ -243,7 +243,7 @@ def correct_verbatim(
 
             raise ValidationFailed({"sentiment": "is required without a theme_id"})
         correction = do_correct_sentiment(answer, payload.sentiment, actor=_actor(request))
-    return 201, CorrectionOut(id=correction.pk, kind=correction.kind)
+    return Status(201, CorrectionOut(id=correction.pk, kind=correction.kind))
 
 
 @router.get(
