@@ -79,6 +79,9 @@ def test_import_page_runs_job_shows_progress_and_error_csv(
     world: World, other_world: World
 ) -> None:
     client = logged_in(world.owner)
+    listing = client.get("/imports/").content.decode()
+    assert f"<title>Imports · {world.org.name} · Beacon</title>" in listing
+    assert listing.count("Inbound help-desk webhooks") == 1
     upload = SimpleUploadedFile(
         "people.csv", b"external_id,email\nc1,a@example.com\nc2,nope\n", "text/csv"
     )
