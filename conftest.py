@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from typing import Any
 
 import pytest
+import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
@@ -156,6 +160,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(
+    app: Any, sock: socket.socket | None = None, **options: Any
+) -> Iterator[tuple[uvicorn.Server, int]]:
+    """uvicorn serving `app` on loopback in a thread: (server, port)."""
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", **options)
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.02)
+    try:
+        yield srv, int(sock.getsockname()[1])
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 class SmtpServer:

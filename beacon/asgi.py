@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from beacon.core.asgi import BeaconASGIHandler  # noqa: E402  (needs the apps loaded)
+
+application = BeaconASGIHandler(threads=settings.WEB_THREADS)

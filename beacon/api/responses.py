@@ -101,11 +101,15 @@ def _required_under_answers(e: ValidationFailed) -> ValidationFailed:
 )
 def create_response(request: HttpRequest, payload: ResponseIn) -> Status[SubmittedResponseOut]:
     org = org_of(request)
-    survey = Survey.objects.for_org(org).filter(pk=payload.survey_id).first()
-    if survey is None:
-        raise NotFound(f"survey {payload.survey_id} not found")
+    try:
+        survey = Survey.objects.for_org(org).get(pk=payload.survey_id)
+    except Survey.DoesNotExist:
+        raise NotFound(f"survey {payload.survey_id} not found") from None
     refs = Refs(org)
-    interaction = refs.get(Interaction, payload.interaction_id, "interaction_id")
+    # Storing the response copies the interaction's contact and touchpoint dimensions.
+    interaction = refs.get(
+        Interaction, payload.interaction_id, "interaction_id", related=("contact", "touchpoint")
+    )
     touchpoint = refs.get(Touchpoint, payload.touchpoint_id, "touchpoint_id")
     contact_data = contact_in(refs, payload.contact) if payload.contact else None
     refs.check()
@@ -138,7 +142,11 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
     except ValidationFailed as e:
         raise _required_under_answers(e) from e
     response = result.response
-    answers = Answer.objects.filter(response=response).order_by("question__position", "pk")
+    answers = result.answers
+    if answers is None:  # not all written by this call: read them back
+        answers = list(
+            Answer.objects.filter(response=response).order_by("question__position", "pk")
+        )
     out = SubmittedResponseOut(
         id=response.pk,
         survey_id=response.survey_id,

@@ -15,7 +15,6 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
-from beacon.insights.actions import analyse_response
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.sharing import do_share_response
 from beacon.orgs.models import Membership, Organization
@@ -30,7 +29,8 @@ def submit_response(data: ResponseIn) -> IngestResult:
     with transaction.atomic():
         result = ingest(data)
         if result.changed:
-            Response.objects.filter(pk=result.response.pk).update(processed_at=None)
+            if not result.created:  # a new row was never processed
+                Response.objects.filter(pk=result.response.pk).update(processed_at=None)
             _enqueue_processing(result.response.pk)
     return result
 
@@ -58,6 +58,10 @@ def process_response(response_id: int) -> None:
     )
     if response is None:
         return
+    # Imported here: text analytics brings NumPy and scikit-learn, which only the job
+    # worker needs; the web server that submits responses never loads them for this.
+    from beacon.insights.actions import analyse_response
+
     with transaction.atomic():
         analyse_response(response)
         do_open_case_for(response)

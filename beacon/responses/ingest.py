@@ -60,6 +60,9 @@ class IngestResult:
     created: bool
     # True when this call wrote anything: a new or changed answer, or completion.
     changed: bool
+    # The stored answers in question order when this call wrote all of them (a new
+    # response), so a caller can answer without reading them back; else None.
+    answers: list[Answer] | None = None
 
 
 def _check_answer(q: Question, a: AnswerIn, where: str) -> dict[str, str]:
@@ -106,8 +109,12 @@ def check_answers(questions: dict[int, Question], answers: Sequence[AnswerIn]) -
         raise ValidationFailed(errors)
 
 
+def _missing_required(questions: dict[int, Question], answered: set[int]) -> list[Question]:
+    return [q for q in questions.values() if q.required and q.pk not in answered]
+
+
 def _check_required(questions: dict[int, Question], answered: set[int]) -> None:
-    missing = [q for q in questions.values() if q.required and q.pk not in answered]
+    missing = _missing_required(questions, answered)
     if missing:
         raise ValidationFailed(
             {f"question {q.pk}": "this question needs an answer" for q in missing}
@@ -154,11 +161,20 @@ def _check_envelope(data: ResponseIn) -> None:
         raise ValidationFailed(errors)
 
 
-def _get_or_create_response(data: ResponseIn) -> tuple[Response, bool]:
+def _get_or_create_response(data: ResponseIn, *, complete: bool) -> tuple[Response, bool]:
+    """The response of the key, locked for this transaction, or a new one.
+
+    `complete` stores a new response as completed in the same INSERT (the caller has
+    checked that every required question is answered). The row lock makes a concurrent
+    partial update of the same response wait, so its answers and rollup deltas are read
+    after ours are written (SQLite's BEGIN IMMEDIATE serializes writers anyway).
+    """
     org_id = data.survey.organization_id
-    existing = Response.objects.for_org(org_id).filter(idempotency_key=data.idempotency_key).first()
+    by_key = Response.objects.for_org(org_id).filter(idempotency_key=data.idempotency_key)
+    existing = next(iter(by_key.select_for_update()[:1]), None)  # unique: no ORDER BY needed
     if existing is not None:
         return existing, False
+    now = clock.now()
     try:
         with transaction.atomic():
             response = Response.objects.create(
@@ -166,25 +182,56 @@ def _get_or_create_response(data: ResponseIn) -> tuple[Response, bool]:
                 survey=data.survey,
                 channel=data.channel,
                 idempotency_key=data.idempotency_key,
-                responded_at=data.responded_at or clock.now(),
+                responded_at=data.responded_at or now,
+                completed_at=now if complete else None,
                 **_dimensions(data),
             )
             rollups.count_responses([response], +1)
     except IntegrityError:
         # The same key, or the same invitation under another key, arrived concurrently:
         # the other request's row is the response.
-        found = Response.objects.for_org(org_id).filter(idempotency_key=data.idempotency_key)
+        found = by_key
         if not found.exists() and data.invitation is not None:
             found = Response.objects.filter(invitation=data.invitation)
-        return found.get(), False
+        return found.select_for_update().get(), False
     record_event(org_id, "response.created", response, channel=data.channel)
     return response, True
 
 
+def _write_new_answers(
+    response: Response, questions: dict[int, Question], answers: Sequence[AnswerIn]
+) -> list[Answer]:
+    """A response created in this transaction has no answers yet: one INSERT for all.
+
+    Returns the stored answers in question order.
+    """
+    rows = sorted((a for a in answers if not a.is_empty),
+                  key=lambda a: questions[a.question_id].position)  # fmt: skip
+    stored = Answer.objects.bulk_create(
+        Answer(
+            organization_id=response.organization_id,
+            response=response,
+            question_id=a.question_id,
+            number=a.number,
+            text=a.text,
+            choices=a.choices,
+        )
+        for a in rows
+    )
+    deltas: Counter[rollups.Cell] = Counter()
+    for a in rows:
+        if a.number is not None and questions[a.question_id].is_scored:
+            deltas[rollups.cell_for(response, a.question_id, a.number)] += 1
+    rollups.apply(deltas)
+    return stored
+
+
 def _write_answers(
     response: Response, questions: dict[int, Question], answers: Sequence[AnswerIn]
-) -> bool:
+) -> tuple[bool, set[int]]:
+    """Apply answers to a stored response; returns (changed, questions now answered)."""
     current = {a.question_id: a for a in Answer.objects.filter(response=response)}
+    answered = set(current)
     deltas: Counter[rollups.Cell] = Counter()
     changed = False
     for a in answers:
@@ -198,21 +245,24 @@ def _write_answers(
             deltas[rollups.cell_for(response, a.question_id, old.number)] -= 1
         if a.number is not None and questions[a.question_id].is_scored:
             deltas[rollups.cell_for(response, a.question_id, a.number)] += 1
-        if a.is_empty:
-            Answer.objects.filter(pk=old.pk).delete()  # type: ignore[union-attr]
-        else:
-            Answer.objects.update_or_create(
+        fields = {"number": a.number, "text": a.text, "choices": a.choices}
+        # The response row is locked (see _get_or_create_response): no one else writes
+        # its answers until we commit, so plain statements suffice.
+        if old is None:
+            Answer.objects.create(
+                organization_id=response.organization_id,
                 response=response,
                 question_id=a.question_id,
-                defaults={
-                    "organization_id": response.organization_id,
-                    "number": a.number,
-                    "text": a.text,
-                    "choices": a.choices,
-                },
+                **fields,
             )
+            answered.add(a.question_id)
+        elif a.is_empty:
+            Answer.objects.filter(pk=old.pk).delete()
+            answered.discard(a.question_id)
+        else:
+            Answer.objects.filter(pk=old.pk).update(**fields)
     rollups.apply(deltas)
-    return changed
+    return changed, answered
 
 
 def ingest(data: ResponseIn) -> IngestResult:
@@ -224,17 +274,22 @@ def ingest(data: ResponseIn) -> IngestResult:
     _check_envelope(data)
     questions = {q.pk: q for q in Question.objects.filter(survey=data.survey)}
     check_answers(questions, data.answers)
+    given = {a.question_id for a in data.answers if not a.is_empty}
+    # A new response that answers every required question is stored completed at once.
+    complete_now = data.complete and not _missing_required(questions, given)
     with transaction.atomic():
-        response, created = _get_or_create_response(data)
+        response, created = _get_or_create_response(data, complete=complete_now)
         if response.survey_id != data.survey.pk:
             raise ValidationFailed({"idempotency_key": "already used for another survey"})
-        if response.completed_at is not None:
+        stored: list[Answer] | None = None
+        if created:
+            stored = _write_new_answers(response, questions, data.answers)
+            changed, answered = bool(stored), given
+        elif response.completed_at is not None:
             return IngestResult(response, created=False, changed=False)
-        changed = _write_answers(response, questions, data.answers)
+        else:
+            changed, answered = _write_answers(response, questions, data.answers)
         if data.complete:
-            answered = set(
-                Answer.objects.filter(response=response).values_list("question_id", flat=True)
-            )
             _check_required(questions, answered)
             changed |= _complete(response)
         if changed:
@@ -244,106 +299,39 @@ def ingest(data: ResponseIn) -> IngestResult:
                 response,
                 complete=response.completed_at is not None,
             )
-    return IngestResult(response, created=created, changed=changed)
+    return IngestResult(response, created=created, changed=changed, answers=stored)
 
 
 def _complete(response: Response) -> bool:
-    now = clock.now()
-    done = Response.objects.filter(pk=response.pk, completed_at__isnull=True).update(
-        completed_at=now
-    )
-    if done:
+    """Mark the response (unless stored completed already) and its invitation completed."""
+    if response.completed_at is None:
+        now = clock.now()
+        done = Response.objects.filter(pk=response.pk, completed_at__isnull=True).update(
+            completed_at=now
+        )
+        if not done:
+            return False
         response.completed_at = now
-        if response.invitation_id is not None:
-            do_mark_completed(response.invitation)  # type: ignore[arg-type]
-    return bool(done)
+    if response.invitation_id is not None:
+        do_mark_completed(response.invitation)  # type: ignore[arg-type]
+    return True
 
 
 def ingest_bulk(
-    items: Sequence[ResponseIn], *, historical: bool = False, batch_size: int = 2000
+    items: Sequence[ResponseIn], *, historical: bool = False, batch_size: int = 5000
 ) -> list[Response]:
     """Store many complete responses (imports, demo data) with few statements.
 
     Same validation and idempotency as `ingest()`; keys already stored (or repeated in
-    `items`) are skipped. Returns the responses created. `historical` marks them as
-    already processed: old answers imported today must not open cases or notify anyone.
+    `items`) are skipped. Returns the responses created, read back in item order. Each
+    batch is one transaction. `historical` marks them as already processed: old answers
+    imported today must not open cases or notify anyone. The work is in `bulk.py`.
     """
-    created: list[Response] = []
-    for start in range(0, len(items), batch_size):
-        created.extend(_ingest_batch(items[start : start + batch_size], historical))
-    return created
+    # Imported here because bulk.py builds on this module's checks.
+    from beacon.responses import bulk
 
-
-def _ingest_batch(items: Sequence[ResponseIn], historical: bool) -> list[Response]:
-    questions_by_survey: dict[int, dict[int, Question]] = {}
-    for data in items:
-        _check_envelope(data)
-        qs = questions_by_survey.get(data.survey.pk)
-        if qs is None:
-            qs = {q.pk: q for q in Question.objects.filter(survey=data.survey)}
-            questions_by_survey[data.survey.pk] = qs
-        check_answers(qs, data.answers)
-        _check_required(qs, {a.question_id for a in data.answers if not a.is_empty})
-    with transaction.atomic():
-        fresh = _unseen(items)
-        now = clock.now()
-        keys = {org_id: rollups.attribute_keys(org_id)
-                for org_id in {d.survey.organization_id for d in fresh}}  # fmt: skip
-        responses = Response.objects.bulk_create(
-            [
-                Response(
-                    organization_id=d.survey.organization_id,
-                    survey=d.survey,
-                    channel=d.channel,
-                    idempotency_key=d.idempotency_key,
-                    responded_at=d.responded_at or now,
-                    completed_at=d.responded_at or now,
-                    processed_at=now if historical else None,
-                    **_dimensions(d, keys[d.survey.organization_id]),
-                )
-                for d in fresh
-            ]
-        )
-        rollups.count_responses(responses, +1)
-        answers: list[Answer] = []
-        deltas: Counter[rollups.Cell] = Counter()
-        for response, d in zip(responses, fresh, strict=True):
-            scored = questions_by_survey[d.survey.pk]
-            for a in d.answers:
-                if a.is_empty:
-                    continue
-                answers.append(
-                    Answer(
-                        organization_id=response.organization_id,
-                        response=response,
-                        question_id=a.question_id,
-                        number=a.number,
-                        text=a.text,
-                        choices=a.choices,
-                    )
-                )
-                if a.number is not None and scored[a.question_id].is_scored:
-                    deltas[rollups.cell_for(response, a.question_id, a.number)] += 1
-        Answer.objects.bulk_create(answers, batch_size=5000)
-        rollups.apply(deltas)
-    return responses
-
-
-def _unseen(items: Sequence[ResponseIn]) -> list[ResponseIn]:
-    by_org: dict[int, set[str]] = {}
-    for d in items:
-        by_org.setdefault(d.survey.organization_id, set()).add(d.idempotency_key)
-    stored = {
-        (org_id, key)
-        for org_id, keys in by_org.items()
-        for key in Response.objects.for_org(org_id)
-        .filter(idempotency_key__in=keys)
-        .values_list("idempotency_key", flat=True)
-    }
-    fresh: list[ResponseIn] = []
-    for d in items:
-        marker = (d.survey.organization_id, d.idempotency_key)
-        if marker not in stored:
-            stored.add(marker)
-            fresh.append(d)
-    return fresh
+    ids = [pk for pk, _ in bulk.store(items, historical=historical, batch_size=batch_size)]
+    found: dict[int, Response] = {}
+    for start in range(0, len(ids), 5000):
+        found.update(Response.objects.in_bulk(ids[start : start + 5000]))
+    return [found[pk] for pk in ids]

@@ -37,18 +37,28 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 
+# An SQLite connection is a file handle, not a server slot: keeping it saves opening the
+# file and running the PRAGMAs below on every request.
+_SQLITE_CONN_MAX_AGE = 600
+
+
 def _database(url: str | None) -> dict[str, Any]:
     if url is None:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "beacon.sqlite3"),
             "OPTIONS": _SQLITE_OPTIONS,
+            "CONN_MAX_AGE": _SQLITE_CONN_MAX_AGE,
         }
-    # No persistent connections: under ASGI each worker thread would hold one open and
-    # PostgreSQL runs out of connection slots under load.
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    # Persistent connections: the server runs requests on a fixed set of threads
+    # (beacon.core.asgi, WEB_THREADS per process), so connections are bounded by
+    # processes x threads, and a request no longer pays for a new PostgreSQL backend.
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = _SQLITE_OPTIONS
+        config["CONN_MAX_AGE"] = _SQLITE_CONN_MAX_AGE
     return config
 
 
@@ -70,6 +80,16 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Threads per server process that run requests (beacon.core.asgi), each keeping its own
+# database connection. SQLite takes one writer at a time: a second thread would only wait
+# for the lock. PostgreSQL overlaps one request's queries with another's Python.
+WEB_THREADS = env_int(
+    "BEACON_WEB_THREADS",
+    1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4,
+    minimum=1,
+    maximum=64,
+)
+
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 HUEY_IMMEDIATE = env_bool("BEACON_JOBS_IMMEDIATE", False)
 
@@ -82,7 +102,7 @@ def _huey(redis_url: str | None, immediate: bool) -> dict[str, Any]:
         return {**common, "huey_class": "huey.RedisHuey", "url": redis_url}
     return {
         **common,
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "beacon.core.queue.EmbeddedHuey",
         "filename": str(DATA_DIR / "jobs.sqlite3"),
     }
 
@@ -160,7 +180,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "beacon.core.middleware.StaticFilesMiddleware",  # WhiteNoise, without thread hops
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

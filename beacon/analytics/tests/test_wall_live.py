@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from django.core.asgi import get_asgi_application
 
 from beacon.analytics.actions import (
@@ -21,25 +19,13 @@ from beacon.analytics.actions import (
     wall_token,
 )
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
-from conftest import World, free_port
+from conftest import World, live_server
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port,
-                            lifespan="off", log_level="warning")  # fmt: skip
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    try:
+    with live_server(get_asgi_application()) as (_, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def _status(url: str) -> int:

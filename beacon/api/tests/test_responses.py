@@ -67,6 +67,35 @@ def test_retry_answers_200_and_stores_one_response(api: Api, world: World) -> No
     assert Contact.objects.count() == 1
 
 
+def test_answers_come_back_in_question_order_new_or_retried(api: Api, world: World) -> None:
+    body = response_body(world, answers=[
+        {"question_id": world.comment.pk, "text": "Fine"},
+        {"question_id": world.csat.pk, "number": 5},
+        {"question_id": world.nps.pk, "number": 10},
+    ])  # fmt: skip
+    first = api.post("/responses", body)
+    again = api.post("/responses", body)
+    order = [world.nps.pk, world.csat.pk, world.comment.pk]
+    assert [a["question_id"] for a in first.json()["answers"]] == order
+    assert again.json() == {**first.json(), "created": False}
+
+
+def test_storing_a_response_does_not_query_per_answer(api: Api, world: World) -> None:
+    interaction_id = api.post("/interactions", interaction_body(world)).json()["id"]
+    one = response_body(world, key="one", interaction_id=interaction_id)
+    three = response_body(world, key="three", interaction_id=interaction_id, answers=[
+        {"question_id": world.nps.pk, "number": 3},
+        {"question_id": world.csat.pk, "number": 2},
+        {"question_id": world.comment.pk, "text": "Slow"},
+    ])  # fmt: skip
+    with CaptureQueriesContext(connection) as small:
+        assert api.post("/responses", one).status_code == 201
+    with CaptureQueriesContext(connection) as large:
+        assert api.post("/responses", three).status_code == 201
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert Answer.objects.filter(response__idempotency_key="three").count() == 3
+
+
 def test_partial_then_complete(api: Api, world: World) -> None:
     partial = api.post("/responses", response_body(world, key="p", complete=False))
     assert partial.status_code == 201

@@ -70,3 +70,26 @@ def test_start_up_generates_a_secret_key_once(tmp_path: Path) -> None:
     assert len(key) >= 50
     assert _start({}, tmp_path).returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
+
+
+def _web_threads(extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update({"BEACON_DATA_DIR": str(tmp_path), **extra})
+    code = "from beacon.settings import base; print(base.WEB_THREADS)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_connections_are_kept_and_web_threads_follow_the_engine(tmp_path: Path) -> None:
+    from beacon.settings import base
+
+    pg = base._database("postgres://u@db.example:5432/beacon")
+    assert (pg["CONN_MAX_AGE"], pg["CONN_HEALTH_CHECKS"]) == (600, True)
+    assert base._database(None)["CONN_MAX_AGE"] == 600
+    assert _web_threads({}, tmp_path).stdout == "1\n"
+    postgres = {"DATABASE_URL": "postgres://u@db.example:5432/beacon"}
+    assert _web_threads(postgres, tmp_path).stdout == "4\n"
+    assert _web_threads({"BEACON_WEB_THREADS": "8"}, tmp_path).stdout == "8\n"
+    refused = _web_threads({"BEACON_WEB_THREADS": "0"}, tmp_path)
+    assert "BEACON_WEB_THREADS must be at least 1" in refused.stderr

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from beacon.analytics import drivers, metrics, mine
+from beacon.analytics import metrics, mine
 from beacon.analytics.actions import (
     WALL_METRICS,
     AlertRuleIn,
@@ -167,6 +167,9 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     _check, f, problems = _scope(request, member)
     surveys = list(Survey.objects.for_org(org).order_by("name"))
     chosen = next((s for s in surveys if s.pk == f.survey_id), surveys[0] if surveys else None)
+    # Imported here: the regression needs NumPy, which no other page loads.
+    from beacon.analytics import drivers
+
     result = drivers.key_drivers(org, chosen.pk, f) if chosen else None
     chart = None
     if result is not None and result.enough:

@@ -1,0 +1,399 @@
+"""The bulk write path: many complete responses in a few statements per batch.
+
+`ingest_bulk()` (imports, demo data, benchmarks) comes here. The rules are those of
+`ingest()`: the same validation with the same field errors, idempotency keys skipped when
+stored or repeated, score rollups updated in the same transaction. What differs is the
+work per response in Python (docs/performance.md has the figures):
+
+- validation checks each answer against precomputed per-question ranges; an item that
+  is not plainly valid goes through the full checks of `ingest`, which name the field;
+- rows are plain tuples: `executemany` on SQLite, `COPY` on PostgreSQL (no model objects);
+- rollup deltas are grouped with NumPy (`rollups.add_many`), one upsert per rollup
+  table and batch, instead of a Python counter per answer and slice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from beacon.core import clock
+from beacon.responses import rollups
+from beacon.responses.ingest import (
+    MAX_TEXT_LENGTH,
+    ResponseIn,
+    _check_envelope,
+    _check_required,
+    _dimensions,
+    check_answers,
+)
+from beacon.responses.models import Answer, Response
+from beacon.surveys.models import Question, QuestionKind
+
+# SQLite page cache while a bulk load runs (KiB).
+BULK_SQLITE_CACHE_KIB = 512 * 1024
+
+RESPONSE = Response._meta.db_table
+ANSWER = Answer._meta.db_table
+
+_RESPONSE_COLUMNS = ("created_at", "channel", "idempotency_key", "responded_at", "completed_at",
+                     "processed_at", "invitation_id", "contact_id", "interaction_id",
+                     "touchpoint_id", "stage_id", "persona_id", "team_id", "staff_id",
+                     "organization_id", "survey_id", "rollup_attributes")  # fmt: skip
+_ANSWER_COLUMNS = ("created_at", "organization_id", "response_id", "question_id", "number",
+                   "text", "choices")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What a plainly valid answer looks like, per question of one survey."""
+
+    questions: dict[int, Question]
+    ranges: dict[int, tuple[int, int]]
+    texts: frozenset[int]
+    required: frozenset[int]
+
+    @classmethod
+    def of(cls, survey_id: int) -> _Rules:
+        questions = {q.pk: q for q in Question.objects.filter(survey_id=survey_id)}
+        ranges = {}
+        for q in questions.values():
+            scale = q.scale
+            if scale is not None:
+                ranges[q.pk] = (scale.low, scale.high)
+        texts = frozenset(q.pk for q in questions.values() if q.kind == QuestionKind.TEXT)
+        required = frozenset(q.pk for q in questions.values() if q.required)
+        return cls(questions, ranges, texts, required)
+
+
+@dataclass
+class _Seen:
+    """What one call has resolved so far: question rules per survey, and each distinct
+    (survey, invitation, contact, interaction, touchpoint) as a code into `who`."""
+
+    rules: dict[int, _Rules] = field(default_factory=dict)
+    codes: dict[tuple[int, ...], int] = field(default_factory=dict)
+    who: list[rollups.Who] = field(default_factory=list)
+    # Per code: invitation, contact, interaction, touchpoint, stage, persona, team and
+    # staff ids (None for none), then the rollup attributes as stored (JSON text).
+    columns: list[tuple[Any, ...]] = field(default_factory=list)
+    attribute_keys: dict[int, list[str]] = field(default_factory=dict)
+
+
+def store(
+    items: Sequence[ResponseIn], *, historical: bool = False, batch_size: int = 5000
+) -> list[tuple[int, ResponseIn]]:
+    """Store many complete responses; returns (id, item) of each response created.
+
+    Each batch is validated whole, then written in one transaction; a bad item raises
+    `ValidationFailed` (the field error `ingest` gives) before its batch writes anything.
+    """
+    seen = _Seen()
+    created: list[tuple[int, ResponseIn]] = []
+    with _large_page_cache(), _no_collector():
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            codes = _validate(batch, seen)
+            created.extend(_write(batch, codes, seen, historical))
+    return created
+
+
+@contextmanager
+def _no_collector() -> Iterator[None]:
+    """Pause Python's cycle collector: a batch allocates millions of small objects, none
+    of them in cycles, and each full collection would walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _large_page_cache() -> Iterator[None]:
+    """SQLite: a bulk load updates a dozen indexes and the rollups all over their
+    B-trees; SQLite's default 2 MB page cache makes that disk-bound from ~1M rows."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = {-BULK_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def _validate(items: Sequence[ResponseIn], seen: _Seen) -> list[int]:
+    """Check every item; returns each item's code into `seen.who`."""
+    codes: list[int] = []
+    for d in items:
+        survey = d.survey
+        r = seen.rules.get(survey.pk)
+        if r is None:
+            r = seen.rules[survey.pk] = _Rules.of(survey.pk)
+        if not _plainly_valid(d, r):
+            # The full checks raise with the field's message (or find the item valid).
+            _check_envelope(d)
+            check_answers(r.questions, d.answers)
+            _check_required(r.questions, {a.question_id for a in d.answers if not a.is_empty})
+        marker = (id(survey), id(d.invitation), id(d.contact), id(d.interaction),
+                  id(d.touchpoint))  # fmt: skip
+        code = seen.codes.get(marker)
+        if code is None:
+            _check_envelope(d)
+            code = seen.codes[marker] = _resolve(d, seen)
+        codes.append(code)
+    return codes
+
+
+def _plainly_valid(d: ResponseIn, r: _Rules) -> bool:
+    """True only when the full checks would pass; False means "ask them"."""
+    key = d.idempotency_key
+    if len(key) > 200 or not key.strip():
+        return False
+    ranges, texts = r.ranges, r.texts
+    answered = set()
+    for a in d.answers:
+        q = a.question_id
+        if q in answered:
+            return False
+        answered.add(q)
+        bounds = ranges.get(q)
+        if bounds is not None:
+            n = a.number
+            if n is None or not bounds[0] <= n <= bounds[1]:
+                return False
+        elif q in texts:
+            if a.number is not None or a.choices or len(a.text) > MAX_TEXT_LENGTH:
+                return False
+            if not a.text.strip():
+                answered.discard(q)  # an empty answer does not answer a required question
+        else:
+            return False
+    return r.required <= answered
+
+
+def _resolve(d: ResponseIn, seen: _Seen) -> int:
+    org_id = d.survey.organization_id
+    if org_id not in seen.attribute_keys:
+        seen.attribute_keys[org_id] = rollups.attribute_keys(org_id)
+    found = _dimensions(d, seen.attribute_keys[org_id])
+
+    def pk(name: str) -> int | None:
+        obj = found[name]
+        return obj.pk if obj is not None else None  # type: ignore[attr-defined]
+
+    def ident(name: str) -> int | None:
+        value = found[name]
+        return value if isinstance(value, int) else None
+
+    attrs: dict[str, str] = found["rollup_attributes"]  # type: ignore[assignment]
+    columns = (pk("invitation"), pk("contact"), pk("interaction"), pk("touchpoint"),
+               ident("stage_id"), ident("persona_id"), ident("team_id"), ident("staff_id"),
+               json.dumps(attrs))  # fmt: skip
+    seen.columns.append(columns)
+    seen.who.append(
+        rollups.Who(org_id, d.survey.pk, columns[4] or 0, columns[3] or 0, columns[5] or 0,
+                    columns[6] or 0, tuple(sorted(attrs.items())), columns[0] is not None)
+    )  # fmt: skip
+    return len(seen.who) - 1
+
+
+def _write(
+    items: Sequence[ResponseIn], codes: list[int], seen: _Seen, historical: bool
+) -> list[tuple[int, ResponseIn]]:
+    pg = connection.vendor == "postgresql"
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if pg and own_transaction:
+            # A load on its own (import, seed) is retried by idempotency key, so a batch
+            # may skip waiting for its WAL flush: a crash can lose the last batches, never
+            # half of one. Inside a caller's transaction (an API call) the caller decides.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        fresh = _unseen(items, codes)
+        if not fresh:
+            return []
+        now = _utc(clock.now())
+        stamp = str(now) if pg else str(now.replace(tzinfo=None))
+        rows, days = _rows(fresh, seen, stamp, historical, pg)
+        ids = _pg_insert(rows) if pg else _sqlite_insert(rows)
+        answers, scored = _answer_rows(fresh, ids, stamp)
+        if pg:
+            _pg_copy(ANSWER, _ANSWER_COLUMNS, answers)
+        else:
+            _sqlite_executemany(ANSWER, _ANSWER_COLUMNS, answers)
+        rollups.add_many(
+            seen.who,
+            np.array([c for _, c in fresh], dtype=np.int64),
+            np.array(days, dtype=np.int64),
+            *(np.array(column, dtype=np.int64) for column in scored),
+        )
+    return list(zip(ids, (d for d, _ in fresh), strict=True))
+
+
+def _unseen(items: Sequence[ResponseIn], codes: list[int]) -> list[tuple[ResponseIn, int]]:
+    """Items whose key is neither stored nor repeated earlier in the batch."""
+    by_org: dict[int, set[str]] = {}
+    for d in items:
+        by_org.setdefault(d.survey.organization_id, set()).add(d.idempotency_key)
+    stored = {(org_id, key) for org_id, keys in by_org.items() for key in _stored(org_id, keys)}
+    fresh: list[tuple[ResponseIn, int]] = []
+    for d, code in zip(items, codes, strict=True):
+        marker = (d.survey.organization_id, d.idempotency_key)
+        if marker not in stored:
+            stored.add(marker)
+            fresh.append((d, code))
+    return fresh
+
+
+def _stored(org_id: int, keys: set[str]) -> Iterator[str]:
+    ordered = sorted(keys)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT idempotency_key FROM {RESPONSE} "  # noqa: S608
+                "WHERE organization_id = %s AND idempotency_key = ANY(%s)",
+                [org_id, ordered],
+            )
+            yield from (row[0] for row in cursor.fetchall())
+            return
+        # SQLite takes 32,766 parameters per statement.
+        for start in range(0, len(ordered), 30_000):
+            chunk = ordered[start : start + 30_000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT idempotency_key FROM {RESPONSE} "  # noqa: S608
+                f"WHERE organization_id = %s AND idempotency_key IN ({marks})",
+                [org_id, *chunk],
+            )
+            yield from (row[0] for row in cursor.fetchall())
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is dt.UTC:
+        return moment
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(dt.UTC)
+
+
+def _rows(fresh: list[tuple[ResponseIn, int]], seen: _Seen, stamp: str, historical: bool,
+          pg: bool) -> tuple[list[tuple[Any, ...]], list[int]]:  # fmt: skip
+    """Response rows in _RESPONSE_COLUMNS order, with datetimes as each database stores
+    them (naive UTC text on SQLite, as Django writes it), and each one's UTC day."""
+    processed = stamp if historical else None
+    today = dt.date.fromisoformat(stamp[:10]).toordinal()
+    columns = seen.columns
+    rows = []
+    days = []
+    for d, code in fresh:
+        when = d.responded_at
+        if when is None:
+            at = stamp
+            days.append(today)
+        else:
+            when = _utc(when)
+            at = str(when) if pg else str(when.replace(tzinfo=None))
+            days.append(when.toordinal())
+        c = columns[code]
+        survey = d.survey
+        rows.append((stamp, d.channel, d.idempotency_key, at, at, processed, *c[:8],
+                     survey.organization_id, survey.pk, c[8]))  # fmt: skip
+    return rows, days
+
+
+def _answer_rows(
+    fresh: list[tuple[ResponseIn, int]], ids: Sequence[int], stamp: str
+) -> tuple[list[tuple[Any, ...]], tuple[list[int], list[int], list[int]]]:
+    """Answer rows in _ANSWER_COLUMNS order (empty answers are not stored), and the
+    scored ones as (response index, question, score) columns for the rollups."""
+    rows = []
+    index: list[int] = []
+    questions: list[int] = []
+    scores: list[int] = []
+    for i, ((d, _), response_id) in enumerate(zip(fresh, ids, strict=True)):
+        org_id = d.survey.organization_id
+        for a in d.answers:
+            number = a.number
+            if number is None:
+                if not a.choices and not a.text.strip():
+                    continue
+            else:
+                index.append(i)
+                questions.append(a.question_id)
+                scores.append(number)
+            choices = json.dumps(a.choices) if a.choices else "[]"
+            rows.append((stamp, org_id, response_id, a.question_id, number, a.text, choices))
+    return rows, (index, questions, scores)
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+
+def _sqlite_executemany(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    marks = ", ".join(["?"] * len(columns))
+    with connection.wrap_database_errors:
+        connection.connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
+
+def _sqlite_insert(rows: list[tuple[Any, ...]]) -> range:
+    _sqlite_executemany(RESPONSE, _RESPONSE_COLUMNS, rows)
+    with connection.wrap_database_errors:
+        last = connection.connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+    # The transaction holds SQLite's write lock, so AUTOINCREMENT gave one run of ids.
+    return range(last - len(rows) + 1, last + 1)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(row: Sequence[Any]) -> str:
+    """One line of COPY's text format."""
+    return "\t".join(
+        "\\N" if v is None else v.translate(_COPY_ESCAPES) if isinstance(v, str) else str(v)
+        for v in row
+    )
+
+
+def _pg_copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    lines = [_copy_line(row) for row in rows]
+    if not lines:
+        return
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        copy.write("\n".join(lines) + "\n")
+
+
+def _pg_insert(rows: list[tuple[Any, ...]]) -> list[int]:
+    with connection.cursor() as cursor:
+        # Ids first, so answers can point at their responses without reading anything back.
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{RESPONSE}', 'id')) "  # noqa: S608
+            "FROM generate_series(1, %s)",
+            [len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    _pg_copy(
+        RESPONSE, ("id", *_RESPONSE_COLUMNS), ((i, *row) for i, row in zip(ids, rows, strict=True))
+    )
+    return ids
