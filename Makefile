@@ -52,10 +52,14 @@ pytest: install-dev
 test: lint types checks pytest
 
 # Benchmarks (minutes, not part of `make test`): results in benchmarks/results/.
-# BENCH_SIZES=100000 for a quick run; PostgreSQL is skipped when it is not reachable.
+# BENCH_SIZES=100000 for a quick run, 100000,1000000,10000000 for the full one (about an
+# hour per database on 2 cores); PostgreSQL is skipped when it is not reachable.
+# BENCH_ARGS passes more options, e.g. --keep /tmp/beacon-bench to measure the same data
+# again later (see python -m benchmarks.run --help).
 BENCH_SIZES ?= 100000,1000000
+BENCH_ARGS ?=
 bench: install-dev
-	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
+	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 	@if [ -f benchmarks/insights_eval.py ]; then \
 		$(BIN)/python benchmarks/insights_eval.py ../shared/data/feedback; \
 	fi

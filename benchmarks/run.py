@@ -3,9 +3,11 @@
     python -m benchmarks.run [--sizes 100000,1000000] [--databases sqlite,postgres]
 
 Each database starts empty (a temporary SQLite file; a PostgreSQL database named
-beacon_bench, dropped and created on BENCH_POSTGRES_URL, default
-postgres://postgres@127.0.0.1:5432/postgres). Results go to benchmarks/results/ as JSON
-and are printed beside their targets. These are benchmarks, not tests: they pass or fail
+bench_beacon, dropped and created on BENCH_POSTGRES_URL, default
+postgres://postgres@127.0.0.1:5432/postgres) unless --keep names a directory to keep the
+SQLite file in (and keeps the PostgreSQL database): a later run with the same --keep
+measures that data again or grows it to larger sizes. Results go to benchmarks/results/
+as JSON and are printed beside their targets. These are benchmarks, not tests: they pass or fail
 nothing; they say what was measured, on which machine, when.
 """
 
@@ -65,24 +67,35 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _postgres_env(base_url: str) -> dict[str, str] | None:
+PG_DATABASE = "bench_beacon"
+
+
+def _postgres_env(base_url: str, keep: bool) -> dict[str, str] | None:
     import psycopg
 
     try:
         with psycopg.connect(base_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute("DROP DATABASE IF EXISTS beacon_bench")
-            conn.execute("CREATE DATABASE beacon_bench")
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]
+            ).fetchone()
+            if not (keep and exists):
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+                conn.execute(f"CREATE DATABASE {PG_DATABASE}")
             version = conn.execute("SHOW server_version").fetchone()
     except psycopg.Error as e:
         print(f"PostgreSQL not reachable at {base_url}: {e}; skipping it", file=sys.stderr)
         return None
     parts = urlsplit(base_url)
-    url = urlunsplit(parts._replace(path="/beacon_bench"))
+    url = urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
     return {"DATABASE_URL": url, "BENCH_SERVER_VERSION": str(version[0] if version else "")}
 
 
 def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"beacon-bench-{name}-"))
+    if args.keep:
+        data_dir = Path(args.keep) / name
+        data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"beacon-bench-{name}-"))
     env = {
         **os.environ,
         "BEACON_DATA_DIR": str(data_dir),
@@ -92,7 +105,8 @@ def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[s
     server_version = ""
     if name == "postgres":
         extra = _postgres_env(
-            os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+            os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+            bool(args.keep),
         )
         if extra is None:
             return []
@@ -100,7 +114,8 @@ def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[s
         env.update(extra)
     cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_one.py"), "--sizes", sizes,
            "--reps", str(args.reps), "--api-requests", str(args.api_requests),
-           "--budget-minutes", str(args.budget_minutes)]  # fmt: skip
+           "--budget-minutes", str(args.budget_minutes), "--batch", str(args.batch),
+           "--serve", args.serve]  # fmt: skip
     out: list[dict[str, Any]] = []
     try:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -115,7 +130,8 @@ def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[s
                 report([row])
         proc.wait()
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
     return out
 
 
@@ -141,13 +157,17 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--api-requests", type=int, default=800)
     parser.add_argument("--budget-minutes", type=float, default=40, help="per database")
+    parser.add_argument("--batch", type=int, default=100_000, help="responses per transaction")
+    parser.add_argument("--serve", default="all", help="sizes to measure serving at (all, none)")
+    parser.add_argument("--keep", default="", help="keep the databases (SQLite under this dir)")
     args = parser.parse_args()
     started = dt.datetime.now(dt.UTC)
     results: list[dict[str, Any]] = []
     for name in args.databases.split(","):
         rows = run_database(name.strip(), args.sizes, args)
         measured = [r for r in rows if "dashboard_p95_ms" in r]
-        if measured:
+        # A ratio needs two sizes measured in the same run (the same machine state).
+        if len(measured) > 1:
             smallest = measured[0]["dashboard_p95_ms"]
             for row in measured:
                 row["p95_ratio_to_smallest"] = round(row["dashboard_p95_ms"] / smallest, 2)
@@ -160,7 +180,8 @@ def main() -> None:
         "sizes": args.sizes,
         "results": results,
     }
-    path = RESULTS / f"bench-{started:%Y%m%d-%H%M}.json"
+    which = args.databases.replace(",", "-")
+    path = RESULTS / f"bench-{started:%Y%m%d-%H%M}-{which}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
     (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {path.relative_to(ROOT)}")
