@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,17 +13,7 @@ from beacon.contacts.models import Interaction
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.insights import text as textutil
-from beacon.insights.default import DEFAULT_VERSION, default_model, key_of
-from beacon.insights.engine import (
-    ENGINE_VERSION,
-    OVERALL,
-    POLARITIES,
-    Analysis,
-    Example,
-    InsightModel,
-    ReasonModel,
-    ThemeSpec,
-)
+from beacon.insights.labels import OVERALL, POLARITIES, Analysis, Example, ThemeSpec, key_of
 from beacon.insights.models import (
     AnswerInsight,
     ContactReason,
@@ -43,6 +34,11 @@ from beacon.orgs.models import Event, Membership, Organization
 from beacon.orgs.queries import manager_of
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import QuestionKind
+
+if TYPE_CHECKING:
+    # The engine (scikit-learn, SciPy, word vectors) is imported where comments are read
+    # or models trained, so the web server does not load it (docs/adr/0006).
+    from beacon.insights.engine import InsightModel, ReasonModel
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +237,8 @@ def _quality(org: Organization | int, model: InsightModel) -> tuple[float | None
 @transaction.atomic
 def do_train_themes(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
     """Train a new theme and sentiment model from themes, seed comments and corrections."""
+    from beacon.insights.engine import ENGINE_VERSION, InsightModel
+
     examples, sentiment = _training_examples(org)
     model = InsightModel.train(_theme_specs(org), examples, sentiment)
     previous = _current_record(org, ModelKind.THEMES)
@@ -273,6 +271,8 @@ def _current_record(org: Organization | int, kind: str) -> TrainedModel | None:
 
 
 def _load(org_id: int, record: TrainedModel) -> InsightModel | ReasonModel:
+    from beacon.insights.engine import InsightModel, ReasonModel
+
     cached = _loaded.get((org_id, record.kind))
     if cached is not None and cached[0] == record.token:
         return cached[1]
@@ -310,6 +310,9 @@ def theme_model_for(org: Organization) -> ThemeReader:
     Never trains here: a first response must not wait seconds for a model. Without an
     organisation model the default one is used and training is queued for the worker.
     """
+    from beacon.insights.default import DEFAULT_VERSION, default_model
+    from beacon.insights.engine import InsightModel
+
     active = list(Theme.objects.for_org(org).filter(active=True).order_by("pk"))
     record = (
         TrainedModel.objects.for_org(org)
@@ -732,6 +735,8 @@ def do_create_reason(
 @transaction.atomic
 def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
     """Reasons learn from their descriptions, phrases and interactions staff labelled."""
+    from beacon.insights.engine import ENGINE_VERSION, ReasonModel
+
     reasons = ContactReason.objects.for_org(org).filter(active=True).order_by("pk")
     specs = [ThemeSpec(str(r.pk), r.name, r.description, tuple(r.phrases)) for r in reasons]
     labelled = InteractionReason.objects.for_org(org).filter(
@@ -765,6 +770,8 @@ def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> T
 @transaction.atomic
 def do_classify_interaction(interaction: Interaction) -> InteractionReason | None:
     """Read the reason for contact from the description; staff labels are kept."""
+    from beacon.insights.engine import ReasonModel
+
     org_id = interaction.organization_id
     existing = InteractionReason.objects.for_org(org_id).filter(interaction=interaction).first()
     if existing is not None and existing.source == "staff":

@@ -19,6 +19,7 @@ import numpy as np
 import sklearn  # type: ignore[import-untyped]
 
 from beacon.insights.engine import ENGINE_VERSION, Example, InsightModel, ThemeSpec
+from beacon.insights.labels import key_of
 from beacon.insights.seed import SEED_FILE, seed_comments
 from beacon.insights.starters import STARTERS
 
@@ -27,10 +28,6 @@ DEFAULT_VERSION = f"{ENGINE_VERSION}/default"
 
 _lock = threading.Lock()
 _model: InsightModel | None = None
-
-
-def key_of(name: str) -> str:
-    return " ".join(name.lower().split())
 
 
 def default_specs() -> list[ThemeSpec]:

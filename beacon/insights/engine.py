@@ -4,14 +4,19 @@ Pure scikit-learn on CPU, no Django: the product (per-organisation models traine
 themes, example phrases and staff corrections) and the benchmark train and predict
 through these same classes.
 
-Themes: TF-IDF over word 1-2 grams and character 2-5 grams, one logistic regression per
-theme, one decision threshold chosen by cross-validation on the training data.
+Themes: TF-IDF over word 1-2 grams and character 2-5 grams plus a sentence vector
+(vectors.py: static word vectors by default, a sentence transformer with the optional
+extra), one logistic regression per theme; a decision threshold and a floor (a comment's
+best theme counts when no theme reaches the threshold) chosen together by
+cross-validation on the training data. Each item a theme's description lists is a
+training example of its own.
 Sentiment: for each (comment, theme) pair, the words near the theme's indicative words
 (its name, description, phrases and the words that predict it in training) are weighted
 apart from the whole sentence, and tokens after a negation are marked; one multinomial
 logistic regression over positive / negative / neutral / mixed, shared by all themes,
-with theme-conjoined features so a word can mean different things per theme. Overall
-sentiment is the same model with the pseudo-theme "overall".
+with theme-conjoined features, lexicon valences and the sentence vectors of the comment
+and of the words near the theme. Overall sentiment is the same model with the
+pseudo-theme "overall".
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import pickle
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -34,9 +38,21 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 from sklearn.model_selection import KFold  # type: ignore[import-untyped]
 from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 
-POLARITIES = ("positive", "negative", "neutral", "mixed")
-OVERALL = "__overall__"
-ENGINE_VERSION = "tfidf-lr-lex-2"
+from beacon.insights.labels import (
+    _TOKEN,
+    OVERALL,
+    POLARITIES,
+    Analysis,
+    Example,
+    ThemeResult,
+    ThemeSpec,
+    tokens,
+)
+from beacon.insights.vectors import WORDS, encoder
+
+__all__ = ["OVERALL", "POLARITIES", "Analysis", "Example", "ThemeResult", "ThemeSpec", "tokens"]
+
+ENGINE_VERSION = "tfidf-lr-lex-vec-3"
 # VADER's valences (-4..4) for 7,500 English words and emoticons; the lexicon ships in the
 # vaderSentiment wheel (MIT), so nothing is downloaded. It tells the model that "superb"
 # is positive even when no training comment said so.
@@ -82,7 +98,6 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NEGATORS = frozenset(
     [
         "not",
@@ -125,10 +140,6 @@ _STOP = _words(
 )
 
 
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
-
-
 def mark_negation(text: str) -> str:
     """Prefix words inside a negated clause with NOT_ so 'not good' is not 'good'."""
     out: list[str] = []
@@ -142,37 +153,6 @@ def mark_negation(text: str) -> str:
             out.append("NOT_" + tok if negated else tok)
         out.append("|")
     return " ".join(out)
-
-
-@dataclass(frozen=True)
-class ThemeSpec:
-    key: str
-    name: str
-    description: str = ""
-    phrases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labeled comment: its themes, each with a polarity ('' when not known)."""
-
-    text: str
-    themes: dict[str, str] = field(default_factory=dict)
-    overall: str = ""
-
-
-@dataclass(frozen=True)
-class ThemeResult:
-    key: str
-    score: float
-    sentiment: str
-
-
-@dataclass(frozen=True)
-class Analysis:
-    themes: list[ThemeResult]
-    sentiment: str
-    sentiment_score: float
 
 
 def _word_vectorizer(ngrams: tuple[int, int] = (1, 2)) -> TfidfVectorizer:
@@ -198,12 +178,26 @@ def _char_vectorizer() -> TfidfVectorizer:
     )
 
 
-class TextFeatures:
-    """Word + character TF-IDF, fitted once and shared by the theme and reason models."""
+# How much the sentence-vector block (unit length) weighs beside the TF-IDF blocks (each
+# of unit length too). 2 and 4 did no better than 1 on SemEval-2014 with 10 examples per
+# category; for sentiment, 1 and 0 tie with word vectors (SemEval -0.5, MAMS +0.6 points)
+# while 1 adds 2 points with the sentence transformer.
+VECTOR_WEIGHT = 1.0
+SENTIMENT_VECTOR_WEIGHT = 1.0
 
-    def __init__(self) -> None:
+
+def vector_block(texts: Sequence[str], weight: float, name: str) -> sp.csr_matrix:
+    return sp.csr_matrix(encoder(name).embed(texts) * np.float32(weight))
+
+
+class TextFeatures:
+    """Word + character TF-IDF and word vectors, shared by the theme and reason models."""
+
+    def __init__(self, encoder: str = WORDS, vectors: float = VECTOR_WEIGHT) -> None:
         self.word = _word_vectorizer()
         self.char = _char_vectorizer()
+        self.encoder = encoder
+        self.vectors = vectors
 
     def fit(self, texts: Sequence[str]) -> TextFeatures:
         self.word.fit(texts)
@@ -216,26 +210,58 @@ class TextFeatures:
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+        blocks = [self.word.transform(texts), self.char.transform(texts)]
+        # Models pickled before word vectors existed were trained without them.
+        weight = getattr(self, "vectors", 0.0)
+        if weight:
+            blocks.append(vector_block(texts, weight, self.encoder))
+        return sp.hstack(blocks, format="csr")
+
+
+_LIST_SEPARATOR = re.compile(r"[,;:/()]|\band\b|\bor\b")
 
 
 def _theme_examples(themes: Sequence[ThemeSpec]) -> list[Example]:
-    """The organisation's own words for each theme are training examples too."""
+    """The organisation's own words for each theme are training examples too: the name with
+    the description, each phrase, and each item the description lists ('dishes, taste,
+    the menu'), since one example per item teaches each word more than one long line."""
     out: list[Example] = []
     for theme in themes:
         seed = [f"{theme.name}. {theme.description}".strip(" ."), *list(theme.phrases)]
+        items = [p.strip() for p in _LIST_SEPARATOR.split(theme.description)]
+        seed.extend(p for p in items if p and p not in seed)
         out.extend(Example(text, {theme.key: ""}) for text in seed if text.strip())
     return out
 
 
+# Below this many examples the held-out folds say nothing: threshold 0.5, no floor. From
+# here to 300 examples five folds, above three.
+MIN_CALIBRATE = 40
+DEFAULT_FLOOR = 1.0
+FLOORS = (1.0, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
+def decide(scores: np.ndarray[Any, Any], threshold: float, floor: float) -> np.ndarray[Any, Any]:
+    """Which themes each comment is about, from the theme scores."""
+    hits = scores >= threshold
+    if scores.shape[1] and floor < 1.0:
+        rows = np.flatnonzero(~hits.any(axis=1))
+        best = scores[rows].argmax(axis=1)
+        hits[rows, best] = scores[rows, best] >= floor
+    return np.asarray(hits)
+
+
 class ThemeModel:
-    def __init__(self, themes: Sequence[ThemeSpec], C: float = 8.0) -> None:
+    def __init__(self, themes: Sequence[ThemeSpec], C: float = 8.0, encoder: str = WORDS) -> None:
         self.keys = [t.key for t in themes]
         self.specs = list(themes)
         self.C = C
-        self.features = TextFeatures()
+        self.features = TextFeatures(encoder)
         self.models: dict[str, LogisticRegression | float] = {}
         self.threshold = 0.5
+        # A comment is about something: when no theme reaches the threshold, its best theme
+        # still counts if its score reaches the floor (1.0: never).
+        self.floor = 1.0
         self.indicative: dict[str, frozenset[str]] = {}
 
     def fit(self, examples: Sequence[Example]) -> ThemeModel:
@@ -245,7 +271,7 @@ class ThemeModel:
         x = self.features.transform(texts)
         y = np.array([[k in e.themes for k in self.keys] for e in data], dtype=bool)
         self.models = self._fit_all(x, y)
-        self.threshold = self._calibrate(x, y)
+        self.threshold, self.floor = self._calibrate(x, y)
         self.indicative = self._indicative_words(data)
         return self
 
@@ -269,23 +295,25 @@ class ThemeModel:
             models[key] = clf
         return models
 
-    def _calibrate(self, x: sp.csr_matrix, y: np.ndarray[Any, Any]) -> float:
-        """One threshold for all themes, chosen for micro-F1 on held-out folds."""
+    def _calibrate(self, x: sp.csr_matrix, y: np.ndarray[Any, Any]) -> tuple[float, float]:
+        """The threshold and the floor, chosen together for micro-F1 on held-out folds."""
         n = x.shape[0]
-        if n < 300:
-            # Too few examples for held-out folds to say more than the default.
-            return 0.5
+        if n < MIN_CALIBRATE:
+            # Too few examples for held-out folds to say more than the defaults.
+            return 0.5, DEFAULT_FLOOR
         scores = np.zeros(y.shape, dtype=np.float32)
-        for train, test in KFold(n_splits=3, shuffle=True, random_state=7).split(np.arange(n)):
+        folds = 3 if n >= 300 else 5
+        for train, test in KFold(n_splits=folds, shuffle=True, random_state=7).split(np.arange(n)):
             fold = self._fit_all(x[train], y[train])
             scores[test] = self._scores(fold, x[test])
-        best, best_f1 = 0.5, -1.0
-        for t in np.arange(0.2, 0.81, 0.025):
-            pred = scores >= t
-            tp = float((pred & y).sum())
-            f1 = 2 * tp / max(float(pred.sum() + y.sum()), 1.0)
-            if f1 > best_f1:
-                best, best_f1 = float(t), f1
+        best, best_f1 = (0.5, 1.0), -1.0
+        for floor in FLOORS:
+            for t in np.arange(0.2, 0.81, 0.025):
+                pred = decide(scores, float(t), floor)
+                tp = float((pred & y).sum())
+                f1 = 2 * tp / max(float(pred.sum() + y.sum()), 1.0)
+                if f1 > best_f1:
+                    best, best_f1 = (float(t), floor), f1
         return best
 
     def _scores(
@@ -335,6 +363,9 @@ class ThemeModel:
     def predict(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
         return self._scores(self.models, self.features.transform(texts))
 
+    def found(self, scores: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return decide(scores, self.threshold, getattr(self, "floor", 1.0))
+
 
 def local_context(text: str, words: frozenset[str], window: int = 4) -> str:
     """The part of the sentence around the theme's words: where its opinion usually is."""
@@ -362,8 +393,9 @@ def local_context(text: str, words: frozenset[str], window: int = 4) -> str:
 class SentimentModel:
     """Polarity of one theme in one comment (the theme 'overall' for the whole comment)."""
 
-    def __init__(self, C: float = 2.0) -> None:
+    def __init__(self, C: float = 2.0, encoder: str = WORDS) -> None:
         self.C = C
+        self.encoder = encoder
         self.whole = _word_vectorizer((1, 3))
         self.near = _word_vectorizer((1, 2))
         self.conj = _word_vectorizer((1, 1))
@@ -371,6 +403,7 @@ class SentimentModel:
         self.clf: LogisticRegression | None = None
         self.constant = "neutral"
         self.lexicon = True
+        self.vectors = SENTIMENT_VECTOR_WEIGHT
 
     @staticmethod
     def _rows(
@@ -416,6 +449,10 @@ class SentimentModel:
                 dtype=np.float32,
             )
             blocks.append(sp.csr_matrix(dense * LEXICON_SCALE))
+        weight = getattr(self, "vectors", 0.0)
+        if weight:
+            blocks.append(vector_block(unique_raw, weight, self.encoder)[index])
+            blocks.append(vector_block(near, weight, self.encoder))
         return sp.hstack(blocks, format="csr")
 
     def fit(
@@ -454,9 +491,9 @@ class SentimentModel:
 class InsightModel:
     """Everything one organisation needs to read its comments."""
 
-    def __init__(self, themes: Sequence[ThemeSpec]) -> None:
-        self.themes = ThemeModel(themes)
-        self.sentiment = SentimentModel()
+    def __init__(self, themes: Sequence[ThemeSpec], encoder: str = WORDS) -> None:
+        self.themes = ThemeModel(themes, encoder=encoder)
+        self.sentiment = SentimentModel(encoder=encoder)
         self.version = ENGINE_VERSION
 
     @classmethod
@@ -465,9 +502,11 @@ class InsightModel:
         themes: Sequence[ThemeSpec],
         examples: Sequence[Example],
         sentiment_examples: Iterable[tuple[str, str]] = (),
+        encoder: str = WORDS,
     ) -> InsightModel:
-        """`sentiment_examples` are (comment, overall polarity) pairs without themes."""
-        model = cls(themes)
+        """`sentiment_examples` are (comment, overall polarity) pairs without themes;
+        `encoder` names the sentence vectors (vectors.ENCODERS)."""
+        model = cls(themes, encoder)
         model.themes.fit(examples)
         pairs: list[tuple[str, str, str]] = []
         for e in examples:
@@ -482,12 +521,12 @@ class InsightModel:
         if not texts:
             return []
         scores = self.themes.predict(texts)
+        chosen = self.themes.found(scores)
         keys = self.themes.keys
         found: list[list[tuple[str, float]]] = []
         pairs: list[tuple[str, str]] = []
         for i, text in enumerate(texts):
-            row = [(keys[j], float(scores[i, j])) for j in range(len(keys))]
-            hits = [(k, s) for k, s in row if s >= self.themes.threshold]
+            hits = [(keys[j], float(scores[i, j])) for j in np.flatnonzero(chosen[i])]
             found.append(hits)
             pairs.append((text, OVERALL))
             pairs.extend((text, k) for k, _ in hits)
@@ -522,9 +561,9 @@ class InsightModel:
 class ReasonModel:
     """Reason for contact: one label per interaction description."""
 
-    def __init__(self, reasons: Sequence[ThemeSpec], C: float = 0.5) -> None:
+    def __init__(self, reasons: Sequence[ThemeSpec], C: float = 0.5, encoder: str = WORDS) -> None:
         self.specs = list(reasons)
-        self.features = TextFeatures()
+        self.features = TextFeatures(encoder)
         self.clf = LinearSVC(C=C)
         self.constant: str | None = None
         self.version = ENGINE_VERSION

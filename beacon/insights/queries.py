@@ -12,7 +12,7 @@ import numpy as np
 
 from beacon.core import clock
 from beacon.insights import text as textutil
-from beacon.insights.engine import tokens
+from beacon.insights.labels import tokens
 from beacon.insights.models import (
     AnswerInsight,
     ContactReason,

@@ -130,7 +130,7 @@ def test_theme_chart_praise_suggestions_and_emerging_pages(
     respond(world, "I was charged twice on my bill", nps=2)
     respond(world, "Priya was fantastic, so patient and helpful. Thank you!", nps=10)
     for place in ["car park", "car park entrance", "car park barrier", "car park at night"]:
-        respond(world, f"The {place} was full and parking cost too much")
+        respond(world, f"The {place} was full and the barrier was stuck")
     owner = logged_in(world.owner)
     html = page(owner, "/insights/")
     chart = embedded_json(html, "theme-data")

@@ -22,7 +22,7 @@ from beacon.insights.actions import (
     do_create_theme,
     do_update_theme,
 )
-from beacon.insights.engine import POLARITIES
+from beacon.insights.labels import POLARITIES
 from beacon.insights.models import AnswerInsight, Correction, Theme, ThemeMention
 from beacon.insights.starters import STARTERS
 from beacon.orgs.models import Membership, Role
