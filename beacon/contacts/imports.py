@@ -3,7 +3,11 @@
 An import runs in two passes over the file. The first reads every row, checks it and
 counts progress, writing nothing, so a file that cannot be read (wrong encoding, missing
 columns) stops before anything is stored. The second writes the valid rows in one
-transaction. Bad rows are reported with their line, column and reason; valid rows are
+transaction, and the job is marked done in that same transaction: an import whose worker
+dies leaves nothing behind, and the sweeper marks its job failed once its progress has
+gone quiet. Progress of both passes goes to a small file beside the upload, not to the
+database: during the write pass, a row written in the import's transaction would be seen
+by nobody until the end. Bad rows are reported with their line, column and reason; valid rows are
 kept. Contacts are keyed by external id and interactions by idempotency key, so running
 the same file twice duplicates nothing. Memory stays flat whatever the file size: rows
 are streamed, and duplicates are found by an 8-byte hash per id.
@@ -12,14 +16,19 @@ are streamed, and duplicates are found by an 8-byte hash per id.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
+import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -37,6 +46,11 @@ SAMPLE_BYTES = 64 * 1024
 MAX_REPORTED_ERRORS = 10_000
 BATCH = 1000
 PROGRESS_EVERY = 2000
+# A running import reports progress every PROGRESS_EVERY rows, many times a minute; one
+# silent this long has lost its worker. A job never started waits in the queue longer.
+STALLED_AFTER = dt.timedelta(minutes=10)
+QUEUED_AT_MOST = dt.timedelta(hours=6)
+CHECKING, WRITING = "checking", "writing"
 
 CONTACT_COLUMNS = ("external_id", "email", "name", "persona")
 INTERACTION_COLUMNS = (
@@ -283,7 +297,11 @@ def check_interaction_row(
 # ---------------------------------------------------------------- running
 
 
-Progress = Callable[[int, int], None]  # (bytes read, total bytes)
+Progress = Callable[[str, int, int], None]  # (phase, bytes read, total bytes)
+
+
+class ImportAbandoned(Exception):
+    """The job was given up (marked failed) while it ran; its writes are rolled back."""
 
 
 def _position(stream: IO[bytes]) -> int:
@@ -302,12 +320,14 @@ def run_import(
     progress: Progress | None = None,
     total_bytes: int = 0,
     actor: Membership | None = None,
+    before_commit: Callable[[Outcome], object] | None = None,
 ) -> Outcome:
     """Check every row, then write the valid ones in one transaction.
 
     Interactions are written by `write_interaction` (the pipeline's
     `receive_interaction`, so imported interactions trigger surveys like any other);
-    this app sits below the pipeline and cannot call it itself.
+    this app sits below the pipeline and cannot call it itself. `before_commit` runs
+    last inside the transaction: raising there undoes the whole import.
     """
     if kind == ImportKind.INTERACTIONS and write_interaction is None:
         raise ValueError("an interaction import needs write_interaction")
@@ -316,9 +336,13 @@ def run_import(
     stream.seek(0)
     rows, _, _ = read_rows(stream, kind)
     seen: set[bytes] = set()
+    written = 0
     with transaction.atomic():
         batch: list[ContactRow] = []
         for line, row in rows:
+            written += 1
+            if progress is not None and written % PROGRESS_EVERY == 0:
+                progress(WRITING, _position(stream), total_bytes)
             if kind == ImportKind.CONTACTS:
                 contact, _ = check_contact_row(row, refs)
                 if contact is None or _digest(contact.data.external_id) in seen:
@@ -344,6 +368,10 @@ def run_import(
         if batch:
             outcome.imported += _write_contacts(org, batch)
         record_event(org, f"{kind}.imported", org, actor=actor, rows=outcome.imported)
+        if progress is not None:
+            progress(WRITING, total_bytes, total_bytes)
+        if before_commit is not None:
+            before_commit(outcome)
     return outcome
 
 
@@ -378,9 +406,9 @@ def _check_pass(
                 if len(outcome.errors) < MAX_REPORTED_ERRORS:
                     outcome.errors.append(RowError(line, column, message))
         if progress is not None and outcome.rows % PROGRESS_EVERY == 0:
-            progress(_position(stream), total_bytes)
+            progress(CHECKING, _position(stream), total_bytes)
     if progress is not None:
-        progress(total_bytes, total_bytes)
+        progress(CHECKING, total_bytes, total_bytes)
     return outcome
 
 
@@ -433,24 +461,79 @@ def do_start_import(
     return job
 
 
-def do_record_progress(job: ImportJob, done: int, total: int) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(bytes_done=min(done, total), bytes_total=total)
+def upload_path(job: ImportJob) -> Path:
+    """Where the uploaded file waits for the worker; removed when the job ends."""
+    return Path(settings.DATA_DIR) / "imports" / f"{job.pk}.csv"
+
+
+def _progress_path(job: ImportJob) -> Path:
+    return Path(settings.DATA_DIR) / "imports" / f"{job.pk}.progress.json"
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    phase: str  # "checking" or "writing"
+    done: int
+    total: int
+    at: dt.datetime
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+
+def do_record_progress(job: ImportJob, phase: str, done: int, total: int) -> None:
+    """Progress, and a sign of life for the sweeper; replaced whole, never half-written."""
+    path = _progress_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"phase": phase, "done": min(done, total), "total": total,
+            "at": clock.now().isoformat()}  # fmt: skip
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def job_progress(job: ImportJob) -> JobProgress | None:
+    """The running job's last report, or None before its worker has started."""
+    try:
+        data = json.loads(_progress_path(job).read_text(encoding="utf-8"))
+        return JobProgress(
+            phase=str(data["phase"]),
+            done=int(data["done"]),
+            total=int(data["total"]),
+            at=dt.datetime.fromisoformat(data["at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _clean_up(job: ImportJob) -> None:
+    for path in (_progress_path(job), upload_path(job)):
+        path.unlink(missing_ok=True)
+
+
+def _finished(job: ImportJob, outcome: Outcome | None, refused: str) -> dict[str, Any]:
+    if outcome is None:
+        return {"state": ImportState.FAILED, "message": f"Nothing was imported: {refused}"}
+    return {
+        "state": ImportState.DONE,
+        "rows_done": outcome.rows,
+        "rows_imported": outcome.imported,
+        "rows_failed": outcome.failed,
+        "error_report": outcome.error_csv(),
+        "message": f"{outcome.imported} rows imported, {outcome.failed} refused "
+        f"(read as {outcome.encoding}, separated by {outcome.delimiter!r}).",
+    }
 
 
 def do_finish_import(job: ImportJob, outcome: Outcome | None, refused: str = "") -> ImportJob:
-    if outcome is None:
-        job.state, job.message = ImportState.FAILED, f"Nothing was imported: {refused}"
-    else:
-        job.state = ImportState.DONE
-        job.rows_done, job.rows_imported = outcome.rows, outcome.imported
-        job.rows_failed, job.error_report = outcome.failed, outcome.error_csv()
-        job.message = (
-            f"{outcome.imported} rows imported, {outcome.failed} refused "
-            f"(read as {outcome.encoding}, separated by {outcome.delimiter!r})."
-        )
-    job.finished_at = clock.now()
-    job.bytes_done = job.bytes_total
-    job.save()
+    """Done or failed, once: a job the sweeper gave up on stays failed (`ImportAbandoned`)."""
+    fields = {**_finished(job, outcome, refused), "finished_at": clock.now(),
+              "bytes_done": job.bytes_total}  # fmt: skip
+    ended = ImportJob.objects.filter(pk=job.pk, state=ImportState.RUNNING).update(**fields)
+    if not ended:
+        raise ImportAbandoned(f"import {job.pk} was already marked as stopped")
+    job.refresh_from_db()
     record_event(job.organization_id, "import.finished", job, state=job.state)
     return job
 
@@ -460,17 +543,67 @@ def run_job(
     stream: IO[bytes],
     *,
     write_interaction: Callable[[InteractionIn], bool] | None = None,
+    progress: Progress | None = None,
 ) -> ImportJob:
-    """Run an import for a job row, keeping its progress up to date for the page."""
+    """Run an import for a job row, keeping its progress up to date for the page.
+
+    The job is marked done inside the import's transaction: if the sweeper has given it
+    up meanwhile, the rows are rolled back rather than imported under a failed job.
+    """
+
+    def report(phase: str, done: int, total: int) -> None:
+        do_record_progress(job, phase, done, total)
+        if progress is not None:
+            progress(phase, done, total)
+
+    if job.state != ImportState.RUNNING:
+        return job
     try:
-        outcome = run_import(
+        run_import(
             job.organization,
             job.kind,
             stream,
             write_interaction=write_interaction,
-            progress=lambda done, total: do_record_progress(job, done, total),
+            progress=report,
             total_bytes=job.bytes_total,
+            before_commit=lambda outcome: do_finish_import(job, outcome),
         )
     except ImportRefused as exc:
-        return do_finish_import(job, None, str(exc))
-    return do_finish_import(job, outcome)
+        # Given up while it read the file, the job stays failed.
+        with contextlib.suppress(ImportAbandoned):
+            do_finish_import(job, None, str(exc))
+    except ImportAbandoned:
+        pass  # the transaction was rolled back: nothing of it was written
+    # Ended either way; a run that raised keeps its file, so the sweeper sees it stall.
+    _progress_path(job).unlink(missing_ok=True)
+    job.refresh_from_db()
+    return job
+
+
+STOPPED = (
+    "The import stopped before it finished (its worker was stopped or crashed); "
+    "nothing was imported. Please upload the file again."
+)
+
+
+def do_fail_stalled_imports() -> int:
+    """The sweeper: running jobs whose progress went quiet are marked failed.
+
+    Their writes were never committed, so there is nothing to undo. A job that never
+    started waits in the queue for up to QUEUED_AT_MOST before it is given up.
+    """
+    now = clock.now()
+    failed = 0
+    for job in ImportJob.objects.filter(state=ImportState.RUNNING).order_by("pk"):
+        seen = job_progress(job)
+        quiet_since, limit = (seen.at, STALLED_AFTER) if seen else (job.created_at, QUEUED_AT_MOST)
+        if quiet_since > now - limit:
+            continue
+        with transaction.atomic():
+            if ImportJob.objects.filter(pk=job.pk, state=ImportState.RUNNING).update(
+                state=ImportState.FAILED, message=STOPPED, finished_at=now
+            ):
+                record_event(job.organization_id, "import.stalled", job)
+                failed += 1
+        _clean_up(job)
+    return failed

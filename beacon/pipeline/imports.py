@@ -9,16 +9,19 @@ from __future__ import annotations
 from typing import IO
 
 from beacon.contacts.actions import InteractionIn
-from beacon.contacts.imports import run_job
+from beacon.contacts.imports import Progress, run_job
 from beacon.contacts.models import ImportJob, ImportKind
 from beacon.pipeline.actions import receive_interaction
 
 
-def run_import_job(job: ImportJob, stream: IO[bytes]) -> ImportJob:
+def run_import_job(
+    job: ImportJob, stream: IO[bytes], *, progress: Progress | None = None
+) -> ImportJob:
+    """The whole import of a job (page or command line); `progress` also sees each report."""
     if job.kind == ImportKind.CONTACTS:
-        return run_job(job, stream)
+        return run_job(job, stream, progress=progress)
 
     def write(data: InteractionIn) -> bool:
         return receive_interaction(job.organization, data).created
 
-    return run_job(job, stream, write_interaction=write)
+    return run_job(job, stream, write_interaction=write, progress=progress)

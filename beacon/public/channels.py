@@ -18,12 +18,19 @@ from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.pipeline.actions import submit_response
 from beacon.public.queries import survey_by_anonymous_token
+from beacon.public.ratelimit import Limit, take
 from beacon.public.views import QR_COOKIE, QR_MAX_AGE, QR_SALT, _problem
 from beacon.responses.ingest import AnswerIn, ResponseIn
 from beacon.surveys.models import Survey, SurveyStatus
 from beacon.surveys.queries import questions_of
 
 MAX_WIDGET_BODY = 64 * 1024
+# Per survey and client address: a page asks for the questions once per view and posts
+# one answer; these leave room for a busy office behind one address, not for a script.
+WIDGET_READS = Limit(requests=60, seconds=60)
+WIDGET_ANSWERS = Limit(requests=10, seconds=60)
+# Per survey from all addresses together: a flood from many machines stays bounded.
+WIDGET_ANSWERS_PER_SURVEY = Limit(requests=600, seconds=60)
 
 
 @never_cache
@@ -93,6 +100,9 @@ def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
     survey, refused = _open_survey(request, token)
     if refused is not None or survey is None:
         return refused or _error(request, None, 404, "unknown survey")
+    refused = _rate_limited(request, survey)
+    if refused is not None:
+        return refused
     if request.method == "OPTIONS":
         return _cors(request, survey, HttpResponse(status=204))
     if request.method == "GET":
@@ -121,6 +131,29 @@ def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
         return _error(request, survey, 422, detail)
     status = 201 if result.created else 200
     return _cors(request, survey, JsonResponse({"response_id": result.response.pk}, status=status))
+
+
+def _rate_limited(request: HttpRequest, survey: Survey) -> HttpResponse | None:
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+    if request.method == "POST":
+        checks = [
+            (f"widget:{survey.pk}:answer:{address}", WIDGET_ANSWERS, "from your address"),
+            (f"widget:{survey.pk}:answer", WIDGET_ANSWERS_PER_SURVEY, "to this survey"),
+        ]
+    else:
+        checks = [(f"widget:{survey.pk}:read:{address}", WIDGET_READS, "from your address")]
+    for key, limit, whose in checks:
+        refused = take(survey.organization_id, key, limit)
+        if refused is not None:
+            kind = "answers" if request.method == "POST" else "requests"
+            detail = (
+                f"Too many {kind} {whose}: at most {limit.requests} a minute. "
+                f"Please try again in {refused.retry_after} seconds."
+            )
+            response = _error(request, survey, 429, detail)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+    return None
 
 
 def _survey_json(survey: Survey) -> dict[str, Any]:

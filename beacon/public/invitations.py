@@ -6,18 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from beacon.contacts.actions import do_unsubscribe
-from beacon.core.errors import ValidationFailed
-from beacon.pipeline.actions import submit_response
-from beacon.public.answers import message_for
 from beacon.public.i18n import choose_language
-from beacon.public.views import _branding, _problem
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.public.views import _branding, _problem, invitation_page
 from beacon.surveys.actions import do_mark_opened
 from beacon.surveys.distribution import do_mark_clicked
 from beacon.surveys.models import QuestionKind
@@ -27,10 +23,12 @@ from beacon.surveys.queries import invitation_by_token, invitation_problem, ques
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def one_click_score(request: HttpRequest, token: str, value: int) -> HttpResponse:
-    """A score clicked in the email: stored as the first answer, then the rest opens.
+    """A score clicked in the email: the first question, with that score preselected.
 
-    Stored through the same respondent path as the page (same idempotency key), so
-    clicking twice, or clicking and then answering on the page, keeps one response.
+    The GET writes no answer, because mail scanners fetch every link of an email (ADR
+    0005): it notes the click, and the page submits the score itself as it loads in a
+    browser, or with the Next button when JavaScript is off. The submission is the
+    ordinary step-1 POST, so clicking twice or answering on the page keeps one response.
     """
     invitation = invitation_by_token(token)
     problem = invitation_problem(invitation)
@@ -38,39 +36,19 @@ def one_click_score(request: HttpRequest, token: str, value: int) -> HttpRespons
         return _problem(request, problem or "unknown", invitation=invitation)
     questions = questions_of(invitation.survey)
     first = questions[0] if questions else None
-    if first is None or first.kind not in (QuestionKind.NPS, QuestionKind.CSAT):
+    scale = first.scale if first is not None else None
+    if first is None or first.kind not in (QuestionKind.NPS, QuestionKind.CSAT) or not scale:
         return redirect(reverse("public:invitation", args=[token]))
-    last = len(questions) == 1
     if request.method == "HEAD":
-        # Link checkers probe with HEAD; only a real visit records a score.
-        return redirect(reverse("public:invitation_step", args=[token, 2]))
+        # Link checkers probe with HEAD; they are told where the link goes, nothing more.
+        return redirect(reverse("public:invitation", args=[token]))
+    if not scale.low <= value <= scale.high:
+        # A tampered link: the question, unanswered, with the reason.
+        message = gettext_noop("Your score must be between %(low)s and %(high)s.")
+        return invitation_page(request, invitation, bad_score=(message, scale.low, scale.high))
     do_mark_opened(invitation)
-    do_mark_clicked(invitation)
-    try:
-        submit_response(
-            ResponseIn(
-                survey=invitation.survey,
-                idempotency_key=f"inv:{invitation.pk}",
-                answers=[AnswerIn(first.pk, number=value)],
-                complete=last,
-                invitation=invitation,
-                channel=invitation.channel,
-            )
-        )
-    except ValidationFailed as exc:
-        # A tampered score: show the first question with the reason instead.
-        url = reverse("public:invitation", args=[token])
-        with translation.override(choose_language(request, invitation.survey, invitation)):
-            context = {
-                **_branding(invitation.survey.organization),
-                "heading": gettext("This score cannot be saved"),
-                "text": message_for(exc.errors),
-                "retry": url,
-            }
-            return render(request, "public/problem.html", context, status=400)
-    if last:
-        return redirect(reverse("public:invitation_thanks", args=[token]))
-    return redirect(reverse("public:invitation_step", args=[token, 2]))
+    person = do_mark_clicked(invitation, value)
+    return invitation_page(request, invitation, clicked=value, auto=person)
 
 
 @csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token

@@ -50,6 +50,8 @@ QR_COOKIE = "beacon_qr"
 QR_SALT = "beacon.public.qr"
 QR_MAX_AGE = 24 * 3600
 
+CONFIRM_SCORE = gettext_noop("Please check your score and press Next to send it.")
+
 DEFAULT_BRAND = "#0b5cad"
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -132,15 +134,46 @@ def invitation_step(request: HttpRequest, token: str, step: int = 1) -> HttpResp
         return _problem(request, problem or "unknown", invitation=invitation)
     if invitation.opened_at is None:
         do_mark_opened(invitation)
-    respondent = Respondent(
+    return _step(request, _invited(invitation), step)
+
+
+def _invited(invitation: Invitation) -> Respondent:
+    return Respondent(
         survey=invitation.survey,
         idempotency_key=f"inv:{invitation.pk}",
         route="invitation",
-        token=token,
+        token=invitation.token,
         invitation=invitation,
         channel=invitation.channel,
     )
-    return _step(request, respondent, step)
+
+
+@dataclass(frozen=True)
+class Landing:
+    """How the first question shows after a score link of the email was followed."""
+
+    score: int | None = None
+    # Submit the preselected score as the page loads (a browser with JavaScript).
+    auto: bool = False
+    message: str = ""
+
+
+def invitation_page(
+    request: HttpRequest,
+    invitation: Invitation,
+    *,
+    clicked: int | None = None,
+    auto: bool = False,
+    bad_score: tuple[str, int, int] | None = None,
+) -> HttpResponse:
+    """Step 1 as a score link opens it: the score preselected, or why it cannot be."""
+    with translation.override(choose_language(request, invitation.survey, invitation)):
+        message = ""
+        if bad_score is not None:
+            text, low, high = bad_score
+            message = gettext(text) % {"low": low, "high": high}
+        landing = Landing(score=clicked, auto=auto and bad_score is None, message=message)
+        return _step_in_language(request, _invited(invitation), 1, landing)
 
 
 @never_cache
@@ -239,7 +272,9 @@ def _step(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
         return _step_in_language(request, r, step)
 
 
-def _step_in_language(request: HttpRequest, r: Respondent, step: int) -> HttpResponse:
+def _step_in_language(
+    request: HttpRequest, r: Respondent, step: int, landing: Landing | None = None
+) -> HttpResponse:
     questions = questions_of(r.survey)
     if not questions:
         return _problem(request, "not_open", survey=r.survey)
@@ -251,6 +286,10 @@ def _step_in_language(request: HttpRequest, r: Respondent, step: int) -> HttpRes
     question = questions[step - 1]
     if request.method == "POST":
         return _save(request, r, questions, step)
+    if landing is not None:
+        prefill = Prefill(selected=[] if landing.score is None else [str(landing.score)])
+        status = 400 if landing.message else 200
+        return _render_step(request, r, questions, step, prefill, landing.message, status, landing)
     saved = stored_answers(response).get(question.pk)
     message = ""
     if request.GET.get("missing") and question.required and saved is None:
@@ -271,6 +310,11 @@ def _save(
     # The survey may have changed since the page was shown, or the id was tampered with.
     if request.POST.get("question", "") != str(question.pk):
         return _render_step(request, r, questions, step, Prefill(), NOT_THIS_QUESTION, 400)
+    if _scanned(r, request.POST.get("oneclick", "")):
+        # The page submitted itself, but every score link was followed: a mail scanner's
+        # browser, or a person whose scanner went first. A person confirms with Next.
+        prefill = prefill_posted(question, request.POST)
+        return _render_step(request, r, questions, step, prefill, CONFIRM_SCORE, 200, Landing())
     try:
         answer = parse_answer(question, request.POST)
     except BadAnswer as exc:
@@ -291,6 +335,16 @@ def _save(
     return redirect(r.thanks_url if last else r.step_url(step + 1))
 
 
+def _scanned(r: Respondent, oneclick: str) -> bool:
+    """A self-submitted score of an invitation whose links a scanner followed (ADR 0005)."""
+    # The invitation was read at the start of this request, after the clicks it counts.
+    return (
+        oneclick == "auto"
+        and r.invitation is not None
+        and r.invitation.scanner_suspected_at is not None
+    )
+
+
 def _missing_steps(exc: ValidationFailed, questions: list[Question]) -> list[int]:
     keys = set(exc.errors)
     if not all(k.startswith("question ") for k in keys):
@@ -306,14 +360,21 @@ def _render_step(
     prefill: Prefill,
     message: str = "",
     status: int = 200,
+    landing: Landing | None = None,
 ) -> HttpResponse:
     question = questions[step - 1]
     language = translation.get_language() or "en"
+    notice = ""
+    if landing is not None and status == 200:
+        notice, message = message, ""  # asked to confirm: a request, not an error
     shown = question_text(question, language)
     low, high = end_labels(question)
     low, high = shown.low_label or gettext(low), shown.high_label or gettext(high)
     message = gettext(message) if message else ""
-    described = [i for i, on in (("help", shown.help_text), ("error", message)) if on]
+    notice = gettext(notice) if notice else ""
+    described = [
+        i for i, on in (("help", shown.help_text), ("notice", notice), ("error", message)) if on
+    ]
     choices = options(question, prefill)
     scale = question.scale
     if scale is None:
@@ -338,10 +399,14 @@ def _render_step(
         "high_label": high,
         "max_text": MAX_TEXT_LENGTH,
         "message": message,
+        "notice": notice,
         "described_by": " ".join(described),
         "action": r.step_url(step),
         "back": r.step_url(step - 1) if step > 1 else "",
         "last": step == len(questions),
+        # Came from a score link: the form says so, and submits itself if it may.
+        "oneclick": landing is not None,
+        "auto_submit": landing is not None and landing.auto,
     }
     return render(request, "public/step.html", context, status=status)
 

@@ -43,6 +43,7 @@ from beacon.surveys.models import (
 DEFAULT_BRAND = "#0b5cad"
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 LANGUAGES = ("en", "de", "fr", "es", "nl")
+MAX_DELAY_MINUTES = 60 * 24 * 30
 
 
 # ---------------------------------------------------------------- configuration
@@ -57,28 +58,35 @@ class RuleIn:
     channel: str = InvitationChannel.EMAIL
     delay_minutes: int = 0
     sample_percent: int = 100
+    active: bool = True
 
 
-@transaction.atomic
-def do_add_rule(
-    survey: Survey, data: RuleIn, *, actor: Membership | None = None
-) -> DistributionRule:
+def _check_rule(org_id: int, data: RuleIn) -> dict[str, Any]:
+    """The rule's conditions as stored; every field error at once."""
     errors: dict[str, str] = {}
     for name in ("touchpoint", "stage", "team"):
         obj = getattr(data, name)
-        if obj is not None and obj.organization_id != survey.organization_id:
+        if obj is not None and obj.organization_id != org_id:
             errors[name] = "belongs to another organisation"
     if data.channel not in InvitationChannel.values:
         errors["channel"] = f"must be one of {', '.join(InvitationChannel.values)}"
     if not 1 <= data.sample_percent <= 100:
         errors["sample_percent"] = "must be between 1 and 100"
-    if not 0 <= data.delay_minutes <= 60 * 24 * 30:
+    if not 0 <= data.delay_minutes <= MAX_DELAY_MINUTES:
         errors["delay_minutes"] = "must be between 0 and 43200 (30 days)"
     conditions = data.conditions or {}
     if not isinstance(conditions, dict) or not all(isinstance(k, str) for k in conditions):
         errors["conditions"] = "must map contact attribute names to values"
     if errors:
         raise ValidationFailed(errors)
+    return conditions
+
+
+@transaction.atomic
+def do_add_rule(
+    survey: Survey, data: RuleIn, *, actor: Membership | None = None
+) -> DistributionRule:
+    conditions = _check_rule(survey.organization_id, data)
     rule = DistributionRule.objects.create(
         organization_id=survey.organization_id,
         survey=survey,
@@ -89,9 +97,53 @@ def do_add_rule(
         channel=data.channel,
         delay_minutes=data.delay_minutes,
         sample_percent=data.sample_percent,
+        active=data.active,
     )
     record_event(survey.organization_id, "distribution_rule.added", rule, actor=actor)
     return rule
+
+
+@transaction.atomic
+def do_update_rule(
+    rule: DistributionRule, data: RuleIn, *, actor: Membership | None = None
+) -> DistributionRule:
+    """Change what a rule matches and how it asks; invitations it already made keep theirs."""
+    conditions = _check_rule(rule.organization_id, data)
+    rule.touchpoint, rule.stage, rule.team = data.touchpoint, data.stage, data.team
+    rule.conditions, rule.channel = conditions, data.channel
+    rule.delay_minutes, rule.sample_percent = data.delay_minutes, data.sample_percent
+    rule.active = data.active
+    rule.save()
+    record_event(
+        rule.organization_id, "distribution_rule.updated", rule, actor=actor, active=rule.active
+    )
+    return rule
+
+
+@transaction.atomic
+def do_set_rule_active(
+    rule: DistributionRule, active: bool, *, actor: Membership | None = None
+) -> bool:
+    """Pause or resume a rule; False if it already was so (a repeated click changes nothing)."""
+    changed = DistributionRule.objects.filter(pk=rule.pk, active=not active).update(active=active)
+    if changed:
+        rule.active = active
+        event = "distribution_rule.resumed" if active else "distribution_rule.paused"
+        record_event(rule.organization_id, event, rule, actor=actor)
+    return bool(changed)
+
+
+@transaction.atomic
+def do_remove_rule(rule: DistributionRule, *, actor: Membership | None = None) -> None:
+    """Invitations and suppressions it made stay; their link to the rule is cleared."""
+    record_event(
+        rule.organization_id,
+        "distribution_rule.removed",
+        rule.survey,
+        actor=actor,
+        rule=rule.pk,
+    )
+    rule.delete()
 
 
 @transaction.atomic
@@ -547,8 +599,32 @@ def send_due() -> tuple[int, int]:
     return sent, reminded
 
 
-def do_mark_clicked(invitation: Invitation) -> None:
-    if Invitation.objects.filter(pk=invitation.pk, clicked_at__isnull=True).update(
-        clicked_at=clock.now()
-    ):
-        record_event(invitation.organization_id, "invitation.clicked", invitation)
+# A person clicks one score; a link scanner follows every link of the email at once.
+SCANNER_BURST = dt.timedelta(seconds=60)
+
+
+def do_mark_clicked(invitation: Invitation, score: int) -> bool:
+    """Note a followed score link; False once the clicks look like a mail scanner's.
+
+    Nothing is answered here: the link only opens the page with the score preselected.
+    A different score followed within `SCANNER_BURST` of the first marks the invitation
+    as scanned, so its page no longer submits a score by itself; a person who changes
+    their mind later simply moves the preselected score.
+    """
+    now = clock.now()
+    mine = Invitation.objects.filter(pk=invitation.pk)
+    if mine.filter(clicked_at__isnull=True).update(clicked_at=now, clicked_score=score):
+        record_event(invitation.organization_id, "invitation.clicked", invitation, score=score)
+        return True
+    burst = (
+        mine.filter(clicked_at__gt=now - SCANNER_BURST, scanner_suspected_at__isnull=True)
+        .exclude(clicked_score=score)
+        .update(scanner_suspected_at=now)
+    )
+    if burst:
+        record_event(
+            invitation.organization_id, "invitation.scanner_suspected", invitation, score=score
+        )
+        return False
+    mine.filter(scanner_suspected_at__isnull=True).update(clicked_score=score)
+    return not mine.filter(scanner_suspected_at__isnull=False).exists()

@@ -154,8 +154,12 @@ class Invitation(TenantModel):
     send_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
-    # A score given with the one-click links in the email.
+    # A score link of the email was followed: when first, and the score it carried. The
+    # score is only shown preselected; it counts once the page submits it (see ADR 0005).
     clicked_at = models.DateTimeField(null=True, blank=True)
+    clicked_score = models.SmallIntegerField(null=True, blank=True)
+    # Different score links followed within seconds: a mail scanner, not a person.
+    scanner_suspected_at = models.DateTimeField(null=True, blank=True)
     # Language of the email and pages ("" = the contact's, then the browser's).
     language = models.CharField(max_length=10, blank=True)
 

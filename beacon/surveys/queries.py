@@ -101,7 +101,10 @@ def delivery_by_channel(survey: Survey) -> list[ChannelDelivery]:
             invited=Count("pk"),
             sent=Count("pk", filter=Q(sent_at__isnull=False)),
             opened=Count("pk", filter=Q(opened_at__isnull=False)),
-            clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
+            # Score links followed by people: a scanner's burst of clicks is not a reader.
+            clicked=Count(
+                "pk", filter=Q(clicked_at__isnull=False, scanner_suspected_at__isnull=True)
+            ),
             answered=Count("pk", filter=Q(response__isnull=False)),
             completed=Count("pk", filter=Q(completed_at__isnull=False)),
         )
@@ -150,6 +153,8 @@ class SendLogEntry:
     error: str
     opened_at: dt.datetime | None
     completed_at: dt.datetime | None
+    # Every score link followed at once: a mail scanner opened it (ADR 0005).
+    scanned: bool = False
 
 
 def send_log(survey: Survey, limit: int = 200) -> list[SendLogEntry]:
@@ -181,6 +186,7 @@ def send_log(survey: Survey, limit: int = 200) -> list[SendLogEntry]:
                 error=message.last_error if message else "",
                 opened_at=inv.opened_at,
                 completed_at=inv.completed_at,
+                scanned=inv.scanner_suspected_at is not None,
             )
         )
     return log
@@ -222,3 +228,50 @@ def coverage_by_stage(org_id: int, since: dt.datetime | None = None) -> list[Sta
         )
         for s in stages
     ]
+
+
+# ---------------------------------------------------------------- translations
+
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    """How much of a survey a language covers; missing texts show in the original."""
+
+    language: str
+    done: int
+    needed: int
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.needed
+
+
+def _needed_texts(survey: Survey, questions: list[Question]) -> list[tuple[str, str, str]]:
+    """(label for people, where it is stored, key) of every text the original has."""
+    texts = [
+        (f"survey {key.replace('_', ' ')}", "survey", key)
+        for key in ("title", "intro", "thank_you")
+        if getattr(survey, key).strip()
+    ]
+    for n, q in enumerate(questions, start=1):
+        for key in ("text", "help_text", "low_label", "high_label"):
+            if getattr(q, key).strip():
+                texts.append((f"question {n} {key.replace('_', ' ')}", str(q.pk), key))
+        if q.choices:
+            texts.append((f"question {n} choices", str(q.pk), "choices"))
+    return texts
+
+
+def translation_status(
+    survey: Survey, questions: list[Question], language: str
+) -> TranslationStatus:
+    needed = _needed_texts(survey, questions)
+    by_question = {str(q.pk): q.translations or {} for q in questions}
+    missing = []
+    for label, where, key in needed:
+        stored = (survey.translations or {}) if where == "survey" else by_question[where]
+        value = (stored.get(language) or {}).get(key)
+        if not value or (isinstance(value, list) and not all(str(v).strip() for v in value)):
+            missing.append(label)
+    return TranslationStatus(language, len(needed) - len(missing), len(needed), missing)

@@ -38,6 +38,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("surveys/<int:survey_id>/", surveys.survey_editor, name="survey"),
     path("surveys/<int:survey_id>/questions/", surveys.question_add, name="question_add"),
     path(
+        "surveys/<int:survey_id>/translations/",
+        surveys.survey_translations,
+        name="survey_translations",
+    ),
+    path(
         "surveys/<int:survey_id>/questions/<int:question_id>/remove/",
         surveys.question_remove,
         name="question_remove",
@@ -51,6 +56,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "surveys/<int:survey_id>/distribution/rules/",
         distribution.rule_add,
         name="survey_rule_add",
+    ),
+    path(
+        "surveys/<int:survey_id>/distribution/rules/<int:rule_id>/",
+        distribution.rule_edit,
+        name="survey_rule_edit",
+    ),
+    path(
+        "surveys/<int:survey_id>/distribution/rules/<int:rule_id>/state/",
+        distribution.rule_state,
+        name="survey_rule_state",
     ),
     path(
         "surveys/<int:survey_id>/distribution/budget/",

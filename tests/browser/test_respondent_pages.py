@@ -42,19 +42,28 @@ def html_part(message: Message) -> str:
     raise AssertionError("no HTML part")
 
 
+def emailed_score_links(world: World, smtp: Any, n: int) -> dict[str, str]:
+    """Score -> link, from the invitation email a support call sends to customer n."""
+    do_add_rule(world.survey, RuleIn(touchpoint=world.touchpoint))
+    receive_interaction(
+        world.org,
+        InteractionIn(
+            contact=contact_in(n), idempotency_key=f"call-{n}", touchpoint=world.touchpoint
+        ),
+    )
+    [mail] = smtp.inbox.to(f"customer{n}@example.com")
+    links = re.findall(r'href="([^"]+/score/(\d+)/)"', html_part(mail))
+    assert [int(score) for _, score in links] == list(range(11))
+    return {score: url for url, score in links}
+
+
 def test_one_click_score_in_the_email_then_keyboard_only_to_the_end(
     world: World, live_server: Any, smtp: Any, page: Page, settings: Any
 ) -> None:
     settings.BASE_URL = live_server.url
-    do_add_rule(world.survey, RuleIn(touchpoint=world.touchpoint))
-    receive_interaction(
-        world.org,
-        InteractionIn(contact=contact_in(5), idempotency_key="call-5", touchpoint=world.touchpoint),
-    )
-    [mail] = smtp.inbox.to("customer5@example.com")
-    links = re.findall(r'href="([^"]+/score/(\d+)/)"', html_part(mail))
-    assert [int(n) for _, n in links] == list(range(11))
-    page.goto(dict((n, url) for url, n in links)["9"])
+    links = emailed_score_links(world, smtp, 5)
+    # The link opens question 1 with 9 chosen; the page sends it as it loads.
+    page.goto(links["9"])
     expect(page.get_by_text("Question 2 of 4")).to_be_visible()
 
     # Keyboard only: Tab into the scale, arrows to choose, Tab to the button, Enter.
@@ -84,6 +93,25 @@ def test_one_click_score_in_the_email_then_keyboard_only_to_the_end(
         Answer.objects.filter(response=response).order_by("question_id")
         .values_list("number", "text")
     ) == [(9, ""), (4, ""), (None, "Quick and friendly")]  # fmt: skip
+
+
+def test_one_click_score_with_javascript_off_is_sent_with_next(
+    world: World, live_server: Any, smtp: Any, browser: Browser, settings: Any
+) -> None:
+    settings.BASE_URL = live_server.url
+    links = emailed_score_links(world, smtp, 6)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(links["7"])
+        expect(page.get_by_text("Question 1 of 4")).to_be_visible()
+        expect(page.locator('input[name="answer"][value="7"]')).to_be_checked()
+        assert Response.objects.count() == 0  # the link alone stores nothing
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_text("Question 2 of 4")).to_be_visible()
+    finally:
+        context.close()
+    assert Answer.objects.get(question=world.nps).number == 7
 
 
 def test_anonymous_link_completes_with_javascript_off(

@@ -81,7 +81,11 @@ def test_delivery_counts_and_send_log(
     )
     inv = Invitation.objects.order_by("pk").first()
     assert inv is not None
-    Client().get(f"/s/{inv.token}/score/7/")
+    respondent = Client()
+    respondent.get(f"/s/{inv.token}/score/7/")  # the score preselected (ADR 0005)
+    respondent.post(
+        f"/s/{inv.token}/", {"question": world.nps.pk, "answer": "7", "oneclick": "auto"}
+    )
     page = api.get(f"/surveys/{world.survey.pk}/delivery")
     assert page.status_code == 200
     body = page.json()

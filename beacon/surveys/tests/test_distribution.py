@@ -84,25 +84,76 @@ def test_email_invitation_has_both_parts_brand_one_click_scores_and_unsubscribe_
     assert OutboxMessage.objects.get().state == OutboxState.SENT
 
 
-def test_one_click_score_records_answer_and_opens_step_two(world: World, smtp: Any) -> None:
+def test_one_click_link_preselects_the_score_and_the_page_submits_it(
+    world: World, smtp: Any
+) -> None:
     do_add_rule(world.survey, RuleIn(touchpoint=world.touchpoint))
     [invitation] = interact(world, "call-1").invitations
     client = Client()
     assert client.head(f"/s/{invitation.token}/score/0/").status_code == 302
-    assert Response.objects.count() == 0  # a link checker's HEAD records nothing
     page = client.get(f"/s/{invitation.token}/score/9/")
-    assert page.status_code == 302 and page["Location"] == f"/s/{invitation.token}/2/"
-    again = client.get(f"/s/{invitation.token}/score/10/")
-    assert again.status_code == 302
-    response = Response.objects.get()
-    assert response.completed_at is None
-    assert [(a.question_id, a.number) for a in Answer.objects.filter(response=response)] == [
-        (world.nps.pk, 10)
-    ]
+    html = page.content.decode()
+    # Fetching the link (what a mail scanner does) writes no answer, only the click.
+    assert page.status_code == 200 and Response.objects.count() == 0
+    assert 'value="9" checked' in html and 'name="oneclick" value="press"' in html
+    assert 'f.oneclick.value="auto";f.submit()' in html
     invitation.refresh_from_db()
+    assert invitation.clicked_score == 9 and invitation.scanner_suspected_at is None
     assert invitation.clicked_at is not None and invitation.opened_at is not None
+    # The page submits itself as it loads (or the respondent presses Next).
+    sent = client.post(
+        f"/s/{invitation.token}/", {"question": world.nps.pk, "answer": "9", "oneclick": "auto"}
+    )
+    assert sent.status_code == 302 and sent["Location"] == f"/s/{invitation.token}/2/"
+    response = Response.objects.get()
+    assert response.completed_at is None and response.channel == "email"
+    assert [(a.question_id, a.number) for a in Answer.objects.filter(response=response)] == [
+        (world.nps.pk, 9)
+    ]
     bad = client.get(f"/s/{invitation.token}/score/11/")
-    assert bad.status_code == 400 and b"between 0 and 10" in bad.content
+    assert bad.status_code == 400 and b"Your score must be between 0 and 10." in bad.content
+    assert b"f.submit()" not in bad.content
+
+
+def test_every_score_link_followed_at_once_is_a_scanner_and_needs_a_person(
+    world: World, smtp: Any
+) -> None:
+    do_add_rule(world.survey, RuleIn(touchpoint=world.touchpoint))
+    [invitation] = interact(world, "call-1").invitations
+    client = Client()
+    start = clock.now()
+    with clock.frozen_at(start):
+        pages = [client.get(f"/s/{invitation.token}/score/{n}/") for n in range(11)]
+    assert [p.status_code for p in pages] == [200] * 11
+    assert b"f.submit()" in pages[0].content
+    assert not any(b"f.submit()" in p.content for p in pages[1:])
+    invitation.refresh_from_db()
+    assert invitation.scanner_suspected_at == start and invitation.clicked_score == 0
+    # A scanner's browser that runs the page's script is refused, and nothing is stored.
+    url = f"/s/{invitation.token}/"
+    auto = client.post(url, {"question": world.nps.pk, "answer": "3", "oneclick": "auto"})
+    assert auto.status_code == 200 and Response.objects.count() == 0
+    assert b"Please check your score and press Next to send it." in auto.content
+    assert b'value="3" checked' in auto.content and b"f.submit()" not in auto.content
+    # The person presses Next.
+    pressed = client.post(url, {"question": world.nps.pk, "answer": "3", "oneclick": "press"})
+    assert pressed.status_code == 302
+    assert Answer.objects.get(question=world.nps).number == 3
+
+
+def test_a_person_changing_their_mind_later_is_not_a_scanner(world: World, smtp: Any) -> None:
+    do_add_rule(world.survey, RuleIn(touchpoint=world.touchpoint))
+    [invitation] = interact(world, "call-1").invitations
+    client = Client()
+    start = clock.now()
+    with clock.frozen_at(start):
+        client.get(f"/s/{invitation.token}/score/6/")
+    with clock.frozen_at(start + dt.timedelta(minutes=5)):
+        later = client.get(f"/s/{invitation.token}/score/8/")
+    assert b"f.submit()" in later.content and b'value="8" checked' in later.content
+    invitation.refresh_from_db()
+    assert (invitation.clicked_score, invitation.scanner_suspected_at) == (8, None)
+    assert invitation.clicked_at == start
 
 
 def test_delayed_invitation_is_sent_by_the_sweeper_once(world: World, smtp: Any) -> None:
@@ -127,7 +178,7 @@ def test_one_reminder_if_unanswered_none_after_an_answer(world: World, smtp: Any
     with clock.frozen_at(start):
         [first] = interact(world, "call-1", 1).invitations
         [second] = interact(world, "call-2", 2).invitations
-    Client().get(f"/s/{second.token}/score/8/")  # answered (in part): no reminder
+    Client().get(f"/s/{second.token}/score/8/")  # the link followed, then answered:
     Invitation.objects.filter(pk=second.pk).update(completed_at=start)
     with clock.frozen_at(start + dt.timedelta(days=3, minutes=1)):
         assert send_due() == (0, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from beacon.contacts.imports import do_record_progress
 from beacon.contacts.models import Contact, ImportJob, ImportState
 from beacon.surveys.models import DistributionRule, SurveyPolicy
 from beacon.web.tests.helpers import logged_in
@@ -28,6 +29,7 @@ def test_distribution_page_rules_and_budget(world: World, other_world: World) ->
     assert (rule.touchpoint_id, rule.delay_minutes, rule.sample_percent, rule.conditions) == (
         world.touchpoint.pk, 30, 20, {"plan": "gold"},
     )  # fmt: skip
+    assert rule.active  # the add form has no Active box: a new rule asks at once
     bad = client.post(url + "rules/", {"sample_percent": "0", "delay_minutes": "soon"})
     assert bad.status_code == 400 and b"delay_minutes: must be a whole number" in bad.content
     bad = client.post(url + "rules/", {"sample_percent": "0"})
@@ -104,11 +106,15 @@ def test_import_page_runs_job_shows_progress_and_error_csv(
     assert (
         missing.status_code == 400 and b"kind: choose contacts or interactions" in missing.content
     )
-    ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportState.RUNNING, bytes_done=50, bytes_total=100
-    )
-    running = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true")
-    assert b'hx-trigger="every 1s"' in running.content and b'value="50"' in running.content
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportState.RUNNING)
+    queued = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in queued and "Waiting for a worker" in queued
+    do_record_progress(job, "checking", 25, 100)
+    checking = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Step 1 of 2: checking rows… 25%" in checking and 'value="25"' in checking
+    do_record_progress(job, "writing", 50, 100)
+    running = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Step 2 of 2: writing rows… 50%" in running and 'value="50"' in running
 
 
 def test_webhook_created_from_the_imports_page_shows_secret_once(world: World) -> None:

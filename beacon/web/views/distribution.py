@@ -4,29 +4,33 @@ and CSV imports with a progress bar."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from typing import Any
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from beacon.contacts.imports import do_start_import
+from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.contacts.webhooks import do_create_webhook
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
-from beacon.cxmodel.models import Touchpoint
+from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.distribution import (
     RuleIn,
     do_add_rule,
+    do_remove_rule,
     do_set_reminders,
+    do_set_rule_active,
     do_set_survey_budget,
+    do_update_rule,
     org_budget_days,
 )
 from beacon.surveys.models import DistributionRule, InvitationChannel, Survey
@@ -61,26 +65,39 @@ def distribution(request: HttpRequest, member: Membership, survey_id: int) -> Ht
     return _page(request, member, _survey_or_404(member, survey_id))
 
 
+def _choices(member: Membership) -> dict[str, Any]:
+    org_id = member.organization_id
+    return {
+        "touchpoints": Touchpoint.objects.for_org(org_id).select_related("stage").order_by("name"),
+        "stages": Stage.objects.for_org(org_id).order_by("journey_id", "position"),
+        "teams": Team.objects.for_org(org_id).order_by("name"),
+        "channel_choices": InvitationChannel.choices,
+    }
+
+
 def _page(
     request: HttpRequest,
     member: Membership,
     survey: Survey,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    rule_values: dict[str, str] | None = None,
 ) -> HttpResponse:
     org_id = member.organization_id
     context = {
+        **_choices(member),
         "survey": survey,
         "can_edit": member.has_role(EDITOR),
         "channels": delivery_by_channel(survey),
         "log": send_log(survey, limit=50),
         "coverage": coverage_by_stage(org_id),
-        "rules": DistributionRule.objects.for_org(org_id)
-        .filter(survey=survey)
-        .select_related("touchpoint", "stage", "team"),
-        "touchpoints": Touchpoint.objects.for_org(org_id).select_related("stage").order_by("name"),
-        "teams": Team.objects.for_org(org_id).order_by("name"),
-        "channel_choices": InvitationChannel.choices,
+        "rules": [
+            (r, conditions_text(r.conditions).replace("\n", "; "))
+            for r in DistributionRule.objects.for_org(org_id)
+            .filter(survey=survey)
+            .select_related("touchpoint", "stage", "team")
+        ],
+        "values": rule_values or _rule_values(None),
         "budget_days": org_budget_days(org_id),
         "anonymous_url": f"{settings.BASE_URL.rstrip('/')}/s/a/{survey.anonymous_token}/",
         "widget_src": f"{settings.BASE_URL.rstrip('/')}/static/beacon/widget.js",
@@ -101,50 +118,175 @@ def _int(value: str, field: str, errors: dict[str, str], default: int | None = 0
     return int(value)
 
 
+def _rule_or_404(member: Membership, survey: Survey, rule_id: int) -> DistributionRule:
+    rule = (
+        DistributionRule.objects.for_org(member.organization_id)
+        .filter(survey=survey, pk=rule_id)
+        .select_related("touchpoint", "stage", "team")
+        .first()
+    )
+    if rule is None:
+        raise Http404("no such rule")
+    return rule
+
+
+def conditions_text(conditions: dict[str, Any]) -> str:
+    """One `attribute = value` line per condition; accepted alternatives joined by " | "."""
+    lines = []
+    for name, wanted in (conditions or {}).items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        lines.append(f"{name} = {' | '.join(str(v) for v in values)}")
+    return "\n".join(lines)
+
+
+def _parse_conditions(text: str, errors: dict[str, str]) -> dict[str, Any]:
+    conditions: dict[str, Any] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, raw = line.partition("=")
+        values = [v.strip()[:200] for v in raw.split("|") if v.strip()]
+        if not sep or not name.strip() or not values:
+            errors["conditions"] = f"line {n}: write attribute = value (alternatives with |)"
+            continue
+        conditions[name.strip()[:100]] = values[0] if len(values) == 1 else values
+    return conditions
+
+
+def _rule_values(rule: DistributionRule | None) -> dict[str, str]:
+    """The form's fields as strings: a rule's own, or the defaults of a new one."""
+    if rule is None:
+        return {"channel": InvitationChannel.EMAIL, "delay_minutes": "0",
+                "sample_percent": "100", "active": "1"}  # fmt: skip
+    return {
+        "touchpoint": str(rule.touchpoint_id or ""),
+        "stage": str(rule.stage_id or ""),
+        "team": str(rule.team_id or ""),
+        "conditions": conditions_text(rule.conditions),
+        "channel": rule.channel,
+        "delay_minutes": str(rule.delay_minutes),
+        "sample_percent": str(rule.sample_percent),
+        "active": "1" if rule.active else "",
+    }
+
+
+RULE_FIELDS = ("touchpoint", "stage", "team", "conditions", "attribute", "value", "channel",
+               "delay_minutes", "sample_percent")  # fmt: skip
+
+
+def _posted_rule(
+    member: Membership, post: QueryDict, *, editing: bool
+) -> tuple[RuleIn, dict[str, str], dict[str, str]]:
+    """The rule a form describes, its field errors, and the values to show back.
+
+    A new rule is active; only the edit form has the Active box (an unticked box is
+    not sent at all, so on the add form its absence would pause every new rule).
+    """
+    errors: dict[str, str] = {}
+    org_id = member.organization_id
+    values = {k: post.get(k, "").strip() for k in RULE_FIELDS}
+    values["active"] = "1" if post.get("active") or not editing else ""
+    if values["attribute"]:  # the short form: one attribute, one value
+        values["conditions"] = f"{values['attribute']} = {values['value']}"
+    refs: dict[str, Any] = {}
+    for name, model in (("touchpoint", Touchpoint), ("stage", Stage), ("team", Team)):
+        pk = _int(values[name], name, errors, None)
+        refs[name] = model.objects.for_org(org_id).filter(pk=pk).first() if pk else None
+        if pk and refs[name] is None:
+            errors[name] = f"unknown {name}"
+    delay = _int(values["delay_minutes"], "delay_minutes", errors) or 0
+    sample = _int(values["sample_percent"], "sample_percent", errors, 100)
+    data = RuleIn(
+        touchpoint=refs["touchpoint"],
+        stage=refs["stage"],
+        team=refs["team"],
+        conditions=_parse_conditions(values["conditions"], errors),
+        channel=values["channel"] or InvitationChannel.EMAIL,
+        delay_minutes=delay,
+        sample_percent=sample if sample is not None else 100,
+        active=bool(values["active"]),
+    )
+    return data, errors, values
+
+
 @staff_view
 @require_POST
 def rule_add(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     require_role(member, EDITOR)
     survey = _survey_or_404(member, survey_id)
-    errors: dict[str, str] = {}
-    post = request.POST
-    tp_id = _int(post.get("touchpoint", ""), "touchpoint", errors, None)
-    team_id = _int(post.get("team", ""), "team", errors, None)
-    touchpoint = (
-        Touchpoint.objects.for_org(member.organization_id).filter(pk=tp_id).first()
-        if tp_id
-        else None
-    )
-    team = (
-        Team.objects.for_org(member.organization_id).filter(pk=team_id).first() if team_id else None
-    )
-    if tp_id and touchpoint is None:
-        errors["touchpoint"] = "unknown touchpoint"
-    if team_id and team is None:
-        errors["team"] = "unknown team"
-    delay = _int(post.get("delay_minutes", ""), "delay_minutes", errors) or 0
-    sample = _int(post.get("sample_percent", ""), "sample_percent", errors, 100)
-    conditions: dict[str, str] = {}
-    attr, value = post.get("attribute", "").strip(), post.get("value", "").strip()
-    if attr:
-        conditions[attr[:100]] = value[:200]
-    if errors:
-        return _page(request, member, survey, errors, status=400)
+    data, errors, values = _posted_rule(member, request.POST, editing=False)
     try:
-        do_add_rule(
-            survey,
-            RuleIn(
-                touchpoint=touchpoint,
-                team=team,
-                conditions=conditions,
-                channel=post.get("channel", InvitationChannel.EMAIL),
-                delay_minutes=delay,
-                sample_percent=sample if sample is not None else 100,
-            ),
-            actor=member,
-        )
+        if errors:
+            raise ValidationFailed(errors)
+        do_add_rule(survey, data, actor=member)
     except ValidationFailed as exc:
-        return _page(request, member, survey, exc.errors, status=400)
+        return _page(request, member, survey, exc.errors, status=400, rule_values=values)
+    messages.success(request, "Rule added.")
+    return redirect(reverse("web:survey_distribution", args=[survey.pk]))
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def rule_edit(
+    request: HttpRequest, member: Membership, survey_id: int, rule_id: int
+) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    rule = _rule_or_404(member, survey, rule_id)
+    require_role(member, EDITOR)
+    if request.method != "POST":
+        return _rule_page(request, member, survey, rule, _rule_values(rule))
+    data, errors, values = _posted_rule(member, request.POST, editing=True)
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        do_update_rule(rule, data, actor=member)
+    except ValidationFailed as exc:
+        return _rule_page(request, member, survey, rule, values, exc.errors, status=400)
+    messages.success(request, "Rule saved.")
+    return redirect(reverse("web:survey_distribution", args=[survey.pk]))
+
+
+def _rule_page(
+    request: HttpRequest,
+    member: Membership,
+    survey: Survey,
+    rule: DistributionRule,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        **_choices(member),
+        "survey": survey,
+        "rule": rule,
+        "values": values,
+        "errors": errors or {},
+        "invited": rule.invitations.count(),
+    }
+    return render_page(
+        request, member, "web/distribution/rule.html", context, status=status, nav="surveys"
+    )
+
+
+@staff_view
+@require_POST
+def rule_state(
+    request: HttpRequest, member: Membership, survey_id: int, rule_id: int
+) -> HttpResponse:
+    """Pause, resume or remove a rule (the button says which)."""
+    survey = _survey_or_404(member, survey_id)
+    rule = _rule_or_404(member, survey, rule_id)
+    require_role(member, EDITOR)
+    action = request.POST.get("action", "")
+    if action == "remove":
+        do_remove_rule(rule, actor=member)
+        messages.success(request, "Rule removed; the invitations it made are kept.")
+    elif action in ("pause", "resume"):
+        do_set_rule_active(rule, action == "resume", actor=member)
+        messages.success(request, "Rule paused." if action == "pause" else "Rule resumed.")
+    else:
+        errors = {"action": "must be pause, resume or remove"}
+        return _page(request, member, survey, errors, status=400)
     return redirect(reverse("web:survey_distribution", args=[survey.pk]))
 
 
@@ -218,10 +360,6 @@ def qr_image(
 # ---------------------------------------------------------------- imports
 
 
-def _upload_path(job: ImportJob) -> Path:
-    return Path(settings.DATA_DIR) / "imports" / f"{job.pk}.csv"
-
-
 @staff_view
 @require_http_methods(["GET", "POST"])
 def imports(request: HttpRequest, member: Membership) -> HttpResponse:
@@ -241,7 +379,7 @@ def imports(request: HttpRequest, member: Membership) -> HttpResponse:
                 job = do_start_import(
                     member.organization, kind, upload.name or "", upload.size or 0, actor=member
                 )
-                path = _upload_path(job)
+                path = upload_path(job)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("wb") as out:
                     for chunk in upload.chunks():
@@ -310,8 +448,8 @@ def import_job(request: HttpRequest, member: Membership, job_id: int) -> HttpRes
         if request.headers.get("HX-Request")
         else "web/distribution/import.html"
     )
-    percent = int(100 * job.bytes_done / job.bytes_total) if job.bytes_total else 0
-    context = {"job": job, "percent": percent, "running": job.state == ImportState.RUNNING}
+    running = job.state == ImportState.RUNNING
+    context = {"job": job, "running": running, "progress": job_progress(job) if running else None}
     return render_page(request, member, template, context)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from beacon.core.errors import ValidationFailed
@@ -16,14 +19,18 @@ from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Membership, Role
 from beacon.responses.models import Answer
 from beacon.surveys.actions import (
+    SURVEY_TEXT_KEYS,
     QuestionIn,
     do_add_question,
     do_create_survey,
     do_remove_question,
+    do_translate_question,
+    do_translate_survey,
     do_update_survey,
 )
+from beacon.surveys.distribution import LANGUAGES
 from beacon.surveys.models import Question, QuestionKind, Survey, SurveyStatus
-from beacon.surveys.queries import questions_of, survey_editor_warnings
+from beacon.surveys.queries import questions_of, survey_editor_warnings, translation_status
 from beacon.web.access import render_page, require_role, staff_view
 
 EDITOR = Role.ANALYST
@@ -266,3 +273,194 @@ def question_remove(
     do_remove_question(question, actor=member)
     messages.success(request, "Question removed.")
     return redirect("web:survey", survey_id=survey.pk)
+
+
+# ---------------------------------------------------------------- translations
+
+# Longest text per field, as the original's columns (stored in JSON, shown in the same
+# places, so the same room).
+SURVEY_LIMITS = {"title": 300, "intro": 5000, "thank_you": 2000}
+QUESTION_LIMITS = {"text": 500, "help_text": 300, "low_label": 60, "high_label": 60}
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str  # the form field
+    label: str
+    original: str
+    value: str
+    limit: int
+    multiline: bool = False
+    error: str = ""
+
+
+def _languages(survey: Survey, questions: list[Question]) -> list[str]:
+    """The respondent page's languages, then any other the survey already has."""
+    extra = set(survey.translations or {})
+    for q in questions:
+        extra |= set(q.translations or {})
+    return list(LANGUAGES) + sorted(extra - set(LANGUAGES))
+
+
+def _stored_values(survey: Survey, questions: list[Question], language: str) -> dict[str, str]:
+    values = {
+        f"survey_{k}": str(v) for k, v in ((survey.translations or {}).get(language) or {}).items()
+    }
+    for q in questions:
+        for key, value in ((q.translations or {}).get(language) or {}).items():
+            shown = "\n".join(str(c) for c in value) if isinstance(value, list) else str(value)
+            values[f"q{q.pk}_{key}"] = shown
+    return values
+
+
+def _survey_fields(
+    survey: Survey, values: dict[str, str], errors: dict[str, str]
+) -> list[TextField]:
+    labels = {"title": "Title", "intro": "Introduction", "thank_you": "Thank-you message"}
+    return [
+        TextField(
+            f"survey_{key}",
+            labels[key],
+            getattr(survey, key),
+            values.get(f"survey_{key}", ""),
+            SURVEY_LIMITS[key],
+            key != "title",
+            errors.get(f"survey {key.replace('_', ' ')}", ""),
+        )
+        for key in SURVEY_TEXT_KEYS
+        if getattr(survey, key).strip()
+    ]
+
+
+def _question_fields(
+    n: int, q: Question, values: dict[str, str], errors: dict[str, str]
+) -> list[TextField]:
+    labels = {
+        "text": "Question",
+        "help_text": "Help text",
+        "low_label": "Low-end label",
+        "high_label": "High-end label",
+    }
+    fields = [
+        TextField(
+            f"q{q.pk}_{key}",
+            labels[key],
+            getattr(q, key),
+            values.get(f"q{q.pk}_{key}", ""),
+            QUESTION_LIMITS[key],
+            error=errors.get(f"question {n} {key.replace('_', ' ')}", ""),
+        )
+        for key in QUESTION_LIMITS
+        if key == "text" or getattr(q, key).strip()
+    ]
+    if q.choices:
+        fields.append(
+            TextField(
+                f"q{q.pk}_choices",
+                f"Choices (one per line, in this order, {len(q.choices)})",
+                "\n".join(q.choices),
+                values.get(f"q{q.pk}_choices", ""),
+                200 * len(q.choices),
+                multiline=True,
+                error=errors.get(f"question {n} choices", ""),
+            )
+        )
+    return fields
+
+
+def _translations_page(
+    request: HttpRequest,
+    member: Membership,
+    survey: Survey,
+    questions: list[Question],
+    language: str,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "survey": survey,
+        "language": language,
+        "statuses": [
+            translation_status(survey, questions, code) for code in _languages(survey, questions)
+        ],
+        "survey_fields": _survey_fields(survey, values, errors or {}),
+        "question_fields": [
+            (n, q, _question_fields(n, q, values, errors or {}))
+            for n, q in enumerate(questions, start=1)
+        ],
+        "can_edit": member.has_role(EDITOR),
+        "errors": errors or {},
+    }
+    return render_page(
+        request, member, "web/survey_translations.html", context, status=status, nav="surveys"
+    )
+
+
+def _language_of(request: HttpRequest) -> str:
+    raw = request.POST.get("language") or request.GET.get("language") or LANGUAGES[1]
+    return raw.strip().lower()[:20]
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def survey_translations(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    """Every text of a survey in one language, with how complete each language is."""
+    survey = _survey_or_404(member, survey_id)
+    questions = questions_of(survey)
+    language = _language_of(request)
+    if request.method != "POST":
+        values = _stored_values(survey, questions, language)
+        return _translations_page(request, member, survey, questions, language, values)
+    require_role(member, EDITOR)
+    values = {k: request.POST.get(k, "").replace("\r\n", "\n") for k in request.POST}
+    try:
+        _save_translations(member, survey, questions, language, values)
+    except ValidationFailed as exc:
+        survey.refresh_from_db()
+        questions = questions_of(survey)
+        return _translations_page(
+            request, member, survey, questions, language, values, exc.errors, status=400
+        )
+    messages.success(request, f"Translations ({language}) saved.")
+    return redirect(f"{reverse('web:survey_translations', args=[survey.pk])}?language={language}")
+
+
+@transaction.atomic
+def _save_translations(
+    member: Membership,
+    survey: Survey,
+    questions: list[Question],
+    language: str,
+    values: dict[str, str],
+) -> None:
+    """All or nothing: one bad field leaves every language as it was."""
+    texts = {k: values.get(f"survey_{k}", "") for k in SURVEY_TEXT_KEYS}
+    errors = {
+        f"survey {k.replace('_', ' ')}": f"must be at most {n} characters"
+        for k, n in SURVEY_LIMITS.items()
+        if len(texts[k]) > n
+    }
+    do_translate_survey(survey, language, texts, actor=member)
+    for n, q in enumerate(questions, start=1):
+        shown: dict[str, str | list[str]] = {
+            k: values.get(f"q{q.pk}_{k}", "") for k in QUESTION_LIMITS
+        }
+        errors.update(
+            {
+                f"question {n} {k.replace('_', ' ')}": f"must be at most {limit} characters"
+                for k, limit in QUESTION_LIMITS.items()
+                if len(str(shown[k])) > limit
+            }
+        )
+        lines = [c.strip() for c in values.get(f"q{q.pk}_choices", "").splitlines() if c.strip()]
+        if q.choices and lines:
+            shown["choices"] = lines
+        try:
+            do_translate_question(q, language, shown, actor=member)
+        except ValidationFailed as exc:
+            errors.update(
+                {f"question {n} {k.removeprefix('texts.')}": m for k, m in exc.errors.items()}
+            )
+    if errors:
+        raise ValidationFailed(errors)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import sys
 from pathlib import Path
@@ -9,16 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from beacon.contacts.imports import (
-    ImportRefused,
-    do_finish_import,
-    do_record_progress,
-    do_start_import,
-    run_import,
-)
-from beacon.contacts.models import ImportKind
+from beacon.contacts.imports import do_start_import
+from beacon.contacts.models import ImportKind, ImportState
 from beacon.orgs.models import Organization
-from beacon.pipeline.actions import receive_interaction
+from beacon.pipeline.imports import run_import_job
 
 
 class Command(BaseCommand):
@@ -38,32 +34,20 @@ class Command(BaseCommand):
         size = path.stat().st_size
         job = do_start_import(org, options["kind"], path.name, size)
         bar = _Bar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
-
-        def progress(done: int, total: int) -> None:
-            do_record_progress(job, done, total)
-            bar.show(done, total)
-
-        def write(data: Any) -> bool:
-            return receive_interaction(org, data).created
-
+        # The same run as the imports page: progress of both passes, finished in the
+        # import's own transaction, and failed by the sweeper if this process is killed.
         with path.open("rb") as stream:
-            try:
-                outcome = run_import(
-                    org, options["kind"], stream,
-                    write_interaction=write, progress=progress, total_bytes=size,
-                )  # fmt: skip
-            except ImportRefused as exc:
-                do_finish_import(job, None, str(exc))
-                raise CommandError(f"nothing was imported: {exc}") from None
+            job = run_import_job(job, stream, progress=bar.show)
         bar.done()
-        job = do_finish_import(job, outcome)
+        if job.state != ImportState.DONE:
+            raise CommandError(job.message[:1].lower() + job.message[1:])
         self.stdout.write(job.message)
-        if outcome.errors:
-            for e in outcome.errors[:20]:
-                self.stdout.write(f"  line {e.line}: {e.column}: {e.message}")
-            if options["errors"]:
-                options["errors"].write_text(outcome.error_csv(), encoding="utf-8")
-                self.stdout.write(f"all refused rows: {options['errors']}")
+        refused = list(csv.reader(io.StringIO(job.error_report)))[1:]
+        for line, column, message in refused[:20]:
+            self.stdout.write(f"  line {line}: {column}: {message}")
+        if refused and options["errors"]:
+            options["errors"].write_text(job.error_report, encoding="utf-8")
+            self.stdout.write(f"all refused rows: {options['errors']}")
 
     def _org(self, slug: str | None) -> Organization:
         if slug:
@@ -84,10 +68,10 @@ class _Bar:
         self.out = out
         self.tty = hasattr(out, "isatty") and out.isatty()
 
-    def show(self, done: int, total: int) -> None:
+    def show(self, phase: str, done: int, total: int) -> None:
         share = done / total if total else 1.0
         filled = int(share * self.WIDTH)
-        line = f"checking [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}"
+        line = f"{phase:8} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}"
         self.out.write(("\r" if self.tty else "") + line + ("" if self.tty else os.linesep))
         self.out.flush()
 
