@@ -1,7 +1,8 @@
 """Closed-loop examples for the demo organisation, built through the same do_* functions.
 
 The demo seeder (beacon/demo/seed.py) calls `seed_closed_loop(org, today=...)` after it has
-stored history and cases; everything here is placed in time with the controllable clock.
+stored history and cases, then `withhold_history`; everything here is placed in time with
+the controllable clock.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from beacon.contacts.models import Contact
 from beacon.core import clock
-from beacon.insights.models import Theme
+from beacon.insights.models import Theme, ThemeMention
 from beacon.loop.actions import CaseRuleIn, do_create_case_rule, escalate_overdue_cases
 from beacon.loop.improvements import (
     ActionIn,
+    customer_update_key_prefix,
     do_add_action_update,
     do_approve_customer_update,
     do_create_action,
@@ -32,6 +34,7 @@ from beacon.loop.sharing import (
     do_record_survey_consent,
     do_set_wall,
 )
+from beacon.notifications.actions import do_withhold_pending
 from beacon.orgs.models import Organization
 from beacon.orgs.queries import org_owner
 from beacon.responses.models import Answer, Response
@@ -104,6 +107,16 @@ def _wall(org: Organization, survey: Survey, today: dt.datetime) -> int:
     return shown
 
 
+def _drafts_for_theme(action: Action, theme: Theme | None) -> QuerySet[CustomerUpdate]:
+    """The drafts to approve: those to customers whose comments raised the theme, when
+    there is one (the action's root cause brings other customers' drafts too)."""
+    drafts = CustomerUpdate.objects.filter(action=action).order_by("pk")
+    if theme is None:
+        return drafts
+    raised = ThemeMention.objects.for_org(action.organization_id).filter(theme=theme)
+    return drafts.filter(contact_id__in=raised.values("response__contact_id"))
+
+
 def _action(org: Organization, question: Question, today: dt.datetime) -> tuple[Action | None, int]:
     theme, cause = _subject(org)
     owner = org_owner(org)
@@ -137,7 +150,7 @@ def _action(org: Organization, question: Question, today: dt.datetime) -> tuple[
         do_publish_action(action, action.public_summary, on_wall=True, actor=lead)
     sent = 0
     with clock.frozen_at(today - dt.timedelta(days=29)):
-        for update in CustomerUpdate.objects.filter(action=action).order_by("pk")[:5]:
+        for update in _drafts_for_theme(action, theme)[:5]:
             do_approve_customer_update(update, actor=lead)
             sent += 1
     # One action still open with a deadline close enough for its reminder.
@@ -187,3 +200,12 @@ def seed_closed_loop(org: Organization, *, today: dt.datetime) -> LoopExamples:
     shown = _wall(org, survey, today)
     lost = _lost(org, today)
     return LoopExamples(escalated, action, sent, shown, lost)
+
+
+def withhold_history(org: Organization, examples: LoopExamples) -> int:
+    """Keep the seeded history's emails as rows without mailing them, except the approved
+    "you said, we did" updates of the completed action: the customers who raised its
+    theme receive them, which is how the demo shows the loop closing."""
+    action = examples.completed_action
+    keep = (customer_update_key_prefix(action.pk),) if action is not None else ()
+    return do_withhold_pending(org.pk, "demo history: not delivered", keep_prefixes=keep)

@@ -24,7 +24,8 @@ from beacon.cxmodel.actions import (
     do_create_persona,
 )
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
-from beacon.demo.closed_loop import seed_closed_loop
+from beacon.demo.closed_loop import seed_closed_loop, withhold_history
+from beacon.demo.distribution import seed_distribution
 from beacon.demo.verbatims import Sentiment, generate_verbatim
 from beacon.insights.actions import do_adopt_starter, do_backfill
 from beacon.loop.actions import (
@@ -34,7 +35,6 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import Case, RootCause
-from beacon.notifications.actions import do_withhold_pending
 from beacon.orgs.actions import do_add_member, do_create_organization, do_create_team
 from beacon.orgs.models import Membership, Organization, Role, Team
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
@@ -736,14 +736,14 @@ def seed(
         _people(demo)
         _cx_model(demo)
         _surveys(demo)
+        seed_distribution(org)
     _history(demo, rng, responses, now)
     # The telecom starter taxonomy, and every comment read through it, as a customer
     # adopting Beacon with six months of history would do on day one.
     do_adopt_starter(org, "telecom")
     do_backfill(org)
     _cases(demo, rng, now)
-    seed_closed_loop(org, today=now)
     # Emails the seeded history would have sent months ago are kept as rows, not mailed.
-    do_withhold_pending(org.pk, "demo history: not delivered")
+    withhold_history(org, seed_closed_loop(org, today=now))
     _open_invitations(demo, now)
     return org

@@ -17,7 +17,7 @@ from beacon.core.errors import ValidationFailed
 from beacon.insights.text import redact
 from beacon.loop.models import Channel, ChannelEvent, ChannelKind
 from beacon.loop.rules import mentions
-from beacon.notifications.actions import do_queue_email
+from beacon.notifications.actions import do_queue_message
 from beacon.notifications.models import OutboxMessage
 from beacon.notifications.transports.webhook import SECRET_HEADER, destination_problem
 from beacon.orgs.events import record_event
@@ -122,8 +122,9 @@ def post_to_channels(
     for channel in channels:
         if not _wants(channel, answers):
             continue
-        message = do_queue_email(
+        message = do_queue_message(
             org_id,
+            transport=channel.kind,
             to=channel.url,
             subject=title,
             text=_payload(channel, event, response, title, cause),
@@ -131,8 +132,5 @@ def post_to_channels(
             key=f"channel:{channel.pk}:{event}:{cause.pk}",
             headers={SECRET_HEADER: channel.secret},
         )
-        # The outbox's queueing function writes email rows; the row is still uncommitted
-        # and no worker sees it before commit, so naming its transport here is safe.
-        OutboxMessage.objects.filter(pk=message.pk).update(transport=channel.kind)
         queued.append(message)
     return queued

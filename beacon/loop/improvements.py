@@ -321,6 +321,11 @@ def do_draft_customer_updates(action: Action) -> list[CustomerUpdate]:
     return drafted
 
 
+def customer_update_key_prefix(action_id: int) -> str:
+    """The start of the outbox key of every "you said, we did" message of one action."""
+    return f"you-said-we-did:{action_id}:"
+
+
 def _may_approve(update: CustomerUpdate, actor: Membership) -> bool:
     return actor.pk == update.action.owner_id or actor.has_role(Role.ADMIN)
 
@@ -385,7 +390,7 @@ def do_approve_customer_update(update: CustomerUpdate, *, actor: Membership) -> 
         html=render_to_string("loop/email/customer_update.html", context),
         cause=update,
         # Keyed by action and customer, not by row: the outbox refuses a second message.
-        key=f"you-said-we-did:{update.action_id}:{contact.pk}",
+        key=f"{customer_update_key_prefix(update.action_id)}{contact.pk}",
         headers={"List-Unsubscribe": f"<{unsubscribe}>"} if unsubscribe else None,
     )
     record_event(update.organization_id, "customer_update.sent", update, actor=actor)

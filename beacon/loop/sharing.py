@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
@@ -30,7 +29,7 @@ from beacon.loop.models import (
 )
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.events import record_event
-from beacon.orgs.models import Membership, Team
+from beacon.orgs.models import Membership, Organization, Team
 from beacon.orgs.queries import manager_of
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import FIXED_SCALES, QuestionKind, Survey
@@ -123,12 +122,15 @@ def _period(frequency: str, today: dt.date) -> tuple[str, dt.timedelta] | None:
 
 
 @transaction.atomic
-def do_send_digest(member: Membership, period: str, span: dt.timedelta) -> DigestSent | None:
-    """One digest per member and period; nothing is sent when nothing concerns them."""
-    until = timezone.localtime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+def do_send_digest(
+    member: Membership, period: str, span: dt.timedelta, *, until: dt.datetime
+) -> DigestSent | None:
+    """One digest per member and period, covering `span` up to `until` (a local midnight).
+
+    When nothing concerns the member, the period is still recorded (with no verbatims and
+    no message), so the job that runs all day does not look again.
+    """
     items = concerning(member, until - span, until)
-    if not items:
-        return None
     try:
         with transaction.atomic():
             sent = DigestSent.objects.create(
@@ -138,6 +140,8 @@ def do_send_digest(member: Membership, period: str, span: dt.timedelta) -> Diges
                 verbatims=len(items),
             )
     except IntegrityError:
+        return None
+    if not items:
         return None
     context = {
         "member": member,
@@ -158,16 +162,46 @@ def do_send_digest(member: Membership, period: str, span: dt.timedelta) -> Diges
     return sent
 
 
-def send_digests() -> int:
-    """The periodic job's work: daily digests every day, weekly ones on Mondays."""
-    today = timezone.localtime(clock.now()).date()
+def _send_org_digests(org: Organization, local: dt.datetime) -> int:
+    today = local.date()
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=org.zone)
+    due: dict[int, tuple[str, dt.timedelta]] = {}
+    prefs = dict(DigestPreference.objects.for_org(org).values_list("member_id", "frequency"))
+    for member_id in Membership.objects.for_org(org).values_list("pk", flat=True):
+        found = _period(prefs.get(member_id, DigestFrequency.WEEKLY), today)
+        if found is not None:
+            due[member_id] = found
+    done = set(
+        DigestSent.objects.for_org(org)
+        .filter(period__in={p for p, _ in due.values()})
+        .values_list("member_id", "period")
+    )
+    members = Membership.objects.for_org(org).filter(pk__in=due).select_related("user", "team")
     count = 0
-    members = Membership.objects.select_related("user", "team").order_by("pk")
-    prefs = dict(DigestPreference.objects.values_list("member_id", "frequency"))
-    for member in members:
-        period = _period(prefs.get(member.pk, DigestFrequency.WEEKLY), today)
-        if period is not None and do_send_digest(member, *period) is not None:
+    for member in members.order_by("pk"):
+        period, span = due[member.pk]
+        if (member.pk, period) in done:
+            continue
+        if do_send_digest(member, period, span, until=midnight) is not None:
             count += 1
+    return count
+
+
+def send_digests() -> int:
+    """The periodic job's work; it runs every quarter of an hour.
+
+    Each organisation's members get their digest once its local time has passed its
+    digest hour: daily ones every day, weekly ones on Mondays, each covering the local
+    days before today. A digest is never sent twice (one DigestSent row per member and
+    period, and the outbox key), so the job may run late, twice, or catch up after a
+    stopped worker.
+    """
+    now = clock.now()
+    count = 0
+    for org in Organization.objects.order_by("pk"):
+        local = now.astimezone(org.zone)
+        if local.hour >= org.digest_hour:
+            count += _send_org_digests(org, local)
     return count
 
 

@@ -20,6 +20,8 @@ def remind_action_owners() -> int:
     return send_action_reminders()
 
 
-@db_periodic_task(crontab(hour="6", minute="30"))
+# Every quarter of an hour: each organisation's digest hour is local, and zones such as
+# Asia/Kolkata (+05:30) or Asia/Kathmandu (+05:45) reach it at a quarter past.
+@db_periodic_task(crontab(minute="*/15"))
 def send_staff_digests() -> int:
     return send_digests()

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
 from beacon.notifications.models import OutboxMessage, OutboxState
-from beacon.notifications.transports import deliver
+from beacon.notifications.transports import TRANSPORTS, deliver
 from beacon.orgs.events import record_event
 from beacon.orgs.models import Organization
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
 
 
-def do_queue_email(
+def do_queue_message(
     org_id: int,
     *,
     to: str,
@@ -32,17 +32,22 @@ def do_queue_email(
     cause: models.Model,
     key: str,
     headers: dict[str, str] | None = None,
+    transport: str = "email",
 ) -> OutboxMessage:
     """Write the message in the caller's transaction; a worker is woken after commit.
 
     `key` names the cause uniquely (e.g. "case-opened:42"), so repeating the cause
-    returns the existing row instead of queueing a second message.
+    returns the existing row instead of queueing a second message. `transport` names the
+    folder under transports/ that delivers it; `to` is an address or a URL accordingly.
     """
     assert cause.pk is not None
+    if transport not in TRANSPORTS:
+        raise ValueError(f"unknown transport {transport!r}")
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
                 organization_id=org_id,
+                transport=transport,
                 idempotency_key=key,
                 recipient=to,
                 subject=subject[:300],
@@ -55,11 +60,15 @@ def do_queue_email(
             )
     except IntegrityError:
         return OutboxMessage.objects.for_org(org_id).get(idempotency_key=key)
-    record_event(org_id, "outbox.queued", message, key=key)
+    record_event(org_id, "outbox.queued", message, key=key, transport=transport)
     from beacon.notifications.tasks import send_outbox_message
 
     enqueue_on_commit(send_outbox_message, message.pk)
     return message
+
+
+# Most messages are emails; their callers keep the name that says so.
+do_queue_email = do_queue_message
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -144,15 +153,20 @@ def due_message_ids(limit: int = 500) -> list[int]:
 
 
 @transaction.atomic
-def do_withhold_pending(org_id: int, reason: str) -> int:
+def do_withhold_pending(org_id: int, reason: str, *, keep_prefixes: tuple[str, ...] = ()) -> int:
     """Mark every unsent message of an organisation as withheld (never delivered).
 
     For seeded history: the demo's past cases and updates are real rows, but mailing
     them on the worker's first start would flood the inbox with news from months ago.
+    Messages whose key starts with one of `keep_prefixes` stay pending and are sent.
     """
+    keep = Q()
+    for prefix in keep_prefixes:
+        keep |= Q(idempotency_key__startswith=prefix)
     count = (
         OutboxMessage.objects.for_org(org_id)
         .filter(state=OutboxState.PENDING)
+        .exclude(keep)
         .update(state=OutboxState.WITHHELD, last_error=reason)
     )
     if count:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -17,6 +19,12 @@ from beacon.orgs.events import record_event
 from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team
 
 API_KEY_PREFIX = "bk_"
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (the system's or the tzdata package's)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def hash_api_key(secret: str) -> str:
@@ -94,9 +102,15 @@ def do_update_organization(
     name: str | None = None,
     brand_color: str | None = None,
     min_sample_size: int | None = None,
+    timezone: str | None = None,
+    digest_hour: int | None = None,
     actor: Membership | None = None,
 ) -> Organization:
     errors: dict[str, str] = {}
+    if timezone is not None and timezone not in time_zones():
+        errors["timezone"] = "must be a time zone name such as Europe/London or UTC"
+    if digest_hour is not None and not 0 <= digest_hour <= 23:
+        errors["digest_hour"] = "must be an hour between 0 and 23"
     if name is not None and not name.strip():
         errors["name"] = "must not be empty"
     if brand_color is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", brand_color):
@@ -111,6 +125,8 @@ def do_update_organization(
             ("name", name),
             ("brand_color", brand_color),
             ("min_sample_size", min_sample_size),
+            ("timezone", timezone),
+            ("digest_hour", digest_hour),
         )
         if v is not None
     }

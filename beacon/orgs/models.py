@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 
@@ -14,10 +16,25 @@ class Organization(models.Model):
     brand_color = models.CharField(max_length=7, default="#0b5cad")
     # Below this many answers a metric is shown as "not enough answers".
     min_sample_size = models.PositiveIntegerField(default=30)
+    # An IANA zone name: members' "today" and the hour their digest goes out are local.
+    timezone = models.CharField(max_length=64, default="UTC")
+    # Staff digests go out once the organisation's local time has passed this hour.
+    digest_hour = models.PositiveSmallIntegerField(default=6)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(digest_hour__lte=23), name="org_digest_hour_in_day"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class Role(models.TextChoices):

@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from beacon.core.errors import ValidationFailed
 from beacon.loop.actions import do_open_case_for
@@ -61,6 +63,19 @@ def test_cases_and_verbatims_reach_slack_teams_and_a_signed_webhook(
     )  # fmt: skip
     assert by_path["/webhook/case"].headers["X-Beacon-Timestamp"].isdigit()
     assert "X-Beacon-Signing-Secret" not in by_path["/webhook/case"].headers
+
+
+def test_a_post_is_written_once_with_its_transport(world: World, hooks: HookServer) -> None:
+    _channel(world, hooks, "teams", "case")
+    response = respond(world, 1, nps=2)
+    with CaptureQueriesContext(connection) as queries:
+        case = do_open_case_for(response)
+    assert case is not None
+    outbox = [q["sql"] for q in queries if "notifications_outboxmessage" in q["sql"]]
+    assert [sql.split()[0] for sql in outbox] == ["INSERT", "INSERT"]  # the case email, the post
+    assert list(OutboxMessage.objects.order_by("pk").values_list("transport", flat=True)) == [
+        "email", "teams"
+    ]  # fmt: skip
 
 
 def test_filters_keep_quiet_responses_out(world: World, hooks: HookServer) -> None:

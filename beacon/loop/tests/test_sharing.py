@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
@@ -23,7 +25,12 @@ from beacon.loop.sharing import (
 from beacon.loop.tests.helpers import HookServer, part, respond
 from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
-from beacon.orgs.actions import do_add_member, do_create_team, do_set_team_lead
+from beacon.orgs.actions import (
+    do_add_member,
+    do_create_team,
+    do_set_team_lead,
+    do_update_organization,
+)
 from beacon.orgs.models import Role
 from beacon.pipeline.actions import process_response
 from beacon.responses.models import Answer
@@ -50,8 +57,9 @@ def test_daily_and_weekly_digests_with_what_concerns_each_member(
         assert send_digests() == 2  # agent (daily) and stage owner (weekly, Monday)
         assert send_digests() == 0
     sent = dict(DigestSent.objects.values_list("member__display_name", "verbatims"))
-    # Bill's team had no comments; the owner opted out.
-    assert sent == {"Priya Agent": 1, "Sam Stage": 2}
+    # Bill's team had no comments (his week is recorded as empty); the owner opted out.
+    assert sent == {"Priya Agent": 1, "Sam Stage": 2, "Bill": 0}
+    assert OutboxMessage.objects.filter(idempotency_key__startswith="digest:").count() == 2
     with clock.frozen_at(MONDAY + dt.timedelta(days=1)):
         assert send_digests() == 0  # Tuesday: nothing new for the daily, no weekly run
     for message in OutboxMessage.objects.filter(idempotency_key__startswith="digest:"):
@@ -62,6 +70,62 @@ def test_daily_and_weekly_digests_with_what_concerns_each_member(
     assert smtp.inbox.to(outsider.email) == []
     with pytest.raises(ValidationFailed):
         do_set_digest(world.agent, "hourly")
+
+
+def test_digests_go_out_once_the_organisations_local_hour_has_passed(
+    world: World, other_world: World
+) -> None:
+    # Acme is in New York (UTC-5 in November) and wants digests at 08:00; Globex keeps UTC 06:00.
+    do_update_organization(world.org, timezone="America/New_York", digest_hour=8)
+    for w in (world, other_world):
+        do_set_digest(w.agent, "daily")
+        # Sunday 20:00 in New York is Monday 01:00 UTC: a comment of Sunday, local time.
+        respond(w, 1, nps=3, comment="Nobody called back", staff=w.agent,
+                at=dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC))  # fmt: skip
+
+    def digests() -> list[tuple[str, str]]:
+        return sorted(DigestSent.objects.filter(verbatims__gt=0).values_list(
+            "organization__name", "period"))  # fmt: skip
+
+    # 06:30 UTC on Monday: Globex's hour has passed; in New York it is 01:30.
+    with clock.frozen_at(dt.datetime(2026, 11, 2, 6, 30, tzinfo=dt.UTC)):
+        # For Globex the comment was made on Monday (UTC): Monday's digests have nothing.
+        assert send_digests() == 0
+    # Its members' Monday is recorded as looked at (none of Acme's yet).
+    assert DigestSent.objects.filter(organization=other_world.org).count() == 3
+    assert not DigestSent.objects.filter(organization=world.org).exists()
+    assert digests() == []
+    # 12:45 UTC is 07:45 in New York: not yet.
+    with clock.frozen_at(dt.datetime(2026, 11, 2, 12, 45, tzinfo=dt.UTC)):
+        assert send_digests() == 0
+    # 13:00 UTC is 08:00 in New York: Acme's Monday digests cover its Sunday.
+    with clock.frozen_at(dt.datetime(2026, 11, 2, 13, 0, tzinfo=dt.UTC)):
+        assert send_digests() == 2
+        with CaptureQueriesContext(connection) as queries:
+            assert send_digests() == 0  # the job runs again: nothing twice
+    # and what is done costs a few queries per organisation, none per member.
+    assert len(queries) == 1 + 4 * 2
+    assert digests() == [("Acme Telecom", "2026-11-02"), ("Acme Telecom", "2026-W45")]
+    # Tuesday 06:00 UTC: Globex's daily digest now covers its Monday, with the comment.
+    with clock.frozen_at(dt.datetime(2026, 11, 3, 6, 0, tzinfo=dt.UTC)):
+        assert send_digests() == 1
+    [globex] = OutboxMessage.objects.filter(organization=other_world.org)
+    assert (globex.recipient, globex.subject) == (
+        other_world.agent.email, "What customers said (2026-11-03): 1 comments"
+    )  # fmt: skip
+    keys = OutboxMessage.objects.values_list("idempotency_key", flat=True)
+    assert len(keys) == len(set(keys)) == 3
+
+
+def test_the_digest_time_is_validated(world: World) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        do_update_organization(world.org, timezone="Mars/Olympus", digest_hour=24)
+    assert exc.value.errors == {
+        "timezone": "must be a time zone name such as Europe/London or UTC",
+        "digest_hour": "must be an hour between 0 and 23",
+    }
+    world.org.refresh_from_db()
+    assert (world.org.timezone, world.org.digest_hour) == ("UTC", 6)
 
 
 def test_story_of_the_day_is_the_fullest_recent_comment_of_the_team(world: World) -> None:

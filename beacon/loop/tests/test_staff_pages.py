@@ -151,6 +151,37 @@ def test_wall_moderation_and_lost_call_pages(world: World) -> None:
     assert client.post("/loop/digest/", {"frequency": "hourly"}).status_code == 400
 
 
+def test_an_admin_sets_when_digests_go_out(world: World) -> None:
+    admin = logged_in(world.stage_owner)
+    html = page(admin, "/loop/digest/")
+    assert "Digests go out after 06:00, UTC time" in html
+    assert "<option selected>UTC</option>" in html
+    bad = admin.post("/loop/digest/", {"form": "schedule", "timezone": "Mars/Base",
+                                       "digest_hour": "25"})  # fmt: skip
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert "must be a time zone name such as Europe/London or UTC" in body
+    assert "must be an hour between 0 and 23" in body
+    assert admin.post("/loop/digest/", {"form": "schedule", "timezone": "Asia/Kolkata",
+                                        "digest_hour": "x"}).status_code == 400  # fmt: skip
+    world.org.refresh_from_db()
+    assert (world.org.timezone, world.org.digest_hour) == ("UTC", 6)
+    ok = admin.post("/loop/digest/", {"form": "schedule", "timezone": "Asia/Kolkata",
+                                      "digest_hour": "9"})  # fmt: skip
+    assert ok.status_code == 302
+    world.org.refresh_from_db()
+    assert (world.org.timezone, world.org.digest_hour) == ("Asia/Kolkata", 9)
+    assert "Digests go out after 09:00, Asia/Kolkata time" in page(admin, "/loop/digest/")
+    # An agent chooses their own frequency but not the organisation's time.
+    agent = logged_in(world.agent)
+    assert "When digests go out" not in page(agent, "/loop/digest/")
+    refused = agent.post("/loop/digest/", {"form": "schedule", "timezone": "UTC",
+                                           "digest_hour": "1"})  # fmt: skip
+    assert refused.status_code == 403
+    world.org.refresh_from_db()
+    assert world.org.digest_hour == 9
+
+
 def test_another_organisations_ids_are_unknown_on_every_loop_page(
     world: World, other_world: World
 ) -> None:

@@ -53,6 +53,7 @@ from beacon.loop.sharing import (
     do_set_wall,
     story_of_the_day,
 )
+from beacon.orgs.actions import do_update_organization, time_zones
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.models import SCORED_KINDS, Question, QuestionKind, Survey
 from beacon.web.access import render_page, require_role, staff_view
@@ -139,7 +140,9 @@ def case_rules(request: HttpRequest, member: Membership) -> HttpResponse:
         "errors": errors,
         "values": values,
     }
-    return render_page(request, member, "web/loop/rules.html", context, status=status, nav="cases")
+    return render_page(
+        request, member, "web/loop/rules.html", context, status=status, nav="case_rules"
+    )
 
 
 # ------------------------------------------------------------------ reply to the customer
@@ -186,10 +189,27 @@ def loop_reports(request: HttpRequest, member: Membership) -> HttpResponse:
         "by_owner": case_timing(org, by="owner"),
         "lost": lost_report(org),
     }
-    return render_page(request, member, "web/loop/reports.html", context, nav="cases")
+    return render_page(request, member, "web/loop/reports.html", context, nav="reports")
 
 
 # ------------------------------------------------------------------ digest and recognition
+
+
+def _save_digest_time(request: HttpRequest, member: Membership) -> None:
+    """The organisation's time zone and digest hour (admins); raises ValidationFailed."""
+    require_role(member, Role.ADMIN)
+    errors: dict[str, str] = {}
+    hour = _int_or_error(request.POST.get("digest_hour", ""), "digest_hour", errors)
+    if hour is None and not errors:
+        errors["digest_hour"] = "choose an hour"
+    if errors:
+        raise ValidationFailed(errors)
+    do_update_organization(
+        member.organization,
+        timezone=request.POST.get("timezone", "").strip(),
+        digest_hour=hour,
+        actor=member,
+    )
 
 
 @staff_view
@@ -197,20 +217,32 @@ def loop_reports(request: HttpRequest, member: Membership) -> HttpResponse:
 def digest_settings(request: HttpRequest, member: Membership) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
+        schedule = request.POST.get("form") == "schedule"
         try:
-            do_set_digest(member, request.POST.get("frequency", ""))
+            if schedule:
+                _save_digest_time(request, member)
+            else:
+                do_set_digest(member, request.POST.get("frequency", ""))
         except ValidationFailed as exc:
             errors = exc.errors
         else:
-            messages.success(request, "Digest setting saved.")
+            messages.success(request, "Digest time saved." if schedule else "Digest setting saved.")
             return redirect("web:digest")
+    org = member.organization
     context = {
         "frequency": digest_frequency(member),
         "choices": DigestFrequency.choices,
         "errors": errors,
+        "may_schedule": member.has_role(Role.ADMIN),
+        "timezone": request.POST.get("timezone", org.timezone) if errors else org.timezone,
+        "digest_hour": org.digest_hour,
+        "zones": sorted(time_zones()),
+        "hours": range(24),
     }
     status = 400 if errors else 200
-    return render_page(request, member, "web/loop/digest.html", context, status=status)
+    return render_page(
+        request, member, "web/loop/digest.html", context, status=status, nav="digest"
+    )
 
 
 @staff_view
@@ -287,7 +319,7 @@ def wall_admin(request: HttpRequest, member: Membership) -> HttpResponse:
         "problem": problem,
     }
     status = 400 if errors else (409 if problem else 200)
-    return render_page(request, member, "web/loop/wall.html", context, status=status)
+    return render_page(request, member, "web/loop/wall.html", context, status=status, nav="wall")
 
 
 # ------------------------------------------------------------------ channels
@@ -326,7 +358,9 @@ def channels(request: HttpRequest, member: Membership) -> HttpResponse:
         "values": values,
     }
     status = 400 if errors else 200
-    return render_page(request, member, "web/loop/channels.html", context, status=status)
+    return render_page(
+        request, member, "web/loop/channels.html", context, status=status, nav="channels"
+    )
 
 
 # ------------------------------------------------------------------ lost customers

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,10 +27,27 @@ if TYPE_CHECKING:
 # removed before sending: the transport layer cannot read the loop app's channel table.
 SECRET_HEADER = "X-Beacon-Signing-Secret"  # noqa: S105 (a header name, not a secret)
 TIMEOUT_SECONDS = 10
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class DestinationRefused(Exception):
     """The URL points somewhere Beacon must not post to."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A webhook URL resolved once: the post goes to `addresses`, the very ones checked.
+
+    Connecting by host name would resolve it again, and a DNS server answering a public
+    address to the check and a private one to the connection (DNS rebinding) would get
+    the post into the internal network.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query, as sent in the request line
+    addresses: tuple[str, ...]  # tried in the resolver's order, like a normal connection
 
 
 def _is_private(address: str) -> bool:
@@ -44,37 +62,111 @@ def _is_private(address: str) -> bool:
     )
 
 
-def destination_problem(url: str, *, allow_private: bool | None = None) -> str | None:
-    """Why Beacon refuses to post to `url`, or None when it may.
+def resolve_destination(url: str, *, allow_private: bool | None = None) -> Destination:
+    """Resolve `url`'s host once and check every address it resolves to.
 
-    Every address the host name resolves to must be public: internal services
-    (metadata endpoints, admin ports on localhost) are not reachable through Beacon.
+    Every address must be public (internal services such as metadata endpoints or admin
+    ports on localhost are not reachable through Beacon) unless an admin allows private
+    ones. Raises DestinationRefused with the reason.
     """
     if allow_private is None:
         allow_private = settings.BEACON_WEBHOOK_ALLOW_PRIVATE
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
-        return "must start with http:// or https://"
+        raise DestinationRefused("must start with http:// or https://")
     if not parts.hostname:
-        return "must name a host"
+        raise DestinationRefused("must name a host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return "has an invalid port"
+        raise DestinationRefused("has an invalid port") from None
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        return f"host {parts.hostname} does not resolve"
-    if allow_private:
-        return None
-    for info in infos:
-        address = str(info[4][0]).split("%", 1)[0]
-        if _is_private(address):
-            return (
-                f"host {parts.hostname} resolves to the private address {address}; "
-                "an admin must set BEACON_WEBHOOK_ALLOW_PRIVATE=true to allow it"
-            )
+        raise DestinationRefused(f"host {parts.hostname} does not resolve") from None
+    # An IPv6 zone ("fe80::1%eth0") is not part of the address that is checked.
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
+    if not allow_private:
+        for address in addresses:
+            if _is_private(address):
+                raise DestinationRefused(
+                    f"host {parts.hostname} resolves to the private address {address}; "
+                    "an admin must set BEACON_WEBHOOK_ALLOW_PRIVATE=true to allow it"
+                )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Destination(parts.scheme, parts.hostname, port, target, tuple(addresses))
+
+
+def destination_problem(url: str, *, allow_private: bool | None = None) -> str | None:
+    """Why Beacon refuses to post to `url`, or None when it may."""
+    try:
+        resolve_destination(url, allow_private=allow_private)
+    except DestinationRefused as exc:
+        return str(exc)
     return None
+
+
+def _connect(destination: Destination, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first checked address that answers; no lookup by name."""
+    error: OSError = OSError(f"no address for {destination.host}")
+    for address in destination.addresses:
+        try:
+            return socket.create_connection((address, destination.port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to a checked address; the Host header still names the host."""
+
+    def __init__(self, destination: Destination, timeout: float) -> None:
+        super().__init__(destination.host, destination.port, timeout=timeout)
+        self.destination = destination
+
+    def connect(self) -> None:
+        self.sock = _connect(self.destination, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address, with TLS SNI and the certificate check naming the host."""
+
+    def __init__(self, destination: Destination, timeout: float, tls: ssl.SSLContext) -> None:
+        super().__init__(destination.host, destination.port, timeout=timeout, context=tls)
+        self.destination = destination
+        self.tls = tls
+
+    def connect(self) -> None:
+        raw = _connect(self.destination, self.timeout)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def post_pinned(
+    destination: Destination,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    tls: ssl.SSLContext | None = None,
+) -> int:
+    """POST to the destination's checked address and return the HTTP status.
+
+    http.client follows no redirects, so a public URL cannot bounce the post to a
+    private one. `tls` defaults to the system's trusted certificates.
+    """
+    connection: http.client.HTTPConnection
+    if destination.scheme == "https":
+        tls = tls or ssl.create_default_context()
+        connection = _PinnedHTTPSConnection(destination, TIMEOUT_SECONDS, tls)
+    else:
+        connection = _PinnedHTTPConnection(destination, TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", destination.target, body=body, headers=headers)
+        answer = connection.getresponse()
+        # Only the status matters; a receiver's long answer is not read to the end.
+        answer.read(MAX_ANSWER_BYTES)
+        return int(answer.status)
+    finally:
+        connection.close()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -84,10 +176,12 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def post_json(message: OutboxMessage) -> None:
     """POST the message's JSON body to its recipient URL; any non-2xx answer is a failure."""
-    problem = destination_problem(message.recipient)
-    if problem is not None:
-        # Checked again at send time: DNS may have changed since the channel was saved.
-        raise DestinationRefused(f"webhook URL {problem}")
+    try:
+        # Checked again at send time (DNS may have changed since the channel was saved),
+        # and the post goes to the address this check approved.
+        destination = resolve_destination(message.recipient)
+    except DestinationRefused as exc:
+        raise DestinationRefused(f"webhook URL {exc}") from None
     headers = dict(message.headers)
     secret = headers.pop(SECRET_HEADER, "")
     body = message.body_text.encode()
@@ -102,24 +196,9 @@ def post_json(message: OutboxMessage) -> None:
     )
     if secret:
         headers["X-Beacon-Signature"] = signature(secret, timestamp, body)
-    # The scheme was checked above (http or https only), so no file: or custom schemes.
-    request = urllib.request.Request(  # noqa: S310
-        message.recipient, data=body, headers=headers, method="POST"
-    )
-    # No redirects: a public URL must not bounce the post to a private one.
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as answer:
-            status = int(answer.status)
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"webhook answered HTTP {exc.code}") from None
+    status = post_pinned(destination, body, headers)
     if not 200 <= status < 300:
         raise RuntimeError(f"webhook answered HTTP {status}")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def send_webhook(message: OutboxMessage) -> None:
