@@ -41,7 +41,8 @@ checks: install-dev
 
 pytest: install-dev
 	scripts/ensure-chromium
-	$(BIN)/python -m pytest -q
+	@echo "== on SQLite"
+	env -u BEACON_TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$BEACON_TEST_DATABASE_URL)"; \
 		$(BIN)/python -m pytest -q; \

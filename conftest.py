@@ -35,6 +35,14 @@ from beacon.orgs.models import Membership, Organization, Role, Team
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
 from beacon.surveys.models import Question, Survey, SurveyStatus
 
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # Says which database this run used, so a CI log shows both runs really differ.
+    from django.conf import settings
+
+    terminalreporter.write_line(f"database: {settings.DATABASES['default']['ENGINE']}")
+
+
 PASSWORD = "correct horse battery staple"
 
 
