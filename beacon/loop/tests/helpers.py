@@ -6,17 +6,16 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from beacon.contacts.actions import InteractionIn, do_record_interaction, do_upsert_contact
 from beacon.orgs.models import Membership, Team
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
 from beacon.responses.models import Response
-from conftest import World, contact_in
+from conftest import World, contact_in, http_server
 
 
 def respond(
@@ -119,12 +118,6 @@ def serve_hooks() -> Iterator[HookServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hooks.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as port:
+        hooks.port = port
         yield hooks
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from beacon.notifications.transports.webhook import (
     post_pinned,
     resolve_destination,
 )
-from conftest import World
+from conftest import World, http_server
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +48,11 @@ def _serve(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     if tls is not None:
         tls.sni_callback = lambda _sock, name, _ctx: receiver.sni.append(name)
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    receiver.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler, tls) as port:
+        receiver.port = port
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
