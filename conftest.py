@@ -6,12 +6,12 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -44,6 +44,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
     terminalreporter.write_line(f"database: {settings.DATABASES['default']['ENGINE']}")
 
+
+T = TypeVar("T")
 
 PASSWORD = "correct horse battery staple"
 
@@ -210,6 +212,43 @@ def http_server(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def race(n: int, work: Callable[[int], T], attempts: int = 500) -> list[T]:
+    """Run work(0..n-1) in n threads released together; their results, in finishing order.
+
+    SQLite's shared test cache answers "database is locked" where PostgreSQL waits, so a
+    locked attempt is retried, as a client retries with the same key. Any other error
+    fails the caller.
+    """
+    from django.db import OperationalError, connection
+
+    barrier = threading.Barrier(n)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(attempts):
+                try:
+                    results.append(work(i))
+                    return
+                except OperationalError:
+                    time.sleep(0.01)
+            raise TimeoutError(f"thread {i} stayed locked out")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return results
 
 
 class SmtpServer:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
 from django.test import Client
 
 from beacon.core import clock
@@ -17,7 +14,7 @@ from beacon.public.channels import WIDGET_ANSWERS, WIDGET_READS
 from beacon.public.models import RateWindow
 from beacon.public.ratelimit import Limit, purge, take
 from beacon.responses.models import Response
-from conftest import World
+from conftest import World, race
 
 SHOP = "https://shop.example"
 START = dt.datetime(2026, 3, 2, 9, 0, 10, tzinfo=dt.UTC)
@@ -78,30 +75,7 @@ def test_old_windows_are_purged(world: World) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_racing_requests_cannot_exceed_the_limit(world: World) -> None:
     limit = Limit(requests=5, seconds=3600)
-    barrier = threading.Barrier(12)
-    allowed: list[bool] = []
-    errors: list[BaseException] = []
-
-    def request() -> None:
-        try:
-            barrier.wait()
-            # SQLite's shared test cache answers "locked" where PostgreSQL waits.
-            for _ in range(500):
-                try:
-                    allowed.append(take(world.org.pk, "race", limit) is None)
-                    return
-                except OperationalError:
-                    time.sleep(0.01)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=request) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and len(allowed) == 12
+    allowed = race(12, lambda _i: take(world.org.pk, "race", limit) is None)
+    assert len(allowed) == 12
     assert allowed.count(True) == 5
     assert RateWindow.objects.get(key="race").count == 5

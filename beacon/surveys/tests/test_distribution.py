@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from email.message import Message
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from beacon.contacts.actions import InteractionIn
@@ -31,7 +29,7 @@ from beacon.surveys.distribution import (
     send_due,
 )
 from beacon.surveys.models import ContactBudget, Invitation, Suppression, SuppressionReason
-from conftest import World, contact_in
+from conftest import World, contact_in, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -366,31 +364,7 @@ def test_concurrent_triggers_cannot_both_pass_the_budget(world: World) -> None:
     interact(world, "warm-up", 1)  # creates the contact and its budget row
     Invitation.objects.all().delete()
     ContactBudget.objects.update(last_invited_at=None)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def trigger(i: int) -> None:
-        try:
-            barrier.wait()
-            # SQLite's shared test cache answers "locked" where PostgreSQL waits; a
-            # client retries with the same key, which is safe by design.
-            for _ in range(200):
-                try:
-                    interact(world, f"race-{i}", 1)
-                    return
-                except OperationalError:
-                    time.sleep(0.01)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=trigger, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    race(4, lambda i: interact(world, f"race-{i}", 1))
     assert Invitation.objects.count() == 1
     assert Suppression.objects.filter(reason="budget").count() == 3
 
