@@ -1,6 +1,7 @@
 """Writes of analytics: alert rules and their evaluation, wallboards.
 
-Analytics reads numbers only from rollups; the rows written here are its own state
+Analytics reads numbers from rollups (from answers when a theme or sentiment narrows them,
+see metrics.answer_cells); the rows written here are its own state
 (which rules exist, which alerts are open, which wallboard URLs are valid).
 """
 
@@ -19,6 +20,7 @@ from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
+from beacon.insights.models import Theme
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
@@ -38,6 +40,18 @@ class AlertRuleIn:
     survey: Survey | None = None
     stage: Stage | None = None
     team: Team | None = None
+    theme: Theme | None = None
+    sentiment: str = ""
+
+
+def _check_theme(org: Organization, theme: Theme | None, errors: dict[str, str]) -> None:
+    """A rule or wallboard may only watch one of the organisation's active themes."""
+    if theme is None:
+        return
+    if theme.organization_id != org.pk:
+        errors["theme"] = "belongs to another organisation"
+    elif not theme.active:
+        errors["theme"] = "is switched off"
 
 
 def check_alert_rule(org: Organization, data: AlertRuleIn) -> None:
@@ -52,10 +66,13 @@ def check_alert_rule(org: Organization, data: AlertRuleIn) -> None:
         errors["threshold"] = "needed for a 'below' rule"
     if not 1 <= data.window_days <= MAX_WINDOW_DAYS:
         errors["window_days"] = f"must be between 1 and {MAX_WINDOW_DAYS}"
+    if data.sentiment and data.sentiment not in metrics.SENTIMENTS:
+        errors["sentiment"] = f"one of {', '.join(metrics.SENTIMENTS)}"
     for name in ("notify", "survey", "stage", "team"):
         obj = getattr(data, name)
         if obj is not None and obj.organization_id != org.pk:
             errors[name] = "belongs to another organisation"
+    _check_theme(org, data.theme, errors)
     if errors:
         raise ValidationFailed(errors)
 
@@ -75,6 +92,8 @@ def do_create_alert_rule(
         survey=data.survey,
         stage=data.stage,
         team=data.team,
+        theme=data.theme,
+        sentiment=data.sentiment,
         notify=data.notify,
     )
     record_event(org, "alert_rule.created", rule, actor=actor)
@@ -98,7 +117,20 @@ class Finding:
 
 def _filters(rule: AlertRule, start: dt.date, end: dt.date) -> metrics.Filters:
     return metrics.Filters(start=start, end=end, survey_id=rule.survey_id,
-                           stage_id=rule.stage_id, team_id=rule.team_id)  # fmt: skip
+                           stage_id=rule.stage_id, team_id=rule.team_id,
+                           theme_id=rule.theme_id, sentiment=rule.sentiment or None)  # fmt: skip
+
+
+def rule_scope(rule: AlertRule) -> str:
+    """What a rule's comments are about, for its message: ' (comments about Billing, negative)'.
+
+    Without it a theme rule's e-mail would read like one on all responses."""
+    parts = []
+    if rule.theme is not None:
+        parts.append(f"comments about {rule.theme.name}")
+    if rule.sentiment:
+        parts.append(rule.sentiment if rule.theme is not None else f"{rule.sentiment} comments")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def assess(rule: AlertRule, today: dt.date) -> Finding | None:
@@ -123,15 +155,16 @@ def assess(rule: AlertRule, today: dt.date) -> Finding | None:
 
 def _describe(rule: AlertRule, f: Finding) -> str:
     v = f.value
+    what = f"{rule.name}: {v.label}{rule_scope(rule)}"
     if rule.kind == AlertKind.BELOW:
         return (
-            f"{rule.name}: {v.label} {v.value:.1f} over the last {rule.window_days} days "
+            f"{what} {v.value:.1f} over the last {rule.window_days} days "
             f"(n={v.n}, 95% {v.low:.1f} to {v.high:.1f}) is below {rule.threshold:g}"
         )
     prev = f.previous
     assert prev is not None
     return (
-        f"{rule.name}: {v.label} changed from {prev.value:.1f} to {v.value:.1f} "
+        f"{what} changed from {prev.value:.1f} to {v.value:.1f} "
         f"(last {rule.window_days} days vs the {rule.window_days} before; p={f.p_value:.3f})"
     )
 
@@ -181,7 +214,9 @@ def evaluate_rule(rule: AlertRule, now: dt.datetime) -> Alert | None:
 def evaluate_alert_rules(now: dt.datetime | None = None) -> list[Alert]:
     """The periodic job's body: every active rule of every organisation."""
     now = now or clock.now()
-    rules = AlertRule.objects.filter(active=True).select_related("organization", "notify__user")
+    rules = AlertRule.objects.filter(active=True).select_related(
+        "organization", "notify__user", "theme"
+    )
     fired = []
     for rule in rules.order_by("pk"):
         alert = evaluate_rule(rule, now)
@@ -202,6 +237,7 @@ class WallboardIn:
     metrics: list[str]
     survey: Survey | None = None
     stage: Stage | None = None
+    theme: Theme | None = None
     window_days: int = 30
 
 
@@ -221,11 +257,12 @@ def do_create_wallboard(
         obj = getattr(data, name)
         if obj is not None and obj.organization_id != org.pk:
             errors[name] = "belongs to another organisation"
+    _check_theme(org, data.theme, errors)
     if errors:
         raise ValidationFailed(errors)
     wall = Wallboard.objects.create(
         organization=org, name=data.name.strip(), metrics=list(data.metrics),
-        survey=data.survey, stage=data.stage, window_days=data.window_days,
+        survey=data.survey, stage=data.stage, theme=data.theme, window_days=data.window_days,
         nonce=secrets.token_urlsafe(16), created_by=actor,
     )  # fmt: skip
     record_event(org, "wallboard.created", wall, actor=actor)
@@ -251,7 +288,7 @@ def wall_for_token(token: str) -> Wallboard | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     return (
-        Wallboard.objects.select_related("organization")
+        Wallboard.objects.select_related("organization", "theme")
         .filter(pk=pk, nonce=nonce, revoked_at__isnull=True)
         .first()
     )

@@ -8,12 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BigIntegerField, Sum
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncDate
 
 from beacon.analytics import stats
 from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
+from beacon.insights.models import AnswerInsight, Sentiment, Theme, ThemeMention
 from beacon.orgs.models import Organization, Team
 from beacon.responses import rollups
 from beacon.responses.models import Answer, ResponseCountRollup, ScoreRollup, SliceRollup
@@ -96,7 +98,13 @@ DIMENSIONS: dict[str, tuple[str, type[Any]]] = {
     "team": ("team_id", Team),
     "touchpoint": ("touchpoint_id", Touchpoint),
     "survey": ("survey_id", Survey),
+    # Active themes; a response counts once under every theme its comments mention.
+    "theme": ("theme_id", Theme),
 }
+# Per overall sentiment of the comment (AnswerInsight.sentiment); no model behind it, so
+# its rows are named by the sentiment itself ("positive", ...).
+SENTIMENT_DIMENSION = "sentiment"
+SENTIMENTS: tuple[str, ...] = tuple(Sentiment.values)
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,24 @@ class Filters:
     persona_id: int | None = None
     team_id: int | None = None
     touchpoint_id: int | None = None
+    # Responses whose comment mentions this theme (insights.ThemeMention).
+    theme_id: int | None = None
+    # With theme_id: that theme's sentiment in the response; without: the comment's
+    # overall sentiment (insights.AnswerInsight). One of SENTIMENTS.
+    sentiment: str | None = None
+
+    @property
+    def about_words(self) -> bool:
+        """Whether the filter involves what comments say, which no rollup knows."""
+        return bool(self.theme_id or self.sentiment)
 
 
 _DIMENSION_FILTERS = ("stage_id", "persona_id", "team_id", "touchpoint_id")
+# Columns only answers (with their comments' insights) can group on.
+_WORD_COLUMNS = ("theme_id", "sentiment")
 
 
-def _question_ids(org: Organization, metric: MetricDef, f: Filters) -> list[int]:
+def question_ids(org: Organization, metric: MetricDef, f: Filters) -> list[int]:
     question_ids = Question.objects.for_org(org).filter(kind=metric.question_kind)
     if f.survey_id:
         question_ids = question_ids.filter(survey_id=f.survey_id)
@@ -127,10 +147,12 @@ def _cells(org: Organization, metric: MetricDef, f: Filters, by: str | None = No
     only a combination of dimensions needs the full cube. `by` is the column to group on
     (e.g. "stage_id"); the rows returned carry it under that name either way.
     """
-    return _cells_of(org, _question_ids(org, metric, f), f, by)
+    return _cells_of(org, question_ids(org, metric, f), f, by)
 
 
 def _cells_of(org: Organization, question_ids: list[int], f: Filters, by: str | None = None) -> Any:
+    if f.about_words or by in _WORD_COLUMNS:
+        return answer_cells(org, question_ids, f, by)
     active = [name for name in _DIMENSION_FILTERS if getattr(f, name)]
     involved = set(active) | ({by} if by in _DIMENSION_FILTERS else set())
     qs: Any
@@ -156,7 +178,92 @@ def _cells_of(org: Organization, question_ids: list[int], f: Filters, by: str | 
     return qs
 
 
-def _value(org: Organization, metric: MetricDef, hist: Mapping[int, int]) -> MetricValue:
+def responses_q(org: Organization, f: Filters, *, commented: bool = False, via: str = "") -> Q:
+    """The responses a filter keeps, as a condition on a model with `response`.
+
+    `via` is the path to that model ("" when the condition is on it directly);
+    `commented` keeps only responses with a comment Beacon could classify.
+    """
+    q = Q(**{f"{via}response__responded_at__{op}": v for op, v in day_range(f).items()})
+    for name in ("survey_id", *_DIMENSION_FILTERS):
+        if getattr(f, name):
+            q &= Q(**{f"{via}response__{name}": getattr(f, name)})
+    if f.theme_id:
+        mentions = ThemeMention.objects.filter(organization_id=org.pk, theme_id=f.theme_id)
+        if f.sentiment:
+            mentions = mentions.filter(sentiment=f.sentiment)
+        q &= Q(**{f"{via}response_id__in": mentions.values("response_id")})
+    elif f.sentiment:
+        overall = _insights(org).filter(sentiment=f.sentiment)
+        q &= Q(**{f"{via}response_id__in": overall.values("response_id")})
+    if commented:
+        q &= Q(**{f"{via}response_id__in": _insights(org).values("response_id")})
+    return q
+
+
+def _insights(org: Organization) -> Any:
+    return AnswerInsight.objects.filter(organization_id=org.pk, unclassifiable=False)
+
+
+def _first_per_response(qs: Any, column: str) -> Any:
+    """One row per (response, column value): a response whose two comments both mention a
+    theme (or are both positive) still counts once under it."""
+    twins = qs.model.objects.filter(
+        response_id=OuterRef("response_id"), **{column: OuterRef(column)}, pk__lt=OuterRef("pk")
+    )
+    return qs.filter(~Exists(twins))
+
+
+def answer_cells(
+    org: Organization,
+    question_ids: list[int],
+    f: Filters,
+    by: str | None = None,
+    *,
+    commented: bool = False,
+) -> Any:
+    """Scored answers shaped like rollup rows (day, score, count, question_id, `by`).
+
+    Rollups have no theme or sentiment columns, so filters and breakdowns by what comments
+    say read answers. `day` is the UTC day of responded_at, as in the rollups. Grouping by
+    theme starts from the themes and joins the responses that mention each one (once per
+    response) and their scored answers; grouping by sentiment likewise from the insights.
+    """
+    qs: Any
+    via = ""  # the path from the starting model to the one with `response`
+    if by == "theme_id":
+        # From Theme, not ThemeMention: its `score` field would clash with the rollups' name.
+        qs = Theme.objects.filter(organization_id=org.pk, active=True)
+        mentions = ThemeMention.objects.filter(organization_id=org.pk)
+        via, start = "mentions__", {"mentions__in": _first_per_response(mentions, "theme_id")}
+    elif by == "sentiment":
+        qs = _first_per_response(_insights(org).filter(sentiment__in=SENTIMENTS), "sentiment")
+        start = {}
+    else:
+        qs, start = Answer.objects.filter(organization_id=org.pk), {}
+    answer = f"{via}response__answers__" if by in _WORD_COLUMNS else ""
+    # One filter() call: conditions on a multi-valued relation in separate calls would each
+    # get their own join; in one they share it, and the annotations below reuse it.
+    qs = qs.filter(
+        responses_q(org, f, commented=commented, via=via),
+        **start,
+        **{f"{answer}question_id__in": question_ids, f"{answer}number__isnull": False},
+    )
+    names: dict[str, Any] = {
+        "day": TruncDate(f"{via}response__responded_at", tzinfo=dt.UTC),
+        "score": F(f"{answer}number"),
+        "count": Value(1, output_field=BigIntegerField()),
+    }
+    if answer:
+        names["question_id"] = F(f"{answer}question_id")
+    if by == "theme_id":
+        names["theme_id"] = F("pk")
+    if by in (*_DIMENSION_FILTERS, "survey_id"):
+        names[by] = F(f"response__{by}")
+    return qs.annotate(**names)
+
+
+def value_of(org: Organization, metric: MetricDef, hist: Mapping[int, int]) -> MetricValue:
     return MetricValue(
         key=metric.key,
         label=metric.label,
@@ -173,7 +280,7 @@ def histogram(org: Organization, key: str, f: Filters = Filters()) -> dict[int, 
 
 
 def metric(org: Organization, key: str, f: Filters = Filters()) -> MetricValue:
-    return _value(org, METRICS[key], histogram(org, key, f))
+    return value_of(org, METRICS[key], histogram(org, key, f))
 
 
 def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]:
@@ -194,7 +301,7 @@ def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]
     for r in rows:
         if r["c"]:
             hists[key_of_kind[kind_of[r["question_id"]]]][r["score"]] += int(r["c"])
-    return {k: _value(org, METRICS[k], dict(hists[k])) for k in keys}
+    return {k: value_of(org, METRICS[k], dict(hists[k])) for k in keys}
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -224,7 +331,7 @@ def trend(
     return [
         (
             first + dt.timedelta(weeks=i),
-            _value(org, METRICS[key], buckets.get(first + dt.timedelta(weeks=i), {})),
+            value_of(org, METRICS[key], buckets.get(first + dt.timedelta(weeks=i), {})),
         )
         for i in range(weeks)
     ]
@@ -236,25 +343,44 @@ def breakdown(
     dimension: str,
     f: Filters = Filters(),
 ) -> list[tuple[str, int, MetricValue]]:
-    """The metric per value of a dimension: (label, id, value), best-known labels first."""
+    """The metric per value of a dimension: (label, id, value), best-known labels first.
+
+    Sentiment rows are named by the sentiment and have id 0.
+    """
+    if dimension == SENTIMENT_DIMENSION:
+        hists = _histograms_by(org, key, f, "sentiment")
+        return [(s, 0, value_of(org, METRICS[key], hists.get(s, {}))) for s in SENTIMENTS]
     column, model = DIMENSIONS[dimension]
+    buckets = _histograms_by(org, key, f, column)
+    labelled = _labelled(org, model)
+    out = [
+        (str(obj), obj.pk, value_of(org, METRICS[key], buckets.get(obj.pk, {}))) for obj in labelled
+    ]
+    if buckets.get(0):
+        out.append(("(none)", 0, value_of(org, METRICS[key], buckets[0])))
+    return out
+
+
+def _histograms_by(
+    org: Organization, key: str, f: Filters, column: str
+) -> dict[Any, dict[int, int]]:
     rows = (
         _cells(org, METRICS[key], f, by=column)
         .values(column, "score")
         .annotate(c=Sum("count"))
         .order_by()
     )
-    buckets: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    buckets: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         buckets[r[column] or 0][r["score"]] += int(r["c"])
+    return buckets
+
+
+def _labelled(org: Organization, model: type[Any]) -> Any:
+    if model is Theme:
+        return Theme.objects.for_org(org).filter(active=True).order_by("name", "pk")
     ordering = ("journey_id", "position") if model is Stage else ("pk",)
-    labelled = model.objects.for_org(org).order_by(*ordering)
-    out = [
-        (str(obj), obj.pk, _value(org, METRICS[key], buckets.get(obj.pk, {}))) for obj in labelled
-    ]
-    if buckets.get(0):
-        out.append(("(none)", 0, _value(org, METRICS[key], buckets[0])))
-    return out
+    return model.objects.for_org(org).order_by(*ordering)
 
 
 # --- questions people ask: trend by grain, breakdown by attribute, comparison ------------
@@ -311,7 +437,9 @@ def series(
     hist: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         hist[bucket_start(r["day"], grain)][r["score"]] += int(r["c"])
-    return [(b, _value(org, METRICS[key], hist.get(b, {}))) for b in buckets(f.start, f.end, grain)]
+    return [
+        (b, value_of(org, METRICS[key], hist.get(b, {}))) for b in buckets(f.start, f.end, grain)
+    ]
 
 
 def attribute_keys(org: Organization) -> list[str]:
@@ -319,7 +447,7 @@ def attribute_keys(org: Organization) -> list[str]:
 
 
 def dimension_names(org: Organization) -> list[str]:
-    return [*DIMENSIONS, *(f"attribute:{k}" for k in attribute_keys(org))]
+    return [*DIMENSIONS, SENTIMENT_DIMENSION, *(f"attribute:{k}" for k in attribute_keys(org))]
 
 
 def attribute_breakdown(
@@ -328,22 +456,30 @@ def attribute_breakdown(
     """The metric per value of an org-chosen contact attribute, most answers first.
 
     The attribute rollup has no stage/persona/team/touchpoint columns, so only the date
-    and survey filters apply here.
+    and survey filters apply here; with a theme or sentiment filter the answers are read
+    (the value from each response's attribute snapshot, as the rollup has it), and then
+    every filter applies.
     """
     metric_def = METRICS[key]
-    qs = SliceRollup.objects.filter(
-        organization_id=org.pk,
-        dimension=f"attribute:{attribute}",
-        question_id__in=_question_ids(org, metric_def, f),
-    )
-    if f.start:
-        qs = qs.filter(day__gte=f.start)
-    if f.end:
-        qs = qs.filter(day__lte=f.end)
+    qs: Any
+    if f.about_words:
+        qs = answer_cells(org, question_ids(org, metric_def, f), f).annotate(
+            value=KeyTextTransform(attribute, "response__rollup_attributes")
+        )
+    else:
+        qs = SliceRollup.objects.filter(
+            organization_id=org.pk,
+            dimension=f"attribute:{attribute}",
+            question_id__in=question_ids(org, metric_def, f),
+        )
+        if f.start:
+            qs = qs.filter(day__gte=f.start)
+        if f.end:
+            qs = qs.filter(day__lte=f.end)
     hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in qs.values("value", "score").annotate(c=Sum("count")).order_by():
         hist[r["value"]][r["score"]] += int(r["c"])
-    out = [(value or "(none)", _value(org, metric_def, h)) for value, h in hist.items()]
+    out = [(value or "(none)", value_of(org, metric_def, h)) for value, h in hist.items()]
     return sorted(out, key=lambda item: (-item[1].n, item[0]))
 
 
@@ -366,8 +502,8 @@ def compare(org: Organization, key: str, a: Filters, b: Filters) -> Comparison:
     """Two periods or two groups: B minus A with its interval and significance test."""
     ha, hb = histogram(org, key, a), histogram(org, key, b)
     return Comparison(
-        a=_value(org, METRICS[key], ha),
-        b=_value(org, METRICS[key], hb),
+        a=value_of(org, METRICS[key], ha),
+        b=value_of(org, METRICS[key], hb),
         difference=DIFFERENCES[key](ha, hb),
     )
 
@@ -385,6 +521,10 @@ def day_range(f: Filters) -> dict[str, dt.datetime]:
 
 
 def response_volume(org: Organization, f: Filters = Filters()) -> int:
+    if f.about_words:
+        # Through answers: every response has one, and they carry the response filter.
+        answers = Answer.objects.filter(organization_id=org.pk).filter(responses_q(org, f))
+        return answers.values("response_id").distinct().count()
     qs = ResponseCountRollup.objects.filter(organization_id=org.pk)
     if f.start:
         qs = qs.filter(day__gte=f.start)
@@ -471,12 +611,7 @@ def answers_behind(org: Organization, key: str, f: Filters, band: str = "all") -
     )
     scale = range(0, 11)
     qs = qs.filter(number__in=[s for s in scale if BANDS[band](s)])
-    range_filter = {f"response__responded_at__{op}": v for op, v in day_range(f).items()}
-    qs = qs.filter(**range_filter)
-    for name in ("survey_id", "stage_id", "persona_id", "team_id", "touchpoint_id"):
-        value = getattr(f, name)
-        if value:
-            qs = qs.filter(**{f"response__{name}": value})
+    qs = qs.filter(responses_q(org, f))
     return qs.order_by("-response__responded_at", "-pk")
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from beacon.core.models import TenantModel
+from beacon.insights.models import Sentiment
 
 
 class AlertKind(models.TextChoices):
@@ -34,6 +35,13 @@ class AlertRule(TenantModel):
     team = models.ForeignKey(
         "orgs.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # Responses whose comment mentions this theme ("NPS of comments about Billing").
+    theme = models.ForeignKey(
+        "insights.Theme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # With a theme: that theme's sentiment in the response; without: the comment's overall
+    # sentiment (as metrics.Filters.sentiment). Blank: any.
+    sentiment = models.CharField(max_length=10, blank=True, choices=Sentiment.choices)
     # Who is told; one accountable person per rule.
     notify = models.ForeignKey("orgs.Membership", on_delete=models.CASCADE, related_name="+")
     active = models.BooleanField(default=True)
@@ -82,6 +90,10 @@ class Wallboard(TenantModel):
     )
     stage = models.ForeignKey(
         "cxmodel.Stage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Figures and verbatims of responses whose comment mentions this theme.
+    theme = models.ForeignKey(
+        "insights.Theme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     window_days = models.PositiveIntegerField(default=30)
     # Part of the signed URL: rotating it (or revoking) kills every copy of the old URL.

@@ -42,6 +42,13 @@ class Checker:
             self.errors[where] = f"unknown dimension {name!r}; one of {', '.join(names)}"
         return name
 
+    def sentiment(self, name: str | None, where: str = "sentiment") -> str | None:
+        if name is not None and name not in metrics.SENTIMENTS:
+            self.errors[where] = (
+                f"unknown sentiment {name!r}; one of {', '.join(metrics.SENTIMENTS)}"
+            )
+        return name
+
     def band(self, name: str, where: str = "band") -> str:
         if name not in metrics.BANDS:
             self.errors[where] = f"unknown band {name!r}; one of {', '.join(metrics.BANDS)}"

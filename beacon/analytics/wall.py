@@ -1,4 +1,7 @@
-"""What a wallboard shows: its metrics over its window and the latest verbatims."""
+"""What a wallboard shows: its metrics over its window and the latest verbatims.
+
+A wallboard on a theme shows the figures of responses whose comment mentions the theme
+and the latest comments that mention it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from django.db.models import Max
 from beacon.analytics import metrics
 from beacon.analytics.models import Wallboard
 from beacon.core import clock
+from beacon.insights.models import ThemeMention
 from beacon.responses.models import Response
 from beacon.responses.queries import verbatims
 
@@ -17,9 +21,22 @@ LATEST_VERBATIMS = 6
 
 
 def latest_response_id(wall: Wallboard) -> int:
-    """Cheap change detector for the live stream: one index lookup (organisation, id)."""
+    """Cheap change detector for the live stream: one index lookup (organisation, id).
+
+    On a theme wallboard, the newest mention of the theme instead: a response's themes are
+    found after it arrives, so its own id would change before the wallboard's figures do."""
+    if wall.theme_id is not None:
+        mentions = ThemeMention.objects.filter(
+            organization_id=wall.organization_id, theme_id=wall.theme_id
+        )
+        return int(mentions.aggregate(m=Max("id"))["m"] or 0)
     found = Response.objects.for_org(wall.organization_id).aggregate(m=Max("id"))["m"]
     return int(found or 0)
+
+
+def title(wall: Wallboard) -> str:
+    """The wallboard's name, and its theme when it has one: a screen says what it counts."""
+    return f"{wall.name} · {wall.theme.name}" if wall.theme is not None else wall.name
 
 
 def snapshot(wall: Wallboard) -> dict[str, Any]:
@@ -30,6 +47,7 @@ def snapshot(wall: Wallboard) -> dict[str, Any]:
         end=today,
         survey_id=wall.survey_id,
         stage_id=wall.stage_id,
+        theme_id=wall.theme_id,
     )
     values = []
     for key in wall.metrics:
@@ -45,6 +63,11 @@ def snapshot(wall: Wallboard) -> dict[str, Any]:
         filters["response__survey_id"] = wall.survey_id
     if wall.stage_id:
         filters["response__stage_id"] = wall.stage_id
+    if wall.theme_id:
+        # The comments that mention the theme, not every comment of those responses.
+        filters["pk__in"] = ThemeMention.objects.filter(
+            organization_id=org.pk, theme_id=wall.theme_id
+        ).values("answer_id")
     latest = [
         {
             "text": a.text[:280],
@@ -55,6 +78,8 @@ def snapshot(wall: Wallboard) -> dict[str, Any]:
     ]
     return {
         "name": wall.name,
+        "title": title(wall),
+        "theme": wall.theme.name if wall.theme is not None else None,
         "window_days": wall.window_days,
         "metrics": values,
         "verbatims": latest,

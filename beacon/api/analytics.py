@@ -13,12 +13,15 @@ from ninja import Field, Query, Router, Schema
 
 from beacon.analytics import metrics
 from beacon.analytics.params import MAX_LIMIT, Checker
+from beacon.analytics.theme_drivers import ThemeDriver
+from beacon.analytics.theme_drivers import theme_drivers as theme_drivers_of
 from beacon.api.auth import org_of
 from beacon.api.lookups import Refs
 from beacon.api.metrics import metric_out
 from beacon.api.schemas import ErrorOut, MetricOut, QueryId, ValidationErrorOut
 from beacon.core import clock
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
+from beacon.insights.models import Theme
 from beacon.orgs.models import Organization, Team
 from beacon.surveys.models import Survey
 
@@ -37,6 +40,14 @@ class Scope(Schema):
     persona_id: QueryId | None = None
     team_id: QueryId | None = None
     touchpoint_id: QueryId | None = None
+    theme_id: QueryId | None = Field(
+        None, description="Only responses whose comment mentions this theme."
+    )
+    sentiment: str | None = Field(
+        None,
+        description="positive, negative, neutral or mixed. With theme_id: that theme's "
+        "sentiment in the response; without: the comment's overall sentiment.",
+    )
 
 
 def _filters(org: Organization, scope: Scope, check: Checker) -> metrics.Filters:
@@ -47,10 +58,13 @@ def _filters(org: Organization, scope: Scope, check: Checker) -> metrics.Filters
     refs.get(Persona, scope.persona_id, "persona_id")
     refs.get(Team, scope.team_id, "team_id")
     refs.get(Touchpoint, scope.touchpoint_id, "touchpoint_id")
+    refs.get(Theme, scope.theme_id, "theme_id")
     check.errors.update(refs.errors)
+    check.sentiment(scope.sentiment)
     return metrics.Filters(
         start=start, end=end, survey_id=scope.survey_id, stage_id=scope.stage_id,
         persona_id=scope.persona_id, team_id=scope.team_id, touchpoint_id=scope.touchpoint_id,
+        theme_id=scope.theme_id, sentiment=scope.sentiment,
     )  # fmt: skip
 
 
@@ -108,13 +122,15 @@ class BreakdownQuery(Scope):
     metric: str = Field("nps", description=METRIC_HELP)
     dimension: str = Field(
         "stage",
-        description="stage, persona, team, touchpoint, survey, or attribute:<key> for a "
-        "contact attribute the organisation chose for breakdowns.",
+        description="stage, persona, team, touchpoint, survey, theme, sentiment, or "
+        "attribute:<key> for a contact attribute the organisation chose for breakdowns.",
     )
 
 
 class RowOut(MetricOut):
-    id: int | None = Field(description="Id of the stage/persona/...; null for attribute values.")
+    id: int | None = Field(
+        description="Id of the stage/persona/theme/...; null for attribute values and sentiments."
+    )
     name: str
 
 
@@ -129,7 +145,13 @@ class BreakdownOut(Schema):
     response={200: BreakdownOut, **ERRORS},
     operation_id="analyticsBreakdown",
     summary="Metric per value of a dimension",
-    description="Attribute breakdowns honour only the period and survey filters.",
+    description="Attribute breakdowns honour only the period and survey filters, unless "
+    "theme_id or sentiment is given: then they read answers and honour every filter. "
+    "dimension=theme: the metric among the responses that mention each active theme (a "
+    "response counts once under every theme it mentions, so rows overlap); "
+    "dimension=sentiment: per overall sentiment of the comment, rows named positive, "
+    "negative, neutral and mixed. Both combine with every filter, theme_id and sentiment "
+    "included.",
 )
 def breakdown(request: HttpRequest, q: Query[BreakdownQuery]) -> BreakdownOut:
     org = org_of(request)
@@ -185,7 +207,7 @@ class CompareOut(Schema):
     difference: DifferenceOut | None
 
 
-GROUP_DIMENSIONS = ("stage", "persona", "team", "touchpoint", "survey")
+GROUP_DIMENSIONS = ("stage", "persona", "team", "touchpoint", "survey", "theme")
 
 
 @router.get(
@@ -319,7 +341,8 @@ def _rate(r: metrics.Rate) -> RateOut:
     operation_id="analyticsRates",
     summary="Response volume, response rate and coverage",
     description="Response rate: invitations created in the period that were answered. "
-    "Coverage: interactions in the period that got an invitation.",
+    "Coverage: interactions in the period that got an invitation. theme_id and sentiment "
+    "narrow the response count only: invitations and interactions have no comment.",
 )
 def rates(request: HttpRequest, q: Query[Scope]) -> RatesOut:
     org = org_of(request)
@@ -331,6 +354,69 @@ def rates(request: HttpRequest, q: Query[Scope]) -> RatesOut:
         response_rate=_rate(metrics.response_rate(org, f)),
         coverage=_rate(metrics.coverage(org, f)),
     )
+
+
+# --- themes as drivers --------------------------------------------------------------------
+
+
+class ThemeDriverOut(Schema):
+    theme_id: int
+    theme: str
+    n: int = Field(description="Responses that mention the theme.")
+    share: RateOut = Field(description="n of all responses with a classified comment, in %.")
+    mentioned: MetricOut = Field(description="NPS of the responses that mention the theme.")
+    rest: MetricOut = Field(description="NPS of those that do not.")
+    enough: bool = Field(description="Both groups reach the organisation's minimum sample.")
+    difference: float | None = Field(description="NPS mentioned minus rest; null if not enough.")
+    difference_low: float | None
+    difference_high: float | None
+    p_value: float | None
+    impact: float | None = Field(
+        description="Points the overall NPS would move if the responses mentioning the "
+        "theme scored like the rest: share x (rest - mentioned); positive means the theme "
+        "holds NPS down."
+    )
+    impact_low: float | None
+    impact_high: float | None
+
+
+class ThemeDriversOut(Schema):
+    overall: MetricOut = Field(description="NPS of all responses with a classified comment.")
+    themes: list[ThemeDriverOut]
+
+
+@router.get(
+    "/analytics/theme-drivers",
+    response={200: ThemeDriversOut, **ERRORS},
+    operation_id="analyticsThemeDrivers",
+    summary="Themes as drivers of NPS",
+    description="For each active theme, among the responses with a classified comment in "
+    "the filter: how many mention it, the NPS of those that do and of those that do not, "
+    "the difference with its 95% interval (z-test) and the impact on the overall NPS "
+    "(share x (NPS of the rest - NPS of those mentioning it), its interval the "
+    "difference's interval times the share). Sorted by impact, largest first; themes "
+    "where either group is below the organisation's minimum sample have `enough` false, "
+    "null numbers, and come last.",
+)
+def theme_drivers(request: HttpRequest, q: Query[Scope]) -> ThemeDriversOut:
+    org = org_of(request)
+    check = _checker(org)
+    f = _filters(org, q, check)
+    check.check()
+    r = theme_drivers_of(org, f)
+    return ThemeDriversOut(
+        overall=metric_out(r.overall), themes=[_theme_driver(d) for d in r.themes]
+    )
+
+
+def _theme_driver(d: ThemeDriver) -> ThemeDriverOut:
+    return ThemeDriverOut(
+        theme_id=d.theme_id, theme=d.name, n=d.n, share=_rate(d.share),
+        mentioned=metric_out(d.mentioned), rest=metric_out(d.rest), enough=d.enough,
+        difference=d.diff, difference_low=d.diff_low, difference_high=d.diff_high,
+        p_value=d.difference.p_value if d.enough and d.difference else None,
+        impact=d.impact, impact_low=d.impact_low, impact_high=d.impact_high,
+    )  # fmt: skip
 
 
 # --- drill-down ---------------------------------------------------------------------------

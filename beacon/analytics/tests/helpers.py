@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from beacon.contacts.models import Contact
+from beacon.insights.actions import do_correct_sentiment, do_correct_theme
+from beacon.insights.models import Theme
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
-from beacon.responses.models import Response
+from beacon.responses.models import Answer, Response
 from conftest import World
 
 BASE = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)  # a Monday
@@ -46,3 +48,30 @@ def answered(
             )
         )
     return ingest_bulk(items, historical=True)
+
+
+def said(
+    world: World,
+    rows: Sequence[tuple[int, Mapping[Theme, str], str]],
+    *,
+    day: int = 0,
+    prefix: str = "s",
+    contact: Contact | None = None,
+) -> list[Response]:
+    """One response per (nps, {theme: sentiment}, overall sentiment) with a comment whose
+    themes and overall sentiment staff set by hand (the product's correction path), so every
+    mention is known exactly. An empty overall sentiment and no themes: no insight at all."""
+    responses = answered(
+        world,
+        [(nps, None, "a comment") for nps, _, _ in rows],
+        day=day,
+        prefix=prefix,
+        contact=contact,
+    )
+    for response, (_, themes, overall) in zip(responses, rows, strict=True):
+        comment = Answer.objects.get(response=response, question=world.comment)
+        for theme, sentiment in themes.items():
+            do_correct_theme(comment, theme, sentiment, actor=world.owner)
+        if overall:
+            do_correct_sentiment(comment, overall, actor=world.owner)
+    return responses

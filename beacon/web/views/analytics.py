@@ -4,6 +4,7 @@ alerts, wallboards and "What I can do". Numbers come from beacon.analytics only.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,9 +24,11 @@ from beacon.analytics.actions import (
 )
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.analytics.params import Checker
+from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
+from beacon.insights.models import Theme
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.models import Survey
 from beacon.web.access import render_page, require_role, staff_view
@@ -55,22 +58,26 @@ def _scope(
     end = _date(request.GET.get("end"), "end", errors)
     start, end = check.period(start, end)
     ids: dict[str, int | None] = {}
-    for name in ("stage_id", "persona_id", "team_id", "survey_id", "touchpoint_id"):
+    for name in ("stage_id", "persona_id", "team_id", "survey_id", "touchpoint_id", "theme_id"):
         raw = request.GET.get(name, "")
         ids[name] = int(raw) if raw.isdigit() and len(raw) < 18 else None
         if raw and ids[name] is None:
             errors[name] = "must be an id"
     org = member.organization
-    for name, model in (("stage_id", Stage), ("team_id", Team), ("survey_id", Survey)):
+    checked = (("stage_id", Stage), ("team_id", Team), ("survey_id", Survey), ("theme_id", Theme))
+    for name, model in checked:
         pk = ids[name]
         if pk is not None and not model.objects.for_org(org).filter(pk=pk).exists():
             errors[name] = "not found in this organisation"
             ids[name] = None
+    sentiment = request.GET.get("sentiment") or None
+    if check.sentiment(sentiment) not in metrics.SENTIMENTS:
+        sentiment = None
     check.errors.update(errors)
     if check.errors:
         # Show the default period rather than half of a broken one.
         start, end = check.today - dt.timedelta(days=83), check.today
-    f = metrics.Filters(start=start, end=end, **ids)
+    f = metrics.Filters(start=start, end=end, sentiment=sentiment, **ids)
     return check, f, dict(check.errors)
 
 
@@ -80,6 +87,19 @@ def _query(f: metrics.Filters, **extra: Any) -> str:
     params = {k: v for k, v in f.__dict__.items() if v}
     params.update({k: v for k, v in extra.items() if v})
     return urlencode({k: str(v) for k, v in params.items()})
+
+
+def _drill_link(f: metrics.Filters, key: str, dimension: str, name: str, pk: int) -> str:
+    """The drill-down query for one breakdown row ("" when a row cannot be drilled into)."""
+    narrowed: dict[str, Any] | None
+    if dimension == metrics.SENTIMENT_DIMENSION:
+        # With a theme filter, `sentiment` would mean that theme's sentiment, not the row's.
+        narrowed = {"sentiment": name} if not f.theme_id else None
+    elif dimension in metrics.DIMENSIONS and pk:
+        narrowed = {metrics.DIMENSIONS[dimension][0]: pk}
+    else:
+        narrowed = None
+    return "" if narrowed is None else _query(replace(f, **narrowed), metric=key)
 
 
 @staff_view
@@ -106,6 +126,7 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
         ]
     else:
         rows = metrics.breakdown(org, key, dimension, f)
+    links = [_drill_link(f, key, dimension, name, pk) for name, pk, _ in rows]
     length = (f.end - f.start).days + 1
     before = metrics.Filters(
         **{**f.__dict__, "start": f.start - dt.timedelta(days=length),
@@ -125,14 +146,17 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
         "f": f,
         "trend_rows": [(day, shown(mv)) for day, mv in series],
         "trend_chart": trend_chart(label, series),
-        "breakdown_rows": [(name, pk, shown(mv)) for name, pk, mv in rows],
+        "breakdown_rows": [
+            (name, link, shown(mv)) for (name, _, mv), link in zip(rows, links, strict=True)
+        ],
+        "themes": Theme.objects.for_org(org).filter(active=True).order_by("name"),
+        "sentiments": metrics.SENTIMENTS,
         "breakdown_chart": breakdown_chart(f"{label} by {dimension}", [r for r in rows if r[2].n]),
         "comparison": comparison,
         "before": before,
         "now_shown": shown(comparison.b),
         "before_shown": shown(comparison.a),
         "drill_query": _query(f, metric=key),
-        "column": metrics.DIMENSIONS.get(dimension, ("", None))[0],
         "bands": metrics.BANDS,
     }
     return render_page(request, member, "web/analytics/explore.html", context, nav="analytics")
@@ -155,6 +179,7 @@ def drill(request: HttpRequest, member: Membership) -> HttpResponse:
         "band": band,
         "f": f,
         "value": shown(metrics.metric(org, key, f)),
+        "theme": Theme.objects.for_org(org).filter(pk=f.theme_id).first() if f.theme_id else None,
         "rows": with_scores(org, answers),
         "shown_max": DRILL_SHOWN,
     }
@@ -183,24 +208,67 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
                 for d in result.drivers
             ],
         }  # fmt: skip
+    themes = None
+    if chosen:
+        themes = theme_drivers(org, replace(f, survey_id=chosen.pk))
     context = {"problems": problems, "surveys": surveys, "chosen": chosen, "result": result,
-               "chart": chart, "f": f}  # fmt: skip
+               "chart": chart, "f": f, "themes": themes and _theme_rows(themes),
+               "overall": themes and shown(themes.overall)}  # fmt: skip
     return render_page(request, member, "web/analytics/drivers.html", context, nav="analytics")
+
+
+def _signed(x: float | None) -> str:
+    return "" if x is None else f"{x:+.1f}"
+
+
+def _theme_rows(result: ThemeDrivers) -> list[dict[str, Any]]:
+    """Theme drivers as the drivers page shows them: numbers rounded, or why there are none."""
+    return [
+        {
+            "name": d.name,
+            "theme_id": d.theme_id,
+            "n": d.n,
+            "share": d.share,
+            "mentioned": shown(d.mentioned),
+            "rest": shown(d.rest),
+            "enough": d.enough,
+            "diff": _signed(d.diff),
+            "diff_low": _signed(d.diff_low),
+            "diff_high": _signed(d.diff_high),
+            "impact": _signed(d.impact),
+            "impact_low": _signed(d.impact_low),
+            "impact_high": _signed(d.impact_high),
+        }
+        for d in result.themes
+    ]
+
+
+def _picker(request: HttpRequest, org: Any, errors: dict[str, str]) -> Any:
+    """Reads a posted id of one of the organisation's objects; a foreign or junk id is a
+    field problem (in `errors`), never a 500 nor someone else's object."""
+
+    def pick(model: Any, name: str) -> Any:
+        raw = request.POST.get(name, "")
+        if not raw:
+            return None
+        found = raw.isdigit() and len(raw) < 18
+        obj = model.objects.for_org(org).filter(pk=raw).first() if found else None
+        if obj is None:
+            errors[name] = "not found in this organisation"
+        return obj
+
+    return pick
+
+
+def _active_themes(org: Any) -> Any:
+    return Theme.objects.for_org(org).filter(active=True).order_by("name")
 
 
 def _rule_form(request: HttpRequest, member: Membership) -> AlertRuleIn:
     org = member.organization
     post = request.POST
     errors: dict[str, str] = {}
-
-    def pick(model: Any, name: str) -> Any:
-        raw = post.get(name, "")
-        if not raw:
-            return None
-        obj = model.objects.for_org(org).filter(pk=raw).first() if raw.isdigit() else None
-        if obj is None:
-            errors[name] = "not found in this organisation"
-        return obj
+    pick = _picker(request, org, errors)
 
     threshold: float | None = None
     if post.get("threshold"):
@@ -214,6 +282,7 @@ def _rule_form(request: HttpRequest, member: Membership) -> AlertRuleIn:
         name=post.get("name", ""), metric=post.get("metric", ""), kind=post.get("kind", ""),
         notify=notify, threshold=threshold, window_days=int(window) if window.isdigit() else 0,
         survey=pick(Survey, "survey"), stage=pick(Stage, "stage"), team=pick(Team, "team"),
+        theme=pick(Theme, "theme"), sentiment=post.get("sentiment", ""),
     )  # fmt: skip
     if errors:
         raise ValidationFailed(errors)
@@ -242,16 +311,32 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
         "form": request.POST if problems else {},
         "alerts": Alert.objects.for_org(org).select_related("rule").order_by("-fired_at")[:100],
         "rules": AlertRule.objects.for_org(org)
-        .select_related("stage", "team", "survey", "notify")
+        .select_related("stage", "team", "survey", "theme", "notify")
         .order_by("-active", "name"),
         "metrics": metrics.METRICS.values(),
         "kinds": AlertKind.choices,
         "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
         "teams": Team.objects.for_org(org).order_by("name"),
         "surveys": Survey.objects.for_org(org).order_by("name"),
+        "themes": _active_themes(org),
+        "sentiments": metrics.SENTIMENTS,
         "members": Membership.objects.for_org(org).order_by("display_name"),
     }
     return render_page(request, member, "web/analytics/alerts.html", context, nav="analytics")
+
+
+def _wall_form(request: HttpRequest, member: Membership) -> WallboardIn:
+    errors: dict[str, str] = {}
+    pick = _picker(request, member.organization, errors)
+    data = WallboardIn(
+        name=request.POST.get("name", ""),
+        metrics=request.POST.getlist("metrics"),
+        stage=pick(Stage, "stage"),
+        theme=pick(Theme, "theme"),
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    return data
 
 
 @staff_view
@@ -265,32 +350,23 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
                 wall = get_object_or_404(Wallboard.objects.for_org(org), pk=request.POST["revoke"])
                 do_revoke_wallboard(wall, actor=member)
             else:
-                stage_raw = request.POST.get("stage", "")
-                stage = (
-                    Stage.objects.for_org(org).filter(pk=stage_raw).first()
-                    if stage_raw.isdigit()
-                    else None
-                )
-                if stage_raw and stage is None:
-                    raise ValidationFailed({"stage": "not found in this organisation"})
-                data = WallboardIn(
-                    name=request.POST.get("name", ""),
-                    metrics=request.POST.getlist("metrics"),
-                    stage=stage,
-                )
-                do_create_wallboard(org, data, actor=member)
+                do_create_wallboard(org, _wall_form(request, member), actor=member)
             return HttpResponseRedirect(reverse("web:analytics_wallboards"))
         except ValidationFailed as e:
             problems = dict(e.errors)
     walls = [
         (w, None if w.revoked_at else request.build_absolute_uri(f"/wall/{wall_token(w)}/"))
-        for w in Wallboard.objects.for_org(org).order_by("revoked_at", "name")
+        for w in Wallboard.objects.for_org(org)
+        .select_related("stage", "theme")
+        .order_by("revoked_at", "name")
     ]
     context = {
         "problems": problems,
+        "form": request.POST if problems else {},
         "walls": walls,
         "wall_metrics": WALL_METRICS,
         "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
+        "themes": _active_themes(org),
     }
     return render_page(request, member, "web/analytics/wallboards.html", context, nav="analytics")
 

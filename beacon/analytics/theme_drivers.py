@@ -1,0 +1,121 @@
+"""Themes as drivers of NPS: what the responses that mention a theme do to the score.
+
+For each active theme, among responses with a classified comment in the filter: how many
+mention it, the NPS of those that do and of those that do not, the difference with its 95%
+interval, and the theme's impact on the overall NPS: how many points the overall NPS would
+move if the responses mentioning the theme scored like the rest. With s the share that
+mention it, NPS = s * NPS_with + (1 - s) * NPS_rest, so that move is s * (NPS_rest -
+NPS_with). Its interval is the difference's interval times s (s taken as known).
+
+Everything is counted in the database (score histograms per theme), so the cost does not
+grow with the number of responses read into Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from beacon.analytics import metrics, stats
+from beacon.insights.models import Theme
+from beacon.orgs.models import Organization
+
+
+@dataclass(frozen=True)
+class ThemeDriver:
+    theme_id: int
+    name: str
+    share: metrics.Rate  # responses mentioning the theme, of all with a classified comment
+    mentioned: metrics.MetricValue  # NPS of the responses that mention it
+    rest: metrics.MetricValue  # NPS of the others
+    difference: stats.Difference | None  # mentioned minus rest
+
+    @property
+    def n(self) -> int:
+        return self.mentioned.n
+
+    @property
+    def enough(self) -> bool:
+        return self.mentioned.enough and self.rest.enough and self.difference is not None
+
+    def _gated(self, value: float) -> float | None:
+        return value if self.enough else None
+
+    @property
+    def diff(self) -> float | None:
+        return self._gated(self.difference.diff) if self.difference else None
+
+    @property
+    def diff_low(self) -> float | None:
+        return self._gated(self.difference.low) if self.difference else None
+
+    @property
+    def diff_high(self) -> float | None:
+        return self._gated(self.difference.high) if self.difference else None
+
+    @property
+    def _fraction(self) -> float:
+        return self.share.numerator / self.share.denominator if self.share.denominator else 0.0
+
+    @property
+    def impact(self) -> float | None:
+        """Points the overall NPS would gain (negative: lose) if these scored like the rest."""
+        return None if self.diff is None else -self._fraction * self.diff
+
+    @property
+    def impact_low(self) -> float | None:
+        return None if self.diff_high is None else -self._fraction * self.diff_high
+
+    @property
+    def impact_high(self) -> float | None:
+        return None if self.diff_low is None else -self._fraction * self.diff_low
+
+
+@dataclass(frozen=True)
+class ThemeDrivers:
+    overall: metrics.MetricValue  # NPS of all responses with a classified comment
+    themes: list[ThemeDriver]  # by impact, largest first; those without a number last
+
+
+def _histograms(
+    org: Organization, f: metrics.Filters
+) -> tuple[dict[int, int], dict[int, dict[int, int]]]:
+    """NPS histograms of all responses with a classified comment, and per theme mentioned."""
+    question_ids = metrics.question_ids(org, metrics.METRICS["nps"], f)
+    cells = metrics.answer_cells(org, question_ids, f, commented=True)
+    overall = {
+        r["score"]: int(r["c"]) for r in cells.values("score").annotate(c=Sum("count")).order_by()
+    }
+    per_theme: dict[int, dict[int, int]] = defaultdict(dict)
+    by_theme = metrics.answer_cells(org, question_ids, f, "theme_id", commented=True)
+    for r in by_theme.values("theme_id", "score").annotate(c=Sum("count")).order_by():
+        per_theme[r["theme_id"]][r["score"]] = int(r["c"])
+    return overall, per_theme
+
+
+def _driver(
+    org: Organization, theme: Theme, overall: dict[int, int], mentioned: dict[int, int]
+) -> ThemeDriver:
+    nps = metrics.METRICS["nps"]
+    rest = {s: c - mentioned.get(s, 0) for s, c in overall.items()}
+    n, total = sum(mentioned.values()), sum(overall.values())
+    return ThemeDriver(
+        theme_id=theme.pk,
+        name=theme.name,
+        share=metrics.Rate("Mention it", n, total, org.min_sample_size, stats.wilson(n, total)),
+        mentioned=metrics.value_of(org, nps, mentioned),
+        rest=metrics.value_of(org, nps, rest),
+        difference=stats.nps_difference(rest, mentioned),
+    )
+
+
+def theme_drivers(org: Organization, f: metrics.Filters | None = None) -> ThemeDrivers:
+    f = f or metrics.Filters()
+    overall, per_theme = _histograms(org, f)
+    themes = Theme.objects.for_org(org).filter(active=True).order_by("name", "pk")
+    rows = [_driver(org, t, overall, per_theme.get(t.pk, {})) for t in themes]
+    # Largest impact first; themes without a number after, most mentioned first.
+    rows.sort(key=lambda d: (d.impact is None, -(d.impact or 0.0), -d.n, d.name))
+    return ThemeDrivers(overall=metrics.value_of(org, metrics.METRICS["nps"], overall), themes=rows)
