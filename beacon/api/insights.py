@@ -1,4 +1,5 @@
-"""Text analytics over the API: themes, starter taxonomies, verbatim insights, corrections."""
+"""Text analytics over the API: themes, starter taxonomies, verbatim insights, corrections,
+suggested and emerging themes, praise, reasons for contact and the models' quality."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ from typing import Literal, cast
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from beacon.analytics import stats
 from beacon.api.auth import org_of
-from beacon.api.schemas import ErrorOut, ValidationErrorOut
-from beacon.core.errors import NotFound
+from beacon.api.schemas import ErrorOut, Id, In, Text, ValidationErrorOut
+from beacon.contacts.models import Interaction
+from beacon.core import clock
+from beacon.core.errors import NotFound, ValidationFailed
 from beacon.insights import queries
 from beacon.insights.actions import (
     do_adopt_starter,
     do_correct_sentiment,
     do_correct_theme,
+    do_create_reason,
     do_create_theme,
+    do_set_interaction_reason,
+    do_update_reason,
     do_update_theme,
 )
-from beacon.insights.models import Theme
+from beacon.insights.models import ContactReason, InteractionReason, Theme
 from beacon.orgs.models import ApiKey, Membership
 
 router = Router(tags=["insights"])
@@ -239,8 +246,6 @@ def correct_verbatim(
         correction = do_correct_theme(answer, theme, payload.sentiment, actor=_actor(request))
     else:
         if payload.sentiment is None:
-            from beacon.core.errors import ValidationFailed
-
             raise ValidationFailed({"sentiment": "is required without a theme_id"})
         correction = do_correct_sentiment(answer, payload.sentiment, actor=_actor(request))
     return Status(201, CorrectionOut(id=correction.pk, kind=correction.kind))
@@ -267,3 +272,327 @@ def theme_nps(request: HttpRequest) -> ThemeNpsListOut:
             for r in rows
         ]
     )
+
+
+# --- suggested and emerging themes, praise --------------------------------------------
+
+
+class SuggestedThemeOut(Schema):
+    name: str = Field(description="A proposed name: the group's most telling words.")
+    keywords: list[str]
+    examples: list[str] = Field(description="Comments of the group, personal data masked.")
+    size: int = Field(description="Comments in the group.")
+
+
+class SuggestedThemeListOut(Schema):
+    items: list[SuggestedThemeOut]
+
+
+class SuggestedQuery(Schema):
+    days: int = Field(90, ge=1, le=3650, description="Comments of the last this many days.")
+
+
+@router.get(
+    "/insights/suggested-themes",
+    response={200: SuggestedThemeListOut, 401: ErrorOut, 422: ValidationErrorOut},
+    operation_id="suggestedThemes",
+    summary="Themes suggested from comments no theme matched",
+    description="Groups of recent comments that match no theme, each a candidate theme. "
+    "Create one with POST /themes.",
+)
+def suggested_themes(request: HttpRequest, query: Query[SuggestedQuery]) -> SuggestedThemeListOut:
+    since = clock.now() - dt.timedelta(days=query.days)
+    rows = queries.suggested_themes(org_of(request), since=since)
+    return SuggestedThemeListOut(
+        items=[
+            SuggestedThemeOut(name=r.name, keywords=r.keywords, examples=r.examples, size=r.size)
+            for r in rows
+        ]
+    )
+
+
+class EmergingThemeOut(Schema):
+    theme_id: int
+    theme: str
+    this_week: int = Field(description="Comments of the last 7 days that mention the theme.")
+    this_week_total: int = Field(description="Classified comments of the last 7 days.")
+    before: int = Field(description="Mentions in the weeks before.")
+    before_total: int = Field(description="Classified comments in the weeks before.")
+    share_now: float
+    share_before: float
+    z: float = Field(description="One-sided two-proportion z; listed when z >= 1.96.")
+
+
+class EmergingThemeListOut(Schema):
+    items: list[EmergingThemeOut]
+
+
+@router.get(
+    "/insights/emerging-themes",
+    response={200: EmergingThemeListOut, 401: ErrorOut},
+    operation_id="emergingThemes",
+    summary="Themes whose share rose significantly this week",
+)
+def emerging_themes(request: HttpRequest) -> EmergingThemeListOut:
+    return EmergingThemeListOut(
+        items=[
+            EmergingThemeOut(
+                theme_id=e.theme_id,
+                theme=e.name,
+                this_week=e.this_week,
+                this_week_total=e.this_week_total,
+                before=e.before,
+                before_total=e.before_total,
+                share_now=e.share_now,
+                share_before=e.share_before,
+                z=e.z,
+            )
+            for e in queries.emerging_themes(org_of(request))
+        ]
+    )
+
+
+class PraiseOut(Schema):
+    id: int
+    member_id: int
+    member: str
+    response_id: int
+    answer_id: int
+    excerpt: str = Field(description="The praising words, personal data masked.")
+    created_at: dt.datetime
+
+
+class PraiseListOut(Schema):
+    items: list[PraiseOut]
+
+
+class PraiseQuery(Schema):
+    member_id: int | None = Field(None, description="Only praise of this member of staff.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get(
+    "/praise",
+    response={200: PraiseListOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    operation_id="listPraise",
+    summary="Comments that praise a named member of staff",
+)
+def list_praise(request: HttpRequest, query: Query[PraiseQuery]) -> PraiseListOut:
+    org = org_of(request)
+    member = None
+    if query.member_id is not None:
+        member = Membership.objects.for_org(org).filter(pk=query.member_id).first()
+        if member is None:
+            raise NotFound(f"no member {query.member_id}")
+    rows = queries.recognition_feed(org, member=member, limit=query.limit)
+    return PraiseListOut(
+        items=[
+            PraiseOut(
+                id=p.pk,
+                member_id=p.member_id,
+                member=p.member.display_name,
+                response_id=p.response_id,
+                answer_id=p.answer_id,
+                excerpt=p.excerpt,
+                created_at=p.created_at,
+            )
+            for p in rows
+        ]
+    )
+
+
+# --- the models and their quality -----------------------------------------------------
+
+
+class ModelOut(Schema):
+    kind: str = Field(description="themes (themes and sentiment) or reasons")
+    version: int
+    engine: str
+    trained_at: dt.datetime
+    examples: int = Field(description="Training examples (seed comments, phrases, labels).")
+    quality: float | None = Field(
+        description="% of held-out staff corrections the model agrees with."
+    )
+    quality_n: int = Field(description="Held-out corrections the quality is measured on.")
+    quality_low: float | None = Field(description="95% Wilson interval, low end.")
+    quality_high: float | None = Field(description="95% Wilson interval, high end.")
+    previous_quality: float | None = Field(description="The previous model on the same set.")
+
+
+class ModelListOut(Schema):
+    items: list[ModelOut]
+
+
+@router.get(
+    "/insights/models",
+    response={200: ModelListOut, 401: ErrorOut},
+    operation_id="listModels",
+    summary="The organisation's current text models and how good they are",
+    description="Empty until the organisation's own model is trained: comments are read "
+    "with the shared starter model until then.",
+)
+def list_models(request: HttpRequest) -> ModelListOut:
+    items = []
+    for m in queries.current_models(org_of(request)):
+        agree = round((m.quality or 0.0) * m.quality_n)
+        interval = stats.wilson(agree, m.quality_n) if m.quality is not None else None
+        items.append(
+            ModelOut(
+                kind=m.kind,
+                version=m.version,
+                engine=m.engine,
+                trained_at=m.created_at,
+                examples=m.n_examples,
+                quality=None if m.quality is None else 100 * m.quality,
+                quality_n=m.quality_n,
+                quality_low=interval.low if interval else None,
+                quality_high=interval.high if interval else None,
+                previous_quality=None if m.previous_quality is None else 100 * m.previous_quality,
+            )
+        )
+    return ModelListOut(items=items)
+
+
+# --- reasons for contact --------------------------------------------------------------
+
+
+class ReasonIn(In):
+    name: Text = Field(max_length=100, description="Shown in reports and on cases.")
+    description: Text = Field("", max_length=2000, description="What the reason covers.")
+    phrases: list[Text] = Field(
+        default_factory=list, max_length=50, description="How customers put it."
+    )
+    active: bool = True
+
+
+class ReasonOut(Schema):
+    id: int
+    name: str
+    description: str
+    phrases: list[str]
+    active: bool
+
+
+class ReasonListOut(Schema):
+    items: list[ReasonOut]
+
+
+def _reason_out(r: ContactReason) -> ReasonOut:
+    return ReasonOut(
+        id=r.pk, name=r.name, description=r.description, phrases=list(r.phrases), active=r.active
+    )
+
+
+@router.get(
+    "/reasons",
+    response={200: ReasonListOut, 401: ErrorOut},
+    operation_id="listReasons",
+    summary="List reasons for contact",
+)
+def list_reasons(request: HttpRequest) -> ReasonListOut:
+    return ReasonListOut(
+        items=[_reason_out(row.reason) for row in queries.reason_summary(org_of(request))]
+    )
+
+
+@router.post(
+    "/reasons",
+    response={201: ReasonOut, 401: ErrorOut, 422: ValidationErrorOut},
+    operation_id="createReason",
+    summary="Add a reason for contact",
+    description="New interactions are read against the reasons once the model has retrained "
+    "(queued now); the last 90 days are read again.",
+)
+def create_reason(request: HttpRequest, payload: ReasonIn) -> Status[ReasonOut]:
+    reason = do_create_reason(
+        org_of(request), payload.name, payload.description, payload.phrases, actor=_actor(request)
+    )
+    return Status(201, _reason_out(reason))
+
+
+@router.put(
+    "/reasons/{reason_id}",
+    response={200: ReasonOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    operation_id="updateReason",
+    summary="Edit a reason for contact",
+)
+def update_reason(request: HttpRequest, reason_id: int, payload: ReasonIn) -> ReasonOut:
+    reason = queries.reason(org_of(request), reason_id)
+    if reason is None:
+        raise NotFound(f"no reason {reason_id}")
+    do_update_reason(
+        reason,
+        name=payload.name,
+        description=payload.description,
+        phrases=payload.phrases,
+        active=payload.active,
+        actor=_actor(request),
+    )
+    return _reason_out(reason)
+
+
+class InteractionReasonOut(Schema):
+    interaction_id: int
+    reason_id: int | None
+    reason: str | None
+    source: str = Field(description="model (read from the description) or staff")
+    confidence: float = Field(
+        description="The model's score for the reason it chose, 0..1 (1 when set by staff); "
+        "a ranking score, not a calibrated probability."
+    )
+
+
+class InteractionReasonIn(In):
+    reason_id: Id
+
+
+def _interaction_reason_out(row: InteractionReason) -> InteractionReasonOut:
+    return InteractionReasonOut(
+        interaction_id=row.interaction_id,
+        reason_id=row.reason_id,
+        reason=row.reason.name if row.reason else None,
+        source=row.source,
+        confidence=row.confidence,
+    )
+
+
+def _interaction(request: HttpRequest, interaction_id: int) -> Interaction:
+    found = Interaction.objects.for_org(org_of(request)).filter(pk=interaction_id).first()
+    if found is None:
+        raise NotFound(f"no interaction {interaction_id}")
+    return found
+
+
+@router.get(
+    "/interactions/{interaction_id}/reason",
+    response={200: InteractionReasonOut, 401: ErrorOut, 404: ErrorOut},
+    operation_id="getInteractionReason",
+    summary="Why the customer got in touch",
+    description="404 until the interaction's description has been read (or when the "
+    "organisation has no reasons).",
+)
+def get_interaction_reason(request: HttpRequest, interaction_id: int) -> InteractionReasonOut:
+    interaction = _interaction(request, interaction_id)
+    row = queries.interaction_reason(interaction.organization_id, interaction.pk)
+    if row is None:
+        raise NotFound(f"interaction {interaction_id} has no reason yet")
+    return _interaction_reason_out(row)
+
+
+@router.put(
+    "/interactions/{interaction_id}/reason",
+    response={200: InteractionReasonOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    operation_id="setInteractionReason",
+    summary="Say why the customer got in touch",
+    description="A reason set here is kept (the model never overwrites it) and the reason "
+    "model learns from it.",
+)
+def set_interaction_reason(
+    request: HttpRequest, interaction_id: int, payload: InteractionReasonIn
+) -> InteractionReasonOut:
+    interaction = _interaction(request, interaction_id)
+    reason = queries.reason(interaction.organization_id, payload.reason_id)
+    if reason is None or not reason.active:
+        raise ValidationFailed({"reason_id": f"no active reason {payload.reason_id}"})
+    row = do_set_interaction_reason(interaction, reason, actor=_actor(request))
+    return _interaction_reason_out(row)

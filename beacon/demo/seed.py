@@ -26,8 +26,18 @@ from beacon.cxmodel.actions import (
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.demo.closed_loop import seed_closed_loop, withhold_history
 from beacon.demo.distribution import seed_distribution
+from beacon.demo.insights import outage_comment, outage_note, teach
+from beacon.demo.reasons import REASONS, contact_note
 from beacon.demo.verbatims import Sentiment, generate_verbatim
-from beacon.insights.actions import do_adopt_starter, do_backfill
+from beacon.insights.actions import (
+    do_adopt_starter,
+    do_backfill,
+    do_create_reason,
+    do_reread_reasons,
+    do_set_interaction_reason,
+    do_train_reasons,
+)
+from beacon.insights.models import ContactReason, InteractionReason
 from beacon.loop.actions import (
     do_create_root_cause,
     do_open_case_for,
@@ -502,6 +512,87 @@ def _answers(
     return out
 
 
+def _note(tp: Touchpoint, index: int) -> str:
+    """A help contact's note says what it was about; a purchase or a bill has no note, so
+    only help contacts get a reason for contact."""
+    note = contact_note(tp.name, index)
+    return note[1] if note else ""
+
+
+def _reasons(demo: DemoOrg, since: dt.datetime, labels: int = 12) -> None:
+    """The reasons Customer Care uses, every described contact read through them, and a few
+    the support lead corrected where the model read the note wrongly."""
+    org, lead = demo.org, demo.members["priya"]
+    for name, description, phrases in REASONS:
+        do_create_reason(org, name, description, phrases, actor=lead)
+    do_train_reasons(org)
+    do_reread_reasons(org, since=since)
+    by_name = {r.name: r for r in ContactReason.objects.for_org(org)}
+    read = InteractionReason.objects.for_org(org).select_related("interaction__touchpoint")
+    wrong = []
+    for row in read.order_by("interaction_id"):
+        key, tp = row.interaction.idempotency_key, row.interaction.touchpoint
+        if tp is None or not key.startswith("demo-"):
+            continue
+        note = contact_note(tp.name, int(key.removeprefix("demo-")))
+        if note and (row.reason is None or row.reason.name != note[0]):
+            wrong.append((row.interaction, by_name[note[0]]))
+    for interaction, truth in wrong[:labels]:
+        do_set_interaction_reason(interaction, truth, actor=lead)
+    # The model learns from the corrections, as the worker does after each one.
+    do_train_reasons(org)
+    do_reread_reasons(org, since=since)
+
+
+def _outage(demo: DemoOrg, count: int, today: dt.datetime) -> None:
+    """Last week's mast fault around Leeds: unhappy support calls about no signal."""
+    rng = random.Random("northwind-outage")
+    phone = next(tp for tp in demo.touchpoints if tp.name == "Phone support")
+    survey = next(s for s in demo.surveys if s.touchpoints.filter(pk=phone.pk).exists())
+    questions = list(survey.questions.order_by("position"))
+    planned = []
+    for i in range(count):
+        name = _customer_name(rng)
+        planned.append(
+            InteractionIn(
+                contact=ContactIn(
+                    external_id=f"NW-OUT-{i}",
+                    email=f"outage{i}@example.net",
+                    name=name,
+                    persona=demo.personas[i % 3],
+                    attributes={"plan": "Phone contract", "value": "standard"},
+                ),
+                idempotency_key=f"outage-{i}",
+                occurred_at=today - dt.timedelta(hours=rng.uniform(4, 150)),
+                touchpoint=phone,
+                team=demo.teams["Care - Leeds"],
+                description=outage_note(i),
+            )
+        )
+    items = []
+    for i, interaction in enumerate(do_bulk_record_interactions(demo.org, planned)):
+        first = planned[i].contact.name.split()[0]
+        scores = {"nps": rng.randint(0, 4), "csat": rng.randint(1, 2), "ces": rng.randint(1, 3)}
+        answers = [
+            AnswerIn(q.pk, text=outage_comment(i, first))
+            if q.kind == QuestionKind.TEXT
+            else AnswerIn(q.pk, number=scores.get(q.kind, rng.randint(1, 2)))
+            for q in questions
+            if q.kind not in (QuestionKind.SINGLE, QuestionKind.MULTI)
+        ]
+        items.append(
+            ResponseIn(
+                survey=survey,
+                idempotency_key=f"outage-response-{interaction.pk}",
+                answers=answers,
+                interaction=interaction,
+                channel="email",
+                responded_at=min(interaction.occurred_at + dt.timedelta(hours=1), today),
+            )
+        )
+    ingest_bulk(items, historical=True)
+
+
 def _history(demo: DemoOrg, rng: random.Random, responses: int, today: dt.datetime) -> None:
     org = demo.org
     survey_of_tp = {tp.pk: s for s in demo.surveys for tp in s.touchpoints.all()}
@@ -542,7 +633,7 @@ def _history(demo: DemoOrg, rng: random.Random, responses: int, today: dt.dateti
                     touchpoint=tp,
                     team=demo.teams[team_name] if team_name else None,
                     staff=staff,
-                    description=f"{tp.name} ({tp.channel})",
+                    description=_note(tp, i),
                 ),
                 days_ago,
             )
@@ -738,10 +829,13 @@ def seed(
         _surveys(demo)
         seed_distribution(org)
     _history(demo, rng, responses, now)
+    _outage(demo, max(10, responses // 200), now)
     # The telecom starter taxonomy, and every comment read through it, as a customer
     # adopting Beacon with six months of history would do on day one.
     do_adopt_starter(org, "telecom")
     do_backfill(org)
+    teach(org, demo.members["sofia"])
+    _reasons(demo, since=now - dt.timedelta(days=190))
     _cases(demo, rng, now)
     # Emails the seeded history would have sent months ago are kept as rows, not mailed.
     withhold_history(org, seed_closed_loop(org, today=now))

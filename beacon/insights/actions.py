@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from beacon.contacts.models import Interaction
+from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.insights import text as textutil
@@ -60,9 +63,16 @@ def _clean_phrases(phrases: list[str] | None) -> list[str]:
     return seen[:MAX_PHRASES]
 
 
-def check_theme(
-    org: Organization, name: str, description: str, *, exclude: Theme | None = None
+def _check_named(
+    model: type[Theme] | type[ContactReason],
+    org: Organization | int,
+    name: str,
+    description: str,
+    *,
+    exclude: Theme | ContactReason | None,
+    what: str,
 ) -> dict[str, str]:
+    """Name required, at most 100 characters and unique in the organisation (any case)."""
     errors: dict[str, str] = {}
     name = name.strip()
     if not name:
@@ -70,14 +80,34 @@ def check_theme(
     elif len(name) > 100:
         errors["name"] = "must be at most 100 characters"
     else:
-        clash = Theme.objects.for_org(org).filter(name__iexact=name)
+        clash = model.objects.for_org(org).filter(name__iexact=name)
         if exclude is not None:
             clash = clash.exclude(pk=exclude.pk)
         if clash.exists():
-            errors["name"] = "a theme with this name already exists"
+            errors["name"] = f"{what} with this name already exists"
     if len(description) > 2000:
         errors["description"] = "must be at most 2000 characters"
     return errors
+
+
+def _save_named(
+    item: Theme | ContactReason,
+    name: str,
+    description: str,
+    phrases: list[str] | None,
+    active: bool,
+) -> None:
+    item.name = name.strip()
+    item.description = description.strip()
+    item.phrases = _clean_phrases(phrases)
+    item.active = active
+    item.save(update_fields=["name", "description", "phrases", "active"])
+
+
+def check_theme(
+    org: Organization, name: str, description: str, *, exclude: Theme | None = None
+) -> dict[str, str]:
+    return _check_named(Theme, org, name, description, exclude=exclude, what="a theme")
 
 
 @transaction.atomic
@@ -118,11 +148,7 @@ def do_update_theme(
     errors = check_theme(theme.organization, name, description, exclude=theme)
     if errors:
         raise ValidationFailed(errors)
-    theme.name = name.strip()
-    theme.description = description.strip()
-    theme.phrases = _clean_phrases(phrases)
-    theme.active = active
-    theme.save(update_fields=["name", "description", "phrases", "active"])
+    _save_named(theme, name, description, phrases, active)
     record_event(theme.organization_id, "theme.updated", theme, actor=actor, name=theme.name)
     _queue_training(theme.organization_id)
     return theme
@@ -234,36 +260,76 @@ def _quality(org: Organization | int, model: InsightModel) -> tuple[float | None
     return (agree / total if total else None), total
 
 
-@transaction.atomic
 def do_train_themes(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
     """Train a new theme and sentiment model from themes, seed comments and corrections."""
     from beacon.insights.engine import ENGINE_VERSION, InsightModel
 
     examples, sentiment = _training_examples(org)
-    model = InsightModel.train(_theme_specs(org), examples, sentiment)
+    model = InsightModel.train(
+        _theme_specs(org), examples, sentiment, encoder=settings.BEACON_TEXT_ENCODER
+    )
     previous = _current_record(org, ModelKind.THEMES)
     quality, quality_n = _quality(org, model)
     previous_quality = None
-    if previous is not None and quality_n:
-        old = _load(org.pk, previous)
-        assert isinstance(old, InsightModel)
+    old = _load_themes(org.pk, previous) if previous is not None and quality_n else None
+    if old is not None:
         previous_quality, _ = _quality(org, old)
-    record = TrainedModel.objects.create(
-        organization=org,
-        kind=ModelKind.THEMES,
-        version=(previous.version + 1) if previous else 1,
+    return _store_model(
+        org,
+        ModelKind.THEMES,
+        model,
+        actor=actor,
         engine=ENGINE_VERSION,
-        blob=model.dumps(),
         n_examples=len(examples) + len(sentiment),
         quality=quality,
         quality_n=quality_n,
         previous_quality=previous_quality,
     )
-    _loaded[(org.pk, ModelKind.THEMES)] = (record.token, model)
-    record_event(
-        org, "insights.model_trained", record, actor=actor, version=record.version, quality=quality
-    )
-    return record
+
+
+# Two trainings of one organisation may finish together; the later one takes the next
+# version number on a second try.
+STORE_ATTEMPTS = 3
+
+
+def _store_model(
+    org: Organization,
+    kind: str,
+    model: InsightModel | ReasonModel,
+    *,
+    actor: Membership | None,
+    **fields: Any,
+) -> TrainedModel:
+    """Keep a trained model under the next version number, in a short transaction of its
+    own: training takes seconds to minutes and must not hold the database's write lock
+    (SQLite has only one) meanwhile."""
+    blob = model.dumps()
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                latest = _current_record(org, kind)
+                record = TrainedModel.objects.create(
+                    organization=org,
+                    kind=kind,
+                    version=(latest.version + 1) if latest else 1,
+                    blob=blob,
+                    **fields,
+                )
+                record_event(
+                    org,
+                    "insights.model_trained",
+                    record,
+                    actor=actor,
+                    version=record.version,
+                    quality=record.quality,
+                )
+        except IntegrityError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+            continue
+        _loaded[(org.pk, kind)] = (record.token, model)
+        return record
+    raise AssertionError("unreachable")
 
 
 def _current_record(org: Organization | int, kind: str) -> TrainedModel | None:
@@ -280,6 +346,20 @@ def _load(org_id: int, record: TrainedModel) -> InsightModel | ReasonModel:
     model: InsightModel | ReasonModel
     model = InsightModel.loads(blob) if record.kind == ModelKind.THEMES else ReasonModel.loads(blob)
     _loaded[(org_id, record.kind)] = (record.token, model)
+    return model
+
+
+def _load_themes(org_id: int, record: TrainedModel) -> InsightModel | None:
+    """The stored theme model, or None when this install cannot run it (a model trained
+    with the optional extra, which is not installed here): the caller falls back."""
+    from beacon.insights.engine import ExtraMissing, InsightModel
+
+    try:
+        model = _load(org_id, record)
+    except ExtraMissing as exc:
+        log.warning("theme model %s of organisation %s not loaded: %s", record.pk, org_id, exc)
+        return None
+    assert isinstance(model, InsightModel)
     return model
 
 
@@ -321,22 +401,25 @@ def theme_model_for(org: Organization) -> ThemeReader:
         .order_by("-version")
         .first()
     )
-    model: InsightModel
-    if record is None:
-        model = default_model()
-        version = DEFAULT_VERSION
-        keys = set(model.themes.keys)
-        themes = {key_of(t.name): t for t in active if key_of(t.name) in keys}
-        if active:
-            # The job trains only when due, so queueing on every early response is cheap.
-            _queue_training(org.pk)
-    else:
+    loaded: InsightModel | ReasonModel | None = None
+    if record is not None:
         cached = _loaded.get((org.pk, ModelKind.THEMES))
         if cached is not None and cached[0] == record.token:
             loaded = cached[1]
         else:
             record.refresh_from_db()
-            loaded = _load(org.pk, record)
+            loaded = _load_themes(org.pk, record)
+    model: InsightModel
+    if record is None or loaded is None:
+        # No model yet, or one this install cannot run (logged): the default model reads.
+        model = default_model()
+        version = DEFAULT_VERSION
+        keys = set(model.themes.keys)
+        themes = {key_of(t.name): t for t in active if key_of(t.name) in keys}
+        if active and record is None:
+            # The job trains only when due, so queueing on every early response is cheap.
+            _queue_training(org.pk)
+    else:
         assert isinstance(loaded, InsightModel)
         model = loaded
         version = f"{record.engine}/v{record.version}"
@@ -703,6 +786,12 @@ def do_record_praise(
 # --- reasons for contact --------------------------------------------------------------
 
 
+def check_reason(
+    org: Organization | int, name: str, description: str, *, exclude: ContactReason | None = None
+) -> dict[str, str]:
+    return _check_named(ContactReason, org, name, description, exclude=exclude, what="a reason")
+
+
 @transaction.atomic
 def do_create_reason(
     org: Organization,
@@ -712,27 +801,60 @@ def do_create_reason(
     *,
     actor: Membership | None = None,
 ) -> ContactReason:
-    name = name.strip()
-    errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = "is required"
-    elif len(name) > 100:
-        errors["name"] = "must be at most 100 characters"
-    elif ContactReason.objects.for_org(org).filter(name__iexact=name).exists():
-        errors["name"] = "a reason with this name already exists"
+    errors = check_reason(org, name, description)
     if errors:
         raise ValidationFailed(errors)
     reason = ContactReason.objects.create(
         organization=org,
-        name=name,
+        name=name.strip(),
         description=description.strip(),
         phrases=_clean_phrases(phrases),
     )
-    record_event(org, "contact_reason.created", reason, actor=actor, name=name)
+    record_event(org, "contact_reason.created", reason, actor=actor, name=reason.name)
+    _queue_reason_training(org.pk)
     return reason
 
 
 @transaction.atomic
+def do_update_reason(
+    reason: ContactReason,
+    *,
+    name: str,
+    description: str,
+    phrases: list[str] | None,
+    active: bool = True,
+    actor: Membership | None = None,
+) -> ContactReason:
+    errors = check_reason(reason.organization_id, name, description, exclude=reason)
+    if errors:
+        raise ValidationFailed(errors)
+    _save_named(reason, name, description, phrases, active)
+    record_event(
+        reason.organization_id, "contact_reason.updated", reason, actor=actor, name=reason.name
+    )
+    _queue_reason_training(reason.organization_id)
+    return reason
+
+
+def _queue_reason_training(org_id: int) -> None:
+    """Reasons or staff labels changed: the worker retrains and rereads what the model read."""
+    from beacon.insights.tasks import train_reasons_task
+
+    enqueue_on_commit(train_reasons_task, org_id)
+
+
+def queue_reason_reading(interaction: Interaction) -> None:
+    """A new interaction with a description: the worker reads why the customer got in touch
+    (the web server that recorded it does not load the text models)."""
+    from beacon.insights.tasks import classify_interaction_task
+
+    if not interaction.description.strip():
+        return
+    org_id = interaction.organization_id
+    if ContactReason.objects.for_org(org_id).filter(active=True).exists():
+        enqueue_on_commit(classify_interaction_task, interaction.pk)
+
+
 def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
     """Reasons learn from their descriptions, phrases and interactions staff labelled."""
     from beacon.insights.engine import ENGINE_VERSION, ReasonModel
@@ -740,7 +862,7 @@ def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> T
     reasons = ContactReason.objects.for_org(org).filter(active=True).order_by("pk")
     specs = [ThemeSpec(str(r.pk), r.name, r.description, tuple(r.phrases)) for r in reasons]
     labelled = InteractionReason.objects.for_org(org).filter(
-        source="staff", reason__isnull=False, reason__active=True
+        source=STAFF, reason__isnull=False, reason__active=True
     )
     descriptions = dict(
         Interaction.objects.for_org(org)
@@ -753,72 +875,124 @@ def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> T
         if descriptions.get(r.interaction_id)
     ]
     model = ReasonModel(specs).fit(examples)
-    previous = _current_record(org, ModelKind.REASONS)
-    record = TrainedModel.objects.create(
-        organization=org,
-        kind=ModelKind.REASONS,
-        version=(previous.version + 1) if previous else 1,
+    return _store_model(
+        org,
+        ModelKind.REASONS,
+        model,
+        actor=actor,
         engine=ENGINE_VERSION,
-        blob=model.dumps(),
         n_examples=len(examples) + len(specs),
     )
-    _loaded[(org.pk, ModelKind.REASONS)] = (record.token, model)
-    record_event(org, "insights.model_trained", record, actor=actor, version=record.version)
-    return record
+
+
+# Staff labels are the truth the model learns from; the model never overwrites them.
+STAFF = "staff"
+MODEL = "model"
+# After retraining, the model rereads this much recent history.
+REREAD_DAYS = 90
+
+
+def do_classify_interaction(interaction: Interaction) -> InteractionReason | None:
+    """Read the reason for contact from the description; staff labels are kept."""
+    rows = do_classify_interactions(interaction.organization, [interaction])
+    return rows[0] if rows else None
 
 
 @transaction.atomic
-def do_classify_interaction(interaction: Interaction) -> InteractionReason | None:
-    """Read the reason for contact from the description; staff labels are kept."""
+def do_classify_interactions(
+    org: Organization, interactions: list[Interaction]
+) -> list[InteractionReason]:
+    """One model call for many interactions. A staff label is kept: new rows are inserted
+    only where none exists and existing rows are updated only while the model owns them,
+    so a label a person sets meanwhile wins."""
     from beacon.insights.engine import ReasonModel
 
-    org_id = interaction.organization_id
-    existing = InteractionReason.objects.for_org(org_id).filter(interaction=interaction).first()
-    if existing is not None and existing.source == "staff":
-        return existing
-    text = textutil.clean(interaction.description)
-    if not ContactReason.objects.for_org(org_id).filter(active=True).exists():
-        return None
-    if textutil.letter_count(text) < 2:
-        return None
-    record = _current_record(org_id, ModelKind.REASONS)
-    if record is None:
-        record = do_train_reasons(interaction.organization)
-    model = _load(org_id, record)
+    texts = {i.pk: textutil.clean(i.description) for i in interactions}
+    texts = {pk: t for pk, t in texts.items() if textutil.letter_count(t) >= 2}
+    if not texts or not ContactReason.objects.for_org(org).filter(active=True).exists():
+        return []
+    record = _current_record(org, ModelKind.REASONS) or do_train_reasons(org)
+    model = _load(org.pk, record)
     assert isinstance(model, ReasonModel)
-    key, confidence = model.predict([text])[0]
-    reason = ContactReason.objects.for_org(org_id).filter(pk=int(key) if key else 0).first()
-    row, _ = InteractionReason.objects.update_or_create(
-        interaction=interaction,
-        defaults={
-            "organization_id": org_id,
-            "reason": reason,
-            "confidence": confidence,
-            "source": "model",
-            "model_version": f"{record.engine}/v{record.version}",
-        },
+    reasons = ContactReason.objects.for_org(org).in_bulk()
+    version = f"{record.engine}/v{record.version}"
+    predicted = dict(zip(texts, model.predict(list(texts.values())), strict=True))
+    rows = [
+        InteractionReason(
+            organization=org,
+            interaction_id=pk,
+            reason=reasons.get(int(key)) if key else None,
+            confidence=confidence,
+            source=MODEL,
+            model_version=version,
+        )
+        for pk, (key, confidence) in predicted.items()
+    ]
+    InteractionReason.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    for row in rows:
+        InteractionReason.objects.filter(interaction_id=row.interaction_id, source=MODEL).update(
+            reason=row.reason, confidence=row.confidence, model_version=version
+        )
+    record_event(org, "insights.reasons_read", record, interactions=len(rows), model=version)
+    return list(
+        InteractionReason.objects.for_org(org)
+        .filter(interaction_id__in=list(predicted))
+        .select_related("reason")
+        .order_by("interaction_id")
     )
-    return row
 
 
 @transaction.atomic
 def do_set_interaction_reason(
     interaction: Interaction, reason: ContactReason, *, actor: Membership | None
 ) -> InteractionReason:
-    assert reason.organization_id == interaction.organization_id
-    row, _ = InteractionReason.objects.update_or_create(
-        interaction=interaction,
-        defaults={
-            "organization_id": interaction.organization_id,
-            "reason": reason,
-            "confidence": 1.0,
-            "source": "staff",
-        },
+    """A person says why the customer got in touch: kept, and learned from."""
+    if reason.organization_id != interaction.organization_id:
+        raise ValidationFailed({"reason_id": "is not a reason of this organisation"})
+    (row,) = InteractionReason.objects.bulk_create(
+        [
+            InteractionReason(
+                organization_id=interaction.organization_id,
+                interaction=interaction,
+                reason=reason,
+                confidence=1.0,
+                source=STAFF,
+                model_version="",
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["interaction"],
+        update_fields=["reason", "confidence", "source", "model_version"],
     )
+    row = InteractionReason.objects.get(interaction=interaction)
     record_event(
         interaction.organization_id, "insights.reason_set", row, actor=actor, reason=reason.pk
     )
+    _queue_reason_training(interaction.organization_id)
     return row
+
+
+def do_reread_reasons(
+    org: Organization, *, since: dt.datetime | None = None, batch_size: int = 1000
+) -> int:
+    """After retraining: recent described interactions (staff-labelled ones aside) are read
+    again, by default those of the last REREAD_DAYS days."""
+    since = since or clock.now() - dt.timedelta(days=REREAD_DAYS)
+    labelled_by_staff = InteractionReason.objects.for_org(org).filter(source=STAFF)
+    pending = (
+        Interaction.objects.for_org(org)
+        .filter(occurred_at__gte=since)
+        .exclude(description="")
+        .exclude(pk__in=labelled_by_staff.values("interaction_id"))
+        .order_by("pk")
+    )
+    done, last = 0, 0
+    while True:
+        batch = list(pending.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return done
+        done += len(do_classify_interactions(org, batch))
+        last = batch[-1].pk
 
 
 def retrain_due(org_id: int) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from django.core.cache import cache
 
 from beacon.core import clock
 from beacon.insights import text as textutil
@@ -47,6 +49,61 @@ def answer(org: Organization | int, answer_id: int) -> Answer | None:
 
 def reasons(org: Organization | int) -> list[ContactReason]:
     return list(ContactReason.objects.for_org(org).filter(active=True).order_by("name"))
+
+
+def reason(org: Organization | int, reason_id: int) -> ContactReason | None:
+    return ContactReason.objects.for_org(org).filter(pk=reason_id).first()
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    reason: ContactReason
+    read: int  # interactions the model gave this reason
+    labelled: int  # interactions staff gave this reason
+
+
+def reason_summary(org: Organization | int) -> list[ReasonRow]:
+    """Every reason (switched-off ones too) with how many interactions carry it."""
+    counts = Counter(
+        InteractionReason.objects.for_org(org)
+        .filter(reason__isnull=False)
+        .values_list("reason_id", "source")
+    )
+    return [
+        ReasonRow(r, counts[(r.pk, "model")], counts[(r.pk, "staff")])
+        for r in ContactReason.objects.for_org(org).order_by("-active", "name")
+    ]
+
+
+@dataclass(frozen=True)
+class ReasonExample:
+    interaction_id: int
+    occurred_at: dt.datetime
+    description: str  # personal data masked
+    source: str
+    confidence: float
+
+
+def reason_examples(
+    org: Organization | int, reason: ContactReason, limit: int = 20
+) -> list[ReasonExample]:
+    """The latest interactions read as this reason: what it means in customers' words."""
+    rows = (
+        InteractionReason.objects.for_org(org)
+        .filter(reason=reason)
+        .select_related("interaction")
+        .order_by("-interaction__occurred_at")[:limit]
+    )
+    return [
+        ReasonExample(
+            r.interaction_id,
+            r.interaction.occurred_at,
+            textutil.redact(r.interaction.description),
+            r.source,
+            r.confidence,
+        )
+        for r in rows
+    ]
 
 
 def current_models(org: Organization | int) -> list[TrainedModel]:
@@ -330,6 +387,10 @@ class SuggestedTheme:
     size: int
 
 
+SUGGESTIONS_KEPT = 3600  # seconds
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
 def suggested_themes(
     org: Organization | int,
     *,
@@ -337,9 +398,9 @@ def suggested_themes(
     max_comments: int = 2000,
     min_size: int = 3,
 ) -> list[SuggestedTheme]:
-    """Group the English comments no theme matched and name each group by its top words."""
-    from sklearn.cluster import KMeans  # type: ignore[import-untyped]
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    """Group the recent English comments no theme matched (insights.grouping) and name
+    each group; staff names and existing themes never name a group."""
+    from beacon.insights.grouping import group
 
     matched = ThemeMention.objects.for_org(org).values("answer_id")
     qs = AnswerInsight.objects.for_org(org).filter(unclassifiable=False, language=textutil.ENGLISH)
@@ -350,32 +411,36 @@ def suggested_themes(
         .order_by("-answer_id")
         .values_list("redacted_text", flat=True)[:max_comments]
     )
-    texts = [textutil.clean(t) for t in texts if len(tokens(t)) >= 2]
-    if len(texts) < min_size:
-        return []
-    vec = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    try:
-        x = vec.fit_transform(texts)
-    except ValueError:
-        return []
-    k = max(1, min(8, len(texts) // 3))
-    labels = KMeans(n_clusters=k, n_init=4, random_state=7).fit_predict(x)
-    vocab = np.array(vec.get_feature_names_out())
+    # Grouped sentence by sentence: a comment often touches several subjects. A sentence
+    # of two or three words ("Fine, thanks") says how, not about what.
+    sentences: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        for sentence in _SENTENCE.findall(textutil.clean(text)):
+            if len(tokens(sentence)) >= 4:
+                sentences.append(sentence.strip())
+                owner.append(i)
     existing = {t.name.lower() for t in Theme.objects.for_org(org)}
-    out = []
-    for cluster in range(k):
-        idx = np.flatnonzero(labels == cluster)
-        if len(idx) < min_size:
-            continue
-        centroid = np.asarray(x[idx].mean(axis=0)).ravel()
-        top = [str(vocab[i]) for i in np.argsort(-centroid)[:5] if centroid[i] > 0]
-        if not top:
-            continue
-        name = top[0].capitalize()
-        if name.lower() in existing:
-            continue
-        # The comments nearest the centre are the best examples of the group.
-        sims = np.asarray(x[idx] @ centroid).ravel()
-        examples = [texts[i] for i in idx[np.argsort(-sims)[:3]]]
-        out.append(SuggestedTheme(name, top, examples, len(idx)))
-    return sorted(out, key=lambda s: -s.size)
+    names = {
+        word
+        for display in Membership.objects.for_org(org).values_list("display_name", flat=True)
+        for word in tokens(display)
+    }
+    ignore = names | {w for n in existing for w in tokens(n)}
+    # Grouping takes a second or so; the same sentences give the same groups, so they are
+    # kept until the unmatched comments change.
+    key = (
+        "suggested:"
+        + hashlib.sha256(
+            "\x1f".join([*sorted(ignore), str(min_size), *sentences]).encode()
+        ).hexdigest()
+    )
+    groups = cache.get(key)
+    if groups is None:
+        groups = group(sentences, ignore=ignore, min_size=min_size)
+        cache.set(key, groups, timeout=SUGGESTIONS_KEPT)
+    return [
+        SuggestedTheme(g.name, g.keywords, g.examples, len({owner[i] for i in g.members}))
+        for g in groups
+        if g.name.lower() not in existing
+    ]

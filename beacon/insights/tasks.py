@@ -5,7 +5,14 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.insights.actions import do_train_themes_if_due, retrain_due_orgs
+from beacon.contacts.models import Interaction
+from beacon.insights.actions import (
+    do_classify_interaction,
+    do_reread_reasons,
+    do_train_reasons,
+    do_train_themes_if_due,
+    retrain_due_orgs,
+)
 from beacon.orgs.models import Organization
 
 
@@ -25,3 +32,19 @@ def retrain_from_corrections() -> int:
     for org_id in orgs:
         train_themes_task(org_id)
     return len(orgs)
+
+
+@db_task()
+def train_reasons_task(org_id: int) -> None:
+    """Reasons or staff labels changed: a new reason model, then recent history reread."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is not None:
+        do_train_reasons(org)
+        do_reread_reasons(org)
+
+
+@db_task()
+def classify_interaction_task(interaction_id: int) -> None:
+    found = Interaction.objects.select_related("organization").filter(pk=interaction_id).first()
+    if found is not None:
+        do_classify_interaction(found)

@@ -15,6 +15,7 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
+from beacon.insights.actions import queue_reason_reading
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.sharing import do_share_response
 from beacon.orgs.models import Membership, Organization
@@ -108,4 +109,5 @@ def receive_interaction(
         )
         return ReceivedInteraction(interaction, False, invitations)
     result = do_trigger(interaction, default_channel=channel)
+    queue_reason_reading(interaction)
     return ReceivedInteraction(interaction, True, result.invitations)

@@ -93,6 +93,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:case_id>/", cases.case_page, name="case"),
     path("cases/<int:case_id>/note/", cases.case_note, name="case_note"),
+    path("cases/<int:case_id>/reason/", cases.case_reason, name="case_reason"),
     path("cases/<int:case_id>/status/", cases.case_status, name="case_status"),
     path("cases/<int:case_id>/reassign/", cases.case_reassign, name="case_reassign"),
     path("cases/<int:case_id>/resolve/", cases.case_resolve, name="case_resolve"),
@@ -129,4 +130,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/praise/", insights.praise_feed, name="insights_praise"),
     path("insights/suggested/", insights.suggested, name="insights_suggested"),
     path("insights/emerging/", insights.emerging, name="insights_emerging"),
+    path("insights/reasons/", insights.reason_list, name="insights_reasons"),
+    path("insights/reasons/<int:reason_id>/", insights.reason_edit, name="insights_reason"),
 ]

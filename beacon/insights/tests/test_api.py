@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -75,3 +76,57 @@ def test_themes_verbatims_and_corrections_over_the_api(world: World, other_world
     assert r.status_code == 404
     assert Theme.objects.get(pk=roaming).name == "Roaming"
     assert Answer.objects.get(pk=answer_id).organization_id == world.org.pk
+
+
+def test_suggestions_emerging_themes_praise_and_models_over_the_api(
+    world: World, other_world: World
+) -> None:
+    from beacon.core import clock
+    from beacon.insights.actions import do_create_theme, do_train_themes
+    from beacon.insights.models import Praise
+    from beacon.insights.tests.test_analysis import respond
+
+    do_create_theme(world.org, "Billing", "Bills and charges", ["charged twice"])
+    now = clock.now()
+    for week in range(1, 5):
+        for i in range(6):
+            at = now - dt.timedelta(days=7 * week + 1, hours=i)
+            respond(world, "Lovely friendly staff, thank you", at=at)
+        respond(world, "I was charged twice on my bill", at=now - dt.timedelta(days=7 * week + 2))
+    for i in range(6):
+        respond(world, "I was charged twice on my bill", at=now - dt.timedelta(days=1, hours=i))
+    respond(world, "Priya was fantastic, so patient and helpful. Thank you!", nps=10)
+    for place in ["car park", "car park entrance", "car park barrier", "car park at night"]:
+        respond(world, f"The {place} was full and parking cost too much")
+
+    emerging = call(world, "get", "/insights/emerging-themes").json()["items"]
+    assert [(e["theme"], e["this_week"], e["this_week_total"]) for e in emerging] == [
+        ("Billing", 6, 11)
+    ]
+    assert (emerging[0]["before"], emerging[0]["before_total"]) == (4, 28)
+    assert emerging[0]["z"] >= 1.96
+
+    suggested = call(world, "get", "/insights/suggested-themes").json()["items"]
+    assert suggested and all(s["size"] >= len(s["examples"]) for s in suggested)
+    assert any("car park" in e for s in suggested for e in s["examples"])
+    assert call(world, "get", "/insights/suggested-themes", {"days": 0}).status_code == 422
+
+    praise = call(world, "get", "/praise").json()["items"]
+    stored = Praise.objects.get(organization=world.org)
+    assert [(p["id"], p["member"], p["member_id"]) for p in praise] == [
+        (stored.pk, world.agent.display_name, world.agent.pk)
+    ]
+    assert "so patient and helpful" in praise[0]["excerpt"]
+    mine = call(world, "get", "/praise", {"member_id": world.owner.pk}).json()["items"]
+    assert mine == []
+    assert call(world, "get", "/praise", {"member_id": other_world.owner.pk}).status_code == 404
+
+    assert call(world, "get", "/insights/models").json()["items"] == []
+    do_train_themes(world.org)
+    (model,) = call(world, "get", "/insights/models").json()["items"]
+    assert (model["kind"], model["version"], model["quality"]) == ("themes", 1, None)
+    assert model["quality_n"] == 0 and model["examples"] > 0
+
+    for path in ["/insights/emerging-themes", "/insights/suggested-themes", "/praise"]:
+        assert call(other_world, "get", path).json()["items"] == [], path
+    assert call(other_world, "get", "/insights/models").json()["items"] == []

@@ -12,8 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
+from beacon.insights import queries as insight_queries
+from beacon.insights.actions import do_set_interaction_reason
 from beacon.loop.actions import (
     MAX_NOTE_LENGTH,
     do_add_note,
@@ -23,7 +26,7 @@ from beacon.loop.actions import (
 )
 from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
 from beacon.loop.queries import case_detail, cases, root_causes, timeline
-from beacon.orgs.models import Membership, Role
+from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
 
 ACTOR = Role.AGENT
@@ -149,8 +152,22 @@ def _case_page(
         "values": values or {},
         "problem": problem,
         "max_note": MAX_NOTE_LENGTH,
+        **_reason_context(org, case),
     }
     return render_page(request, member, "web/case.html", context, status=status, nav="cases")
+
+
+def _reason_context(org: Organization, case: Case) -> dict[str, Any]:
+    """Why the customer got in touch, when the response came from a described interaction."""
+    interaction_id = case.response.interaction_id
+    if interaction_id is None:
+        return {"interaction": None}
+    interaction = Interaction.objects.for_org(org).filter(pk=interaction_id).first()
+    return {
+        "interaction": interaction,
+        "contact_reason": insight_queries.interaction_reason(org, interaction_id),
+        "reasons": insight_queries.reasons(org),
+    }
 
 
 @staff_view
@@ -177,6 +194,36 @@ def _refused(
     if isinstance(exc, ValidationFailed):
         return _case_page(request, member, case, errors=exc.errors, values=values, status=400)
     return _case_page(request, member, case, problem=str(exc), values=values, status=409)
+
+
+@staff_view
+@require_POST
+def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    """Staff say why the customer got in touch; the reason model learns from it."""
+    case = _acting(member, case_id)
+    raw = request.POST.get("reason", "")
+    interaction_id = case.response.interaction_id
+    interaction = (
+        Interaction.objects.for_org(member.organization_id).filter(pk=interaction_id).first()
+        if interaction_id
+        else None
+    )
+    reason = insight_queries.reason(member.organization_id, int(raw)) if raw.isdigit() else None
+    if interaction is None:
+        return _refused(
+            request,
+            member,
+            case_id,
+            ValidationFailed({"reason": "this case has no interaction"}),
+            {},
+        )
+    if reason is None or not reason.active:
+        return _refused(
+            request, member, case_id, ValidationFailed({"reason": "choose one of the reasons"}), {}
+        )
+    do_set_interaction_reason(interaction, reason, actor=member)
+    messages.success(request, f"Reason for contact set to {reason.name}.")
+    return redirect("web:case", case_id=case.pk)
 
 
 @staff_view

@@ -1,8 +1,10 @@
-"""Text analytics pages: themes, a verbatim with its corrections, praise, suggestions."""
+"""Text analytics pages: themes, a verbatim with its corrections, praise, suggestions,
+reasons for contact."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,11 +21,13 @@ from beacon.insights.actions import (
     do_adopt_starter,
     do_correct_sentiment,
     do_correct_theme,
+    do_create_reason,
     do_create_theme,
+    do_update_reason,
     do_update_theme,
 )
 from beacon.insights.labels import POLARITIES
-from beacon.insights.models import AnswerInsight, Correction, Theme, ThemeMention
+from beacon.insights.models import AnswerInsight, ContactReason, Correction, Theme, ThemeMention
 from beacon.insights.starters import STARTERS
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import QuestionKind
@@ -126,23 +130,33 @@ def _theme_or_404(member: Membership, theme_id: int) -> Theme:
     return theme
 
 
-@staff_view
-@require_http_methods(["GET", "POST"])
-def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
-    theme = _theme_or_404(member, theme_id)
+Named = Theme | ContactReason
+
+
+def _named_edit(
+    request: HttpRequest,
+    member: Membership,
+    item: Named,
+    update: Callable[..., Named],
+    *,
+    what: str,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """The edit page of a theme or a reason (name, description, phrases, on or off)."""
     errors: dict[str, str] = {}
     values = {
-        "name": theme.name,
-        "description": theme.description,
-        "phrases": "\n".join(theme.phrases),
-        "active": "on" if theme.active else "",
+        "name": item.name,
+        "description": item.description,
+        "phrases": "\n".join(item.phrases),
+        "active": "on" if item.active else "",
     }
     if request.method == "POST":
         require_role(member, THEME_EDITOR)
-        values = {k: request.POST.get(k, "") for k in ("name", "description", "phrases", "active")}
+        values = _named_values(request)
         try:
-            do_update_theme(
-                theme,
+            update(
+                item,
                 name=values["name"],
                 description=values["description"],
                 phrases=_phrases(values["phrases"]),
@@ -151,24 +165,34 @@ def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpR
             )
         except ValidationFailed as exc:
             errors = exc.errors
-            theme.refresh_from_db()
+            item.refresh_from_db()
         else:
-            messages.success(request, f"Theme “{theme.name}” saved.")
-            return redirect("web:insights_theme", theme_id=theme.pk)
-    context = {
-        "theme": theme,
+            messages.success(request, f"{what} “{item.name}” saved.")
+            return redirect(request.path)
+    page = {
+        what.lower(): item,
         "values": values,
         "errors": errors,
         "can_edit": member.has_role(THEME_EDITOR),
-        "mentions": ThemeMention.objects.for_org(member.organization).filter(theme=theme).count(),
+        **context(),
     }
-    return render_page(
+    status = 400 if errors else 200
+    return render_page(request, member, template, page, status=status, nav="insights")
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
+    theme = _theme_or_404(member, theme_id)
+    mentions = ThemeMention.objects.for_org(member.organization).filter(theme=theme)
+    return _named_edit(
         request,
         member,
-        "web/insights/theme.html",
-        context,
-        status=400 if errors else 200,
-        nav="insights",
+        theme,
+        do_update_theme,
+        what="Theme",
+        template="web/insights/theme.html",
+        context=lambda: {"mentions": mentions.count()},
     )
 
 
@@ -282,3 +306,71 @@ def suggested(request: HttpRequest, member: Membership) -> HttpResponse:
 def emerging(request: HttpRequest, member: Membership) -> HttpResponse:
     context = {"emerging": queries.emerging_themes(member.organization)}
     return render_page(request, member, "web/insights/emerging.html", context, nav="insights")
+
+
+# --- reasons for contact ----------------------------------------------------------------
+
+
+def _reason_or_404(member: Membership, reason_id: int) -> ContactReason:
+    reason = queries.reason(member.organization, reason_id)
+    if reason is None:
+        raise Http404("no such reason")
+    return reason
+
+
+def _named_values(request: HttpRequest) -> dict[str, str]:
+    return {k: request.POST.get(k, "") for k in ("name", "description", "phrases", "active")}
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def reason_list(request: HttpRequest, member: Membership) -> HttpResponse:
+    """The organisation's reasons for contact, how often each was read, and a form to add one."""
+    org = member.organization
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        require_role(member, THEME_EDITOR)
+        values = _named_values(request)
+        try:
+            reason = do_create_reason(
+                org,
+                values["name"],
+                values["description"],
+                _phrases(values["phrases"]),
+                actor=member,
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Reason “{reason.name}” added.")
+            return redirect("web:insights_reasons")
+    context = {
+        "reasons": queries.reason_summary(org),
+        "can_edit": member.has_role(THEME_EDITOR),
+        "errors": errors,
+        "values": values,
+    }
+    return render_page(
+        request,
+        member,
+        "web/insights/reasons.html",
+        context,
+        status=400 if errors else 200,
+        nav="insights",
+    )
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def reason_edit(request: HttpRequest, member: Membership, reason_id: int) -> HttpResponse:
+    reason = _reason_or_404(member, reason_id)
+    return _named_edit(
+        request,
+        member,
+        reason,
+        do_update_reason,
+        what="Reason",
+        template="web/insights/reason.html",
+        context=lambda: {"examples": queries.reason_examples(member.organization, reason)},
+    )
