@@ -271,7 +271,9 @@ def do_train_themes(org: Organization, *, actor: Membership | None = None) -> Tr
     previous = _current_record(org, ModelKind.THEMES)
     quality, quality_n = _quality(org, model)
     previous_quality = None
-    old = _load_themes(org.pk, previous) if previous is not None and quality_n else None
+    # The previous model is judged on the same corrections, if this engine can read it.
+    comparable = previous is not None and previous.engine == ENGINE_VERSION and quality_n
+    old = _load_themes(org.pk, previous) if previous is not None and comparable else None
     if old is not None:
         previous_quality, _ = _quality(org, old)
     return _store_model(
@@ -391,7 +393,7 @@ def theme_model_for(org: Organization) -> ThemeReader:
     organisation model the default one is used and training is queued for the worker.
     """
     from beacon.insights.default import DEFAULT_VERSION, default_model
-    from beacon.insights.engine import InsightModel
+    from beacon.insights.engine import ENGINE_VERSION, InsightModel
 
     active = list(Theme.objects.for_org(org).filter(active=True).order_by("pk"))
     record = (
@@ -402,7 +404,8 @@ def theme_model_for(org: Organization) -> ThemeReader:
         .first()
     )
     loaded: InsightModel | ReasonModel | None = None
-    if record is not None:
+    stale = record is not None and record.engine != ENGINE_VERSION
+    if record is not None and not stale:
         cached = _loaded.get((org.pk, ModelKind.THEMES))
         if cached is not None and cached[0] == record.token:
             loaded = cached[1]
@@ -411,12 +414,14 @@ def theme_model_for(org: Organization) -> ThemeReader:
             loaded = _load_themes(org.pk, record)
     model: InsightModel
     if record is None or loaded is None:
-        # No model yet, or one this install cannot run (logged): the default model reads.
+        # No model yet, one trained by an older engine (retrained, never read: the engine
+        # keeps no code for old models' features), or one this install cannot run
+        # (logged): the default model reads.
         model = default_model()
         version = DEFAULT_VERSION
         keys = set(model.themes.keys)
         themes = {key_of(t.name): t for t in active if key_of(t.name) in keys}
-        if active and record is None:
+        if active and (record is None or stale):
             # The job trains only when due, so queueing on every early response is cheap.
             _queue_training(org.pk)
     else:
@@ -905,13 +910,16 @@ def do_classify_interactions(
     """One model call for many interactions. A staff label is kept: new rows are inserted
     only where none exists and existing rows are updated only while the model owns them,
     so a label a person sets meanwhile wins."""
-    from beacon.insights.engine import ReasonModel
+    from beacon.insights.engine import ENGINE_VERSION, ReasonModel
 
     texts = {i.pk: textutil.clean(i.description) for i in interactions}
     texts = {pk: t for pk, t in texts.items() if textutil.letter_count(t) >= 2}
     if not texts or not ContactReason.objects.for_org(org).filter(active=True).exists():
         return []
-    record = _current_record(org, ModelKind.REASONS) or do_train_reasons(org)
+    record = _current_record(org, ModelKind.REASONS)
+    if record is None or record.engine != ENGINE_VERSION:
+        # Reason models train in about a second: an older engine's is replaced here.
+        record = do_train_reasons(org)
     model = _load(org.pk, record)
     assert isinstance(model, ReasonModel)
     reasons = ContactReason.objects.for_org(org).in_bulk()
@@ -972,6 +980,33 @@ def do_set_interaction_reason(
     return row
 
 
+def queue_unread_reasons(org_id: int) -> None:
+    """After an import: the worker reads every described interaction that has no reason."""
+    from beacon.insights.tasks import read_unread_reasons_task
+
+    if ContactReason.objects.for_org(org_id).filter(active=True).exists():
+        enqueue_on_commit(read_unread_reasons_task, org_id)
+
+
+def do_read_unread_reasons(org: Organization, *, batch_size: int = 1000) -> int:
+    """Described interactions with no reason yet, read many per model call."""
+    read = InteractionReason.objects.for_org(org).values("interaction_id")
+    pending = (
+        Interaction.objects.for_org(org).exclude(description="").exclude(pk__in=read).order_by("pk")
+    )
+    return _read_in_batches(org, pending, batch_size)
+
+
+def _read_in_batches(org: Organization, pending: Any, batch_size: int) -> int:
+    done, last = 0, 0
+    while True:
+        batch = list(pending.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return done
+        done += len(do_classify_interactions(org, batch))
+        last = batch[-1].pk
+
+
 def do_reread_reasons(
     org: Organization, *, since: dt.datetime | None = None, batch_size: int = 1000
 ) -> int:
@@ -986,18 +1021,17 @@ def do_reread_reasons(
         .exclude(pk__in=labelled_by_staff.values("interaction_id"))
         .order_by("pk")
     )
-    done, last = 0, 0
-    while True:
-        batch = list(pending.filter(pk__gt=last)[:batch_size])
-        if not batch:
-            return done
-        done += len(do_classify_interactions(org, batch))
-        last = batch[-1].pk
+    return _read_in_batches(org, pending, batch_size)
 
 
 def retrain_due(org_id: int) -> bool:
-    """Corrections or theme edits newer than the organisation's current model."""
+    """Corrections or theme edits newer than the organisation's current model, or a model
+    an older engine trained."""
+    from beacon.insights.engine import ENGINE_VERSION
+
     record = _current_record(org_id, ModelKind.THEMES)
+    if record is not None and record.engine != ENGINE_VERSION:
+        return True
     newest_input = max(
         [
             *Correction.objects.for_org(org_id)

@@ -8,13 +8,12 @@ shared by all themes, reads the whole comment (word and character n-grams, lexic
 valences, its sentence vector) beside the theme's attention-weighted words, word pairs,
 theme-tagged words, lexicon valences (near the theme and elsewhere) and word vectors.
 
-Models pickled before aspect attention existed (no `aspect_attention` attribute) keep reading
-with the fixed window around the theme's indicative words they were trained with.
+A model stored by an older engine is never read with this code: it is retrained
+(actions.theme_model_for).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +40,6 @@ from beacon.insights.features import (
     _char_vectorizer,
     _word_vectorizer,
     lexicon_features,
-    mark_negation,
     sentiment_lexicon,
     vector_block,
 )
@@ -88,30 +86,6 @@ def _pooled_vectors(pooled: Sequence[tuple[list[str], np.ndarray[Any, Any]] | No
     return out
 
 
-def local_context(text: str, words: frozenset[str], window: int = 4) -> str:
-    """The part of the sentence around the theme's words (models pickled before aspect
-    attention)."""
-    toks = mark_negation(text).split()
-    bare = [t.removeprefix("NOT_") for t in toks]
-    keep = [False] * len(toks)
-    hit = False
-    for i, tok in enumerate(bare):
-        if tok in words:
-            hit = True
-            # Stay inside the clause: '|' separates clauses.
-            lo = i
-            while lo > 0 and i - lo < window and toks[lo - 1] != "|":
-                lo -= 1
-            hi = i
-            while hi < len(toks) - 1 and hi - i < window and toks[hi + 1] != "|":
-                hi += 1
-            for j in range(lo, hi + 1):
-                keep[j] = True
-    if not hit:
-        return ""
-    return " ".join(t for t, k in zip(toks, keep, strict=True) if k and t != "|")
-
-
 class SentimentModel:
     """Polarity of one theme in one comment (the theme 'overall' for the whole comment)."""
 
@@ -126,7 +100,6 @@ class SentimentModel:
         self.clf: LogisticRegression | None = None
         self.constant = "neutral"
         self.vectors = SENTIMENT_VECTOR_WEIGHT
-        self.aspect_attention = True
 
     # --- aspect attention -------------------------------------------------------------
 
@@ -237,61 +210,7 @@ class SentimentModel:
             return []
         if self.clf is None:
             return [(self.constant, 1.0)] * len(pairs)
-        if getattr(self, "aspect_attention", False):
-            x = self._matrix(self._rows(pairs, indicative))
-        else:
-            x = self._legacy_matrix(self._legacy_rows(pairs, indicative))
-        proba = self.clf.predict_proba(x)
+        proba = self.clf.predict_proba(self._matrix(self._rows(pairs, indicative)))
         classes = list(self.clf.classes_)
         best = proba.argmax(axis=1)
         return [(str(classes[i]), float(proba[r, i])) for r, i in enumerate(best)]
-
-    # --- models pickled before aspect attention ---------------------------------------
-
-    @staticmethod
-    def _legacy_rows(
-        pairs: Sequence[tuple[str, str]], indicative: dict[str, frozenset[str]]
-    ) -> tuple[list[str], list[str], list[str], list[str]]:
-        whole, near, conj, raw = [], [], [], []
-        negations: dict[str, str] = {}
-        for text, key in pairs:
-            negated = negations.get(text)
-            if negated is None:
-                negated = negations[text] = mark_negation(text)
-            ctx = "" if key == OVERALL else local_context(text, indicative.get(key, frozenset()))
-            whole.append(negated)
-            near.append(ctx)
-            tag = re.sub(r"\W", "_", key)
-            conj.append(" ".join(f"{tag}__{t}" for t in (ctx or negated).split() if t != "|"))
-            raw.append(text)
-        return whole, near, conj, raw
-
-    def _legacy_matrix(self, rows: tuple[list[str], list[str], list[str], list[str]]) -> Any:
-        whole, near, conj, raw = rows
-        first: dict[str, int] = {}
-        index = [first.setdefault(text, len(first)) for text in raw]
-        unique_whole = [""] * len(first)
-        for text, w in zip(raw, whole, strict=True):
-            unique_whole[first[text]] = w
-        unique_raw = list(first)
-        legacy: Any = self
-        blocks = [
-            self.whole.transform(unique_whole)[index],
-            legacy.near.transform(near),
-            legacy.conj.transform(conj),
-            self.chars.transform(unique_raw)[index],
-        ]
-        if getattr(self, "lexicon", False):
-            dense = np.array(
-                [
-                    lexicon_features(w) + lexicon_features(n)
-                    for w, n in zip(whole, near, strict=True)
-                ],
-                dtype=np.float32,
-            )
-            blocks.append(sp.csr_matrix(dense * LEXICON_SCALE))
-        weight = getattr(self, "vectors", 0.0)
-        if weight:
-            blocks.append(vector_block(unique_raw, weight, self.encoder)[index])
-            blocks.append(vector_block(near, weight, self.encoder))
-        return sp.hstack(blocks, format="csr")

@@ -8,6 +8,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from beacon.contacts.models import Interaction
 from beacon.insights.actions import (
     do_classify_interaction,
+    do_read_unread_reasons,
     do_reread_reasons,
     do_train_reasons,
     do_train_themes_if_due,
@@ -48,3 +49,11 @@ def classify_interaction_task(interaction_id: int) -> None:
     found = Interaction.objects.select_related("organization").filter(pk=interaction_id).first()
     if found is not None:
         do_classify_interaction(found)
+
+
+@db_task()
+def read_unread_reasons_task(org_id: int) -> None:
+    """After an import: every described interaction without a reason, in batches."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is not None:
+        do_read_unread_reasons(org)

@@ -89,8 +89,6 @@ class ThemeModel:
         self.features = TextFeatures(encoder)
         self.presence = WordPresence()
         self.heads: Heads | None = None
-        # Models pickled before word presence existed: one LogisticRegression per theme.
-        self.models: dict[str, LogisticRegression | float] = {}
         self.threshold = 0.5
         # A comment is about something: when no theme reaches the threshold, its best theme
         # still counts if its score reaches the floor (1.0: never).
@@ -106,7 +104,6 @@ class ThemeModel:
         present = self.presence.transform(texts)
         y = np.array([[k in e.themes for k in self.keys] for e in data], dtype=bool)
         self.heads = self._fit_all(x, present, y)
-        self.models = {}
         self.threshold, self.floor = self._calibrate(x, present, y)
         self.indicative = self._indicative_words(data)
         return self
@@ -161,18 +158,6 @@ class ThemeModel:
                     best, best_f1 = (float(t), floor), f1
         return best
 
-    def _legacy_scores(self, x: sp.csr_matrix) -> np.ndarray[Any, Any]:
-        """Scores of a model pickled before word presence: one LogisticRegression a theme."""
-        cols = []
-        for key in self.keys:
-            m = self.models[key]
-            if isinstance(m, float):
-                cols.append(np.full(x.shape[0], m, dtype=np.float32))
-            else:
-                # predict_proba's own arithmetic without its per-call input checks.
-                cols.append(expit(x @ m.coef_[0] + m.intercept_[0]).astype(np.float32))
-        return np.vstack(cols).T if cols else np.zeros((x.shape[0], 0), dtype=np.float32)
-
     def _indicative_words(self, data: Sequence[Example]) -> dict[str, frozenset[str]]:
         """Words that point at each theme: its own words plus the most theme-specific ones."""
         doc_freq: Counter[str] = Counter()
@@ -202,11 +187,9 @@ class ThemeModel:
         return out
 
     def predict(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
+        assert self.heads is not None, "predict before fit"
         x = self.features.transform(texts)
-        heads: Heads | None = getattr(self, "heads", None)
-        if heads is None:
-            return self._legacy_scores(x)
-        return heads.scores(sp.hstack([x, self.presence.transform(texts)], format="csr"))
+        return self.heads.scores(sp.hstack([x, self.presence.transform(texts)], format="csr"))
 
     def found(self, scores: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return decide(scores, self.threshold, getattr(self, "floor", 1.0))
+        return decide(scores, self.threshold, self.floor)

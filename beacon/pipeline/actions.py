@@ -15,7 +15,7 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
-from beacon.insights.actions import queue_reason_reading
+from beacon.insights.actions import analyse_response, queue_reason_reading
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.sharing import do_share_response
 from beacon.orgs.models import Membership, Organization
@@ -59,10 +59,6 @@ def process_response(response_id: int) -> None:
     )
     if response is None:
         return
-    # Imported here: text analytics brings NumPy and scikit-learn, which only the job
-    # worker needs; the web server that submits responses never loads them for this.
-    from beacon.insights.actions import analyse_response
-
     with transaction.atomic():
         analyse_response(response)
         do_open_case_for(response)
@@ -94,6 +90,7 @@ def receive_interaction(
     *,
     channel: str = InvitationChannel.LINK,
     actor: Membership | None = None,
+    read_reason: bool = True,
 ) -> ReceivedInteraction:
     """Record the interaction once and invite the contact to every matching survey.
 
@@ -109,5 +106,6 @@ def receive_interaction(
         )
         return ReceivedInteraction(interaction, False, invitations)
     result = do_trigger(interaction, default_channel=channel)
-    queue_reason_reading(interaction)
+    if read_reason:  # imports read their reasons once, after the whole file
+        queue_reason_reading(interaction)
     return ReceivedInteraction(interaction, True, result.invitations)

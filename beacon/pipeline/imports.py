@@ -11,6 +11,7 @@ from typing import IO
 from beacon.contacts.actions import InteractionIn
 from beacon.contacts.imports import Progress, run_job
 from beacon.contacts.models import ImportJob, ImportKind
+from beacon.insights.actions import queue_unread_reasons
 from beacon.pipeline.actions import receive_interaction
 
 
@@ -22,6 +23,9 @@ def run_import_job(
         return run_job(job, stream, progress=progress)
 
     def write(data: InteractionIn) -> bool:
-        return receive_interaction(job.organization, data).created
+        return receive_interaction(job.organization, data, read_reason=False).created
 
-    return run_job(job, stream, write_interaction=write, progress=progress)
+    done = run_job(job, stream, write_interaction=write, progress=progress)
+    # One job reads the reasons of every imported interaction, many per model call.
+    queue_unread_reasons(job.organization_id)
+    return done

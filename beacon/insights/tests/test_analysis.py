@@ -371,6 +371,37 @@ def test_analysis_never_trains_inline_and_picks_up_the_trained_model(
     assert roaming.active
 
 
+def test_a_model_an_older_engine_trained_is_retrained_not_read(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    do_adopt_starter(world.org, "telecom")
+    old = do_train_themes(world.org)
+    TrainedModel.objects.filter(pk=old.pk).update(engine="tfidf-lr-lex-vec-3")
+    reasons = do_create_reason(world.org, "Bill question", "Charges on the bill")
+    interaction = do_record_interaction(
+        world.org,
+        InteractionIn(contact=contact_in(1), description="charged twice", idempotency_key="i"),
+    ).interaction
+    do_classify_interaction(interaction)
+    TrainedModel.objects.filter(kind="reasons").update(engine="tfidf-lr-lex-vec-3")
+    assert retrain_due_orgs() == [world.org.pk]
+    with django_capture_on_commit_callbacks() as queued:
+        response = respond(world, "I was charged twice on my bill")
+    # The default model read the comment and training was queued for the worker.
+    assert insight_of(response).model_version == f"{ENGINE_VERSION}/default"
+    assert len(queued) == 1
+    record = do_train_themes_if_due(world.org)
+    assert record is not None and (record.version, record.engine) == (2, ENGINE_VERSION)
+    assert record.previous_quality is None  # the old engine's model is not judged either
+    assert retrain_due_orgs() == []
+    # A reason model of an older engine is replaced before it reads.
+    row = do_classify_interaction(interaction)
+    assert row is not None and row.reason == reasons
+    assert list(
+        TrainedModel.objects.filter(kind="reasons").order_by("version").values_list("engine")
+    ) == [("tfidf-lr-lex-vec-3",), (ENGINE_VERSION,)]
+
+
 def test_backfill_analyses_waiting_answers_in_batches(world: World) -> None:
     do_adopt_starter(world.org, "telecom")
     texts = ["I was charged twice on my bill", "Lovely friendly staff", "The internet is slow"]

@@ -3,9 +3,12 @@ description by the worker, corrected on the case page or over the API, learned f
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from beacon.contacts.actions import InteractionIn
+from beacon.contacts.imports import do_start_import
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.insights.actions import do_create_reason, do_reread_reasons, do_train_reasons
@@ -15,6 +18,7 @@ from beacon.loop.actions import do_open_case_for
 from beacon.loop.models import Case
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import receive_interaction
+from beacon.pipeline.imports import run_import_job
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
 from beacon.web.tests.helpers import add_viewer, logged_in, page
 from conftest import World, contact_in
@@ -184,3 +188,27 @@ def test_reasons_pages_and_the_case_page(world: World, other_world: World) -> No
     assert InteractionReason.objects.get(interaction=interaction).reason == card
     outsider = logged_in(other_world.owner)
     assert outsider.post(f"/cases/{case.pk}/reason/", {"reason": str(card.pk)}).status_code == 404
+
+
+def test_an_import_reads_its_reasons_in_one_job_after_the_file(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    card, bill = reasons(world)
+    data = (
+        "contact_id,email,touchpoint,description,idempotency_key\n"
+        f"c1,a@example.com,{world.touchpoint.pk},My card was declined at the till,t-1\n"
+        f"c2,b@example.com,{world.touchpoint.pk},Charged twice on the invoice,t-2\n"
+        f"c3,c@example.com,{world.touchpoint.pk},,t-3\n"
+    ).encode()
+    job = do_start_import(world.org, "interactions", "calls.csv", len(data))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        done = run_import_job(job, io.BytesIO(data))
+    assert done.rows_imported == 3
+    # One job for the whole file, not one per row.
+    assert len(queued) == 1
+    read = dict(
+        InteractionReason.objects.filter(organization=world.org).values_list(
+            "interaction__idempotency_key", "reason"
+        )
+    )
+    assert read == {"csv:t-1": card.pk, "csv:t-2": bill.pk}

@@ -6,11 +6,9 @@ import itertools
 import pickle
 import random
 from collections import Counter
-from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from beacon.insights.aspects import (
     TAU,
@@ -20,7 +18,6 @@ from beacon.insights.aspects import (
     weighted_bag,
     weighted_lexicon,
 )
-from beacon.insights.features import _char_vectorizer, _word_vectorizer
 from beacon.insights.labels import OVERALL
 from beacon.insights.sentiment import SentimentModel
 from beacon.insights.vectors import WORDS, available
@@ -164,37 +161,3 @@ def test_one_polarity_only_gives_it_for_everything() -> None:
         ("positive", 1.0),
     ]
     assert model.predict([], {}) == []
-
-
-@needs_vectors
-def test_models_pickled_before_attention_still_read() -> None:
-    """A stored model from before aspect attention has `near`/`conj` vectorizers and no
-    `aspect_attention` attribute; it keeps reading with the features it was trained on."""
-    pairs = _corpus()
-    indicative = {"food": frozenset(["pasta", "soup", "pizza", "dessert", "curry", "salad"])}
-    old = SentimentModel.__new__(SentimentModel)
-    old.__dict__.update(
-        C=2.0,
-        encoder=WORDS,
-        whole=_word_vectorizer((1, 3)),
-        near=_word_vectorizer((1, 2)),
-        conj=_word_vectorizer((1, 1)),
-        chars=_char_vectorizer(),
-        clf=None,
-        constant="neutral",
-        lexicon=True,
-        vectors=1.0,
-    )
-    rows = old._legacy_rows([(t, k) for t, k, _ in pairs], indicative)
-    legacy: Any = old  # the attributes of the old class, which this one no longer declares
-    old.whole.fit(rows[0])
-    legacy.near.fit([*rows[1], "_"])
-    legacy.conj.fit([*rows[2], "_"])
-    old.chars.fit(rows[3])
-    old.clf = LogisticRegression(C=2.0, max_iter=3000).fit(
-        old._legacy_matrix(rows), [p for _, _, p in pairs]
-    )
-    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 - our own bytes
-    assert not hasattr(loaded, "aspect_attention")
-    got = loaded.predict([(t, k) for t, k, _ in pairs[:4]], indicative)
-    assert [p for p, _ in got] == [p for _, _, p in pairs[:4]]

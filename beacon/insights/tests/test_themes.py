@@ -3,12 +3,9 @@ before word presence existed."""
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from beacon.insights.labels import Example, ThemeSpec
 from beacon.insights.themefeatures import WordPresence, log_count_ratios
@@ -75,22 +72,3 @@ def test_a_theme_with_no_examples_and_no_words_scores_zero() -> None:
     # No name, description or phrase: nothing to learn from, so a constant 0.
     model = ThemeModel([*THEMES, ThemeSpec("parking", "")]).fit(EXAMPLES)
     assert model.predict(["where do I park", "cold soup"])[:, 2].tolist() == [0.0, 0.0]
-
-
-def test_a_model_pickled_before_word_presence_still_reads() -> None:
-    """Organisations keep models trained by an older engine: they score as they did."""
-    model = ThemeModel(THEMES)
-    texts = [e.text for e in EXAMPLES]
-    model.features.fit(texts)
-    x = model.features.transform(texts)
-    food = LogisticRegression(C=8.0).fit(x, [True, True, False, False])
-    model.models = {"food": food, "staff": 0.0}
-    state = model.__dict__.copy()
-    del state["heads"], state["presence"]
-    old = ThemeModel.__new__(ThemeModel)
-    old.__dict__.update(state)
-    old = pickle.loads(pickle.dumps(old))  # noqa: S301 - our own bytes, just written
-    scores = old.predict(["cold soup"])
-    expected = food.predict_proba(model.features.transform(["cold soup"]))[0, 1]
-    assert scores[0, 0] == pytest.approx(expected, rel=1e-5)
-    assert scores[0, 1] == 0.0
