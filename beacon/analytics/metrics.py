@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, TruncDate
 from beacon.analytics import stats
 from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
+from beacon.insights import queries as insight_queries
 from beacon.insights.models import AnswerInsight, Sentiment, Theme, ThemeMention
 from beacon.orgs.models import Organization, Team
 from beacon.responses import rollups
@@ -378,7 +379,7 @@ def _histograms_by(
 
 def _labelled(org: Organization, model: type[Any]) -> Any:
     if model is Theme:
-        return Theme.objects.for_org(org).filter(active=True).order_by("name", "pk")
+        return insight_queries.themes(org)
     ordering = ("journey_id", "position") if model is Stage else ("pk",)
     return model.objects.for_org(org).order_by(*ordering)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from beacon.analytics import metrics, stats
+from beacon.insights import queries as insight_queries
 from beacon.insights.models import Theme
 from beacon.orgs.models import Organization
 
@@ -114,7 +115,7 @@ def _driver(
 def theme_drivers(org: Organization, f: metrics.Filters | None = None) -> ThemeDrivers:
     f = f or metrics.Filters()
     overall, per_theme = _histograms(org, f)
-    themes = Theme.objects.for_org(org).filter(active=True).order_by("name", "pk")
+    themes = insight_queries.themes(org)
     rows = [_driver(org, t, overall, per_theme.get(t.pk, {})) for t in themes]
     # Largest impact first; themes without a number after, most mentioned first.
     rows.sort(key=lambda d: (d.impact is None, -(d.impact or 0.0), -d.n, d.name))

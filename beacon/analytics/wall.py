@@ -20,8 +20,8 @@ from beacon.responses.queries import verbatims
 LATEST_VERBATIMS = 6
 
 
-def latest_response_id(wall: Wallboard) -> int:
-    """Cheap change detector for the live stream: one index lookup (organisation, id).
+def change_marker(wall: Wallboard) -> int:
+    """What the live stream watches for a change: the newest response id, one index lookup.
 
     On a theme wallboard, the newest mention of the theme instead: a response's themes are
     found after it arrives, so its own id would change before the wallboard's figures do."""
@@ -83,5 +83,5 @@ def snapshot(wall: Wallboard) -> dict[str, Any]:
         "window_days": wall.window_days,
         "metrics": values,
         "verbatims": latest,
-        "latest_response_id": latest_response_id(wall),
+        "change_marker": change_marker(wall),
     }

@@ -11,7 +11,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from beacon.analytics import metrics
+from beacon.analytics import drivers, metrics
 from beacon.analytics.params import MAX_LIMIT, Checker
 from beacon.analytics.theme_drivers import ThemeDriver
 from beacon.analytics.theme_drivers import theme_drivers as theme_drivers_of
@@ -300,9 +300,6 @@ def key_drivers(request: HttpRequest, q: Query[DriversQuery]) -> DriversOut:
     check = _checker(org)
     f = _filters(org, q, check)
     check.check()
-    # Imported here: the regression needs NumPy, which no other endpoint loads.
-    from beacon.analytics import drivers
-
     r = drivers.key_drivers(org, q.survey_id, f)
     return DriversOut(
         outcome=r.outcome, n=r.n, min_n=r.min_n, enough=r.enough, r2=r.r2,

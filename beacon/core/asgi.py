@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.db import close_old_connections
@@ -52,7 +53,10 @@ class BeaconASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        if _is_async_view(request.path_info):
+        # Static files are answered in the event loop by the async chain's first
+        # middleware (core.middleware); async views run there too; the rest in a thread.
+        path = request.path_info
+        if path.startswith(settings.STATIC_URL) or _is_async_view(path):
             return await super().get_response_async(request)
         return await self._respond(request)
 

@@ -626,5 +626,5 @@ def do_mark_clicked(invitation: Invitation, score: int) -> bool:
             invitation.organization_id, "invitation.scanner_suspected", invitation, score=score
         )
         return False
-    mine.filter(scanner_suspected_at__isnull=True).update(clicked_score=score)
-    return not mine.filter(scanner_suspected_at__isnull=False).exists()
+    # Updated only while not suspected: the row count is the answer.
+    return bool(mine.filter(scanner_suspected_at__isnull=True).update(clicked_score=score))

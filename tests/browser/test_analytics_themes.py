@@ -42,3 +42,5 @@ def test_explorer_filters_by_a_theme(world: World, live_server: Any, page: Page)
     assert violations == []
     table.locator("tr", has_text="Price").get_by_role("link", name="Read").click()
     expect(page.locator("main")).to_contain_text("a comment")
+    # Only the six comments about price, not the six about staff.
+    expect(page.locator("main blockquote")).to_have_count(6)

@@ -17,7 +17,7 @@ from beacon.analytics.actions import (
 )
 from beacon.analytics.models import AlertRule, Wallboard
 from beacon.analytics.tests.helpers import BASE, answered, said
-from beacon.analytics.wall import latest_response_id, snapshot
+from beacon.analytics.wall import change_marker, snapshot
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights.actions import do_correct_theme, do_create_theme, do_update_theme
@@ -153,7 +153,7 @@ def test_a_theme_wallboard_shows_the_themes_figures_and_comments(world: World) -
     assert (everything["title"], everything["theme"]) == ("Shop TV", None)
     assert [(m["n"], m["value"]) for m in everything["metrics"]] == [(11, 9.0)]
     newest = ThemeMention.objects.filter(theme=billing).order_by("-pk").first()
-    assert newest is not None and latest_response_id(themed) == newest.pk
+    assert newest is not None and change_marker(themed) == newest.pk
     with clock.frozen_at(NOW):
         page = Client().get(f"/wall/{wall_token(themed)}/")
     html = page.content.decode()

@@ -51,6 +51,9 @@ def test_explore_filters_by_theme_and_breaks_down_by_theme(
     drill = _get(world, "/analytics/comments/", {"theme_id": price.pk, "sentiment": "negative"})
     assert "· about Price · negative · NPS" in drill
     assert drill.count("a comment") == 20
+    # The theme alone narrows the comments too: 20 of the 32.
+    assert _get(world, "/analytics/comments/", {}).count("a comment") == 32
+    assert _get(world, "/analytics/comments/", {"theme_id": price.pk}).count("a comment") == 20
     by_sentiment = _get(world, "/analytics/", {"dimension": "sentiment", "sentiment": "positive"})
     assert '<option value="positive" selected>positive</option>' in by_sentiment
     assert '<th scope="row">positive</th>\n    <td class="num">100</td>' in by_sentiment

@@ -176,7 +176,7 @@ def test_one_reminder_if_unanswered_none_after_an_answer(world: World, smtp: Any
     with clock.frozen_at(start):
         [first] = interact(world, "call-1", 1).invitations
         [second] = interact(world, "call-2", 2).invitations
-    Client().get(f"/s/{second.token}/score/8/")  # the link followed, then answered:
+    # The second customer answered (the answer itself is tested with the respondent page).
     Invitation.objects.filter(pk=second.pk).update(completed_at=start)
     with clock.frozen_at(start + dt.timedelta(days=3, minutes=1)):
         assert send_due() == (0, 1)

@@ -22,7 +22,7 @@ def test_distribution_page_rules_and_budget(world: World, other_world: World) ->
     done = client.post(
         url + "rules/",
         {"touchpoint": world.touchpoint.pk, "channel": "email", "delay_minutes": "30",
-         "sample_percent": "20", "attribute": "plan", "value": "gold"},
+         "sample_percent": "20", "conditions": "plan = gold"},
     )  # fmt: skip
     assert done.status_code == 302
     rule = DistributionRule.objects.get()

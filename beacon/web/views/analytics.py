@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from beacon.analytics import metrics, mine
+from beacon.analytics import drivers, metrics, mine
 from beacon.analytics.actions import (
     WALL_METRICS,
     AlertRuleIn,
@@ -28,6 +28,7 @@ from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
+from beacon.insights import queries as insight_queries
 from beacon.insights.models import Theme
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.models import Survey
@@ -149,7 +150,7 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
         "breakdown_rows": [
             (name, link, shown(mv)) for (name, _, mv), link in zip(rows, links, strict=True)
         ],
-        "themes": Theme.objects.for_org(org).filter(active=True).order_by("name"),
+        "themes": insight_queries.themes(org),
         "sentiments": metrics.SENTIMENTS,
         "breakdown_chart": breakdown_chart(f"{label} by {dimension}", [r for r in rows if r[2].n]),
         "comparison": comparison,
@@ -179,7 +180,7 @@ def drill(request: HttpRequest, member: Membership) -> HttpResponse:
         "band": band,
         "f": f,
         "value": shown(metrics.metric(org, key, f)),
-        "theme": Theme.objects.for_org(org).filter(pk=f.theme_id).first() if f.theme_id else None,
+        "theme": insight_queries.theme(org, f.theme_id) if f.theme_id else None,
         "rows": with_scores(org, answers),
         "shown_max": DRILL_SHOWN,
     }
@@ -192,9 +193,6 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     _check, f, problems = _scope(request, member)
     surveys = list(Survey.objects.for_org(org).order_by("name"))
     chosen = next((s for s in surveys if s.pk == f.survey_id), surveys[0] if surveys else None)
-    # Imported here: the regression needs NumPy, which no other page loads.
-    from beacon.analytics import drivers
-
     result = drivers.key_drivers(org, chosen.pk, f) if chosen else None
     chart = None
     if result is not None and result.enough:
@@ -260,10 +258,6 @@ def _picker(request: HttpRequest, org: Any, errors: dict[str, str]) -> Any:
     return pick
 
 
-def _active_themes(org: Any) -> Any:
-    return Theme.objects.for_org(org).filter(active=True).order_by("name")
-
-
 def _rule_form(request: HttpRequest, member: Membership) -> AlertRuleIn:
     org = member.organization
     post = request.POST
@@ -318,7 +312,7 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
         "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
         "teams": Team.objects.for_org(org).order_by("name"),
         "surveys": Survey.objects.for_org(org).order_by("name"),
-        "themes": _active_themes(org),
+        "themes": insight_queries.themes(org),
         "sentiments": metrics.SENTIMENTS,
         "members": Membership.objects.for_org(org).order_by("display_name"),
     }
@@ -366,7 +360,7 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
         "walls": walls,
         "wall_metrics": WALL_METRICS,
         "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
-        "themes": _active_themes(org),
+        "themes": insight_queries.themes(org),
     }
     return render_page(request, member, "web/analytics/wallboards.html", context, nav="analytics")
 

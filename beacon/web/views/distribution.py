@@ -170,8 +170,8 @@ def _rule_values(rule: DistributionRule | None) -> dict[str, str]:
     }
 
 
-RULE_FIELDS = ("touchpoint", "stage", "team", "conditions", "attribute", "value", "channel",
-               "delay_minutes", "sample_percent")  # fmt: skip
+RULE_FIELDS = ("touchpoint", "stage", "team", "conditions", "channel", "delay_minutes",
+               "sample_percent")  # fmt: skip
 
 
 def _posted_rule(
@@ -186,8 +186,6 @@ def _posted_rule(
     org_id = member.organization_id
     values = {k: post.get(k, "").strip() for k in RULE_FIELDS}
     values["active"] = "1" if post.get("active") or not editing else ""
-    if values["attribute"]:  # the short form: one attribute, one value
-        values["conditions"] = f"{values['attribute']} = {values['value']}"
     refs: dict[str, Any] = {}
     for name, model in (("touchpoint", Touchpoint), ("stage", Stage), ("team", Team)):
         pk = _int(values[name], name, errors, None)

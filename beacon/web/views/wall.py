@@ -19,7 +19,7 @@ from django.shortcuts import render
 
 from beacon.analytics.actions import wall_for_token
 from beacon.analytics.models import Wallboard
-from beacon.analytics.wall import latest_response_id, snapshot
+from beacon.analytics.wall import change_marker, snapshot
 
 POLL_SECONDS = 1.0
 # Streams end after this long; EventSource reconnects by itself. Bounded streams keep a
@@ -61,7 +61,7 @@ async def wall_events(request: HttpRequest, token: str) -> StreamingHttpResponse
                 if await sync_to_async(wall_for_token)(token) is None:
                     yield "event: revoked\ndata: {}\n\n"
                     return
-            latest = await sync_to_async(latest_response_id)(wall)
+            latest = await sync_to_async(change_marker)(wall)
             if latest != seen:
                 seen = latest
                 yield _event(await sync_to_async(snapshot)(wall))
