@@ -68,7 +68,7 @@ class MemberPatchIn(In):
     active: bool | None = None
 
 
-class InvitationIn(In):
+class MemberInvitationIn(In):
     email: Annotated[Text, Field(min_length=3, max_length=254)]
     role: RoleName = "viewer"
     display_name: Annotated[Text, Field(max_length=200)] = ""
@@ -76,7 +76,7 @@ class InvitationIn(In):
     team_id: QueryId | None = None
 
 
-class InvitationOut(Schema):
+class MemberInvitationOut(Schema):
     id: int
     email: str
     role: str
@@ -215,26 +215,28 @@ def update_member(request: HttpRequest, member_id: QueryId, payload: MemberPatch
     return _member_out(_member(org, member_id))
 
 
-@router.get("/invitations", response={200: list[InvitationOut], **ERRORS},
+@router.get("/invitations", response={200: list[MemberInvitationOut], **ERRORS},
             operation_id="listInvitations", summary="List open invitations")  # fmt: skip
-def list_invitations(request: HttpRequest) -> list[InvitationOut]:
+def list_invitations(request: HttpRequest) -> list[MemberInvitationOut]:
     return [_invitation_out(i) for i in open_invitations(org_of(request))]
 
 
-def _invitation_out(i: Invitation) -> InvitationOut:
-    return InvitationOut(
+def _invitation_out(i: Invitation) -> MemberInvitationOut:
+    return MemberInvitationOut(
         id=i.pk, email=i.email, role=i.role, expires_at=i.expires_at, invited_by_id=i.invited_by_id
     )
 
 
 @router.post(
     "/invitations",
-    response={201: InvitationOut, **ERRORS},
+    response={201: MemberInvitationOut, **ERRORS},
     operation_id="createInvitation",
     summary="Invite someone by email",
     description="Emails a single-use link valid for 7 days. Existing members are refused (422).",
 )
-def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[InvitationOut]:
+def create_invitation(
+    request: HttpRequest, payload: MemberInvitationIn
+) -> Status[MemberInvitationOut]:
     org = org_of(request)
     issued = do_invite(
         org,
@@ -257,11 +259,11 @@ def _invitation(org: Organization, invitation_id: int) -> Invitation:
 
 @router.post(
     "/invitations/{invitation_id}/resend",
-    response={200: InvitationOut, **ERRORS},
+    response={200: MemberInvitationOut, **ERRORS},
     operation_id="resendInvitation",
     summary="Send a new link (the old one stops working)",
 )
-def resend_invitation(request: HttpRequest, invitation_id: QueryId) -> InvitationOut:
+def resend_invitation(request: HttpRequest, invitation_id: QueryId) -> MemberInvitationOut:
     invitation = _invitation(org_of(request), invitation_id)
     return _invitation_out(do_resend_invitation(invitation, actor=actor_of(request)).invitation)
 

@@ -37,7 +37,9 @@ def invite(client: Client, capture: Any, **fields: str) -> Any:
 
 
 def link_in(smtp: SmtpServer, address: str, n: int = -1) -> str:
-    body = smtp.inbox.to(address)[n].get_payload(decode=True).decode()
+    payload = smtp.inbox.to(address)[n].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     match = LINK.search(body)
     assert match, body
     return match.group(1)
