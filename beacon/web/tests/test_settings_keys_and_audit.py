@@ -67,7 +67,9 @@ def test_the_audit_log_filters_pages_and_exports(world: World) -> None:
     for role in ("analyst", "viewer", "agent"):
         do_change_role(world.agent, role, actor=world.owner)
     owner = logged_in(world.owner)
-    page = owner.get("/settings/audit/", {"verb": "member.role_changed", "member": world.owner.pk})
+    page = owner.get(
+        "/settings/audit/", {"verb": "member.role_changed", "member": str(world.owner.pk)}
+    )
     html = page.content.decode()
     assert page.status_code == 200 and html.count("<code>member.role_changed</code>") == 3
     assert '<option value="member.role_changed" selected>' in html
