@@ -270,6 +270,9 @@ def test_deactivation_ends_access_and_lists_open_work_as_gaps_until_handed_over(
     assert "_auth_user_id" not in leaver.session  # logged out, not only refused once
     assert Client().login(username=world.stage_owner.email, password=PASSWORD)  # auth's part
 
+    journey = owner.get("/cx/journey/").content.decode()
+    assert "deactivated: a gap until the stage is handed over" in journey
+    assert "deactivated: a gap until the need is handed over" in journey
     members_page = owner.get("/settings/members/").content.decode()
     assert "Sam Stage</a> (deactivated) still holds 5 open items" in members_page
     page = owner.get(f"/settings/members/{world.stage_owner.pk}/").content.decode()
@@ -298,6 +301,7 @@ def test_deactivation_ends_access_and_lists_open_work_as_gaps_until_handed_over(
     assert Action.objects.get(pk=items["action"].pk).owner == world.owner
     assert AlertRule.objects.get(pk=items["rule"].pk).notify == world.owner
     assert "Gaps" not in owner.get("/settings/members/").content.decode()
+    assert "deactivated: a gap" not in owner.get("/cx/journey/").content.decode()
 
 
 def test_a_deactivated_membership_is_never_the_current_one(
