@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar, cast
 
+from django.db import models
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
@@ -39,6 +40,8 @@ from beacon.orgs.models import (
 )
 from beacon.orgs.queries import AuditFilter, audit_events
 from beacon.orgs.queries import api_keys as org_keys
+
+T = TypeVar("T", bound=models.Model)
 
 router = Router(tags=["members and keys"], auth=ApiKeyAuth(Scope.ADMIN))
 
@@ -250,11 +253,12 @@ def create_invitation(
     return Status(201, _invitation_out(issued.invitation))
 
 
-def _invitation(org: Organization, invitation_id: int) -> Invitation:
-    found = Invitation.objects.for_org(org).filter(pk=invitation_id).first()
+def _found(org: Organization, model: type[T], pk: int) -> T:
+    """The organisation's row with this id; another organisation's id is unknown (404)."""
+    found = model.objects.for_org(org).filter(pk=pk).first()  # type: ignore[attr-defined]
     if found is None:
-        raise NotFound("no such invitation")
-    return found
+        raise NotFound(f"no such {model._meta.verbose_name}")
+    return cast(T, found)
 
 
 @router.post(
@@ -264,14 +268,16 @@ def _invitation(org: Organization, invitation_id: int) -> Invitation:
     summary="Send a new link (the old one stops working)",
 )
 def resend_invitation(request: HttpRequest, invitation_id: QueryId) -> MemberInvitationOut:
-    invitation = _invitation(org_of(request), invitation_id)
+    invitation = _found(org_of(request), Invitation, invitation_id)
     return _invitation_out(do_resend_invitation(invitation, actor=actor_of(request)).invitation)
 
 
 @router.delete("/invitations/{invitation_id}", response={204: None, **ERRORS},
                operation_id="revokeInvitation", summary="Revoke an invitation")  # fmt: skip
 def revoke_invitation(request: HttpRequest, invitation_id: QueryId) -> Status[None]:
-    do_revoke_invitation(_invitation(org_of(request), invitation_id), actor=actor_of(request))
+    do_revoke_invitation(
+        _found(org_of(request), Invitation, invitation_id), actor=actor_of(request)
+    )
     return Status(204, None)
 
 
@@ -303,10 +309,7 @@ def create_key(request: HttpRequest, payload: ApiKeyIn) -> Status[IssuedKeyOut]:
 @router.delete("/api-keys/{key_id}", response={204: None, **ERRORS}, operation_id="revokeApiKey",
                summary="Revoke an API key (refused from then on)")  # fmt: skip
 def revoke_key(request: HttpRequest, key_id: QueryId) -> Status[None]:
-    key = ApiKey.objects.for_org(org_of(request)).filter(pk=key_id).first()
-    if key is None:
-        raise NotFound("no such API key")
-    do_revoke_api_key(key, actor=actor_of(request))
+    do_revoke_api_key(_found(org_of(request), ApiKey, key_id), actor=actor_of(request))
     return Status(204, None)
 
 

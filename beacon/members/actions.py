@@ -25,7 +25,7 @@ from beacon.loop.improvements import do_reassign_action
 from beacon.members.events import HandoverEvent, InvitationEvent
 from beacon.members.models import Invitation
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.actions import check_may_manage, do_add_member
+from beacon.orgs.actions import check_may_manage, do_add_member, placement_errors
 from beacon.orgs.events import record_event
 from beacon.orgs.models import Department, Membership, Organization, Role, Team
 
@@ -117,10 +117,7 @@ def do_invite(
         errors["email"] = "must be an email address"
     if role not in Role.values:
         errors["role"] = f"must be one of {', '.join(Role.values)}"
-    if department is not None and department.organization_id != org.pk:
-        errors["department"] = "belongs to another organisation"
-    if team is not None and team.organization_id != org.pk:
-        errors["team"] = "belongs to another organisation"
+    errors |= placement_errors(org.pk, department, team)
     if errors:
         raise ValidationFailed(errors)
     check_may_manage(actor, Role.VIEWER, role)

@@ -78,6 +78,17 @@ def _get_or_create_user(email: str, password: str | None) -> User:
     return user
 
 
+def placement_errors(
+    org_id: int, department: Department | None, team: Team | None
+) -> dict[str, str]:
+    """A department or team must be the member's own organisation's."""
+    return {
+        field: "belongs to another organisation"
+        for field, row in (("department", department), ("team", team))
+        if row is not None and row.organization_id != org_id
+    }
+
+
 @transaction.atomic
 def do_add_member(
     org: Organization,
@@ -97,10 +108,7 @@ def do_add_member(
         errors["role"] = f"must be one of {', '.join(Role.values)}"
     if not display_name.strip():
         errors["display_name"] = "must not be empty"
-    if team is not None and team.organization_id != org.pk:
-        errors["team"] = "belongs to another organisation"
-    if department is not None and department.organization_id != org.pk:
-        errors["department"] = "belongs to another organisation"
+    errors |= placement_errors(org.pk, department, team)
     if errors:
         raise ValidationFailed(errors)
     user = _get_or_create_user(email, password)
@@ -343,12 +351,7 @@ def do_place_member(
     actor: Membership | None = None,
 ) -> Membership:
     """Set the member's department and team (None clears either)."""
-    errors: dict[str, str] = {}
-    if department is not None and department.organization_id != member.organization_id:
-        errors["department"] = "belongs to another organisation"
-    if team is not None and team.organization_id != member.organization_id:
-        errors["team"] = "belongs to another organisation"
-    if errors:
+    if errors := placement_errors(member.organization_id, department, team):
         raise ValidationFailed(errors)
     Membership.objects.filter(pk=member.pk).update(department=department, team=team)
     member.department, member.team = department, team

@@ -3,7 +3,7 @@ and the invitee's own page that turns an invitation link into a membership."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,6 +54,8 @@ from beacon.orgs.actions import (
 )
 from beacon.orgs.models import Department, Membership, Role, Team
 from beacon.web.access import SESSION_ORG, render_page, require_role, staff_view
+
+T = TypeVar("T", bound=models.Model)
 
 
 def errors_onto(form: forms.Form, exc: ValidationFailed | Conflict) -> None:
@@ -172,41 +175,46 @@ def member_invite(request: HttpRequest, member: Membership) -> HttpResponse:
     return _members_page(request, member, form, status=400)
 
 
-def _invitation(member: Membership, invitation_id: int) -> Invitation:
-    found = Invitation.objects.for_org(member.organization_id).filter(pk=invitation_id).first()
+def own_or_404(member: Membership, model: type[T], pk: int) -> T:
+    """The organisation's row with this id; another organisation's id is simply unknown."""
+    found = model.objects.for_org(member.organization_id).filter(pk=pk).first()  # type: ignore[attr-defined]
     if found is None:
-        raise Http404("no such invitation")
-    return found
+        raise Http404(f"no such {model._meta.verbose_name}")
+    return cast(T, found)
 
 
-@staff_view
-@require_POST
-def invitation_resend(request: HttpRequest, member: Membership, invitation_id: int) -> HttpResponse:
+def _change_invitation(
+    request: HttpRequest, member: Membership, invitation_id: int, revoke: bool
+) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    invitation = _invitation(member, invitation_id)
+    invitation = own_or_404(member, Invitation, invitation_id)
     try:
-        do_resend_invitation(invitation, actor=member)
+        if revoke:
+            do_revoke_invitation(invitation, actor=member)
+        else:
+            do_resend_invitation(invitation, actor=member)
     except ValidationFailed as exc:
         messages.error(request, f"{invitation.email}: {exc.errors['invitation']}")
     else:
         messages.success(
-            request, f"A new link was sent to {invitation.email}; the old one no longer works."
+            request,
+            f"The invitation to {invitation.email} was revoked."
+            if revoke
+            else f"A new link was sent to {invitation.email}; the old one no longer works.",
         )
     return redirect("web:members")
 
 
 @staff_view
 @require_POST
+def invitation_resend(request: HttpRequest, member: Membership, invitation_id: int) -> HttpResponse:
+    return _change_invitation(request, member, invitation_id, revoke=False)
+
+
+@staff_view
+@require_POST
 def invitation_revoke(request: HttpRequest, member: Membership, invitation_id: int) -> HttpResponse:
-    require_role(member, Role.ADMIN)
-    invitation = _invitation(member, invitation_id)
-    try:
-        do_revoke_invitation(invitation, actor=member)
-    except ValidationFailed as exc:
-        messages.error(request, f"{invitation.email}: {exc.errors['invitation']}")
-    else:
-        messages.success(request, f"The invitation to {invitation.email} was revoked.")
-    return redirect("web:members")
+    return _change_invitation(request, member, invitation_id, revoke=True)
 
 
 def _member_page(
@@ -257,13 +265,16 @@ def member_edit(request: HttpRequest, member: Membership, member_id: int) -> Htt
     return _member_page(request, member, _member(member, member_id), form=form, status=400)
 
 
-@staff_view
-@require_POST
-def member_deactivate(request: HttpRequest, member: Membership, member_id: int) -> HttpResponse:
+def _set_active(
+    request: HttpRequest, member: Membership, member_id: int, active: bool
+) -> HttpResponse:
     require_role(member, Role.ADMIN)
     target = _member(member, member_id)
     try:
-        do_deactivate_member(target, actor=member)
+        if active:
+            do_reactivate_member(target, actor=member)
+        else:
+            do_deactivate_member(target, actor=member)
     except ValidationFailed as exc:
         messages.error(request, "; ".join(exc.errors.values()))
     except Conflict as exc:
@@ -271,23 +282,23 @@ def member_deactivate(request: HttpRequest, member: Membership, member_id: int) 
     else:
         messages.success(
             request,
-            f"{target.display_name} is deactivated and signed out. Hand their work over below.",
+            f"{target.display_name} can sign in again."
+            if active
+            else f"{target.display_name} is deactivated and signed out. Hand their work over.",
         )
     return redirect("web:member", member_id=target.pk)
 
 
 @staff_view
 @require_POST
+def member_deactivate(request: HttpRequest, member: Membership, member_id: int) -> HttpResponse:
+    return _set_active(request, member, member_id, active=False)
+
+
+@staff_view
+@require_POST
 def member_reactivate(request: HttpRequest, member: Membership, member_id: int) -> HttpResponse:
-    require_role(member, Role.ADMIN)
-    target = _member(member, member_id)
-    try:
-        do_reactivate_member(target, actor=member)
-    except ValidationFailed as exc:
-        messages.error(request, "; ".join(exc.errors.values()))
-    else:
-        messages.success(request, f"{target.display_name} can sign in again.")
-    return redirect("web:member", member_id=target.pk)
+    return _set_active(request, member, member_id, active=True)
 
 
 @staff_view
@@ -360,18 +371,11 @@ def _departments_page(
     )
 
 
-def _department(member: Membership, department_id: int) -> Department:
-    found = Department.objects.for_org(member.organization_id).filter(pk=department_id).first()
-    if found is None:
-        raise Http404("no such department")
-    return found
-
-
 @staff_view
 @require_POST
 def department_rename(request: HttpRequest, member: Membership, department_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    dept = _department(member, department_id)
+    dept = own_or_404(member, Department, department_id)
     form = DepartmentForm(request.POST)
     if form.is_valid():
         try:
@@ -387,7 +391,7 @@ def department_rename(request: HttpRequest, member: Membership, department_id: i
 @require_POST
 def department_remove(request: HttpRequest, member: Membership, department_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    dept = _department(member, department_id)
+    dept = own_or_404(member, Department, department_id)
     do_remove_department(dept, actor=member)
     messages.success(request, f"Department {dept.name} removed; its members have none now.")
     return redirect("web:departments")

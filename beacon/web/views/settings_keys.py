@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,7 +16,7 @@ from beacon.orgs.actions import IssuedKey, do_create_api_key, do_revoke_api_key
 from beacon.orgs.models import ApiKey, Membership, Role, Scope
 from beacon.orgs.queries import api_keys as org_keys
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.views.members import errors_onto
+from beacon.web.views.members import errors_onto, own_or_404
 
 
 class ApiKeyForm(forms.Form):
@@ -88,9 +88,7 @@ def api_keys(request: HttpRequest, member: Membership) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, member: Membership, key_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    key = ApiKey.objects.for_org(member.organization_id).filter(pk=key_id).first()
-    if key is None:
-        raise Http404("no such API key")
+    key = own_or_404(member, ApiKey, key_id)
     do_revoke_api_key(key, actor=member)
     messages.success(request, f"Key {key.name} ({key.prefix}…) is revoked; it no longer works.")
     return redirect("web:api_keys")
