@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-USUAL_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1}
+USUAL_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1, "percent": 0}
 DEFAULT_DECIMALS = 1
 MAX_DECIMALS = 3
 
