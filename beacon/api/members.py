@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, TypeVar, cast
 
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
@@ -198,8 +198,14 @@ def list_members(request: HttpRequest) -> list[MemberOut]:
 )
 def update_member(request: HttpRequest, member_id: QueryId, payload: MemberPatchIn) -> MemberOut:
     org = org_of(request)
-    actor = actor_of(request)
-    member = _member(org, member_id)
+    with transaction.atomic():  # all the fields sent change, or none
+        _update_member(org, _member(org, member_id), payload, actor_of(request))
+    return _member_out(_member(org, member_id))
+
+
+def _update_member(
+    org: Organization, member: Membership, payload: MemberPatchIn, actor: Membership | None
+) -> None:
     sent = payload.model_fields_set
     if "department_id" in sent or "team_id" in sent:
         department = (
@@ -215,7 +221,6 @@ def update_member(request: HttpRequest, member_id: QueryId, payload: MemberPatch
         do_deactivate_member(member, actor=actor)
     elif payload.active is True:
         do_reactivate_member(member, actor=actor)
-    return _member_out(_member(org, member_id))
 
 
 @router.get("/invitations", response={200: list[MemberInvitationOut], **ERRORS},

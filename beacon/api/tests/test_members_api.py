@@ -100,6 +100,12 @@ def test_admin_keys_manage_members_within_the_creators_rank(world: World) -> Non
     assert fields(patch(by_admin, f"/members/{world.agent.pk}", {"role": "owner"})) == {
         "role": "you cannot grant a role above your own (admin)"
     }
+    marketing = Department.objects.for_org(world.org).get(name="Marketing")
+    half = patch(
+        by_admin, f"/members/{world.agent.pk}", {"department_id": marketing.pk, "role": "owner"}
+    )
+    assert half.status_code == 422  # the role is refused, so the department does not move
+    assert Membership.objects.get(pk=world.agent.pk).department == sales
     by_owner = key(world, "admin", actor=world.owner)
     last = patch(by_owner, f"/members/{world.owner.pk}", {"role": "admin"})
     assert last.status_code == 409 and "last owner" in last.json()["detail"]

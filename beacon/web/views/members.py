@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -251,12 +251,13 @@ def member_edit(request: HttpRequest, member: Membership, member_id: int) -> Htt
     if form.is_valid():
         data = form.cleaned_data
         try:
-            if data["role"] != target.role:
-                do_change_role(target, data["role"], actor=member)
-            if (data["department"], data["team"]) != (target.department, target.team):
-                do_place_member(
-                    target, department=data["department"], team=data["team"], actor=member
-                )
+            with transaction.atomic():  # role and place change together, or neither
+                if data["role"] != target.role:
+                    do_change_role(target, data["role"], actor=member)
+                if (data["department"], data["team"]) != (target.department, target.team):
+                    do_place_member(
+                        target, department=data["department"], team=data["team"], actor=member
+                    )
         except (ValidationFailed, Conflict) as exc:
             errors_onto(form, exc)
         else:
