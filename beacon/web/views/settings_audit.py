@@ -39,7 +39,9 @@ class AuditFilterForm(forms.Form):
             label="Member",
         )
         self.fields["verb"] = forms.ChoiceField(
-            choices=[("", "Any")] + [(v, v) for v in audit_verbs(org)], required=False
+            choices=[("", "Any")] + [(v, v) for v in audit_verbs(org)],
+            required=False,
+            label="What happened",
         )
         self.order_fields(["member", "verb", "date_from", "date_to"])
 
