@@ -34,8 +34,9 @@ a request outside the key's scopes answers 403 naming the missing scope, an expi
 
 **Errors** are JSON. Input errors answer 422 with one entry per field:
 `{"detail": [{"field": "answers.0.number", "message": "must be between 0 and 10"}]}`.
-Everything else answers `{"detail": "..."}`: 400 malformed JSON, 401 missing or revoked key,
-404 unknown resource, 409 conflict, 413 body too large.
+Everything else answers `{"detail": "..."}`: 400 malformed JSON, 401 missing, revoked or
+expired key, 403 a scope the key lacks, 404 unknown resource, 409 conflict, 413 body too
+large.
 
 **Retries are safe.** Writes carry an `idempotency_key`; repeating a call with the same key
 stores nothing twice and answers 200 instead of 201.
