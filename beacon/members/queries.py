@@ -7,7 +7,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from beacon.analytics.models import AlertRule
 from beacon.core import clock
@@ -57,7 +57,7 @@ def members(org: Organization) -> QuerySet[Membership]:
     return (
         Membership.objects.for_org(org)
         .select_related("user", "team", "department")
-        .order_by("deactivated_at", "display_name", "pk")
+        .order_by(F("deactivated_at").asc(nulls_first=True), "display_name", "pk")
     )
 
 
