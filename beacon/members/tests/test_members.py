@@ -411,3 +411,10 @@ def test_createuser_still_adds_a_member_from_the_shell(world: World) -> None:
     member = Membership.objects.get(user__username="shell@acme.test")
     assert member.role == Role.ADMIN and member.deactivated_at is None
     assert Client().login(username="shell@acme.test", password=PASSWORD)
+
+
+def test_deactivated_members_are_listed_after_the_active_ones(world: World) -> None:
+    do_deactivate_member(world.agent, actor=world.owner)
+    html = logged_in(world.owner).get("/settings/members/").content.decode()
+    names = re.findall(r'<th scope="row"><a href="/settings/members/\d+/">([^<]+)</a>', html)
+    assert names == ["Olive Owner", "Sam Stage", "Priya Agent"]
