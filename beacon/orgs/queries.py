@@ -46,6 +46,12 @@ def memberships_of(user: Any) -> list[Membership]:
     return list(active.select_related("organization").order_by("pk"))
 
 
+def active_members(org: Organization | int) -> QuerySet[Membership]:
+    """Members who may be given work: a deactivated member's work would be a gap at once."""
+    rows = Membership.objects.for_org(org).filter(deactivated_at__isnull=True)
+    return rows.order_by("display_name", "pk")
+
+
 def api_keys(org: Organization) -> list[ApiKey]:
     """The organisation's keys for the keys page, live ones first, newest first."""
     rows = ApiKey.objects.for_org(org).select_related("created_by")

@@ -53,6 +53,7 @@ from beacon.orgs.actions import (
     do_rename_department,
 )
 from beacon.orgs.models import Department, Membership, Role, Team
+from beacon.orgs.queries import active_members
 from beacon.web.access import SESSION_ORG, render_page, require_role, staff_view
 
 T = TypeVar("T", bound=models.Model)
@@ -102,11 +103,8 @@ class HandoverForm(forms.Form):
 
     def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        active = Membership.objects.for_org(member.organization_id).filter(
-            deactivated_at__isnull=True
-        )
         self.fields["to"] = forms.ModelChoiceField(
-            queryset=active.order_by("display_name"), label="Hand over to"
+            queryset=active_members(member.organization_id), label="Hand over to"
         )
 
 
