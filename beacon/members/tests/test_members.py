@@ -104,6 +104,9 @@ def test_expired_revoked_resent_and_unknown_links_give_a_clear_page(
     with clock.frozen_at(clock.now() + dt.timedelta(days=7, minutes=1)):
         expired = Client().get(url)
         assert expired.status_code == 410 and "has expired" in expired.content.decode()
+        listed = owner.get("/settings/members/").content.decode()
+        assert "(expired: resend it)" in listed
+    assert "(expired: resend it)" not in owner.get("/settings/members/").content.decode()
     invitation = Invitation.objects.get(email="late@acme.test")
     with django_capture_on_commit_callbacks(execute=True):
         owner.post(f"/settings/members/invitations/{invitation.pk}/resend/")

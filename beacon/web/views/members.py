@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.members.actions import (
     InvitationUnusable,
@@ -133,6 +134,7 @@ def _members_page(
     context = {
         "rows": [(m, None if factors is None else factors.get(m.user_id)) for m in rows],
         "invitations": open_invitations(org),
+        "now": clock.now(),
         "gaps": gaps(org),
         "form": invite_form,
     }
