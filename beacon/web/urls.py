@@ -11,6 +11,7 @@ from beacon.web.views import (
     cases,
     cx,
     distribution,
+    exports,
     feed,
     insights,
     loop_actions,
@@ -132,4 +133,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/emerging/", insights.emerging, name="insights_emerging"),
     path("insights/reasons/", insights.reason_list, name="insights_reasons"),
     path("insights/reasons/<int:reason_id>/", insights.reason_edit, name="insights_reason"),
+    # --- exports, board pack ---
+    path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
+    path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
+    path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
 ]

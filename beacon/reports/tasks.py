@@ -1,0 +1,18 @@
+"""Thin jobs of reports: write a large export, clear old files; safe to run twice."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from beacon.reports.exports import delete_old_export_files, do_run_export
+
+
+@db_task()
+def run_export(job_id: int) -> str:
+    return do_run_export(job_id)
+
+
+@db_periodic_task(crontab(minute="17", hour="3"))
+def clear_old_exports() -> int:
+    return delete_old_export_files()
