@@ -66,7 +66,7 @@ def page_of(
     return Page(after, ids[limit - 1], ids[limit - 1])
 
 
-def _rows(
+def page_rows(
     dataset: Dataset, org: Organization, spec: dict[str, Any], reveal: bool, page: Page | None
 ) -> Any:
     rows = dataset.rows(org, spec, reveal, after=page.after if page else 0)
@@ -93,7 +93,7 @@ def download(
 ) -> HttpResponseBase:
     """The file as a streamed response: CSV straight from the rows, the others from a
     temporary file that is unlinked at once (the open handle keeps it until sent)."""
-    rows = _rows(dataset, org, spec, reveal, page)
+    rows = page_rows(dataset, org, spec, reveal, page)
     name = filename(dataset, fmt)
     response: HttpResponseBase
     if fmt == ExportFormat.CSV:
