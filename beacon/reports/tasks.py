@@ -5,6 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.exports import delete_old_export_files, do_run_export
 
 
@@ -16,3 +17,8 @@ def run_export(job_id: int) -> str:
 @db_periodic_task(crontab(minute="17", hour="3"))
 def clear_old_exports() -> int:
     return delete_old_export_files()
+
+
+@db_periodic_task(crontab(minute="5"))
+def send_scheduled_packs() -> int:
+    return do_send_scheduled_packs()

@@ -17,6 +17,7 @@ from beacon.web.views import (
     loop_actions,
     loop_pages,
     overview,
+    packs,
     surveys,
 )
 
@@ -137,4 +138,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
     path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
     path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
+    path("reports/pack/", packs.pack_page, name="pack"),
+    path("reports/pack/schedule/", packs.pack_schedule, name="pack_schedule"),
+    path("reports/packs/<int:pack_id>.pdf", packs.pack_file, name="pack_file"),
 ]

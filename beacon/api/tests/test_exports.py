@@ -46,9 +46,7 @@ def test_csv_and_parquet_files_carry_the_next_cursor_header(api: Api, world: Wor
     assert table.num_rows == 1 and "X-Next-Cursor" not in rest
 
 
-def test_filters_apply_and_bad_ones_are_named(
-    api: Api, world: World, other_world: World
-) -> None:
+def test_filters_apply_and_bad_ones_are_named(api: Api, world: World, other_world: World) -> None:
     answer(world, nps=2, text="Bad")
     answer(world, nps=10, text="Good")
     body = api.get("/exports/verbatims", band="detractor").json()
