@@ -113,9 +113,12 @@ def test_schedule_emails_last_months_pack_once_through_the_outbox(
         "/reports/pack/schedule/", {"day": "3", "recipients": [world.agent.pk], "active": "on"}
     )
     assert saved.status_code == 302
-    assert logged_in(world.agent).post(
-        "/reports/pack/schedule/", {"day": "1", "recipients": [world.agent.pk]}
-    ).status_code == 403
+    assert (
+        logged_in(world.agent)
+        .post("/reports/pack/schedule/", {"day": "1", "recipients": [world.agent.pk]})
+        .status_code
+        == 403
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert do_send_scheduled_packs(dt.date(2026, 7, 2)) == 0  # before the day
         assert do_send_scheduled_packs(dt.date(2026, 7, 3)) == 1
