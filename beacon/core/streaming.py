@@ -18,10 +18,14 @@ from django.http import FileResponse, StreamingHttpResponse
 _END = object()
 
 
+def _next(chunks: Iterator[bytes]) -> Any:
+    return next(chunks, _END)
+
+
 async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    step = sync_to_async(next, thread_sensitive=True)
+    step = sync_to_async(_next, thread_sensitive=True)
     while True:
-        chunk: Any = await step(chunks, _END)
+        chunk = await step(chunks)
         if chunk is _END:
             return
         yield chunk

@@ -117,7 +117,7 @@ def filters_from_spec(spec: Mapping[str, Any]) -> metrics.Filters:
         raw = spec.get(f.name)
         if raw in (None, ""):
             continue
-        values[f.name] = dt.date.fromisoformat(raw) if f.name in ("start", "end") else raw
+        values[f.name] = dt.date.fromisoformat(str(raw)) if f.name in ("start", "end") else raw
     return metrics.Filters(**values)
 
 
@@ -324,7 +324,8 @@ def _shape_verbatims(org: Organization, chunk: list[Row], reveal: bool) -> Itera
         .order_by("question__position")
         .values_list("response_id", "question__kind", "number")
     ):
-        scores[response_id].setdefault(_SCORES[QuestionKind(kind)], number)
+        if number is not None:
+            scores[response_id].setdefault(_SCORES[QuestionKind(kind)], number)
     for answer_id, response_id, at, survey, stage, persona, team, text in chunk:
         insight = insights.get(answer_id)
         s = scores.get(response_id, {})

@@ -71,3 +71,15 @@ class PackSchedule(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="pack_schedule_one_per_org")
         ]
+
+
+class SyncCursor(TenantModel):
+    """How far the warehouse sync has written a growing dataset: the last row id."""
+
+    dataset = models.CharField(max_length=20)
+    last_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "dataset"], name="sync_cursor_unique")
+        ]

@@ -14,11 +14,13 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -226,7 +228,7 @@ def pack_figures(org: Organization, start: dt.date, end: dt.date) -> PackFigures
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _png(fig: plt.Figure) -> Image:
+def _png(fig: Figure) -> Image:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     plt.close(fig)
@@ -240,18 +242,22 @@ def trend_chart(trend: list[tuple[dt.date, metrics.MetricValue]]) -> Image | Non
     if not points:
         return None
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    days = [d for d, _ in points]
+    # matplotlib takes dates and floats at run time; its stubs ask for arrays.
+    days: Any = [d for d, _ in points]
+    lows: Any = [mv.low for _, mv in points]
+    highs: Any = [mv.high for _, mv in points]
+    values: Any = [mv.value for _, mv in points]
     ax.fill_between(
         days,
-        [mv.low for _, mv in points],
-        [mv.high for _, mv in points],
+        lows,
+        highs,
         facecolor="white",
         edgecolor="#777777",
         hatch="///",
         linewidth=0,
         label="95% interval",
     )
-    ax.plot(days, [mv.value for _, mv in points], color="black", marker="o", label="NPS")
+    ax.plot(days, values, color="black", marker="o", label="NPS")
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.set_ylabel("NPS")
     ax.legend(loc="lower left", frameon=False)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.exports import delete_old_export_files, do_run_export
+from beacon.reports.sync import do_sync_all
 
 
 @db_task()
@@ -22,3 +26,11 @@ def clear_old_exports() -> int:
 @db_periodic_task(crontab(minute="5"))
 def send_scheduled_packs() -> int:
     return do_send_scheduled_packs()
+
+
+@db_periodic_task(crontab(minute="35"))
+def warehouse_sync() -> int:
+    # Hourly, only where a directory is configured.
+    if not settings.BEACON_SYNC_DIR:
+        return 0
+    return do_sync_all(Path(settings.BEACON_SYNC_DIR))

@@ -9,7 +9,7 @@ from typing import Any, Concatenate, ParamSpec, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from beacon.orgs.models import Membership
@@ -23,7 +23,8 @@ DEFAULT_BRAND = "#0b5cad"
 # stored value can never inject CSS.
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
-StaffView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
+# HttpResponseBase: downloads answer streamed responses.
+StaffView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponseBase]
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
@@ -69,10 +70,10 @@ def render_page(
     return render(request, template, full, status=status)
 
 
-def staff_view(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def staff_view(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """Login required; the view gets the current membership; a refused role gives 403."""
 
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         member = current_membership(request)
@@ -84,4 +85,4 @@ def staff_view(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], Http
             return render_page(request, member, "web/403.html", {"reason": str(exc)}, status=403)
 
     # wraps() keeps the view's name for URL reversing by dotted path and for debugging.
-    return cast(Callable[Concatenate[HttpRequest, P], HttpResponse], wraps(view)(wrapper))
+    return cast(Callable[Concatenate[HttpRequest, P], HttpResponseBase], wraps(view)(wrapper))

@@ -147,7 +147,7 @@ def salesforce(status: str = "Closed") -> dict[str, Any]:
     }
 
 
-SAMPLES = {
+SAMPLES: dict[str, tuple[Any, ...]] = {
     "zendesk": (zendesk, zendesk("Open"), "20978392", "ana@example.com", "Mail"),
     "freshdesk": (freshdesk, freshdesk("Pending"), "ben@example.com", "ben@example.com", "Email"),
     "intercom": (

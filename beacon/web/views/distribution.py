@@ -462,7 +462,7 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:200]
     condition = WebhookConditionForm(request.POST)
     if not condition.is_valid():
-        errors = {k: " ".join(v) for k, v in condition.errors.items()}
+        errors = {k: " ".join(str(e) for e in v) for k, v in condition.errors.items()}
         return _imports_page(request, member, errors, hook_values={**values, "name": name})
     kept = {
         "name": name,

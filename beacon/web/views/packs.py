@@ -44,11 +44,16 @@ class PackForm(forms.Form):
         return data
 
 
+class MemberChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.user.email})"
+
+
 class ScheduleForm(forms.Form):
     day = forms.IntegerField(
         min_value=1, max_value=28, help_text="Day of the month; the pack covers last month."
     )
-    recipients = forms.ModelMultipleChoiceField(
+    recipients = MemberChoiceField(
         queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     active = forms.BooleanField(required=False)
@@ -59,7 +64,6 @@ class ScheduleForm(forms.Form):
         field = self.fields["recipients"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = Membership.objects.for_org(member.organization_id).order_by("display_name")
-        field.label_from_instance = lambda m: f"{m.display_name} ({m.user.email})"
 
 
 def _schedule_form(member: Membership, data: Any = None) -> ScheduleForm:
