@@ -41,7 +41,23 @@ from beacon.surveys.models import Question, QuestionKind, SurveyStatus  # noqa: 
 
 RESULTS = Path(__file__).parent / "results" / "exports.json"
 BATCH = 10_000
-WORDS = "the call was quick and the agent kind but the wait far too long again".split()
+WORDS = [
+    "the",
+    "call",
+    "was",
+    "quick",
+    "and",
+    "the",
+    "agent",
+    "kind",
+    "but",
+    "the",
+    "wait",
+    "far",
+    "too",
+    "long",
+    "again",
+]
 
 
 def seed(rows: int) -> None:
