@@ -36,7 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from beacon.analytics import metrics
+from beacon.analytics import display, metrics
 from beacon.analytics.impact import Impact, action_impact
 from beacon.analytics.theme_drivers import theme_drivers
 from beacon.insights.models import AnswerInsight, ThemeMention
@@ -50,7 +50,6 @@ TOP_THEMES = 5
 QUOTES_PER_THEME = 2
 MAX_ACTIONS = 8
 MAX_UPDATES = 6
-_DECIMALS = {"nps": 0, "csat": 0, "ces": 1}
 
 
 def not_enough(n: int, min_n: int) -> str:
@@ -58,14 +57,15 @@ def not_enough(n: int, min_n: int) -> str:
 
 
 def figure(mv: metrics.MetricValue) -> str:
-    """'NPS 23 (95% interval 10 to 35, n = 40)', or why there is no number."""
+    """'NPS 23 (95% interval 10 to 35, n = 40)', or why there is no number; decimals by
+    the same rule as every page (analytics.display)."""
     if mv.value is None or mv.low is None or mv.high is None:
         return f"{mv.label}: {not_enough(mv.n, mv.min_n)}"
-    d = _DECIMALS.get(mv.key, 1)
+    shown = display.figure(mv.key, mv.value, mv.low, mv.high)
     unit = mv.unit
     return (
-        f"{mv.label} {mv.value:.{d}f}{unit} "
-        f"(95% interval {mv.low:.{d}f}{unit} to {mv.high:.{d}f}{unit}, n = {mv.n})"
+        f"{mv.label} {shown.value}{unit} "
+        f"(95% interval {shown.low}{unit} to {shown.high}{unit}, n = {mv.n})"
     )
 
 
@@ -391,7 +391,8 @@ def _stages(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
         if mv.value is None:
             rows.append([name, "not enough answers", "", str(mv.n)])
         else:
-            rows.append([name, f"{mv.value:.0f}", f"{mv.low:.0f} to {mv.high:.0f}", str(mv.n)])
+            shown = display.figure(mv.key, mv.value, mv.low or 0.0, mv.high or 0.0)
+            rows.append([name, shown.value, f"{shown.low} to {shown.high}", str(mv.n)])
     out.append(_table(rows))
     chart = stage_chart(fig.stages)
     if chart is not None:
