@@ -97,7 +97,9 @@ def test_xlsx_has_typed_cells_and_text_for_formulas(world: World) -> None:
     response = logged_in(world.owner).get("/exports/verbatims.xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(_body(response)), read_only=True)
-    rows = list(book.active.iter_rows(values_only=True))
+    sheet = book["Verbatims"]
+    assert book.sheetnames == ["Verbatims"]
+    rows = list(sheet.iter_rows(values_only=True))
     header, first = rows[0], rows[1]
     assert header[:3] == ("answer_id", "response_id", "responded_at")
     record = dict(zip(header, first, strict=True))
