@@ -177,26 +177,30 @@ def _answers_of(org: Organization, response_ids: list[int]) -> dict[int, list[_A
     return by_response
 
 
-def _insights_of(org: Organization, response_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """answer id -> (sentiment, redacted text)."""
+def _insights_of(
+    org: Organization, ids: list[int], by: str = "response_id"
+) -> dict[int, tuple[str, str]]:
+    """answer id -> (sentiment, redacted text), for answers of these responses (or these
+    answers, with by="answer_id")."""
     return {
         answer_id: (sentiment, redacted)
         for answer_id, sentiment, redacted in AnswerInsight.objects.for_org(org)
-        .filter(**among("response_id", response_ids))
+        .filter(**among(by, ids))
         .values_list("answer_id", "sentiment", "redacted_text")
     }
 
 
-def _themes_of(org: Organization, response_ids: list[int]) -> dict[int, list[str]]:
+def _themes_of(org: Organization, ids: list[int], by: str = "response_id") -> dict[int, list[str]]:
+    """response id (or answer id, with by="answer_id") -> names of the themes mentioned."""
     names: dict[int, list[str]] = defaultdict(list)
-    for response_id, name in (
+    for key, name in (
         ThemeMention.objects.for_org(org)
-        .filter(**among("response_id", response_ids))
+        .filter(**among(by, ids))
         .order_by("theme__name")
-        .values_list("response_id", "theme__name")
+        .values_list(by, "theme__name")
         .distinct()
     ):
-        names[response_id].append(name)
+        names[key].append(name)
     return names
 
 
@@ -301,20 +305,8 @@ def _select_verbatims(org: Organization, spec: Mapping[str, Any]) -> Any:
 def _shape_verbatims(org: Organization, chunk: list[Row], reveal: bool) -> Iterator[Row]:
     answer_ids = [a[0] for a in chunk]
     response_ids = sorted({a[1] for a in chunk})
-    insights = {
-        answer_id: (sentiment, redacted)
-        for answer_id, sentiment, redacted in AnswerInsight.objects.for_org(org)
-        .filter(**among("answer_id", answer_ids))
-        .values_list("answer_id", "sentiment", "redacted_text")
-    }
-    themes: dict[int, list[str]] = defaultdict(list)
-    for answer_id, name in (
-        ThemeMention.objects.for_org(org)
-        .filter(**among("answer_id", answer_ids))
-        .order_by("theme__name")
-        .values_list("answer_id", "theme__name")
-    ):
-        themes[answer_id].append(name)
+    insights = _insights_of(org, answer_ids, by="answer_id")
+    themes = _themes_of(org, answer_ids, by="answer_id")
     scores: dict[int, dict[str, int]] = defaultdict(dict)
     for response_id, kind, number in (
         Answer.objects.for_org(org)
