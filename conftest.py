@@ -47,6 +47,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 T = TypeVar("T")
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Failed sign-ins are counted in the cache: no test inherits another's count."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 PASSWORD = "correct horse battery staple"
 
 

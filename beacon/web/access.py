@@ -7,11 +7,13 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, cast
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from beacon.accounts.queries import needs_2fa_setup
 from beacon.orgs.models import Membership
 from beacon.orgs.queries import memberships_of
 
@@ -78,6 +80,12 @@ def staff_view(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], Http
         member = current_membership(request)
         if member is None:
             return render(request, "web/no_membership.html", status=403)
+        if needs_2fa_setup(member):
+            # The organisation requires two-factor: set it up before anything else.
+            messages.warning(
+                request, f"{member.organization.name} requires two-factor authentication."
+            )
+            return redirect("mfa_activate_totp")
         try:
             return view(request, member, *args, **kwargs)
         except PermissionDenied as exc:
