@@ -7,6 +7,7 @@ in memory, so the connection row is the only copy of its configuration.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -22,6 +23,8 @@ from beacon.accounts import queries
 from beacon.accounts.actions import do_sso_join
 from beacon.accounts.models import SsoConnection, SsoKind
 from beacon.orgs.models import Membership
+
+logger = logging.getLogger(__name__)
 
 # Where common identity providers put the email and names in a SAML assertion.
 SAML_ATTRIBUTES = {
@@ -114,6 +117,23 @@ class SsoAdapter(DefaultSocialAccountAdapter):
         if client_id:
             apps = [a for a in apps if a.client_id == client_id]
         return apps
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: Any = None,
+        exception: Any = None,
+        extra_context: Any = None,
+    ) -> None:
+        # The member sees allauth's "sign-in failed" page; whoever runs Beacon needs the
+        # reason (a wrong client secret, an expired certificate, an unreachable issuer).
+        logger.warning(
+            "SSO sign-in through %s failed: %s %r",
+            getattr(provider, "sub_id", provider),
+            error,
+            exception,
+        )
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # pre_social_login has already refused anyone the connection does not let join.

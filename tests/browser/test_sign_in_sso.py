@@ -1,0 +1,101 @@
+"""Single sign-on in a real browser against real identity providers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Browser, Page, expect
+
+from beacon.accounts.actions import SsoIn, do_save_sso_connection
+from beacon.accounts.events import AccountsEvent
+from beacon.orgs.models import Event, Membership
+from conftest import World
+from tests.idp.oidc import OidcProvider, oidc_provider
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def oidc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
+    with oidc_provider(tmp_path) as idp:
+        # Beacon's server trusts the provider's certificate as it would a company CA.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.ca_file))
+        yield idp
+
+
+@pytest.fixture
+def idp_page(browser: Browser) -> Iterator[Page]:
+    # The identity provider's certificate is self-signed.
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def start_sso(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login/")
+    page.get_by_role("link", name="Sign in with SSO").click()
+    page.get_by_label("Work email").fill(email)
+    page.get_by_role("button", name="Continue").click()
+
+
+def sign_in_at_oidc(page: Page, email: str) -> None:
+    expect(page.get_by_role("heading", name="Company sign-in")).to_be_visible()
+    page.get_by_label("Company email").fill(email)
+    page.get_by_role("button", name="Sign in at the identity provider").click()
+
+
+def test_openid_connect_joins_signs_in_and_refuses_another_domain(
+    world: World, live_server: Any, oidc: OidcProvider, idp_page: Page
+) -> None:
+    connection = do_save_sso_connection(
+        world.org,
+        SsoIn(
+            kind="oidc",
+            domains=["acme-telecom.test"],
+            oidc_issuer=oidc.url,
+            oidc_client_id=oidc.client_id,
+            oidc_client_secret=oidc.client_secret,
+            jit_enabled=True,
+            default_role="agent",
+        ),
+    )
+    oidc.allow_redirect(f"{live_server.url}/accounts/oidc/{connection.provider_id}/login/callback/")
+    oidc.add_user("nina.new@acme-telecom.test", "Nina", "New")
+    oidc.add_user(world.agent.email, "Priya", "Agent")
+    oidc.add_user("mallory@evil.test", "Mallory", "Outsider")
+    page, base = idp_page, live_server.url
+
+    # Someone new from the company's domain joins with the default role.
+    start_sso(page, base, "nina.new@acme-telecom.test")
+    sign_in_at_oidc(page, "nina.new@acme-telecom.test")
+    expect(page).to_have_url(f"{base}/")
+    expect(page.locator(".who")).to_contain_text("Nina New")
+    nina = Membership.objects.get(organization=world.org, user__email="nina.new@acme-telecom.test")
+    assert (nina.role, nina.display_name) == ("agent", "Nina New")
+    assert Event.objects.filter(verb=AccountsEvent.SSO_JOINED, subject_id=nina.pk).count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/login/")
+
+    # An existing member signs in to their own account, no second membership.
+    start_sso(page, base, world.agent.email)
+    sign_in_at_oidc(page, world.agent.email)
+    expect(page.locator(".who")).to_contain_text("Priya Agent")
+    assert Membership.objects.filter(user__email=world.agent.email).count() == 1
+    page.get_by_role("button", name="Sign out").click()
+
+    # The provider vouching for an address outside the allowed domains is refused.
+    start_sso(page, base, "someone@acme-telecom.test")
+    sign_in_at_oidc(page, "mallory@evil.test")
+    expect(page.get_by_role("alert")).to_have_text(
+        "mallory@evil.test cannot sign in to Acme Telecom with single sign-on: "
+        "only addresses at acme-telecom.test can."
+    )
+    assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/login/?next=/")
