@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect
 
@@ -15,6 +16,7 @@ from beacon.accounts.events import AccountsEvent
 from beacon.orgs.models import Event, Membership
 from conftest import World
 from tests.idp.oidc import OidcProvider, oidc_provider
+from tests.idp.saml import SamlIdp, saml_idp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,6 +26,12 @@ def oidc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvid
     with oidc_provider(tmp_path) as idp:
         # Beacon's server trusts the provider's certificate as it would a company CA.
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.ca_file))
+        yield idp
+
+
+@pytest.fixture
+def saml(tmp_path: Path) -> Iterator[SamlIdp]:
+    with saml_idp(tmp_path) as idp:
         yield idp
 
 
@@ -44,7 +52,7 @@ def start_sso(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
-def sign_in_at_oidc(page: Page, email: str) -> None:
+def sign_in_at_idp(page: Page, email: str) -> None:
     expect(page.get_by_role("heading", name="Company sign-in")).to_be_visible()
     page.get_by_label("Company email").fill(email)
     page.get_by_role("button", name="Sign in at the identity provider").click()
@@ -73,7 +81,7 @@ def test_openid_connect_joins_signs_in_and_refuses_another_domain(
 
     # Someone new from the company's domain joins with the default role.
     start_sso(page, base, "nina.new@acme-telecom.test")
-    sign_in_at_oidc(page, "nina.new@acme-telecom.test")
+    sign_in_at_idp(page, "nina.new@acme-telecom.test")
     expect(page).to_have_url(f"{base}/")
     expect(page.locator(".who")).to_contain_text("Nina New")
     nina = Membership.objects.get(organization=world.org, user__email="nina.new@acme-telecom.test")
@@ -84,14 +92,14 @@ def test_openid_connect_joins_signs_in_and_refuses_another_domain(
 
     # An existing member signs in to their own account, no second membership.
     start_sso(page, base, world.agent.email)
-    sign_in_at_oidc(page, world.agent.email)
+    sign_in_at_idp(page, world.agent.email)
     expect(page.locator(".who")).to_contain_text("Priya Agent")
     assert Membership.objects.filter(user__email=world.agent.email).count() == 1
     page.get_by_role("button", name="Sign out").click()
 
     # The provider vouching for an address outside the allowed domains is refused.
     start_sso(page, base, "someone@acme-telecom.test")
-    sign_in_at_oidc(page, "mallory@evil.test")
+    sign_in_at_idp(page, "mallory@evil.test")
     expect(page.get_by_role("alert")).to_have_text(
         "mallory@evil.test cannot sign in to Acme Telecom with single sign-on: "
         "only addresses at acme-telecom.test can."
@@ -99,3 +107,44 @@ def test_openid_connect_joins_signs_in_and_refuses_another_domain(
     assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/login/?next=/")
+
+
+def test_saml_joins_signs_in_and_refuses_another_domain(
+    world: World, live_server: Any, saml: SamlIdp, idp_page: Page
+) -> None:
+    connection = do_save_sso_connection(
+        world.org,
+        SsoIn(
+            kind="saml",
+            domains=["acme-telecom.test"],
+            saml_metadata=saml.metadata,
+            jit_enabled=True,
+            default_role="viewer",
+        ),
+    )
+    # The IdP's admin loads Beacon's service-provider metadata, as from the settings page.
+    sp_metadata = requests.get(
+        f"{live_server.url}/accounts/saml/{connection.provider_id}/metadata/", timeout=10
+    )
+    assert sp_metadata.status_code == 200
+    saml.trust(sp_metadata.text)
+    saml.add_user("sara.saml@acme-telecom.test", "Sara", "Saml")
+    saml.add_user("mallory@evil.test", "Mallory", "Outsider")
+    page, base = idp_page, live_server.url
+
+    start_sso(page, base, "sara.saml@acme-telecom.test")
+    sign_in_at_idp(page, "sara.saml@acme-telecom.test")
+    expect(page).to_have_url(f"{base}/")
+    expect(page.locator(".who")).to_contain_text("Sara Saml")
+    sara = Membership.objects.get(organization=world.org, user__email="sara.saml@acme-telecom.test")
+    assert (sara.role, sara.display_name) == ("viewer", "Sara Saml")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/login/")
+
+    start_sso(page, base, "someone@acme-telecom.test")
+    sign_in_at_idp(page, "mallory@evil.test")
+    expect(page.get_by_role("alert")).to_have_text(
+        "mallory@evil.test cannot sign in to Acme Telecom with single sign-on: "
+        "only addresses at acme-telecom.test can."
+    )
+    assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
