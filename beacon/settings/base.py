@@ -313,7 +313,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Reset links are single-use (the token hashes the password and last sign-in) and expire.
 PASSWORD_RESET_TIMEOUT = env_int("BEACON_PASSWORD_RESET_HOURS", 2, minimum=1, maximum=72) * 3600
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys (WebAuthn) sign in without a password, or serve as the second factor. Browsers
+# offer them on https:// origins and on http://localhost only.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Beacon"
 # One step either side: a phone clock half a minute off still works.
 MFA_TOTP_TOLERANCE = 1

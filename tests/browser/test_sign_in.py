@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from playwright.sync_api import Page, expect
 
 from beacon.accounts.actions import do_set_require_2fa
@@ -20,7 +21,7 @@ def submit_password(page: Page, base: str, email: str, password: str = PASSWORD)
     page.goto(f"{base}/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_required_totp_is_set_up_then_signing_in_takes_a_code(
@@ -73,3 +74,42 @@ def test_ten_wrong_passwords_then_a_clear_message(
         "Try again in 15 minutes, or reset your password."
     )
     expect(page).to_have_url(f"{base}/login/")
+
+
+def test_a_passkey_is_added_then_signs_in_without_a_password(
+    world: World, live_server: Any, page: Page
+) -> None:
+    # Chromium's virtual authenticator stands in for the laptop's fingerprint reader.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    base = live_server.url
+    submit_password(page, base, world.agent.email)
+    expect(page).to_have_url(f"{base}/")
+    page.goto(f"{base}/accounts/2fa/webauthn/add/")
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('form button[type="submit"]').first.click()
+    expect(page).to_have_url(f"{base}/accounts/2fa/webauthn/add/")
+    page.locator('input[name="name"]').fill("Work laptop")
+    page.locator('input[name="passwordless"]').check()
+    page.locator("#mfa_webauthn_add").click()
+    expect(page.get_by_text("Security key added.")).to_be_visible()
+    assert Authenticator.objects.filter(user=world.agent.user, type="webauthn").count() == 1
+    page.goto(f"{base}/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/login/")
+
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page).to_have_url(f"{base}/")
+    expect(page.locator(".who")).to_contain_text("Priya Agent")
