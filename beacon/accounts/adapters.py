@@ -96,8 +96,13 @@ def social_app(connection: SsoConnection) -> SocialApp:
                 "x509cert": connection.saml_x509cert,
             },
             "attribute_mapping": SAML_ATTRIBUTES,
-            # Only a signed assertion is believed.
-            "advanced": {"want_assertion_signed": True, "strict": True},
+            "advanced": {
+                # Only a signed assertion is believed.
+                "want_assertion_signed": True,
+                "strict": True,
+                # An intranet install may be reached at a one-label host (http://beacon/).
+                "allow_single_label_domains": True,
+            },
         },
     )
 

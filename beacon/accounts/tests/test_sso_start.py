@@ -1,0 +1,79 @@
+"""Starting single sign-on from the sign-in page, against a real provider on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+
+from beacon.accounts.actions import SsoIn, do_save_sso_connection
+from conftest import World
+from tests.idp.oidc import OidcProvider, oidc_provider
+from tests.idp.saml import saml_idp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def oidc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
+    with oidc_provider(tmp_path) as idp:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.ca_file))
+        yield idp
+
+
+def test_an_address_no_organisation_signs_in_with_sso_is_told_so(world: World) -> None:
+    response = Client().post("/login/sso/", {"email": "someone@unknown.test"})
+    assert response.status_code == 400
+    assert "No organisation signs in with single sign-on for this address" in (
+        response.content.decode()
+    )
+    assert Client().post("/login/sso/", {"email": "not an email"}).status_code == 400
+
+
+def test_the_email_domain_picks_the_organisations_provider(
+    world: World, other_world: World, oidc: OidcProvider
+) -> None:
+    connection = do_save_sso_connection(
+        world.org,
+        SsoIn(
+            kind="oidc",
+            domains=["acme-telecom.test"],
+            oidc_issuer=oidc.url,
+            oidc_client_id=oidc.client_id,
+            oidc_client_secret=oidc.client_secret,
+        ),
+    )
+    page = Client().get("/login/sso/?next=/cases/").content.decode()
+    assert 'name="next" value="/cases/"' in page
+    response = Client().post("/login/sso/", {"email": "Nina@Acme-Telecom.test", "next": "/cases/"})
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{oidc.url}/authorize"
+    query = parse_qs(target.query)
+    assert query["client_id"] == [oidc.client_id]
+    assert query["redirect_uri"] == [
+        f"http://testserver/accounts/oidc/{connection.provider_id}/login/callback/"
+    ]
+    assert query["code_challenge_method"] == ["S256"]
+    # Another organisation's members (no SSO there) are not sent anywhere.
+    other = Client().post("/login/sso/", {"email": other_world.agent.email})
+    assert other.status_code == 400
+
+
+def test_the_saml_service_provider_metadata_is_served_per_connection(
+    world: World, other_world: World, tmp_path: Path
+) -> None:
+    with saml_idp(tmp_path) as idp:
+        connection = do_save_sso_connection(
+            world.org, SsoIn(kind="saml", domains=["acme-telecom.test"], saml_metadata=idp.metadata)
+        )
+    response = Client().get(f"/accounts/saml/{connection.provider_id}/metadata/")
+    assert response.status_code == 200
+    xml = response.content.decode()
+    assert f"http://testserver/accounts/saml/{connection.provider_id}/acs/" in xml
+    # Nothing is served for an organisation without a connection.
+    assert Client().get(f"/accounts/saml/org-{other_world.org.pk}/metadata/").status_code == 404
+    assert Client().get("/accounts/saml/org-x/metadata/").status_code == 404
