@@ -109,8 +109,8 @@ def test_openid_connect_joins_signs_in_and_refuses_another_domain(
     expect(page).to_have_url(f"{base}/login/?next=/")
 
 
-def test_saml_joins_signs_in_and_refuses_another_domain(
-    world: World, live_server: Any, saml: SamlIdp, idp_page: Page
+def test_saml_joins_signs_in_and_refuses_another_domain_and_a_forged_signature(
+    world: World, live_server: Any, saml: SamlIdp, idp_page: Page, tmp_path: Path
 ) -> None:
     connection = do_save_sso_connection(
         world.org,
@@ -124,7 +124,7 @@ def test_saml_joins_signs_in_and_refuses_another_domain(
     )
     # The IdP's admin loads Beacon's service-provider metadata, as from the settings page.
     sp_metadata = requests.get(
-        f"{live_server.url}/accounts/saml/{connection.provider_id}/metadata/", timeout=10
+        f"{live_server.url}/accounts/saml/{connection.provider_id}/metadata/", timeout=60
     )
     assert sp_metadata.status_code == 200
     saml.trust(sp_metadata.text)
@@ -148,3 +148,11 @@ def test_saml_joins_signs_in_and_refuses_another_domain(
         "only addresses at acme-telecom.test can."
     )
     assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
+
+    # An answer signed with a key other than the one in the metadata is not believed.
+    saml.sign_with_another_key(tmp_path / "forger", sp_metadata.text)
+    saml.add_user("tom.forged@acme-telecom.test", "Tom", "Forged")
+    start_sso(page, base, "tom.forged@acme-telecom.test")
+    sign_in_at_idp(page, "tom.forged@acme-telecom.test")
+    expect(page.get_by_role("heading", name="Single sign-on failed")).to_be_visible()
+    assert not get_user_model().objects.filter(email="tom.forged@acme-telecom.test").exists()

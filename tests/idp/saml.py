@@ -45,6 +45,13 @@ class SamlIdp:
         self.server = Server(config=IdPConfig().load({**self.config, "metadata": {
             "inline": [sp_metadata]}}))  # fmt: skip
 
+    def sign_with_another_key(self, directory: Path, sp_metadata: str) -> None:
+        """From now on sign with a key the service provider was never told about."""
+        directory.mkdir(parents=True, exist_ok=True)
+        cert, key = self_signed(directory)
+        self.config = {**self.config, "cert_file": str(cert), "key_file": str(key)}
+        self.trust(sp_metadata)
+
     def add_user(self, email: str, given: str, family: str) -> None:
         self.users[email] = {"mail": [email], "givenName": [given], "sn": [family]}
 
