@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwkest.jwk import RSAKey, import_rsa_key
+from jwkest.jwk import RSAKey, import_rsa_key  # type: ignore[import-untyped]
 from pyop.authz_state import AuthorizationState
 from pyop.exceptions import OAuthError
 from pyop.provider import Provider

@@ -38,7 +38,7 @@ class SamlIdp:
     def metadata(self) -> str:
         """The IdP's metadata, as an admin pastes it into Beacon."""
         config = IdPConfig().load(self.config)
-        return create_metadata_string(None, config=config, sign=False).decode()
+        return str(create_metadata_string(None, config=config, sign=False).decode())
 
     def trust(self, sp_metadata: str) -> None:
         """Load the service provider's metadata and start answering its requests."""
