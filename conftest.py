@@ -47,6 +47,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 T = TypeVar("T")
 
+# Identity providers on loopback for the sign-in tests (fixtures `oidc` and `saml`).
+pytest_plugins = ["tests.idp.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:

@@ -15,24 +15,11 @@ from beacon.accounts.actions import SsoIn, do_save_sso_connection
 from beacon.accounts.events import AccountsEvent
 from beacon.orgs.models import Event, Membership
 from conftest import World
-from tests.idp.oidc import OidcProvider, oidc_provider
-from tests.idp.saml import SamlIdp, saml_idp
+from tests.idp.fixtures import connect_oidc
+from tests.idp.oidc import OidcProvider
+from tests.idp.saml import SamlIdp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def oidc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
-    with oidc_provider(tmp_path) as idp:
-        # Beacon's server trusts the provider's certificate as it would a company CA.
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.ca_file))
-        yield idp
-
-
-@pytest.fixture
-def saml(tmp_path: Path) -> Iterator[SamlIdp]:
-    with saml_idp(tmp_path) as idp:
-        yield idp
 
 
 @pytest.fixture
@@ -45,61 +32,32 @@ def idp_page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def start_sso(page: Page, base: str, email: str) -> None:
+def sso(page: Page, base: str, typed_at_beacon: str, signed_in_at_idp: str) -> None:
+    """Sign in with SSO: the email typed at Beacon, then who signs in at the provider."""
     page.goto(f"{base}/login/")
     page.get_by_role("link", name="Sign in with SSO").click()
-    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Work email").fill(typed_at_beacon)
     page.get_by_role("button", name="Continue").click()
-
-
-def sign_in_at_idp(page: Page, email: str) -> None:
     expect(page.get_by_role("heading", name="Company sign-in")).to_be_visible()
-    page.get_by_label("Company email").fill(email)
+    page.get_by_label("Company email").fill(signed_in_at_idp)
     page.get_by_role("button", name="Sign in at the identity provider").click()
 
 
-def test_openid_connect_joins_signs_in_and_refuses_another_domain(
-    world: World, live_server: Any, oidc: OidcProvider, idp_page: Page
-) -> None:
-    connection = do_save_sso_connection(
-        world.org,
-        SsoIn(
-            kind="oidc",
-            domains=["acme-telecom.test"],
-            oidc_issuer=oidc.url,
-            oidc_client_id=oidc.client_id,
-            oidc_client_secret=oidc.client_secret,
-            jit_enabled=True,
-            default_role="agent",
-        ),
-    )
-    oidc.allow_redirect(f"{live_server.url}/accounts/oidc/{connection.provider_id}/login/callback/")
-    oidc.add_user("nina.new@acme-telecom.test", "Nina", "New")
-    oidc.add_user(world.agent.email, "Priya", "Agent")
-    oidc.add_user("mallory@evil.test", "Mallory", "Outsider")
-    page, base = idp_page, live_server.url
-
-    # Someone new from the company's domain joins with the default role.
-    start_sso(page, base, "nina.new@acme-telecom.test")
-    sign_in_at_idp(page, "nina.new@acme-telecom.test")
+def joins(page: Page, base: str, world: World, email: str, name: str, role: str) -> None:
+    """Someone new from the company's domain signs in and joins with the default role."""
+    sso(page, base, email, email)
     expect(page).to_have_url(f"{base}/")
-    expect(page.locator(".who")).to_contain_text("Nina New")
-    nina = Membership.objects.get(organization=world.org, user__email="nina.new@acme-telecom.test")
-    assert (nina.role, nina.display_name) == ("agent", "Nina New")
-    assert Event.objects.filter(verb=AccountsEvent.SSO_JOINED, subject_id=nina.pk).count() == 1
+    expect(page.locator(".who")).to_contain_text(name)
+    member = Membership.objects.get(organization=world.org, user__email=email)
+    assert (member.role, member.display_name) == (role, name)
+    assert Event.objects.filter(verb=AccountsEvent.SSO_JOINED, subject_id=member.pk).count() == 1
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{base}/login/")
 
-    # An existing member signs in to their own account, no second membership.
-    start_sso(page, base, world.agent.email)
-    sign_in_at_idp(page, world.agent.email)
-    expect(page.locator(".who")).to_contain_text("Priya Agent")
-    assert Membership.objects.filter(user__email=world.agent.email).count() == 1
-    page.get_by_role("button", name="Sign out").click()
 
-    # The provider vouching for an address outside the allowed domains is refused.
-    start_sso(page, base, "someone@acme-telecom.test")
-    sign_in_at_idp(page, "mallory@evil.test")
+def outsider_is_refused(page: Page, base: str) -> None:
+    """The provider vouching for an address outside the allowed domains is refused."""
+    sso(page, base, "someone@acme-telecom.test", "mallory@evil.test")
     expect(page.get_by_role("alert")).to_have_text(
         "mallory@evil.test cannot sign in to Acme Telecom with single sign-on: "
         "only addresses at acme-telecom.test can."
@@ -107,6 +65,25 @@ def test_openid_connect_joins_signs_in_and_refuses_another_domain(
     assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/login/?next=/")
+
+
+def test_openid_connect_joins_signs_in_and_refuses_another_domain(
+    world: World, live_server: Any, oidc: OidcProvider, idp_page: Page
+) -> None:
+    connection = connect_oidc(world.org, oidc, jit_enabled=True, default_role="agent")
+    oidc.allow_redirect(f"{live_server.url}/accounts/oidc/{connection.provider_id}/login/callback/")
+    oidc.add_user("nina.new@acme-telecom.test", "Nina", "New")
+    oidc.add_user(world.agent.email, "Priya", "Agent")
+    oidc.add_user("mallory@evil.test", "Mallory", "Outsider")
+    page, base = idp_page, live_server.url
+
+    joins(page, base, world, "nina.new@acme-telecom.test", "Nina New", "agent")
+    # An existing member signs in to their own account, no second membership.
+    sso(page, base, world.agent.email, world.agent.email)
+    expect(page.locator(".who")).to_contain_text("Priya Agent")
+    assert Membership.objects.filter(user__email=world.agent.email).count() == 1
+    page.get_by_role("button", name="Sign out").click()
+    outsider_is_refused(page, base)
 
 
 def test_saml_joins_signs_in_and_refuses_another_domain_and_a_forged_signature(
@@ -132,27 +109,11 @@ def test_saml_joins_signs_in_and_refuses_another_domain_and_a_forged_signature(
     saml.add_user("mallory@evil.test", "Mallory", "Outsider")
     page, base = idp_page, live_server.url
 
-    start_sso(page, base, "sara.saml@acme-telecom.test")
-    sign_in_at_idp(page, "sara.saml@acme-telecom.test")
-    expect(page).to_have_url(f"{base}/")
-    expect(page.locator(".who")).to_contain_text("Sara Saml")
-    sara = Membership.objects.get(organization=world.org, user__email="sara.saml@acme-telecom.test")
-    assert (sara.role, sara.display_name) == ("viewer", "Sara Saml")
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(f"{base}/login/")
-
-    start_sso(page, base, "someone@acme-telecom.test")
-    sign_in_at_idp(page, "mallory@evil.test")
-    expect(page.get_by_role("alert")).to_have_text(
-        "mallory@evil.test cannot sign in to Acme Telecom with single sign-on: "
-        "only addresses at acme-telecom.test can."
-    )
-    assert not get_user_model().objects.filter(email="mallory@evil.test").exists()
-
+    joins(page, base, world, "sara.saml@acme-telecom.test", "Sara Saml", "viewer")
+    outsider_is_refused(page, base)
     # An answer signed with a key other than the one in the metadata is not believed.
     saml.sign_with_another_key(tmp_path / "forger", sp_metadata.text)
     saml.add_user("tom.forged@acme-telecom.test", "Tom", "Forged")
-    start_sso(page, base, "tom.forged@acme-telecom.test")
-    sign_in_at_idp(page, "tom.forged@acme-telecom.test")
+    sso(page, base, "tom.forged@acme-telecom.test", "tom.forged@acme-telecom.test")
     expect(page.get_by_role("heading", name="Single sign-on failed")).to_be_visible()
     assert not get_user_model().objects.filter(email="tom.forged@acme-telecom.test").exists()

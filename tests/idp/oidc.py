@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pyop.subject_identifier import HashBasedSubjectIdentifierFactory
 from pyop.userinfo import Userinfo
 from pyop.util import should_fragment_encode
 
-from tests.idp.tls import self_signed, server_context
+from tests.idp.tls import self_signed, server_context, serving
 
 
 @dataclass
@@ -201,10 +200,5 @@ def oidc_provider(directory: Path) -> Iterator[OidcProvider]:
     )
     idp = OidcProvider(url, provider, cert, client_secret=secret, users=users)
     ref.append(idp)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield idp
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from saml2.saml import AUTHN_PASSWORD, NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRE
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from tests.idp.tls import self_signed
+from tests.idp.tls import self_signed, serving
 
 
 @dataclass
@@ -155,10 +154,5 @@ def saml_idp(directory: Path) -> Iterator[SamlIdp]:
     }
     idp = SamlIdp(url, config)
     ref.append(idp)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(http):
         yield idp
-    finally:
-        http.shutdown()
-        http.server_close()

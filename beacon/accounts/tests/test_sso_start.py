@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,17 +9,11 @@ from django.test import Client
 
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
 from conftest import World
-from tests.idp.oidc import OidcProvider, oidc_provider
-from tests.idp.saml import saml_idp
+from tests.idp.fixtures import connect_oidc
+from tests.idp.oidc import OidcProvider
+from tests.idp.saml import SamlIdp
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def oidc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
-    with oidc_provider(tmp_path) as idp:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.ca_file))
-        yield idp
 
 
 def test_an_address_no_organisation_signs_in_with_sso_is_told_so(world: World) -> None:
@@ -36,16 +28,7 @@ def test_an_address_no_organisation_signs_in_with_sso_is_told_so(world: World) -
 def test_the_email_domain_picks_the_organisations_provider(
     world: World, other_world: World, oidc: OidcProvider
 ) -> None:
-    connection = do_save_sso_connection(
-        world.org,
-        SsoIn(
-            kind="oidc",
-            domains=["acme-telecom.test"],
-            oidc_issuer=oidc.url,
-            oidc_client_id=oidc.client_id,
-            oidc_client_secret=oidc.client_secret,
-        ),
-    )
+    connection = connect_oidc(world.org, oidc)
     page = Client().get("/login/sso/?next=/cases/").content.decode()
     assert 'name="next" value="/cases/"' in page
     response = Client().post("/login/sso/", {"email": "Nina@Acme-Telecom.test", "next": "/cases/"})
@@ -64,12 +47,11 @@ def test_the_email_domain_picks_the_organisations_provider(
 
 
 def test_the_saml_service_provider_metadata_is_served_per_connection(
-    world: World, other_world: World, tmp_path: Path
+    world: World, other_world: World, saml: SamlIdp
 ) -> None:
-    with saml_idp(tmp_path) as idp:
-        connection = do_save_sso_connection(
-            world.org, SsoIn(kind="saml", domains=["acme-telecom.test"], saml_metadata=idp.metadata)
-        )
+    connection = do_save_sso_connection(
+        world.org, SsoIn(kind="saml", domains=["acme-telecom.test"], saml_metadata=saml.metadata)
+    )
     response = Client().get(f"/accounts/saml/{connection.provider_id}/metadata/")
     assert response.status_code == 200
     xml = response.content.decode()
