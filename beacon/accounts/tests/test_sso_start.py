@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
-from conftest import World
+from conftest import World, free_port
 from tests.idp.fixtures import connect_oidc
 from tests.idp.oidc import OidcProvider
 from tests.idp.saml import SamlIdp
@@ -44,6 +44,22 @@ def test_the_email_domain_picks_the_organisations_provider(
     # Another organisation's members (no SSO there) are not sent anywhere.
     other = Client().post("/login/sso/", {"email": other_world.agent.email})
     assert other.status_code == 400
+
+
+def test_an_identity_provider_that_does_not_answer_gives_a_clear_message(
+    world: World,
+) -> None:
+    connect_oidc_to_nowhere = SsoIn(
+        kind="oidc",
+        domains=["acme-telecom.test"],
+        oidc_issuer=f"https://127.0.0.1:{free_port()}",
+        oidc_client_id="beacon",
+        oidc_client_secret="secret",
+    )
+    do_save_sso_connection(world.org, connect_oidc_to_nowhere)
+    response = Client().post("/login/sso/", {"email": world.agent.email})
+    assert response.status_code == 400
+    assert "Acme Telecom&#x27;s identity provider did not answer." in response.content.decode()
 
 
 def test_the_saml_service_provider_metadata_is_served_per_connection(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import requests
 from allauth.socialaccount.adapter import get_adapter as get_sso_adapter
 from django import forms
 from django.contrib import messages
@@ -27,6 +29,8 @@ from beacon.core.errors import ValidationFailed
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
 
+logger = logging.getLogger(__name__)
+
 
 def sso_start(request: HttpRequest) -> HttpResponse:
     """Work email in, off to the identity provider of the organisation owning its domain."""
@@ -34,10 +38,20 @@ def sso_start(request: HttpRequest) -> HttpResponse:
         form = SsoStartForm(request.POST)
         if form.is_valid():
             provider = get_sso_adapter().get_provider(request, form.connection.provider_id)
-            # allauth reads `next` from the request (only a page of this site) and keeps
-            # the round trip's state in the session.
-            response: HttpResponse = provider.redirect_from_request(request)
-            return response
+            try:
+                # allauth reads `next` from the request (only a page of this site) and keeps
+                # the round trip's state in the session. OpenID Connect first reads the
+                # issuer's configuration over the network.
+                response: HttpResponse = provider.redirect_from_request(request)
+            except (requests.RequestException, ValueError, KeyError) as exc:
+                logger.warning("SSO start for %s failed: %r", form.connection.provider_id, exc)
+                form.add_error(
+                    None,
+                    f"{form.connection.organization.name}'s identity provider did not answer. "
+                    "Try again in a moment, or sign in with your password.",
+                )
+            else:
+                return response
         status = 400
     else:
         given = NextPageForm(request.GET)
