@@ -14,6 +14,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
@@ -145,6 +146,9 @@ class SsoAdapter(DefaultSocialAccountAdapter):
         return True
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # An organisation's SSO signs its members in; it is not linked by hand.
+            raise _refuse(request, "Single sign-on is for signing in only.")
         connection = queries.connection_by_provider_id(sociallogin.account.provider)
         if connection is None:
             raise _refuse(request, "This sign-in connection no longer exists.")

@@ -294,6 +294,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/login/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Beacon] "
+# Links in sign-in emails (password reset) use the scheme Beacon is reached at.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if BASE_URL.startswith("https://") else "http"
 # Failed sign-ins: per account (the email tried) and per address, in a 15-minute window;
 # past either the form says so and refuses even the right password until the window moves.
 LOGIN_FAILURE_WINDOW_MINUTES = env_int(
@@ -320,7 +322,8 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Beacon"
 # One step either side: a phone clock half a minute off still works.
 MFA_TOTP_TOLERANCE = 1
-# Organisations' SSO connections sign members in; nobody links a personal account.
+# Organisations' SSO connections sign members in (beacon.accounts.adapters refuses linking
+# one to an account by hand).
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # beacon.accounts.adapters matches an SSO email to an account itself, only within the
 # organisation's allowed domains.

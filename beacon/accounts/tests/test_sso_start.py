@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
@@ -75,3 +77,30 @@ def test_the_saml_service_provider_metadata_is_served_per_connection(
     # Nothing is served for an organisation without a connection.
     assert Client().get(f"/accounts/saml/org-{other_world.org.pk}/metadata/").status_code == 404
     assert Client().get("/accounts/saml/org-x/metadata/").status_code == 404
+
+
+def test_sso_cannot_be_linked_to_a_signed_in_account_by_hand(
+    world: World, oidc: OidcProvider
+) -> None:
+    connection = connect_oidc(world.org, oidc)
+    oidc.allow_redirect(f"http://testserver/accounts/oidc/{connection.provider_id}/login/callback/")
+    oidc.add_user(world.owner.email, "Olive", "Owner")
+    client = Client()
+    client.force_login(world.agent.user)
+    start = client.post(f"/accounts/oidc/{connection.provider_id}/login/", {"process": "connect"})
+    assert start.status_code == 302
+    # The owner signs in at the provider in the agent's browser.
+    authorize = urlsplit(start["Location"])
+    form = {k: v[-1] for k, v in parse_qs(authorize.query).items()}
+    answer = requests.post(
+        f"{oidc.url}/authorize",
+        data={**form, "idp_email": world.owner.email},
+        verify=str(oidc.ca_file),
+        allow_redirects=False,
+        timeout=30,
+    )
+    callback = urlsplit(answer.headers["Location"])
+    response = client.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 403
+    assert "Single sign-on is for signing in only." in response.content.decode()
+    assert not SocialAccount.objects.exists()
