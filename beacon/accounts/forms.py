@@ -11,6 +11,7 @@ from beacon.accounts import queries
 from beacon.accounts.actions import SsoIn
 from beacon.accounts.models import SsoConnection, SsoKind
 from beacon.orgs.models import ROLE_RANK, Membership, Role
+from beacon.orgs.queries import deactivated_everywhere
 
 
 class SignInForm(LoginForm):
@@ -19,6 +20,12 @@ class SignInForm(LoginForm):
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean()
         user = getattr(self, "user", None)
+        if user is not None and deactivated_everywhere(user):
+            # A member stays deactivated until reactivated: no new session for them.
+            raise forms.ValidationError(
+                "Your access to Beacon was deactivated. Ask an administrator.",
+                code="deactivated",
+            )
         if user is not None and queries.passwords_disabled_for(user):
             raise forms.ValidationError(
                 "Your organisation signs in with single sign-on: use “Sign in with SSO”.",

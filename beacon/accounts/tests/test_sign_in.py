@@ -10,6 +10,8 @@ from allauth.usersessions.models import UserSession
 from django.test import Client
 
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
+from beacon.orgs.actions import do_add_member, do_deactivate_member, do_reactivate_member
+from beacon.orgs.models import Role
 from conftest import PASSWORD, SmtpServer, World
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +100,18 @@ def test_too_many_failures_from_one_address_lock_it(world: World, settings) -> N
     for n in range(3):
         sign_in(client, f"guess{n}@example.com", WRONG)
     assert THROTTLED in sign_in(client, world.owner.email)
+
+
+def test_a_member_deactivated_everywhere_cannot_sign_in(world: World, other_world: World) -> None:
+    do_deactivate_member(world.agent, actor=world.owner)
+    html = sign_in(Client(), world.agent.email)
+    assert "Your access to Beacon was deactivated. Ask an administrator." in html
+    # Someone still active in another organisation signs in to that one.
+    do_add_member(other_world.org, world.stage_owner.email, role=Role.AGENT, display_name="Sam")
+    do_deactivate_member(world.stage_owner, actor=world.owner)
+    assert sign_in(Client(), world.stage_owner.email) == "/"
+    do_reactivate_member(world.agent, actor=world.owner)
+    assert sign_in(Client(), world.agent.email) == "/"
 
 
 def test_passwords_turned_off_by_the_organisations_sso(world: World, other_world: World) -> None:
