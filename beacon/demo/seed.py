@@ -29,15 +29,12 @@ from beacon.demo.distribution import seed_distribution
 from beacon.demo.insights import outage_comment, outage_note, teach
 from beacon.demo.reasons import REASONS, contact_note
 from beacon.demo.verbatims import Sentiment, generate_verbatim
-from beacon.insights.actions import (
-    do_adopt_starter,
-    do_backfill,
-    do_create_reason,
-    do_reread_reasons,
-    do_set_interaction_reason,
-    do_train_reasons,
-)
+from beacon.insights.analysis import do_backfill
 from beacon.insights.models import ContactReason, InteractionReason
+from beacon.insights.reason_reading import do_reread_reasons
+from beacon.insights.reasons import do_create_reason, do_set_interaction_reason
+from beacon.insights.registry import do_train_reasons
+from beacon.insights.taxonomy import do_adopt_starter
 from beacon.loop.actions import (
     do_create_root_cause,
     do_open_case_for,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from beacon.contacts.models import Contact
-from beacon.insights.actions import do_correct_sentiment, do_correct_theme
+from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
 from beacon.insights.models import Theme
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
 from beacon.responses.models import Answer, Response

@@ -9,8 +9,8 @@ import pytest
 from beacon.analytics.tests.helpers import BASE, answered, said
 from beacon.api.tests.conftest import Api, fields
 from beacon.core import clock
-from beacon.insights.actions import do_create_theme
 from beacon.insights.models import Theme
+from beacon.insights.taxonomy import do_create_theme
 from conftest import World
 
 pytestmark = pytest.mark.django_db

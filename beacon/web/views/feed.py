@@ -15,13 +15,18 @@ from beacon.orgs.models import Membership, Organization, Team
 from beacon.responses.models import Answer
 from beacon.responses.queries import verbatims
 from beacon.surveys.models import QuestionKind, Survey
+from beacon.surveys.scales import DETRACTOR_MAX, NPS_MAX, PASSIVE_MIN, PROMOTER_MIN
 from beacon.web.access import render_page, staff_view
 from beacon.web.rows import with_scores
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
 # NPS bands as inclusive score ranges.
-BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+BANDS = {
+    "detractor": (0, DETRACTOR_MAX),
+    "passive": (PASSIVE_MIN, PROMOTER_MIN - 1),
+    "promoter": (PROMOTER_MIN, NPS_MAX),
+}
 
 
 @dataclass
