@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from beacon.contacts.actions import ContactIn, InteractionIn
+from beacon.contacts.events import webhook_created
 from beacon.contacts.models import InboundWebhook
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 
 SIGNATURE_HEADER = "X-Beacon-Signature"
@@ -73,7 +73,7 @@ def do_create_webhook(
         secret=secrets.token_urlsafe(32),
         mapping=_check_mapping(mapping),
     )
-    record_event(org, "webhook.created", webhook, actor=actor)
+    webhook_created(org, webhook, actor=actor)
     return webhook
 
 

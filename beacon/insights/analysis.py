@@ -11,6 +11,7 @@ from django.db import transaction
 
 from beacon.contacts.models import Interaction
 from beacon.insights import text as textutil
+from beacon.insights.events import insights_analysed, insights_backfilled
 from beacon.insights.labels import Analysis
 from beacon.insights.models import (
     AnswerInsight,
@@ -20,7 +21,6 @@ from beacon.insights.models import (
 from beacon.insights.praise import PraiseFinder
 from beacon.insights.reason_reading import do_classify_interaction
 from beacon.insights.registry import theme_model_for
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Organization
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import QuestionKind
@@ -65,7 +65,7 @@ def do_analyse_answers(response: Response, answers: list[Answer]) -> list[Answer
     for answer in answers:
         answer.response = response
     insights, version = _analyse(org, answers)
-    record_event(org, "insights.analysed", response, answers=len(answers), model=version)
+    insights_analysed(org, response, answers=len(answers), model=version)
     return insights
 
 
@@ -88,7 +88,7 @@ def do_backfill(org: Organization, *, redo: bool = False, batch_size: int = 500)
         _, version = _analyse(org, chunk)
         done += len(chunk)
     if done:
-        record_event(org, "insights.backfilled", org, answers=done, model=version)
+        insights_backfilled(org, answers=done, model=version)
     return done
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from beacon.core.errors import ValidationFailed
 from beacon.insights import text as textutil
+from beacon.insights.events import insights_corrected
 from beacon.insights.labels import POLARITIES
 from beacon.insights.models import (
     AnswerInsight,
@@ -14,7 +15,6 @@ from beacon.insights.models import (
     Theme,
     ThemeMention,
 )
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership
 from beacon.responses.models import Answer
 
@@ -90,7 +90,7 @@ def do_correct_theme(
         by=actor,
         held_out=_held_out(answer),
     )
-    record_event(answer.organization_id, "insights.corrected", correction, actor=actor, kind=kind)
+    insights_corrected(answer.organization_id, correction, actor=actor, kind=kind)
     return correction
 
 
@@ -110,11 +110,7 @@ def do_correct_sentiment(answer: Answer, sentiment: str, *, actor: Membership | 
         by=actor,
         held_out=_held_out(answer),
     )
-    record_event(
-        answer.organization_id,
-        "insights.corrected",
-        correction,
-        actor=actor,
-        kind=CorrectionKind.SENTIMENT,
+    insights_corrected(
+        answer.organization_id, correction, actor=actor, kind=CorrectionKind.SENTIMENT
     )
     return correction

@@ -9,12 +9,12 @@ import re
 
 from beacon.insights import text as textutil
 from beacon.insights.engine import InsightModel
+from beacon.insights.events import insights_praise_recorded
 from beacon.insights.labels import OVERALL
 from beacon.insights.models import (
     Praise,
 )
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 from beacon.orgs.queries import manager_of
 from beacon.responses.models import Answer, Response
@@ -81,7 +81,7 @@ def do_record_praise(
     )
     if not created:
         return None
-    record_event(answer.organization_id, "insights.praise_recorded", praise, member=member.pk)
+    insights_praise_recorded(answer.organization_id, praise, member=member.pk)
     subject = f"A customer praised {member.display_name}"
     body = (
         f'A customer wrote about {member.display_name}:\n\n"{praise.excerpt}"\n\n'

@@ -11,6 +11,7 @@ from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.insights import text as textutil
 from beacon.insights.engine import ENGINE_VERSION, ReasonModel
+from beacon.insights.events import insights_reasons_read
 from beacon.insights.models import (
     ContactReason,
     InteractionReason,
@@ -18,7 +19,6 @@ from beacon.insights.models import (
 )
 from beacon.insights.reasons import MODEL, STAFF
 from beacon.insights.registry import current_record, do_train_reasons, load_model
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Organization
 
 # After retraining, the model rereads this much recent history.
@@ -68,7 +68,7 @@ def do_classify_interactions(
         InteractionReason.objects.filter(interaction_id=row.interaction_id, source=MODEL).update(
             reason=row.reason, confidence=row.confidence, model_version=version
         )
-    record_event(org, "insights.reasons_read", record, interactions=len(rows), model=version)
+    insights_reasons_read(org, record, interactions=len(rows), model=version)
     return list(
         InteractionReason.objects.for_org(org)
         .filter(interaction_id__in=list(predicted))

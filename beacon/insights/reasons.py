@@ -10,6 +10,11 @@ from django.db import transaction
 from beacon.contacts.models import Interaction
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
+from beacon.insights.events import (
+    contact_reason_created,
+    contact_reason_updated,
+    insights_reason_set,
+)
 from beacon.insights.models import (
     ContactReason,
     InteractionReason,
@@ -20,7 +25,6 @@ from beacon.insights.tasks import (
     train_reasons_task,
 )
 from beacon.insights.taxonomy import check_named, clean_phrases, save_named
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 
 # Staff labels are the truth the model learns from; the model never overwrites them.
@@ -52,7 +56,7 @@ def do_create_reason(
         description=description.strip(),
         phrases=clean_phrases(phrases),
     )
-    record_event(org, "contact_reason.created", reason, actor=actor, name=reason.name)
+    contact_reason_created(org, reason, actor=actor, name=reason.name)
     queue_reason_training(org.pk)
     return reason
 
@@ -71,9 +75,7 @@ def do_update_reason(
     if errors:
         raise ValidationFailed(errors)
     save_named(reason, name, description, phrases, active)
-    record_event(
-        reason.organization_id, "contact_reason.updated", reason, actor=actor, name=reason.name
-    )
+    contact_reason_updated(reason.organization_id, reason, actor=actor, name=reason.name)
     queue_reason_training(reason.organization_id)
     return reason
 
@@ -119,9 +121,7 @@ def do_set_interaction_reason(
         update_fields=["reason", "confidence", "source", "model_version"],
     )
     row = InteractionReason.objects.get(interaction=interaction)
-    record_event(
-        interaction.organization_id, "insights.reason_set", row, actor=actor, reason=reason.pk
-    )
+    insights_reason_set(interaction.organization_id, row, actor=actor, reason=reason.pk)
     queue_reason_training(interaction.organization_id)
     return row
 

@@ -18,6 +18,7 @@ from beacon.contacts.models import Interaction
 from beacon.insights import text as textutil
 from beacon.insights.default import DEFAULT_VERSION, default_model
 from beacon.insights.engine import ENGINE_VERSION, ExtraMissing, InsightModel, ReasonModel
+from beacon.insights.events import insights_model_trained
 from beacon.insights.labels import Example, ThemeSpec, key_of
 from beacon.insights.models import (
     AnswerInsight,
@@ -33,7 +34,6 @@ from beacon.insights.models import (
 from beacon.insights.reasons import STAFF
 from beacon.insights.seed import seed_comments
 from beacon.insights.taxonomy import queue_training
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.responses.models import Answer
 
@@ -177,13 +177,8 @@ def _store_model(
                     blob=blob,
                     **fields,
                 )
-                record_event(
-                    org,
-                    "insights.model_trained",
-                    record,
-                    actor=actor,
-                    version=record.version,
-                    quality=record.quality,
+                insights_model_trained(
+                    org, record, actor=actor, version=record.version, quality=record.quality
                 )
         except IntegrityError:
             if attempt == STORE_ATTEMPTS - 1:

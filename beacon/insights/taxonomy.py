@@ -10,13 +10,13 @@ from django.db import transaction
 
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
+from beacon.insights.events import theme_created, theme_updated
 from beacon.insights.models import (
     ContactReason,
     Theme,
 )
 from beacon.insights.starters import STARTERS
 from beacon.insights.tasks import train_themes_task
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 
 MAX_PHRASES = 50
@@ -98,7 +98,7 @@ def do_create_theme(
         phrases=clean_phrases(phrases),
         starter=starter,
     )
-    record_event(org, "theme.created", theme, actor=actor, name=theme.name)
+    theme_created(org, theme, actor=actor, name=theme.name)
     queue_training(org.pk)
     return theme
 
@@ -117,7 +117,7 @@ def do_update_theme(
     if errors:
         raise ValidationFailed(errors)
     save_named(theme, name, description, phrases, active)
-    record_event(theme.organization_id, "theme.updated", theme, actor=actor, name=theme.name)
+    theme_updated(theme.organization_id, theme, actor=actor, name=theme.name)
     queue_training(theme.organization_id)
     return theme
 

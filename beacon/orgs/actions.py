@@ -15,7 +15,15 @@ from django.utils.text import slugify
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.orgs.events import record_event
+from beacon.orgs.events import (
+    apikey_created,
+    apikey_revoked,
+    member_added,
+    org_created,
+    org_updated,
+    team_created,
+    team_lead_set,
+)
 from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team
 
 API_KEY_PREFIX = "bk_"
@@ -45,7 +53,7 @@ def do_create_organization(name: str, slug: str | None = None) -> Organization:
             org = Organization.objects.create(name=name, slug=slug)
     except IntegrityError:
         raise Conflict(f"an organisation with slug {slug!r} already exists") from None
-    record_event(org, "org.created", org, name=name)
+    org_created(org, name=name)
     return org
 
 
@@ -91,7 +99,7 @@ def do_add_member(
             )
     except IntegrityError:
         raise Conflict(f"{email} is already a member of {org.name}") from None
-    record_event(org, "member.added", member, actor=actor, role=role)
+    member_added(org, member, actor=actor, role=role)
     return member
 
 
@@ -133,7 +141,7 @@ def do_update_organization(
     for field, value in changes.items():
         setattr(org, field, value)
     org.save(update_fields=list(changes))
-    record_event(org, "org.updated", org, actor=actor, **changes)
+    org_updated(org, actor=actor, **changes)
     return org
 
 
@@ -151,7 +159,7 @@ def do_create_team(
     if parent is not None and parent.organization_id != org.pk:
         raise ValidationFailed({"parent": "belongs to another organisation"})
     team = Team.objects.create(organization=org, name=name.strip(), parent=parent, lead=lead)
-    record_event(org, "team.created", team, actor=actor)
+    team_created(org, team, actor=actor)
     return team
 
 
@@ -161,7 +169,7 @@ def do_set_team_lead(team: Team, lead: Membership, *, actor: Membership | None =
         raise ValidationFailed({"lead": "belongs to another organisation"})
     Team.objects.filter(pk=team.pk).update(lead=lead)
     team.lead = lead
-    record_event(team.organization_id, "team.lead_set", team, actor=actor, lead=lead.pk)
+    team_lead_set(team.organization_id, team, actor=actor, lead=lead.pk)
     return team
 
 
@@ -186,11 +194,11 @@ def do_create_api_key(
         key_hash=hash_api_key(secret),
         created_by=actor,
     )
-    record_event(org, "apikey.created", key, actor=actor)
+    apikey_created(org, key, actor=actor)
     return IssuedKey(key=key, secret=secret)
 
 
 @transaction.atomic
 def do_revoke_api_key(key: ApiKey, *, actor: Membership | None = None) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
-    record_event(key.organization_id, "apikey.revoked", key, actor=actor)
+    apikey_revoked(key.organization_id, key, actor=actor)

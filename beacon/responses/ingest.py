@@ -19,8 +19,8 @@ from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
-from beacon.orgs.events import record_event
 from beacon.responses import rollups
+from beacon.responses.events import response_answered, response_created
 from beacon.responses.models import Answer, Response
 from beacon.surveys.actions import do_mark_completed
 from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
@@ -194,7 +194,7 @@ def _get_or_create_response(data: ResponseIn, *, complete: bool) -> tuple[Respon
         if not found.exists() and data.invitation is not None:
             found = Response.objects.filter(invitation=data.invitation)
         return found.select_for_update().get(), False
-    record_event(org_id, "response.created", response, channel=data.channel)
+    response_created(org_id, response, channel=data.channel)
     return response, True
 
 
@@ -293,11 +293,8 @@ def ingest(data: ResponseIn) -> IngestResult:
             _check_required(questions, answered)
             changed |= _complete(response)
         if changed:
-            record_event(
-                response.organization_id,
-                "response.answered",
-                response,
-                complete=response.completed_at is not None,
+            response_answered(
+                response.organization_id, response, complete=response.completed_at is not None
             )
     return IngestResult(response, created=created, changed=changed, answers=stored)
 

@@ -23,9 +23,24 @@ from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.surveys.actions import new_token
+from beacon.surveys.events import (
+    distribution_rule_added,
+    distribution_rule_paused,
+    distribution_rule_removed,
+    distribution_rule_resumed,
+    distribution_rule_updated,
+    invitation_cancelled,
+    invitation_clicked,
+    invitation_created,
+    invitation_reminded,
+    invitation_scanner_suspected,
+    invitation_sent,
+    invitation_suppressed,
+    survey_distribution_updated,
+    survey_policy_updated,
+)
 from beacon.surveys.models import (
     ContactBudget,
     DistributionRule,
@@ -99,7 +114,7 @@ def do_add_rule(
         sample_percent=data.sample_percent,
         active=data.active,
     )
-    record_event(survey.organization_id, "distribution_rule.added", rule, actor=actor)
+    distribution_rule_added(survey.organization_id, rule, actor=actor)
     return rule
 
 
@@ -114,9 +129,7 @@ def do_update_rule(
     rule.delay_minutes, rule.sample_percent = data.delay_minutes, data.sample_percent
     rule.active = data.active
     rule.save()
-    record_event(
-        rule.organization_id, "distribution_rule.updated", rule, actor=actor, active=rule.active
-    )
+    distribution_rule_updated(rule.organization_id, rule, actor=actor, active=rule.active)
     return rule
 
 
@@ -128,21 +141,16 @@ def do_set_rule_active(
     changed = DistributionRule.objects.filter(pk=rule.pk, active=not active).update(active=active)
     if changed:
         rule.active = active
-        event = "distribution_rule.resumed" if active else "distribution_rule.paused"
-        record_event(rule.organization_id, event, rule, actor=actor)
+        (distribution_rule_resumed if active else distribution_rule_paused)(
+            rule.organization_id, rule, actor=actor
+        )
     return bool(changed)
 
 
 @transaction.atomic
 def do_remove_rule(rule: DistributionRule, *, actor: Membership | None = None) -> None:
     """Invitations and suppressions it made stay; their link to the rule is cleared."""
-    record_event(
-        rule.organization_id,
-        "distribution_rule.removed",
-        rule.survey,
-        actor=actor,
-        rule=rule.pk,
-    )
+    distribution_rule_removed(rule.organization_id, rule.survey, actor=actor, rule=rule.pk)
     rule.delete()
 
 
@@ -158,7 +166,7 @@ def do_set_survey_budget(
     policy, _ = SurveyPolicy.objects.update_or_create(
         organization=org, defaults={"min_days_between": min_days_between}
     )
-    record_event(org, "survey_policy.updated", policy, actor=actor, days=min_days_between)
+    survey_policy_updated(org, policy, actor=actor, days=min_days_between)
     return policy
 
 
@@ -180,7 +188,7 @@ def do_set_reminders(
     survey.reminder_after_days = reminder_after_days
     survey.resurvey_after_days = resurvey_after_days
     survey.save(update_fields=["reminder_after_days", "resurvey_after_days"])
-    record_event(survey.organization_id, "survey.distribution_updated", survey, actor=actor)
+    survey_distribution_updated(survey.organization_id, survey, actor=actor)
     return survey
 
 
@@ -371,7 +379,7 @@ def _suppress(
         },
     )
     if created:
-        record_event(survey.organization_id, "invitation.suppressed", suppression, reason=reason)
+        invitation_suppressed(survey.organization_id, suppression, reason=reason)
     return suppression
 
 
@@ -400,7 +408,7 @@ def _invite(
                 send_at=now + delay if channel == InvitationChannel.EMAIL else None,
                 language=_language_of(interaction.contact),
             )
-            record_event(survey.organization_id, "invitation.created", invitation)
+            invitation_created(survey.organization_id, invitation)
     except IntegrityError:
         return Invitation.objects.get(survey=survey, interaction=interaction)
     return invitation
@@ -512,7 +520,7 @@ def do_send_invitation(invitation: Invitation) -> bool:
     )
     if not _sendable(invitation):
         if Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(send_at=None):
-            record_event(invitation.organization_id, "invitation.cancelled", invitation)
+            invitation_cancelled(invitation.organization_id, invitation)
         return False
     claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
         sent_at=clock.now()
@@ -527,7 +535,7 @@ def do_send_invitation(invitation: Invitation) -> bool:
         key=f"invitation:{invitation.pk}",
         **mail,
     )
-    record_event(invitation.organization_id, "invitation.sent", invitation)
+    invitation_sent(invitation.organization_id, invitation)
     return True
 
 
@@ -551,7 +559,7 @@ def do_send_reminder(invitation: Invitation) -> bool:
         key=f"invitation-reminder:{invitation.pk}",
         **mail,
     )
-    record_event(invitation.organization_id, "invitation.reminded", invitation)
+    invitation_reminded(invitation.organization_id, invitation)
     return True
 
 
@@ -614,7 +622,7 @@ def do_mark_clicked(invitation: Invitation, score: int) -> bool:
     now = clock.now()
     mine = Invitation.objects.filter(pk=invitation.pk)
     if mine.filter(clicked_at__isnull=True).update(clicked_at=now, clicked_score=score):
-        record_event(invitation.organization_id, "invitation.clicked", invitation, score=score)
+        invitation_clicked(invitation.organization_id, invitation, score=score)
         return True
     burst = (
         mine.filter(clicked_at__gt=now - SCANNER_BURST, scanner_suspected_at__isnull=True)
@@ -622,9 +630,7 @@ def do_mark_clicked(invitation: Invitation, score: int) -> bool:
         .update(scanner_suspected_at=now)
     )
     if burst:
-        record_event(
-            invitation.organization_id, "invitation.scanner_suspected", invitation, score=score
-        )
+        invitation_scanner_suspected(invitation.organization_id, invitation, score=score)
         return False
     # Updated only while not suspected: the row count is the answer.
     return bool(mine.filter(scanner_suspected_at__isnull=True).update(clicked_score=score))
