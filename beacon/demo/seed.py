@@ -44,7 +44,8 @@ from beacon.loop.actions import (
 from beacon.loop.models import Case, RootCause
 from beacon.orgs.actions import do_add_member, do_create_organization, do_create_team
 from beacon.orgs.models import Membership, Organization, Role, Team
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest_bulk
 from beacon.responses.models import Response
 from beacon.surveys.actions import (
     QuestionIn,

@@ -32,8 +32,8 @@ from beacon.insights.models import (
     TrainedModel,
 )
 from beacon.insights.reasons import STAFF
-from beacon.insights.seed import seed_comments
 from beacon.insights.taxonomy import queue_training
+from beacon.insights.training_comments import seed_comments
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.responses.models import Answer
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from beacon.orgs.events import (
     team_created,
     team_lead_set,
 )
-from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team
+from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team, is_brand_color
 
 API_KEY_PREFIX = "bk_"
 
@@ -121,7 +120,7 @@ def do_update_organization(
         errors["digest_hour"] = "must be an hour between 0 and 23"
     if name is not None and not name.strip():
         errors["name"] = "must not be empty"
-    if brand_color is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", brand_color):
+    if brand_color is not None and not is_brand_color(brand_color):
         errors["brand_color"] = "must be a colour like #0b5cad"
     if min_sample_size is not None and not 1 <= min_sample_size <= 10_000:
         errors["min_sample_size"] = "must be between 1 and 10000"

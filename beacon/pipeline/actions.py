@@ -15,7 +15,8 @@ from beacon.contacts.models import Interaction
 from beacon.core.jobs import enqueue_on_commit
 from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
-from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import ResponseIn
+from beacon.responses.ingest import IngestResult, ingest, ingest_bulk
 from beacon.responses.models import Response
 from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +54,6 @@ from beacon.surveys.models import (
     SurveyStatus,
 )
 
-DEFAULT_BRAND = "#0b5cad"
-_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 LANGUAGES = ("en", "de", "fr", "es", "nl")
 MAX_DELAY_MINUTES = 60 * 24 * 30
 
@@ -437,10 +434,6 @@ def _first_question(survey: Survey) -> Question | None:
     return None
 
 
-def _brand(color: str) -> str:
-    return color if _HEX_COLOR.fullmatch(color) else DEFAULT_BRAND
-
-
 def email_for(invitation: Invitation, *, reminder: bool = False) -> dict[str, Any]:
     """Subject, text, html and headers of an invitation (or its reminder) email."""
     survey = invitation.survey
@@ -467,7 +460,7 @@ def email_for(invitation: Invitation, *, reminder: bool = False) -> dict[str, An
             "intro": intro,
             "question_text": question_text,
             "org_name": org.name,
-            "brand": _brand(org.brand_color),
+            "brand": org.safe_brand_color,
             "survey": survey,
             "question": question,
             "scores": scores,

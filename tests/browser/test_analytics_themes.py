@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from beacon.analytics.tests.helpers import said
 from beacon.insights.taxonomy import do_create_theme
-from conftest import World
+from beacon.testing import World
 from tests.browser.test_navigation import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

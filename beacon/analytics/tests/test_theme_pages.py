@@ -11,7 +11,7 @@ from beacon.analytics.tests.helpers import BASE, said
 from beacon.core import clock
 from beacon.insights.models import Theme
 from beacon.insights.taxonomy import do_create_theme
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -30,9 +30,10 @@ from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_updat
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_set_team_lead
 from beacon.pipeline.processing import process_response
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Answer, Response
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.test import Client
 
 from beacon.insights.models import Correction, Theme
 from beacon.pipeline.processing import process_response
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Answer
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from beacon.insights.labels import Example, ThemeSpec
-from beacon.insights.seed import seed_comments, seed_sentiment
+from beacon.insights.training_comments import seed_comments, seed_sentiment
 from beacon.insights.vectors import ENCODERS, EXTRA_MODULES, MINILM, WORDS, ExtraMissing
 from beacon.settings.base import _EXTRA_MODULES, TEXT_ENCODERS, text_encoder
 

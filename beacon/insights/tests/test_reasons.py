@@ -21,9 +21,10 @@ from beacon.loop.models import Case
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import receive_interaction
 from beacon.pipeline.imports import run_import_job
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.testing import World, contact_in
 from beacon.web.tests.helpers import add_viewer, logged_in, page
-from conftest import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

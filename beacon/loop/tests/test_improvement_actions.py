@@ -30,7 +30,7 @@ from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.responses.models import Answer
 from beacon.surveys.actions import do_create_invitation
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,7 @@ from beacon.orgs.actions import (
 from beacon.orgs.models import Role
 from beacon.pipeline.processing import process_response
 from beacon.responses.models import Answer
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from beacon.contacts.imports import do_record_progress
 from beacon.contacts.models import Contact, ImportJob, ImportState
 from beacon.surveys.models import DistributionRule, SurveyPolicy
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in
-from conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from beacon.analytics import drivers, metrics, mine
+from beacon.analytics import drivers, metrics
 from beacon.analytics.actions import (
     WALL_METRICS,
     AlertRuleIn,
@@ -23,6 +23,7 @@ from beacon.analytics.actions import (
     wall_token,
 )
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
+from beacon.analytics.my_work import concerning
 from beacon.analytics.params import Checker
 from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
 from beacon.core import clock
@@ -367,7 +368,7 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
-    work = mine.concerning(member, clock.now().date())
+    work = concerning(member, clock.now().date())
     context = {
         "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],
         "stages": work.stages,
