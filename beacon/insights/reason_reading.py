@@ -38,7 +38,6 @@ def do_classify_interactions(
     """One model call for many interactions. A staff label is kept: new rows are inserted
     only where none exists and existing rows are updated only while the model owns them,
     so a label a person sets meanwhile wins."""
-
     texts = {i.pk: textutil.clean(i.description) for i in interactions}
     texts = {pk: t for pk, t in texts.items() if textutil.letter_count(t) >= 2}
     if not texts or not ContactReason.objects.for_org(org).filter(active=True).exists():

@@ -24,18 +24,13 @@ from beacon.insights.tasks import (
     read_unread_reasons_task,
     train_reasons_task,
 )
-from beacon.insights.taxonomy import check_named, clean_phrases, save_named
+from beacon.insights.taxonomy import create_named, update_named
 from beacon.orgs.models import Membership, Organization
 
 # Staff labels are the truth the model learns from; the model never overwrites them.
 STAFF = "staff"
 MODEL = "model"
-
-
-def check_reason(
-    org: Organization | int, name: str, description: str, *, exclude: ContactReason | None = None
-) -> dict[str, str]:
-    return check_named(ContactReason, org, name, description, exclude=exclude, what="a reason")
+A_REASON = "a reason"
 
 
 @transaction.atomic
@@ -47,15 +42,7 @@ def do_create_reason(
     *,
     actor: Membership | None = None,
 ) -> ContactReason:
-    errors = check_reason(org, name, description)
-    if errors:
-        raise ValidationFailed(errors)
-    reason = ContactReason.objects.create(
-        organization=org,
-        name=name.strip(),
-        description=description.strip(),
-        phrases=clean_phrases(phrases),
-    )
+    reason = create_named(ContactReason, org, name, description, phrases, what=A_REASON)
     contact_reason_created(org, reason, actor=actor, name=reason.name)
     queue_reason_training(org.pk)
     return reason
@@ -71,10 +58,7 @@ def do_update_reason(
     active: bool = True,
     actor: Membership | None = None,
 ) -> ContactReason:
-    errors = check_reason(reason.organization_id, name, description, exclude=reason)
-    if errors:
-        raise ValidationFailed(errors)
-    save_named(reason, name, description, phrases, active)
+    update_named(reason, name, description, phrases, active, what=A_REASON)
     contact_reason_updated(reason.organization_id, reason, actor=actor, name=reason.name)
     queue_reason_training(reason.organization_id)
     return reason
@@ -89,7 +73,6 @@ def queue_reason_training(org_id: int) -> None:
 def queue_reason_reading(interaction: Interaction) -> None:
     """A new interaction with a description: the worker reads why the customer got in touch
     (the web server that recorded it does not load the text models)."""
-
     if not interaction.description.strip():
         return
     org_id = interaction.organization_id
@@ -97,7 +80,6 @@ def queue_reason_reading(interaction: Interaction) -> None:
         enqueue_on_commit(classify_interaction_task, interaction.pk)
 
 
-# After retraining, the model rereads this much recent history.
 @transaction.atomic
 def do_set_interaction_reason(
     interaction: Interaction, reason: ContactReason, *, actor: Membership | None
@@ -128,6 +110,5 @@ def do_set_interaction_reason(
 
 def queue_unread_reasons(org_id: int) -> None:
     """After an import: the worker reads every described interaction that has no reason."""
-
     if ContactReason.objects.for_org(org_id).filter(active=True).exists():
         enqueue_on_commit(read_unread_reasons_task, org_id)

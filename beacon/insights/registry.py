@@ -123,7 +123,6 @@ def _quality(org: Organization | int, model: InsightModel) -> tuple[float | None
 
 def do_train_themes(org: Organization, *, actor: Membership | None = None) -> TrainedModel:
     """Train a new theme and sentiment model from themes, seed comments and corrections."""
-
     examples, sentiment = _training_examples(org)
     model = InsightModel.train(
         _theme_specs(org), examples, sentiment, encoder=settings.BEACON_TEXT_ENCODER
@@ -208,7 +207,6 @@ def load_model(org_id: int, record: TrainedModel) -> InsightModel | ReasonModel:
 def load_themes(org_id: int, record: TrainedModel) -> InsightModel | None:
     """The stored theme model, or None when this install cannot run it (a model trained
     with the optional extra, which is not installed here): the caller falls back."""
-
     try:
         model = load_model(org_id, record)
     except ExtraMissing as exc:
@@ -245,7 +243,6 @@ def theme_model_for(org: Organization) -> ThemeReader:
     Never trains here: a first response must not wait seconds for a model. Without an
     organisation model the default one is used and training is queued for the worker.
     """
-
     active = list(Theme.objects.for_org(org).filter(active=True).order_by("pk"))
     record = (
         TrainedModel.objects.for_org(org)
@@ -321,7 +318,6 @@ def do_train_reasons(org: Organization, *, actor: Membership | None = None) -> T
 def retrain_due(org_id: int) -> bool:
     """Corrections or theme edits newer than the organisation's current model, or a model
     an older engine trained."""
-
     record = current_record(org_id, ModelKind.THEMES)
     if record is not None and record.engine != ENGINE_VERSION:
         return True

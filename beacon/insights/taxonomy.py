@@ -6,6 +6,8 @@ phrases, unique by name in the organisation. Web-safe: loads no text engine.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db import transaction
 
 from beacon.core.errors import ValidationFailed
@@ -20,6 +22,8 @@ from beacon.insights.tasks import train_themes_task
 from beacon.orgs.models import Membership, Organization
 
 MAX_PHRASES = 50
+A_THEME = "a theme"
+Named = TypeVar("Named", Theme, ContactReason)
 
 
 def clean_phrases(phrases: list[str] | None) -> list[str]:
@@ -58,24 +62,48 @@ def check_named(
     return errors
 
 
-def save_named(
-    item: Theme | ContactReason,
+def create_named(
+    model: type[Named],
+    org: Organization,
+    name: str,
+    description: str,
+    phrases: list[str] | None,
+    *,
+    what: str,
+    **fields: str,
+) -> Named:
+    """A new theme or reason, checked; the caller records the event."""
+    errors = check_named(model, org, name, description, exclude=None, what=what)
+    if errors:
+        raise ValidationFailed(errors)
+    return model.objects.create(
+        organization=org,
+        name=name.strip(),
+        description=description.strip(),
+        phrases=clean_phrases(phrases),
+        **fields,
+    )
+
+
+def update_named(
+    item: Named,
     name: str,
     description: str,
     phrases: list[str] | None,
     active: bool,
+    *,
+    what: str,
 ) -> None:
+    """Rename, describe or (de)activate a theme or reason, checked."""
+    org = item.organization_id
+    errors = check_named(type(item), org, name, description, exclude=item, what=what)
+    if errors:
+        raise ValidationFailed(errors)
     item.name = name.strip()
     item.description = description.strip()
     item.phrases = clean_phrases(phrases)
     item.active = active
     item.save(update_fields=["name", "description", "phrases", "active"])
-
-
-def check_theme(
-    org: Organization, name: str, description: str, *, exclude: Theme | None = None
-) -> dict[str, str]:
-    return check_named(Theme, org, name, description, exclude=exclude, what="a theme")
 
 
 @transaction.atomic
@@ -88,16 +116,7 @@ def do_create_theme(
     starter: str = "",
     actor: Membership | None = None,
 ) -> Theme:
-    errors = check_theme(org, name, description)
-    if errors:
-        raise ValidationFailed(errors)
-    theme = Theme.objects.create(
-        organization=org,
-        name=name.strip(),
-        description=description.strip(),
-        phrases=clean_phrases(phrases),
-        starter=starter,
-    )
+    theme = create_named(Theme, org, name, description, phrases, what=A_THEME, starter=starter)
     theme_created(org, theme, actor=actor, name=theme.name)
     queue_training(org.pk)
     return theme
@@ -113,10 +132,7 @@ def do_update_theme(
     active: bool = True,
     actor: Membership | None = None,
 ) -> Theme:
-    errors = check_theme(theme.organization, name, description, exclude=theme)
-    if errors:
-        raise ValidationFailed(errors)
-    save_named(theme, name, description, phrases, active)
+    update_named(theme, name, description, phrases, active, what=A_THEME)
     theme_updated(theme.organization_id, theme, actor=actor, name=theme.name)
     queue_training(theme.organization_id)
     return theme
@@ -149,5 +165,4 @@ def do_adopt_starter(
 
 def queue_training(org_id: int) -> None:
     """Themes changed: the worker retrains (once, however many changes are queued)."""
-
     enqueue_on_commit(train_themes_task, org_id)
