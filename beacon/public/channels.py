@@ -176,7 +176,7 @@ def _survey_json(survey: Survey) -> dict[str, Any]:
     return {
         "title": survey.title,
         "thank_you": survey.thank_you,
-        "brand": survey.organization.brand_color,
+        "brand": survey.organization.safe_brand_color,
         "questions": questions,
         "key": secrets.token_hex(12),
     }
