@@ -10,10 +10,12 @@ subclasses.
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.db import models
-from django.utils.module_loading import autodiscover_modules
+from django.utils.module_loading import module_has_submodule
 
 from beacon.orgs.models import ApiKey, Event, Membership, Organization, Team
 
@@ -23,8 +25,11 @@ class EventVerb(StrEnum):
 
 
 def all_verbs() -> list[str]:
-    """Every event verb of every installed app, sorted (the audit log filters by these)."""
-    autodiscover_modules("events")
+    """Every event verb of every installed Beacon app, sorted (the audit log filters by
+    these)."""
+    for config in apps.get_app_configs():
+        if config.name.startswith("beacon.") and module_has_submodule(config.module, "events"):
+            import_module(f"{config.name}.events")
     return sorted({verb.value for enum in EventVerb.__subclasses__() for verb in enum})
 
 
