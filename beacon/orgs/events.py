@@ -55,8 +55,6 @@ def record_event(
 
 
 class OrgEvent(EventVerb):
-    APIKEY_CREATED = "apikey.created"
-    APIKEY_REVOKED = "apikey.revoked"
     MEMBER_ADDED = "member.added"
     ORG_CREATED = "org.created"
     ORG_UPDATED = "org.updated"
@@ -65,15 +63,15 @@ class OrgEvent(EventVerb):
 
 
 def apikey_created(
-    org: Organization | int, key: ApiKey, *, actor: Membership | None = None
+    org: Organization | int, key: ApiKey, *, actor: Membership | None = None, scopes: list[str]
 ) -> Event:
-    return record_event(org, OrgEvent.APIKEY_CREATED, key, actor=actor)
+    return record_event(org, ApiKeyEvent.CREATED, key, actor=actor, scopes=scopes)
 
 
 def apikey_revoked(
     org: Organization | int, key: ApiKey, *, actor: Membership | None = None
 ) -> Event:
-    return record_event(org, OrgEvent.APIKEY_REVOKED, key, actor=actor)
+    return record_event(org, ApiKeyEvent.REVOKED, key, actor=actor)
 
 
 def member_added(
@@ -99,3 +97,20 @@ def team_lead_set(
     org: Organization | int, team: Team, *, actor: Membership | None = None, lead: int
 ) -> Event:
     return record_event(org, OrgEvent.TEAM_LEAD_SET, team, actor=actor, lead=lead)
+
+
+class MemberEvent(EventVerb):
+    """Verbs of changes to members, departments and API keys."""
+
+    ROLE_CHANGED = "member.role_changed"
+    PLACED = "member.placed"  # department or team changed
+    DEACTIVATED = "member.deactivated"
+    REACTIVATED = "member.reactivated"
+    DEPARTMENT_ADDED = "department.added"
+    DEPARTMENT_RENAMED = "department.renamed"
+    DEPARTMENT_REMOVED = "department.removed"
+
+
+class ApiKeyEvent(EventVerb):
+    CREATED = "apikey.created"
+    REVOKED = "apikey.revoked"

@@ -191,6 +191,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    # django-ninja's templates and static files: the API docs page loads its own copy of
+    # Swagger UI from here instead of a CDN.
+    "ninja",
     "beacon.core",
     "beacon.orgs",
     "beacon.notifications",
@@ -202,6 +205,7 @@ INSTALLED_APPS = [
     "beacon.loop",
     "beacon.analytics",
     "beacon.pipeline",
+    "beacon.members",
     "beacon.public",
     "beacon.api",
     "beacon.web",
