@@ -87,22 +87,17 @@ def do_record_praise(
         f'A customer wrote about {member.display_name}:\n\n"{praise.excerpt}"\n\n'
         "Thank you for the difference you make.\n"
     )
-    do_queue_email(
-        answer.organization_id,
-        to=member.email,
-        subject=subject,
-        text=body,
-        cause=praise,
-        key=f"praise:{praise.pk}:member",
-    )
+    recipients = [("member", member)]
     manager = manager_of(member)
     if manager is not None:
+        recipients.append(("manager", manager))
+    for role, person in recipients:
         do_queue_email(
             answer.organization_id,
-            to=manager.email,
+            to=person.email,
             subject=subject,
             text=body,
             cause=praise,
-            key=f"praise:{praise.pk}:manager",
+            key=f"praise:{praise.pk}:{role}",
         )
     return praise
