@@ -9,6 +9,18 @@ import pytest
 
 from beacon.testing import SmtpServer, World, build_world
 
+# Identity providers on loopback for the sign-in tests (fixtures `oidc` and `saml`).
+pytest_plugins = ["tests.idp.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Failed sign-ins are counted in the cache: no test inherits another's count."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     # Says which database this run used, so a CI log shows both runs really differ.

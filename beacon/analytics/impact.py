@@ -1,10 +1,10 @@
 """The impact of a completed action: its metric before and after, and root-cause recurrence.
 
-Here in analytics because analytics may read loop (the layer contract, pyproject.toml), and
-the action's page and the API show it. The computation reads the additive score rollups of
-the action's question (never a scan of responses) and compares two windows of equal length
-either side of the completion day with Welch's t-test on what each answer adds to the
-metric (the metric's own `contribution`, so its thresholds exist once).
+It lives in analytics (which reads loop; loop cannot read metrics) so the action page
+and the board pack show the same figures. The computation reads the additive score rollups
+of the action's question (never a scan of responses) and compares two windows of equal
+length either side of the completion day with Welch's t-test on what each answer adds to
+the metric (the metric's own `contribution`, so its thresholds exist once).
 """
 
 from __future__ import annotations

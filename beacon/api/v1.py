@@ -13,6 +13,7 @@ from beacon.api import (
     analytics,
     distribution,
     errors,
+    exports,
     insights,
     interactions,
     loop,
@@ -78,3 +79,4 @@ api.add_router("", analytics.router)
 api.add_router("", insights.router)
 api.add_router("", loop.router)
 api.add_router("", members.router)
+api.add_router("", exports.router)

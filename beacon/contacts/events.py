@@ -51,9 +51,15 @@ def interactions_imported(
 
 
 def webhook_created(
-    org: Organization | int, webhook: InboundWebhook, *, actor: Membership | None = None
+    org: Organization | int,
+    webhook: InboundWebhook,
+    *,
+    actor: Membership | None = None,
+    connector: str = "",
 ) -> Event:
-    return record_event(org, ContactEvent.WEBHOOK_CREATED, webhook, actor=actor)
+    return record_event(
+        org, ContactEvent.WEBHOOK_CREATED, webhook, actor=actor, connector=connector
+    )
 
 
 def contact_created(
