@@ -25,8 +25,8 @@ from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.actions import do_add_member, do_change_role, do_deactivate_member
 from beacon.orgs.events import MemberEvent
 from beacon.orgs.models import Department, Event, Membership, Role
+from beacon.testing import PASSWORD, SmtpServer, World, race
 from beacon.web.tests.helpers import logged_in, open_case
-from conftest import PASSWORD, SmtpServer, World, race
 
 LINK = re.compile(r"http://[^/\s]+(/invite/[A-Za-z0-9_-]+/)")
 
