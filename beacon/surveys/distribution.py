@@ -38,6 +38,7 @@ from beacon.surveys.models import (
     Survey,
     SurveyPolicy,
     SurveyStatus,
+    new_widget_secret,
 )
 
 DEFAULT_BRAND = "#0b5cad"
@@ -181,6 +182,14 @@ def do_set_reminders(
     survey.resurvey_after_days = resurvey_after_days
     survey.save(update_fields=["reminder_after_days", "resurvey_after_days"])
     record_event(survey.organization_id, "survey.distribution_updated", survey, actor=actor)
+    return survey
+
+
+def do_rotate_widget_secret(survey: Survey, *, actor: Membership | None = None) -> Survey:
+    """A new widget secret; user ids signed with the old one no longer identify anyone."""
+    survey.widget_secret = new_widget_secret()
+    survey.save(update_fields=["widget_secret"])
+    record_event(survey.organization_id, "survey.widget_secret_rotated", survey, actor=actor)
     return survey
 
 

@@ -1,7 +1,8 @@
 /* Beacon in-app survey widget. No dependencies; one script tag:
  * <script src="{your Beacon address}/static/beacon/widget.js" async
  *   data-beacon-survey="ANONYMOUS_TOKEN" data-beacon-event="order-complete"
- *   data-beacon-user-id="42" data-beacon-user-email="a@b.c" data-beacon-user-name="Ann"></script>
+ *   data-beacon-user-id="42" data-beacon-user-email="a@b.c" data-beacon-user-name="Ann"
+ *   data-beacon-user-signature="hex HMAC-SHA256 of the user id, computed by your server"></script>
  * Shows the survey when the page dispatches the event on document
  * (document.dispatchEvent(new CustomEvent("order-complete"))) or calls Beacon.show().
  */
@@ -88,7 +89,7 @@
       e.preventDefault();
       var a = answers(form, s);
       if (!a.length) { err.textContent = "Please answer at least one question."; return; }
-      var user = d.beaconUserId ? { id: d.beaconUserId, email: d.beaconUserEmail || "", name: d.beaconUserName || "" } : null;
+      var user = d.beaconUserId ? { id: d.beaconUserId, email: d.beaconUserEmail || "", name: d.beaconUserName || "", signature: d.beaconUserSignature || "" } : null;
       fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: s.key, user: user, answers: a }) })
         .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, b: b }; }); })
         .then(function (r) {
