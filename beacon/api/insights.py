@@ -288,8 +288,15 @@ class SuggestedThemeListOut(Schema):
     items: list[SuggestedThemeOut]
 
 
+MAX_SUGGESTION_DAYS = 365
+
+
 class SuggestedQuery(Schema):
-    days: int = Field(90, ge=1, le=3650, description="Comments of the last this many days.")
+    # Grouping costs grow with the comments read; a year is the furthest back worth
+    # suggesting from (older comments describe a product that has since changed).
+    days: int = Field(
+        90, ge=1, le=MAX_SUGGESTION_DAYS, description="Comments of the last this many days."
+    )
 
 
 @router.get(

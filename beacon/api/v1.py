@@ -62,6 +62,7 @@ api = NinjaAPI(
     # from the internet, so only the schema itself is served (openapi.json).
     docs_url=None,
     renderer=_Renderer(),
+    parser=errors.UntrustedJsonParser(),
 )
 errors.install(api)
 api.add_router("", interactions.router)

@@ -20,26 +20,29 @@ class UntrustedJsonError(ValueError):
     """The body is not JSON Beacon accepts; the message names where it went wrong."""
 
 
-def loads_untrusted(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads_untrusted(
+    raw: bytes | str, *, max_depth: int = MAX_DEPTH, refuse_nul: bool = True
+) -> Any:
     try:
         data = json.loads(raw)
     except RecursionError:
         raise UntrustedJsonError(f"body is nested more than {max_depth} levels deep") from None
     except UnicodeDecodeError as exc:
-        raise UntrustedJsonError(f"body is not UTF-8: {exc.reason}") from None
+        raise UntrustedJsonError(f"body is not valid JSON: not UTF-8 ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise UntrustedJsonError(f"body is not valid JSON: {exc}") from None
-    check_untrusted(data, max_depth=max_depth)
+    check_untrusted(data, max_depth=max_depth, refuse_nul=refuse_nul)
     return data
 
 
-def check_untrusted(data: Any, *, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse NUL characters and nesting deeper than `max_depth`, without recursion."""
+def check_untrusted(data: Any, *, max_depth: int = MAX_DEPTH, refuse_nul: bool = True) -> None:
+    """Refuse nesting deeper than `max_depth` and (unless told not to, where a schema
+    names the field itself) NUL characters, without recursion."""
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
+            if refuse_nul and "\x00" in value:
                 raise UntrustedJsonError(f"{path or 'body'} contains a NUL character")
             continue
         if not isinstance(value, dict | list):
@@ -51,6 +54,6 @@ def check_untrusted(data: Any, *, max_depth: int = MAX_DEPTH) -> None:
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
             where = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and "\x00" in key:
+            if refuse_nul and isinstance(key, str) and "\x00" in key:
                 raise UntrustedJsonError(f"a key in {path or 'body'} contains a NUL character")
             stack.append((item, where, depth + 1))

@@ -213,6 +213,7 @@ MIDDLEWARE = [
     "beacon.core.middleware.StaticFilesMiddleware",  # WhiteNoise, without thread hops
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "beacon.core.middleware.refuse_nul_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
