@@ -37,6 +37,12 @@
       p + " .bcn-e{color:#a00000;font-weight:600}" + p + " :focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}";
   }
 
+  // A page with a Content-Security-Policy allows this <style> by the nonce it gave the
+  // widget's script tag.
+  function style(text) {
+    return me.nonce ? { text: text, nonce: me.nonce } : { text: text };
+  }
+
   function close() {
     if (box) { box.remove(); box = null; }
     if (last && last.focus) last.focus();
@@ -82,7 +88,7 @@
     var form = el("form", {}, s.questions.map(question).concat([err, el("button", { type: "submit", text: "Send" })]));
     var x = el("button", { type: "button", "class": "bcn-x", "aria-label": "Close", text: "\u00d7" });
     box = el("div", { "class": "bcn-w", role: "dialog", "aria-labelledby": "bcn-t" },
-      [el("style", { text: css(/^#[0-9a-f]{6}$/i.test(s.brand) ? s.brand : "#0b5cad") }), x, title, form]);
+      [el("style", style(css(/^#[0-9a-f]{6}$/i.test(s.brand) ? s.brand : "#0b5cad"))), x, title, form]);
     x.addEventListener("click", close);
     box.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
     form.addEventListener("submit", function (e) {
