@@ -16,7 +16,7 @@ from beacon.responses.models import Answer
 from beacon.responses.queries import verbatims
 from beacon.surveys.models import QuestionKind, Survey
 from beacon.web.access import render_page, staff_view
-from beacon.web.rows import with_scores
+from beacon.web.rows import may_see_contact_details, with_scores
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -43,8 +43,14 @@ def _choice_filter(
     out.lookups[lookup] = int(raw)
 
 
-def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any]) -> FeedFilters:
-    """Read the filters; an unusable one is dropped with a message, never a 500."""
+def parse_filters(
+    org: Organization, params: QueryDict, options: dict[str, Any], *, reveal: bool = False
+) -> FeedFilters:
+    """Read the filters; an unusable one is dropped with a message, never a 500.
+
+    Search reads what the viewer is shown: those who see comments masked search the masked
+    text, so a phone number or email they cannot see cannot find a comment either.
+    """
     out = FeedFilters()
     for name, lookup in (
         ("survey", "response__survey_id"),
@@ -75,7 +81,8 @@ def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any])
             out.problems.append(f"q: search text must be at most {MAX_QUERY} characters.")
         else:
             out.values["q"] = q
-            out.lookups["text__icontains"] = q
+            column = "text" if reveal else "insight__redacted_text"
+            out.lookups[f"{column}__icontains"] = q
     return out
 
 
@@ -101,7 +108,7 @@ def _query(values: dict[str, str], page: int | None = None) -> str:
 def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     options = filter_options(org)
-    filters = parse_filters(org, request.GET, options)
+    filters = parse_filters(org, request.GET, options, reveal=may_see_contact_details(member))
     paginator = Paginator(verbatims(org, **filters.lookups), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
