@@ -27,16 +27,22 @@ from django.utils.decorators import sync_and_async_middleware
 from whitenoise.middleware import WhiteNoiseMiddleware  # type: ignore[import-untyped]
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
+class _BothModes:
+    """A middleware class that runs in the sync or the async chain without thread hops:
+    `_async` says which one it was built into."""
+
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        super().__init__(get_response)
+        super().__init__(get_response)  # type: ignore[call-arg]
+        self._next = get_response
         self._async = iscoroutinefunction(get_response)
         if self._async:
-            markcoroutinefunction(self)
+            markcoroutinefunction(self)  # type: ignore[type-var]  # a callable instance
 
+
+class StaticFilesMiddleware(_BothModes, WhiteNoiseMiddleware):  # type: ignore[misc]
     def __call__(self, request: HttpRequest) -> Any:
         if self._async:
             return self._acall(request)
@@ -59,22 +65,12 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
 # ---------------------------------------------------------------- Content-Security-Policy
 
 
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
+class ContentSecurityPolicyMiddleware(_BothModes, CSPMiddleware):
     """django-csp's header on every response, in whichever mode the chain runs.
 
     Its base class would run the two hooks through thread hops in the async chain; they
     only set a lazy nonce and a header, so they run inline like the static files above.
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        super().__init__(get_response)
-        self._next = get_response
-        self._async = iscoroutinefunction(get_response)
-        if self._async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self._async:
