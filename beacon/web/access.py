@@ -12,8 +12,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from beacon.accounts.queries import needs_2fa_setup
 from beacon.orgs.models import Membership
 from beacon.orgs.queries import memberships_of
 
@@ -86,6 +87,12 @@ def staff_view(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], Http
                 messages.error(request, "Your access to Beacon was deactivated.")
                 return redirect_to_login(request.get_full_path())
             return render(request, "web/no_membership.html", status=403)
+        if needs_2fa_setup(member):
+            # The organisation requires two-factor: set it up before anything else.
+            messages.warning(
+                request, f"{member.organization.name} requires two-factor authentication."
+            )
+            return redirect("mfa_activate_totp")
         try:
             return view(request, member, *args, **kwargs)
         except PermissionDenied as exc:
