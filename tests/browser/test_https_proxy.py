@@ -114,7 +114,7 @@ def test_sign_in_and_submit_a_form_through_an_https_proxy(
     assert first is not None and first.status == 200
     assert first.headers["strict-transport-security"].startswith("max-age=31536000")
     assert "script-src 'self'" in first.headers["content-security-policy"]
-    page.fill('input[name="username"]', world.owner.email)
+    page.fill('input[name="login"]', world.owner.email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"]').first.click()
     expect(page).to_have_url(f"{https_proxy}/")
