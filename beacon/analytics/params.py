@@ -67,7 +67,12 @@ class Checker:
             self.errors[where] = f"must be on or after {EARLIEST.isoformat()}"
         elif value > latest:
             self.errors[where] = f"must be on or before {latest.isoformat()}"
-        return value
+        else:
+            return value
+        # Refused: the default stands in, so the date arithmetic that follows (a period
+        # before this one, week starts) never runs off the calendar before the answer
+        # reports the error.
+        return None
 
     def period(
         self,

@@ -7,7 +7,6 @@ next to the field they sent.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -19,8 +18,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from beacon.core.errors import Conflict, NotFound, ValidationFailed
+from beacon.core.untrusted import UntrustedJsonError, loads_untrusted
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ def install(api: NinjaAPI) -> None:
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         detail = str(exc)
-        if isinstance(exc.__cause__, json.JSONDecodeError | UnicodeDecodeError):
+        if isinstance(exc.__cause__, UntrustedJsonError):
             # ninja hides the parser's reason unless DEBUG; it is safe and useful to show.
-            detail = f"request body is not valid JSON: {exc.__cause__}"
+            detail = f"request {exc.__cause__}"
         return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -102,6 +103,16 @@ def install(api: NinjaAPI) -> None:
     _on(api, AuthenticationError, unauthenticated)
     _on(api, HttpError, http_error)
     _on(api, Exception, unexpected)
+
+
+class UntrustedJsonParser(Parser):
+    """Bodies nested too deep for the parser are refused, not a 500 (RecursionError).
+
+    NUL characters pass here: the schemas refuse them naming the field (beacon.api.schemas).
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return loads_untrusted(request.body, refuse_nul=False)
 
 
 E = TypeVar("E", bound=Exception)

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import stats
 from beacon.api.auth import actor_of, org_of
-from beacon.api.schemas import ErrorOut, Id, In, Text, ValidationErrorOut
+from beacon.api.schemas import ErrorOut, Id, In, QueryId, Text, ValidationErrorOut
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import NotFound, ValidationFailed
@@ -76,9 +76,10 @@ class VerbatimListOut(Schema):
 
 
 class VerbatimQuery(Schema):
-    theme_id: int | None = None
+    # Ids beyond 64 bits are refused here, naming the parameter (the database cannot hold them).
+    theme_id: QueryId | None = None
     sentiment: SentimentIn | None = None
-    before_id: int | None = Field(None, description="Page: answers with a smaller id.")
+    before_id: QueryId | None = Field(None, description="Page: answers with a smaller id.")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -276,8 +277,15 @@ class SuggestedThemeListOut(Schema):
     items: list[SuggestedThemeOut]
 
 
+MAX_SUGGESTION_DAYS = 365
+
+
 class SuggestedQuery(Schema):
-    days: int = Field(90, ge=1, le=3650, description="Comments of the last this many days.")
+    # Grouping costs grow with the comments read; a year is the furthest back worth
+    # suggesting from (older comments describe a product that has since changed).
+    days: int = Field(
+        90, ge=1, le=MAX_SUGGESTION_DAYS, description="Comments of the last this many days."
+    )
 
 
 @router.get(

@@ -67,6 +67,7 @@ api = NinjaAPI(
     # docs page loads nothing from the internet.
     docs_url="/docs",
     renderer=_Renderer(),
+    parser=errors.UntrustedJsonParser(),
 )
 errors.install(api)
 api.add_router("", interactions.router)

@@ -71,6 +71,24 @@ def do_upsert_contact(
     return contact
 
 
+@transaction.atomic
+def do_find_or_create_contact(org: Organization, data: ContactIn) -> Contact:
+    """The contact with this external id as it is, or a new one from `data`.
+
+    For identities a third party vouches for (the widget's signed user id): the claim may
+    name the contact, never rewrite what the organisation knows about them.
+    """
+    _check_contact(org, data)
+    contact, created = Contact.objects.get_or_create(
+        organization=org,
+        external_id=data.external_id.strip(),
+        defaults={"email": data.email.strip().lower(), "name": data.name.strip()},
+    )
+    if created:
+        contact_created(org, contact)
+    return contact
+
+
 @dataclass
 class InteractionIn:
     contact: ContactIn

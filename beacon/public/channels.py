@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,8 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from beacon.contacts.actions import ContactIn, do_upsert_contact
+from beacon.contacts.actions import ContactIn, do_find_or_create_contact
+from beacon.contacts.models import Contact
 from beacon.core.errors import ValidationFailed
+from beacon.core.untrusted import loads_untrusted
 from beacon.cxmodel.models import Touchpoint
 from beacon.pipeline.actions import submit_response
 from beacon.public.queries import survey_by_anonymous_token
@@ -110,27 +115,67 @@ def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
     if len(request.body) > MAX_WIDGET_BODY:
         return _error(request, survey, 413, f"body larger than {MAX_WIDGET_BODY} bytes")
     try:
-        body = json.loads(request.body)
-        user, answers, key = _read_post(survey, body)
+        claim, answers, key = _read_post(survey, loads_untrusted(request.body))
     except (ValueError, TypeError) as exc:
         return _error(request, survey, 400, str(exc))
+    if claim is not None and claim.signature and not claim.signed_by(survey):
+        return _error(request, survey, 403, [{"field": "user.signature", "message": BAD_SIGNATURE}])
     try:
-        contact = do_upsert_contact(survey.organization, user) if user else None
-        result = submit_response(
-            ResponseIn(
-                survey=survey,
-                idempotency_key=key,
-                answers=answers,
-                complete=True,
-                contact=contact,
-                channel="widget",
+        # One transaction: an answer refused after its new contact was made leaves neither.
+        with transaction.atomic():
+            result = submit_response(
+                ResponseIn(
+                    survey=survey,
+                    idempotency_key=key,
+                    answers=answers,
+                    complete=True,
+                    contact=_contact(survey, claim),
+                    channel="widget",
+                )
             )
-        )
     except ValidationFailed as exc:
         detail = [{"field": f, "message": m} for f, m in exc.errors.items()]
         return _error(request, survey, 422, detail)
     status = 201 if result.created else 200
-    return _cors(request, survey, JsonResponse({"response_id": result.response.pk}, status=status))
+    answer = {
+        "response_id": result.response.pk,
+        "identified": result.response.contact_id is not None,
+    }
+    return _cors(request, survey, JsonResponse(answer, status=status))
+
+
+BAD_SIGNATURE = (
+    "does not match user.id; sign the id with this survey's widget secret (HMAC-SHA256, hex)"
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who the page says its user is; true only if the customer's server signed the id."""
+
+    contact: ContactIn
+    signature: str
+
+    def signed_by(self, survey: Survey) -> bool:
+        expected = hmac.new(
+            survey.widget_secret.encode(), self.contact.external_id.encode(), hashlib.sha256
+        ).hexdigest()
+        return hmac.compare_digest(expected, self.signature.lower())
+
+
+def _contact(survey: Survey, claim: Claim | None) -> Contact | None:
+    """The signed user's contact; an unsigned claim leaves the answer anonymous.
+
+    Anyone can post any id from a browser, and ids are often sequential. Creating a contact
+    for an unsigned claim would let a stranger plant an email address that Beacon then
+    writes to, so an unsigned answer counts in the scores and belongs to nobody.
+    """
+    if claim is None or not claim.signature:
+        return None
+    try:
+        return do_find_or_create_contact(survey.organization, claim.contact)
+    except ValidationFailed as exc:
+        raise ValidationFailed({f"user.{f}": m for f, m in exc.errors.items()}) from exc
 
 
 def _rate_limited(request: HttpRequest, survey: Survey) -> HttpResponse | None:
@@ -182,18 +227,21 @@ def _survey_json(survey: Survey) -> dict[str, Any]:
     }
 
 
-def _read_post(survey: Survey, body: Any) -> tuple[ContactIn | None, list[AnswerIn], str]:
+def _read_post(survey: Survey, body: Any) -> tuple[Claim | None, list[AnswerIn], str]:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     raw_user = body.get("user") or {}
     if not isinstance(raw_user, dict):
-        raise ValueError("user must be an object with id, email and name")
+        raise ValueError("user must be an object with id, email, name and signature")
     user = None
     if raw_user.get("id"):
-        user = ContactIn(
-            external_id=str(raw_user["id"])[:200],
-            email=str(raw_user.get("email") or "")[:254],
-            name=str(raw_user.get("name") or "")[:200],
+        user = Claim(
+            ContactIn(
+                external_id=str(raw_user["id"])[:200],
+                email=str(raw_user.get("email") or "")[:254],
+                name=str(raw_user.get("name") or "")[:200],
+            ),
+            signature=str(raw_user.get("signature") or "")[:128],
         )
     raw_answers = body.get("answers")
     if not isinstance(raw_answers, list) or not raw_answers:

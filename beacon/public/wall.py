@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from csp.decorators import csp_replace
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -46,8 +47,11 @@ def wall(request: HttpRequest, slug: str) -> HttpResponse:
     return _wall(request, slug, embed=False)
 
 
-# Only this variant may sit in another site's frame, and only when the organisation allows it.
+# Only this variant may sit in another site's frame, and only when the organisation allows it
+# (a wall that is not embeddable answers 404 here). Any site may frame it: the wall shows
+# only what its organisation already publishes.
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})  # type: ignore[arg-type]  # typed for (request) only
 @require_http_methods(["GET", "HEAD"])
 def wall_embed(request: HttpRequest, slug: str) -> HttpResponse:
     return _wall(request, slug, embed=True)

@@ -8,9 +8,18 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
-from beacon.settings.env import env_bool, env_int, env_list, env_path, env_str, env_url
+from beacon.settings.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_path,
+    env_str,
+    env_url,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,6 +211,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "csp",
     # django-ninja's templates and static files: the API docs page loads its own copy of
     # Swagger UI from here instead of a CDN.
     "ninja",
@@ -236,9 +246,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "beacon.core.middleware.ContentSecurityPolicyMiddleware",  # django-csp, no thread hops
     "beacon.core.middleware.StaticFilesMiddleware",  # WhiteNoise, without thread hops
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "beacon.core.middleware.refuse_nul_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -366,6 +378,79 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+
+# ---------------------------------------------------------------- HTTPS deployment
+# Beacon behind a TLS-terminating reverse proxy (README: "Deploying behind HTTPS"). The
+# public address decides: an https:// BEACON_BASE_URL turns on secure cookies, HSTS and the
+# redirect to HTTPS, and is the origin forms are accepted from.
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def deployment(base_url: str, trusted_proxies: list[str]) -> dict[str, Any]:
+    """The settings that follow from the public address and the proxies in front."""
+    https = base_url.startswith("https://")
+    return {
+        "CSRF_TRUSTED_ORIGINS": [_origin(base_url)],
+        # Believed only from the listed proxies: `beacon run` has uvicorn take the
+        # scheme and client address from forwarded headers of those addresses alone.
+        "SECURE_PROXY_SSL_HEADER": (
+            ("HTTP_X_FORWARDED_PROTO", "https") if trusted_proxies else None
+        ),
+        "SESSION_COOKIE_SECURE": https,
+        "CSRF_COOKIE_SECURE": https,
+        "SECURE_SSL_REDIRECT": https and env_bool("BEACON_SSL_REDIRECT", True),
+        # A year, the figure browsers' preload lists ask for; 0 turns HSTS off.
+        "SECURE_HSTS_SECONDS": (
+            env_int("BEACON_HSTS_SECONDS", 31_536_000, minimum=0, maximum=63_072_000)
+            if https
+            else 0
+        ),
+    }
+
+
+HTTPS = BASE_URL.startswith("https://")
+_BASE_HOST = urlsplit(BASE_URL).hostname or ""
+if _BASE_HOST and _BASE_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_BASE_HOST)
+# Addresses (or networks) of the reverse proxies whose X-Forwarded-Proto and
+# X-Forwarded-For are believed.
+TRUSTED_PROXIES = env_networks("BEACON_TRUSTED_PROXIES", [])
+_DEPLOYMENT = deployment(BASE_URL, TRUSTED_PROXIES)
+CSRF_TRUSTED_ORIGINS: list[str] = _DEPLOYMENT["CSRF_TRUSTED_ORIGINS"]
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = _DEPLOYMENT["SECURE_PROXY_SSL_HEADER"]
+SESSION_COOKIE_SECURE: bool = _DEPLOYMENT["SESSION_COOKIE_SECURE"]
+CSRF_COOKIE_SECURE: bool = _DEPLOYMENT["CSRF_COOKIE_SECURE"]
+SECURE_SSL_REDIRECT: bool = _DEPLOYMENT["SECURE_SSL_REDIRECT"]
+SECURE_HSTS_SECONDS: int = _DEPLOYMENT["SECURE_HSTS_SECONDS"]
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BEACON_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("BEACON_HSTS_PRELOAD", True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy on every page (django-csp): scripts only from Beacon's own static
+# files, never inline; the few inline <style> blocks (respondent pages ship their CSS in
+# the page) carry the request's nonce. No page may be framed, except the public wall's
+# embed when its organisation allows it (beacon.public.wall), and nothing is loaded from
+# another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ value stops start-up with a message that names the variable instead of failing l
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,23 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     items = [item.strip() for item in value.split(",") if item.strip()]
     if not items:
         raise ImproperlyConfigured(f"{name} must list at least one comma-separated value")
+    return items
+
+
+def env_networks(
+    name: str, default: list[str], environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8), each checked."""
+    if _raw(name, environ) is None:
+        return list(default)
+    items = env_list(name, default, environ)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (got {item!r})"
+            ) from None
     return items
 
 

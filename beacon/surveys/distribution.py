@@ -39,6 +39,7 @@ from beacon.surveys.events import (
     invitation_suppressed,
     survey_distribution_updated,
     survey_policy_updated,
+    survey_widget_secret_rotated,
 )
 from beacon.surveys.models import (
     ContactBudget,
@@ -52,6 +53,7 @@ from beacon.surveys.models import (
     Survey,
     SurveyPolicy,
     SurveyStatus,
+    new_widget_secret,
 )
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")
@@ -186,6 +188,14 @@ def do_set_reminders(
     survey.resurvey_after_days = resurvey_after_days
     survey.save(update_fields=["reminder_after_days", "resurvey_after_days"])
     survey_distribution_updated(survey.organization_id, survey, actor=actor)
+    return survey
+
+
+def do_rotate_widget_secret(survey: Survey, *, actor: Membership | None = None) -> Survey:
+    """A new widget secret; user ids signed with the old one no longer identify anyone."""
+    survey.widget_secret = new_widget_secret()
+    survey.save(update_fields=["widget_secret"])
+    survey_widget_secret_rotated(survey.organization_id, survey, actor=actor)
     return survey
 
 

@@ -36,6 +36,7 @@ class SurveyEvent(EventVerb):
     SURVEY_DISTRIBUTION_UPDATED = "survey.distribution_updated"
     SURVEY_TRANSLATED = "survey.translated"
     SURVEY_UPDATED = "survey.updated"
+    SURVEY_WIDGET_SECRET_ROTATED = "survey.widget_secret_rotated"  # noqa: S105 (a verb)
     SURVEY_POLICY_UPDATED = "survey_policy.updated"
 
 
@@ -163,3 +164,9 @@ def distribution_rule_resumed(
     org: Organization | int, rule: DistributionRule, *, actor: Membership | None = None
 ) -> Event:
     return record_event(org, SurveyEvent.DISTRIBUTION_RULE_RESUMED, rule, actor=actor)
+
+
+def survey_widget_secret_rotated(
+    org: Organization | int, survey: Survey, *, actor: Membership | None = None
+) -> Event:
+    return record_event(org, SurveyEvent.SURVEY_WIDGET_SECRET_ROTATED, survey, actor=actor)

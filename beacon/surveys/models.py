@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.db import models
@@ -44,6 +45,11 @@ class SurveyStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+def new_widget_secret() -> str:
+    """256 random bits, hex: what the customer's server signs widget user ids with."""
+    return secrets.token_hex(32)
+
+
 class Survey(TenantModel):
     name = models.CharField(max_length=200)
     title = models.CharField(max_length=300, help_text="What the respondent sees first.")
@@ -62,6 +68,9 @@ class Survey(TenantModel):
     resurvey_after_days = models.PositiveIntegerField(default=0)
     # Origins (scheme://host[:port], one per line) whose pages may post widget answers.
     widget_origins = models.TextField(blank=True)
+    # Key of the HMAC-SHA256 the customer's server computes over a widget user's id: only a
+    # signed id attaches widget answers to that contact (public.channels). Admins see it.
+    widget_secret = models.CharField(max_length=64, default=new_widget_secret)
     # Language code -> {"title", "intro", "thank_you"}; missing keys fall back to the above.
     translations = models.JSONField(default=dict, blank=True)
 

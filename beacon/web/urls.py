@@ -89,6 +89,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         distribution.qr_image,
         name="survey_qr_image",
     ),
+    # --- widget identity verification
+    path(
+        "surveys/<int:survey_id>/distribution/widget-secret/",
+        distribution.widget_secret_rotate,
+        name="survey_widget_secret",
+    ),
     path("imports/", distribution.imports, name="imports"),
     path("imports/webhooks/", distribution.webhook_add, name="webhook_add"),
     path("imports/<int:job_id>/", distribution.import_job, name="import"),

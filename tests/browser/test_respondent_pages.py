@@ -3,6 +3,8 @@ completion, axe-core on every question type, page weight, right-to-left, the wid
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import threading
 from email.message import Message
@@ -235,11 +237,15 @@ def test_widget_on_a_customer_page_posts_the_answer(
     shop, pages = shop_server
     world.survey.widget_origins = shop
     world.survey.save()
+    # What the shop's server computes: the user id signed with the survey's widget secret.
+    secret = world.survey.widget_secret.encode()
+    signature = hmac.new(secret, b"user-77", hashlib.sha256).hexdigest()
     pages["/"] = f"""<!doctype html><html lang="en"><head><title>Shop</title></head><body>
 <main><h1>Order placed</h1><button id="done">Finish order</button></main>
 <script src="{live_server.url}/static/beacon/widget.js" async
  data-beacon-survey="{world.survey.anonymous_token}" data-beacon-event="order-complete"
- data-beacon-user-id="user-77" data-beacon-user-email="u77@example.com"></script>
+ data-beacon-user-id="user-77" data-beacon-user-email="u77@example.com"
+ data-beacon-user-signature="{signature}"></script>
 <script>document.getElementById("done").addEventListener("click",
  () => document.dispatchEvent(new CustomEvent("order-complete")));</script>
 </body></html>""".encode()

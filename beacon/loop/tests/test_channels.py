@@ -103,7 +103,7 @@ def test_private_addresses_are_refused_unless_allowed(world: World, settings: An
                 "http://[::1]/x", "http://169.254.169.254/latest/meta-data"):  # fmt: skip
         with pytest.raises(ValidationFailed) as exc:
             do_create_channel(world.org.pk, name="x", kind="webhook", url=url, event="case")
-        assert "resolves to the private address" in exc.value.errors["url"]
+        assert "which is not a public internet address" in exc.value.errors["url"]
         assert "BEACON_WEBHOOK_ALLOW_PRIVATE=true" in exc.value.errors["url"]
     with pytest.raises(ValidationFailed) as exc:
         do_create_channel(world.org.pk, name="", kind="fax", url="ftp://x", event="all")
@@ -126,3 +126,33 @@ def test_send_time_check_refuses_a_url_that_became_private(
     message = OutboxMessage.objects.get(transport="slack")
     assert message.last_error.startswith("DestinationRefused: webhook URL host 127.0.0.1")
     assert hooks.received == []
+
+
+# Addresses that are neither private nor loopback but still not on the public internet:
+# shared address space (carrier NAT, and the metadata service of some clouds), benchmark
+# and IETF ranges, and IPv6 forms that carry an internal IPv4 address inside them.
+NOT_GLOBAL = (
+    "http://100.64.0.1/hook",
+    "http://100.100.100.200/latest/meta-data",
+    "http://198.18.0.1/x",
+    "http://192.0.0.170/x",
+    "http://[::ffff:127.0.0.1]/x",
+    "http://[::ffff:100.64.0.1]/x",
+    "http://[64:ff9b::a9fe:a9fe]/x",
+    "http://[2002:a9fe:a9fe::1]/x",
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+)
+
+
+@pytest.mark.parametrize("kind", ["slack", "teams", "webhook"])
+def test_every_address_that_is_not_globally_routable_is_refused_for_every_kind(
+    world: World, settings: Any, kind: str
+) -> None:
+    settings.BEACON_WEBHOOK_ALLOW_PRIVATE = False
+    for url in NOT_GLOBAL:
+        with pytest.raises(ValidationFailed) as exc:
+            do_create_channel(world.org.pk, name="x", kind=kind, url=url, event="case")
+        assert "is not a public internet address" in exc.value.errors["url"], url
+    assert not Channel.objects.exists()
+    assert destination_problem("http://8.8.8.8/x", allow_private=False) is None
+    assert destination_problem("http://[2001:4860:4860::8888]/x", allow_private=False) is None

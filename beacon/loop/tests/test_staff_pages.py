@@ -117,7 +117,7 @@ def test_channel_with_a_private_url_is_refused_with_a_message(world: World) -> N
                   "event": "case"}  # fmt: skip
     r = client.post("/loop/channels/", channel_in)
     assert r.status_code == 400
-    assert "resolves to the private address 127.0.0.1" in r.content.decode()
+    assert "resolves to 127.0.0.1, which is not a public internet address" in r.content.decode()
     assert Channel.objects.count() == 0
 
 

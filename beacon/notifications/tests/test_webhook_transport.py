@@ -80,7 +80,7 @@ def test_a_host_name_resolving_to_loopback_is_refused_at_send_time(
     assert do_deliver(message.pk) == OutboxState.PENDING
     message.refresh_from_db()
     assert message.last_error.startswith(
-        "DestinationRefused: webhook URL host localhost resolves to the private address "
+        "DestinationRefused: webhook URL host localhost resolves to "
     )
     assert receiver.hosts == []
     settings.BEACON_WEBHOOK_ALLOW_PRIVATE = True
@@ -128,7 +128,7 @@ def test_resolving_checks_every_address_and_keeps_the_one_connected_to(
     with pytest.raises(DestinationRefused) as exc:
         resolve_destination("https://hooks.example.com/x", allow_private=False)
     assert str(exc.value).startswith(
-        "host hooks.example.com resolves to the private address 10.0.0.5"
+        "host hooks.example.com resolves to 10.0.0.5, which is not a public internet address"
     )
     pinned = resolve_destination("https://hooks.example.com:8443/x?a=1", allow_private=True)
     assert pinned == Destination(
@@ -176,3 +176,22 @@ def test_an_unknown_transport_is_refused_before_anything_is_written(world: World
             world.org.pk, transport="fax", to="x", subject="s", text="t", cause=world.org, key="k"
         )
     assert OutboxMessage.objects.count() == 0
+
+
+def test_a_shared_address_space_url_is_refused_at_send_time(
+    world: World, receiver: Receiver, settings: Any
+) -> None:
+    settings.BEACON_WEBHOOK_ALLOW_PRIVATE = False
+    for url, host in (
+        ("http://100.64.0.1:9/hook", "100.64.0.1"),
+        ("http://[::ffff:100.100.100.200]/x", "::ffff:100.100.100.200"),
+    ):
+        message = _queue(world, url)
+        assert do_deliver(message.pk) == OutboxState.PENDING
+        message.refresh_from_db()
+        assert message.last_error == (
+            f"DestinationRefused: webhook URL host {host} resolves to {host}, which is not "
+            "a public internet address; an admin must set BEACON_WEBHOOK_ALLOW_PRIVATE=true "
+            "to allow it"
+        )
+    assert receiver.hosts == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -42,7 +44,14 @@ def test_widget_gets_questions_and_posts_answers_of_identified_user(world: World
     assert pre.status_code == 204 and "POST" in pre["Access-Control-Allow-Methods"]
     body = {
         "key": survey["key"],
-        "user": {"id": "u-42", "email": "u42@example.com", "name": "Uma"},
+        "user": {
+            "id": "u-42",
+            "email": "u42@example.com",
+            "name": "Uma",
+            "signature": hmac.new(
+                world.survey.widget_secret.encode(), b"u-42", hashlib.sha256
+            ).hexdigest(),
+        },
         "answers": [
             {"question_id": world.nps.pk, "number": 9},
             {"question_id": world.comment.pk, "text": "Smooth checkout"},

@@ -1,7 +1,8 @@
 /* Beacon in-app survey widget. No dependencies; one script tag:
  * <script src="{your Beacon address}/static/beacon/widget.js" async
  *   data-beacon-survey="ANONYMOUS_TOKEN" data-beacon-event="order-complete"
- *   data-beacon-user-id="42" data-beacon-user-email="a@b.c" data-beacon-user-name="Ann"></script>
+ *   data-beacon-user-id="42" data-beacon-user-email="a@b.c" data-beacon-user-name="Ann"
+ *   data-beacon-user-signature="hex HMAC-SHA256 of the user id, computed by your server"></script>
  * Shows the survey when the page dispatches the event on document
  * (document.dispatchEvent(new CustomEvent("order-complete"))) or calls Beacon.show().
  */
@@ -34,6 +35,12 @@
       p + " button{font:inherit;font-weight:700;padding:.45rem 1rem;border:2px solid #1a1a1a;border-radius:.3rem;background:" + brand + ";color:#fff;cursor:pointer}" +
       p + " .bcn-x{position:absolute;top:.5rem;right:.5rem;background:#fff;color:#1a1a1a;padding:.1rem .5rem}" +
       p + " .bcn-e{color:#a00000;font-weight:600}" + p + " :focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}";
+  }
+
+  // A page with a Content-Security-Policy allows this <style> by the nonce it gave the
+  // widget's script tag.
+  function style(text) {
+    return me.nonce ? { text: text, nonce: me.nonce } : { text: text };
   }
 
   function close() {
@@ -81,14 +88,14 @@
     var form = el("form", {}, s.questions.map(question).concat([err, el("button", { type: "submit", text: "Send" })]));
     var x = el("button", { type: "button", "class": "bcn-x", "aria-label": "Close", text: "\u00d7" });
     box = el("div", { "class": "bcn-w", role: "dialog", "aria-labelledby": "bcn-t" },
-      [el("style", { text: css(/^#[0-9a-f]{6}$/i.test(s.brand) ? s.brand : "#0b5cad") }), x, title, form]);
+      [el("style", style(css(/^#[0-9a-f]{6}$/i.test(s.brand) ? s.brand : "#0b5cad"))), x, title, form]);
     x.addEventListener("click", close);
     box.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var a = answers(form, s);
       if (!a.length) { err.textContent = "Please answer at least one question."; return; }
-      var user = d.beaconUserId ? { id: d.beaconUserId, email: d.beaconUserEmail || "", name: d.beaconUserName || "" } : null;
+      var user = d.beaconUserId ? { id: d.beaconUserId, email: d.beaconUserEmail || "", name: d.beaconUserName || "", signature: d.beaconUserSignature || "" } : null;
       fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: s.key, user: user, answers: a }) })
         .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, b: b }; }); })
         .then(function (r) {

@@ -97,7 +97,7 @@ def test_layout_has_nav_org_name_and_brand_colour(world: World) -> None:
     for label in ("Overview", "Verbatims", "Cases", "Surveys", "Personas", "Journey"):
         assert f">{label}</a>" in html
     assert '<a href="/cases/" aria-current="page">Cases</a>' in html
-    assert 'style="--brand: #0b5cad"' in html
+    assert "body{--brand: #0b5cad}" in html
     assert '<span class="org-name">Acme Telecom</span>' in html
 
 
@@ -105,7 +105,7 @@ def test_brand_colour_that_is_not_a_hex_colour_is_not_put_in_the_page(world: Wor
     # No action edits the colour yet; the page must stay safe whatever is stored.
     Organization.objects.filter(pk=world.org.pk).update(brand_color="red;}x")
     html = page(logged_in(world.owner), "/")
-    assert 'style="--brand: #0b5cad"' in html
+    assert "body{--brand: #0b5cad}" in html
     assert "red;}x" not in html
 
 

@@ -17,6 +17,7 @@ from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights import queries as insight_queries
 from beacon.insights.reasons import do_set_interaction_reason
+from beacon.insights.text import redact
 from beacon.loop.actions import (
     MAX_NOTE_LENGTH,
     do_add_note,
@@ -36,6 +37,7 @@ from beacon.loop.queries import (
 )
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.rows import may_see_contact_details
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
@@ -161,8 +163,12 @@ def _case_page(
     members = list(Membership.objects.for_org(org).order_by("display_name"))
     names = {m.pk: m.display_name for m in members}
     answers = sorted(case.response.answers.all(), key=lambda a: a.question.position)
+    reveal = may_see_contact_details(member)
     context = {
         "case": case,
+        # Analysts and viewers see the customer's words masked and no contact details.
+        "reveal": reveal,
+        "shown_answers": [(a, a.text if reveal else redact(a.text)) for a in answers],
         "overdue": is_overdue(case),
         "answers": answers,
         "events": [(e, _describe(e, names)) for e in timeline(case)],

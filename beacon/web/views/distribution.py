@@ -31,6 +31,7 @@ from beacon.surveys.distribution import (
     RuleIn,
     do_add_rule,
     do_remove_rule,
+    do_rotate_widget_secret,
     do_set_reminders,
     do_set_rule_active,
     do_set_survey_budget,
@@ -320,6 +321,16 @@ def budget_set(request: HttpRequest, member: Membership, survey_id: int) -> Http
     except ValidationFailed as exc:
         return _page(request, member, survey, exc.errors, status=400)
     return redirect(reverse("web:survey_distribution", args=[survey.pk]))
+
+
+@staff_view
+@require_POST
+def widget_secret_rotate(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    require_role(member, EDITOR)
+    survey = _survey_or_404(member, survey_id)
+    do_rotate_widget_secret(survey, actor=member)
+    messages.success(request, "New widget secret: sign user ids with it from now on.")
+    return redirect(reverse("web:survey_distribution", args=[survey.pk]) + "#widget")
 
 
 # ---------------------------------------------------------------- QR codes

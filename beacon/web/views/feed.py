@@ -20,7 +20,7 @@ from beacon.responses.queries import (
 )
 from beacon.surveys.models import Survey
 from beacon.web.access import render_page, staff_view
-from beacon.web.rows import with_scores
+from beacon.web.rows import may_see_contact_details, with_scores
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -43,8 +43,14 @@ def _choice_filter(raw: str, name: str, options: dict[int, str], out: FeedFilter
     out.values[name] = raw
 
 
-def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any]) -> FeedFilters:
-    """Read the filters; an unusable one is dropped with a message, never a 500."""
+def parse_filters(
+    org: Organization, params: QueryDict, options: dict[str, Any], *, reveal: bool = False
+) -> FeedFilters:
+    """Read the filters; an unusable one is dropped with a message, never a 500.
+
+    Search reads what the viewer is shown: those who see comments masked search the masked
+    text, so a phone number or email they cannot see cannot find a comment either.
+    """
     out = FeedFilters()
     for name in VERBATIM_ID_FILTERS:
         ids = {pk: label for pk, label in options[name]}
@@ -65,6 +71,8 @@ def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any])
         else:
             out.values["q"] = q
     out.lookups = verbatim_lookups(org, out.values)
+    if not reveal and "text__icontains" in out.lookups:
+        out.lookups["insight__redacted_text__icontains"] = out.lookups.pop("text__icontains")
     return out
 
 
@@ -90,7 +98,7 @@ def _query(values: dict[str, str], page: int | None = None) -> str:
 def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     options = filter_options(org)
-    filters = parse_filters(org, request.GET, options)
+    filters = parse_filters(org, request.GET, options, reveal=may_see_contact_details(member))
     paginator = Paginator(verbatims(org, **filters.lookups), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context = {

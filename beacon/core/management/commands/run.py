@@ -44,6 +44,10 @@ class Command(BaseCommand):
                 access_log=not options["no_access_log"],
                 lifespan="off",
                 http=H11Protocol,
+                # Client address and scheme from X-Forwarded-For/-Proto, believed only
+                # from the proxies named in BEACON_TRUSTED_PROXIES (else loopback).
+                proxy_headers=True,
+                forwarded_allow_ips=",".join(settings.TRUSTED_PROXIES) or None,
             )
         finally:
             if worker is not None:

@@ -50,24 +50,35 @@ class Destination:
     addresses: tuple[str, ...]  # tried in the resolver's order, like a normal connection
 
 
-def _is_private(address: str) -> bool:
+# IPv6 forms that carry an IPv4 address: what is reached is the IPv4 address inside.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    inner = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64:
+        inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [a for a in inner if a is not None]
+
+
+def is_public_address(address: str) -> bool:
+    """True only for an address routable on the public internet (IANA's "globally
+    reachable"), so private, loopback, link-local and shared (100.64.0.0/10, where some
+    clouds keep their metadata service) ranges are all refused, in any IPv6 disguise."""
     ip = ipaddress.ip_address(address)
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public_address(str(inner)) for inner in _embedded(ip))
+    return True
 
 
 def resolve_destination(url: str, *, allow_private: bool | None = None) -> Destination:
     """Resolve `url`'s host once and check every address it resolves to.
 
-    Every address must be public (internal services such as metadata endpoints or admin
-    ports on localhost are not reachable through Beacon) unless an admin allows private
-    ones. Raises DestinationRefused with the reason.
+    Every address must be globally routable (internal services such as metadata endpoints
+    or admin ports on localhost are not reachable through Beacon) unless an admin allows
+    others. Raises DestinationRefused with the reason.
     """
     if allow_private is None:
         allow_private = settings.BEACON_WEBHOOK_ALLOW_PRIVATE
@@ -88,10 +99,11 @@ def resolve_destination(url: str, *, allow_private: bool | None = None) -> Desti
     addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
     if not allow_private:
         for address in addresses:
-            if _is_private(address):
+            if not is_public_address(address):
                 raise DestinationRefused(
-                    f"host {parts.hostname} resolves to the private address {address}; "
-                    "an admin must set BEACON_WEBHOOK_ALLOW_PRIVATE=true to allow it"
+                    f"host {parts.hostname} resolves to {address}, which is not a public "
+                    "internet address; an admin must set BEACON_WEBHOOK_ALLOW_PRIVATE=true "
+                    "to allow it"
                 )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(parts.scheme, parts.hostname, port, target, tuple(addresses))

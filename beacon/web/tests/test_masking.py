@@ -1,0 +1,56 @@
+"""Analysts and viewers see personal data masked everywhere: in search, and on the case
+page (the customer's contact details and what they wrote)."""
+
+from __future__ import annotations
+
+import pytest
+
+from beacon.insights.tests.test_pages import add_analyst
+from beacon.loop.actions import do_open_case_for
+from beacon.orgs.models import Membership
+from beacon.pipeline.processing import process_response
+from beacon.testing import World
+from beacon.web.tests.helpers import add_viewer, answer, logged_in, page
+
+pytestmark = pytest.mark.django_db
+
+PHONE_COMMENT = "Nobody called me back on 07700 900123, please ring"
+
+
+def _shown(html: str) -> bool:
+    return "Nobody called me back" in html
+
+
+def test_analysts_and_viewers_cannot_find_comments_by_masked_personal_data(
+    world: World,
+) -> None:
+    # The worker's step after commit: the comment read, and stored masked.
+    process_response(answer(world, nps=2, text=PHONE_COMMENT).pk)
+    for member in (add_analyst(world), add_viewer(world)):
+        client = logged_in(member)
+        assert not _shown(page(client, "/verbatims/", q="07700"))
+        assert not _shown(page(client, "/verbatims/", q="900123"))
+        found = page(client, "/verbatims/", q="called me back")
+        assert _shown(found) and "07700" not in found and "[phone]" in found
+    agent = page(logged_in(world.agent), "/verbatims/", q="07700")
+    assert _shown(agent) and "07700 900123" in agent
+
+
+def _case_page(world: World, member: Membership) -> str:
+    response = answer(world, nps=1, text=PHONE_COMMENT)
+    case = do_open_case_for(response)
+    assert case is not None and case.contact is not None
+    return page(logged_in(member), f"/cases/{case.pk}/")
+
+
+def test_the_case_page_masks_contact_details_for_analysts(world: World) -> None:
+    html = _case_page(world, add_analyst(world))
+    assert "@example.com" not in html and "mailto:" not in html
+    assert "07700" not in html and "[phone]" in html
+    assert "Hidden for your role" in html
+
+
+def test_the_case_page_shows_contact_details_to_agents(world: World) -> None:
+    html = _case_page(world, world.agent)
+    assert "mailto:" in html and "07700 900123" in html
+    assert "Hidden for your role" not in html
