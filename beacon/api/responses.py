@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -25,7 +24,6 @@ from beacon.api.schemas import (
     SubmittedResponseOut,
     ValidationErrorOut,
 )
-from beacon.contacts.actions import do_upsert_contact
 from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
@@ -114,15 +112,7 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
     contact_data = contact_in(refs, payload.contact) if payload.contact else None
     refs.check()
     try:
-        # One transaction: a response refused for a bad answer leaves no contact behind.
-        with transaction.atomic(), fields_renamed(RESPONSE_FIELDS):
-            seen = Response.objects.for_org(org).filter(idempotency_key=payload.idempotency_key)
-            # A retry must not write the contact again: the first call already did.
-            contact = (
-                do_upsert_contact(org, contact_data)
-                if contact_data is not None and not seen.exists()
-                else None
-            )
+        with fields_renamed(RESPONSE_FIELDS):
             result = submit_response(
                 ingest.ResponseIn(
                     survey=survey,
@@ -132,12 +122,12 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
                         for a in payload.answers
                     ],
                     complete=payload.complete,
-                    contact=contact,
                     interaction=interaction,
                     touchpoint=touchpoint,
                     channel="api",
                     responded_at=payload.responded_at,
-                )
+                ),
+                contact=contact_data,
             )
     except ValidationFailed as e:
         raise _required_under_answers(e) from e

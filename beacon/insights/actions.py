@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
-from beacon.core.jobs import enqueue_on_commit
+from beacon.core.jobs import enqueue_on_commit, enqueue_once_on_commit
 from beacon.insights import text as textutil
 from beacon.insights.labels import OVERALL, POLARITIES, Analysis, Example, ThemeSpec, key_of
 from beacon.insights.models import (
@@ -442,7 +442,7 @@ def _queue_training(org_id: int) -> None:
     """Themes changed: the worker retrains (once, however many changes are queued)."""
     from beacon.insights.tasks import train_themes_task
 
-    enqueue_on_commit(train_themes_task, org_id)
+    enqueue_once_on_commit(train_themes_task, org_id)
 
 
 # --- analysis -------------------------------------------------------------------------
@@ -845,7 +845,7 @@ def _queue_reason_training(org_id: int) -> None:
     """Reasons or staff labels changed: the worker retrains and rereads what the model read."""
     from beacon.insights.tasks import train_reasons_task
 
-    enqueue_on_commit(train_reasons_task, org_id)
+    enqueue_once_on_commit(train_reasons_task, org_id)
 
 
 def queue_reason_reading(interaction: Interaction) -> None:
@@ -985,7 +985,7 @@ def queue_unread_reasons(org_id: int) -> None:
     from beacon.insights.tasks import read_unread_reasons_task
 
     if ContactReason.objects.for_org(org_id).filter(active=True).exists():
-        enqueue_on_commit(read_unread_reasons_task, org_id)
+        enqueue_once_on_commit(read_unread_reasons_task, org_id)
 
 
 def do_read_unread_reasons(org: Organization, *, batch_size: int = 1000) -> int:

@@ -7,11 +7,18 @@ explicitly (through the job queue, once the transaction has committed).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
-from beacon.contacts.actions import InteractionIn, do_record_interaction
+from beacon.contacts.actions import (
+    ContactIn,
+    InteractionIn,
+    do_record_interaction,
+    do_upsert_contact,
+)
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
@@ -25,55 +32,129 @@ from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel
 
 
-def submit_response(data: ResponseIn) -> IngestResult:
-    """Store answers (one transaction), then process the response after commit."""
+def submit_response(data: ResponseIn, *, contact: ContactIn | None = None) -> IngestResult:
+    """Store the contact and the answers in one transaction, then process after commit.
+
+    Every entry point that learns who answered passes `contact` here rather than writing
+    it first: a response refused for a bad answer then leaves no contact behind, and a
+    retry (the same idempotency key) does not write the contact again.
+    """
     with transaction.atomic():
+        if contact is not None and not _seen(data):
+            data = replace(data, contact=do_upsert_contact(data.survey.organization, contact))
         result = ingest(data)
         if result.changed:
-            if not result.created:  # a new row was never processed
-                Response.objects.filter(pk=result.response.pk).update(processed_at=None)
-            _enqueue_processing(result.response.pk)
+            if not result.created:  # completed later: its fan-out runs (again) from the start
+                Response.objects.filter(pk=result.response.pk).update(
+                    processed_at=None, cased_at=None, fanout_lease_until=_lease(CASE_STAGE)
+                )
+            _enqueue(CASE_STAGE, result.response.pk)
     return result
+
+
+def _seen(data: ResponseIn) -> bool:
+    """A retry of a stored response: its first call already wrote the contact."""
+    return (
+        Response.objects.for_org(data.survey.organization_id)
+        .filter(idempotency_key=data.idempotency_key)
+        .exists()
+    )
 
 
 def submit_bulk(items: list[ResponseIn]) -> list[Response]:
     with transaction.atomic():
         created = ingest_bulk(items)
         for response in created:
-            _enqueue_processing(response.pk)
+            _enqueue(CASE_STAGE, response.pk)
     return created
 
 
-def _enqueue_processing(response_id: int) -> None:
-    from beacon.pipeline.tasks import process_response_task
+# ---------------------------------------------------------------- the fan-out, in two stages
+#
+# The case stage (case rules, the owner's email) runs on the critical queue; the analysis
+# stage (text analysis, praise, sharing) on the bulk queue. Each stage claims its response
+# with a conditional UPDATE inside its own transaction, so a duplicated job does nothing and
+# a crashed one leaves its claim rolled back for the sweeper.
 
-    enqueue_on_commit(process_response_task, response_id)
+CASE_STAGE = "case"
+ANALYSIS_STAGE = "analysis"
 
 
-def process_response(response_id: int) -> None:
-    """Fan-out for one stored response: loop rules now; insights and notifications later."""
-    response = (
-        Response.objects.select_related("organization", "survey", "contact", "stage__owner")
-        .filter(pk=response_id)
-        .first()
+def _lease(stage: str) -> dt.datetime:
+    """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
+    seconds = (
+        settings.FANOUT_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
     )
-    if response is None:
-        return
+    return clock.now() + dt.timedelta(seconds=seconds)
+
+
+def _enqueue(stage: str, response_id: int) -> None:
+    from beacon.pipeline.tasks import analyse_response_task, open_case_task
+
+    enqueue_on_commit(open_case_task if stage == CASE_STAGE else analyse_response_task, response_id)
+
+
+def _load(response_id: int) -> Response:
+    return Response.objects.select_related(
+        "organization", "survey", "contact", "stage__owner"
+    ).get(pk=response_id)
+
+
+def run_case_stage(response_id: int, *, then_analyse: bool = True) -> bool:
+    """Open the case a response calls for (once); False when another job already did."""
     with transaction.atomic():
+        claimed = Response.objects.filter(
+            pk=response_id, cased_at__isnull=True, processed_at__isnull=True
+        ).update(cased_at=clock.now(), fanout_lease_until=_lease(ANALYSIS_STAGE))
+        if not claimed:
+            return False
+        do_open_case_for(_load(response_id))
+        if then_analyse:
+            _enqueue(ANALYSIS_STAGE, response_id)
+    return True
+
+
+def run_analysis_stage(response_id: int) -> bool:
+    """Read the comments, then praise and sharing; False when another job already did."""
+    with transaction.atomic():
+        claimed = Response.objects.filter(
+            pk=response_id, cased_at__isnull=False, processed_at__isnull=True
+        ).update(processed_at=clock.now(), fanout_lease_until=None)
+        if not claimed:
+            return False
+        response = _load(response_id)
         analyse_response(response)
-        do_open_case_for(response)
         do_share_response(response)
-        Response.objects.filter(pk=response_id).update(processed_at=clock.now())
+    return True
 
 
-def unprocessed_response_ids(older_than: dt.timedelta, limit: int = 1000) -> list[int]:
-    """Responses whose fan-out never ran (a worker died): the sweeper re-enqueues them."""
-    cutoff = clock.now() - older_than
-    return list(
-        Response.objects.filter(processed_at__isnull=True, responded_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+def process_response(response_id: int) -> bool:
+    """The whole fan-out of one stored response, now, in this process (both stages)."""
+    cased = run_case_stage(response_id, then_analyse=False)
+    return run_analysis_stage(response_id) or cased
+
+
+def requeue_lost_fanout(limit: int = 1000) -> int:
+    """Enqueue again only responses whose stage job was lost (its lease ran out).
+
+    A job still waiting in its queue holds a lease; a new response holds one from its
+    creation. Each re-enqueue first renews the lease with a compare-and-set, so two
+    sweepers never both enqueue the same response.
+    """
+    now = clock.now()
+    lost = Q(fanout_lease_until__lt=now) | Q(
+        fanout_lease_until__isnull=True,
+        created_at__lt=now - dt.timedelta(seconds=settings.FANOUT_LEASE_SECONDS),
     )
+    pending = Response.objects.filter(processed_at__isnull=True)
+    requeued = 0
+    for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
+        stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
+        with transaction.atomic():
+            if pending.filter(lost, pk=pk).update(fanout_lease_until=_lease(stage)):
+                _enqueue(stage, pk)
+                requeued += 1
+    return requeued
 
 
 @dataclass(frozen=True)

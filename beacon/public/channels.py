@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from beacon.contacts.actions import ContactIn, do_upsert_contact
+from beacon.contacts.actions import ContactIn
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.pipeline.actions import submit_response
@@ -115,16 +115,15 @@ def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
     except (ValueError, TypeError) as exc:
         return _error(request, survey, 400, str(exc))
     try:
-        contact = do_upsert_contact(survey.organization, user) if user else None
         result = submit_response(
             ResponseIn(
                 survey=survey,
                 idempotency_key=key,
                 answers=answers,
                 complete=True,
-                contact=contact,
                 channel="widget",
-            )
+            ),
+            contact=user,
         )
     except ValidationFailed as exc:
         detail = [{"field": f, "message": m} for f, m in exc.errors.items()]
