@@ -83,7 +83,7 @@ ANALYSIS_STAGE = "analysis"
 def _lease(stage: str) -> dt.datetime:
     """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
     seconds = (
-        settings.FANOUT_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
+        settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
     )
     return clock.now() + dt.timedelta(seconds=seconds)
 
@@ -144,7 +144,7 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
     now = clock.now()
     lost = Q(fanout_lease_until__lt=now) | Q(
         fanout_lease_until__isnull=True,
-        created_at__lt=now - dt.timedelta(seconds=settings.FANOUT_LEASE_SECONDS),
+        created_at__lt=now - dt.timedelta(seconds=settings.JOB_LEASE_SECONDS),
     )
     pending = Response.objects.filter(processed_at__isnull=True)
     requeued = 0

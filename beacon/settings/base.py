@@ -115,9 +115,9 @@ def _huey(redis_url: str | None, immediate: bool, queue: str) -> dict[str, Any]:
 JOB_QUEUES = ("critical", "bulk")
 HUEY = _huey(REDIS_URL, HUEY_IMMEDIATE, "critical")
 HUEY_BULK = _huey(REDIS_URL, HUEY_IMMEDIATE, "bulk")
-# How long a response's fan-out job may wait in its queue before a sweeper decides it was
-# lost and enqueues it again (a duplicate does nothing: the job claims the response first).
-FANOUT_LEASE_SECONDS = env_int("BEACON_FANOUT_LEASE_SECONDS", 120, minimum=10, maximum=86400)
+# How long a job may wait in the critical queue before a sweeper decides it was
+# lost and enqueues it again (a duplicate does nothing: each job claims its row first).
+JOB_LEASE_SECONDS = env_int("BEACON_JOB_LEASE_SECONDS", 120, minimum=10, maximum=86400)
 ANALYSIS_LEASE_SECONDS = env_int(
     "BEACON_ANALYSIS_LEASE_SECONDS", 1800, minimum=10, maximum=7 * 86400
 )
