@@ -27,7 +27,8 @@ class _Task(Protocol):
 def _build(config: dict[str, Any]) -> Huey:
     options = dict(config)
     huey_class = import_string(options.pop("huey_class"))
-    return huey_class(options.pop("name"), **options)  # type: ignore[no-any-return]
+    huey: Huey = huey_class(options.pop("name"), **options)
+    return huey
 
 
 critical: Huey = HUEY

@@ -94,13 +94,18 @@ def _claim(message_id: int) -> bool:
         "claimed_until": now + dt.timedelta(seconds=CLAIM_SECONDS),
         "attempts": F("attempts") + 1,
     }
-    if due.filter(state=OutboxState.PENDING).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    ).update(**claim):
+    if (
+        due.filter(state=OutboxState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(**claim)
+    ):
         return True
-    return due.filter(state=OutboxState.SENDING, claimed_until__lt=now).update(
-        **claim, possible_duplicate=True
-    ) == 1
+    return (
+        due.filter(state=OutboxState.SENDING, claimed_until__lt=now).update(
+            **claim, possible_duplicate=True
+        )
+        == 1
+    )
 
 
 def do_deliver(message_id: int) -> str:

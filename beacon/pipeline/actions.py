@@ -82,9 +82,7 @@ ANALYSIS_STAGE = "analysis"
 
 def _lease(stage: str) -> dt.datetime:
     """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
-    seconds = (
-        settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
-    )
+    seconds = settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
     return clock.now() + dt.timedelta(seconds=seconds)
 
 
@@ -95,9 +93,9 @@ def _enqueue(stage: str, response_id: int) -> None:
 
 
 def _load(response_id: int) -> Response:
-    return Response.objects.select_related(
-        "organization", "survey", "contact", "stage__owner"
-    ).get(pk=response_id)
+    return Response.objects.select_related("organization", "survey", "contact", "stage__owner").get(
+        pk=response_id
+    )
 
 
 def run_case_stage(response_id: int, *, then_analyse: bool = True) -> bool:

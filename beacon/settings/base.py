@@ -94,7 +94,7 @@ REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 HUEY_IMMEDIATE = env_bool("BEACON_JOBS_IMMEDIATE", False)
 
 
-def _huey(redis_url: str | None, immediate: bool, queue: str) -> dict[str, Any]:
+def _huey(redis_url: str | None, immediate: bool, queue: str = "critical") -> dict[str, Any]:
     """One job queue. Results are never read (jobs write rows), so none are stored."""
     name = "beacon" if queue == "critical" else f"beacon-{queue}"
     common: dict[str, Any] = {"name": name, "immediate": immediate, "utc": True, "results": False}
@@ -105,7 +105,9 @@ def _huey(redis_url: str | None, immediate: bool, queue: str) -> dict[str, Any]:
     return {
         **common,
         "huey_class": "beacon.core.queue.EmbeddedHuey",
-        "filename": str(DATA_DIR / ("jobs.sqlite3" if queue == "critical" else f"jobs-{queue}.sqlite3")),
+        "filename": str(
+            DATA_DIR / ("jobs.sqlite3" if queue == "critical" else f"jobs-{queue}.sqlite3")
+        ),
     }
 
 

@@ -57,9 +57,7 @@ def test_a_message_found_sending_after_a_crash_is_resent_with_its_message_id(
     assert sent.data == {"attempts": 2, "possible_duplicate": True}
 
 
-def test_a_normal_send_is_not_marked_and_ids_differ_per_row(
-    world: World, smtp: SmtpServer
-) -> None:
+def test_a_normal_send_is_not_marked_and_ids_differ_per_row(world: World, smtp: SmtpServer) -> None:
     message = queue(world)
     with clock.frozen_at(T0 + dt.timedelta(seconds=121)):  # its job was lost
         assert sweep_outbox.call_local() == 1

@@ -98,4 +98,3 @@ def test_the_sweeper_requeues_only_lost_jobs(
     assert stored.cased_at is not None and stored.processed_at is not None
     with clock.frozen_at(T0 + dt.timedelta(days=1)):
         assert requeue_lost_fanout() == 0  # processed: never again
-
