@@ -11,12 +11,15 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from beacon.api.auth import org_of
+from beacon.api.batch import BATCH_RULES, BatchIn, run_batch
 from beacon.api.errors import fields_renamed, invalid
 from beacon.api.interactions import CONTACT_FIELDS, contact_in
 from beacon.api.lookups import Refs
 from beacon.api.schemas import (
     AnswerOut,
     ErrorOut,
+    ResponseBatchItemOut,
+    ResponseBatchOut,
     ResponseFilters,
     ResponseIn,
     ResponseOut,
@@ -27,6 +30,7 @@ from beacon.api.schemas import (
 from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
+from beacon.orgs.models import Organization
 from beacon.pipeline.actions import submit_response
 from beacon.responses import ingest
 from beacon.responses.models import Answer, Response
@@ -98,7 +102,11 @@ def _required_under_answers(e: ValidationFailed) -> ValidationFailed:
     ),
 )
 def create_response(request: HttpRequest, payload: ResponseIn) -> Status[SubmittedResponseOut]:
-    org = org_of(request)
+    return Status(*store_response(org_of(request), payload))
+
+
+def store_response(org: Organization, payload: ResponseIn) -> tuple[int, SubmittedResponseOut]:
+    """One response, as the single and the batch endpoint store it: (status, answer)."""
     try:
         survey = Survey.objects.for_org(org).get(pk=payload.survey_id)
     except Survey.DoesNotExist:
@@ -144,7 +152,25 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
         completed=response.completed_at is not None,
         answers=_answers(answers),
     )
-    return Status(201 if result.created else 200, out)
+    return (201 if result.created else 200), out
+
+
+@router.post(
+    "/responses/batch",
+    response={200: ResponseBatchOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut,
+              422: ValidationErrorOut},
+    operation_id="submitResponsesBatch",
+    summary="Submit up to 1,000 responses",
+    description=(
+        "Stores many responses in one call; each item has the shape of `POST /responses` "
+        "and its own `idempotency_key`. An unknown survey answers that item 404.\n\n"
+        + BATCH_RULES
+    ),
+)  # fmt: skip
+def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> ResponseBatchOut:
+    org = org_of(request)
+    results = run_batch(payload.items, ResponseIn, lambda item: store_response(org, item))
+    return ResponseBatchOut(items=[ResponseBatchItemOut(**r.fields()) for r in results])
 
 
 @router.get(
