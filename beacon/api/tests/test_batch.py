@@ -17,9 +17,7 @@ def statuses(r: object) -> list[tuple[int, int]]:
     return [(item["index"], item["status"]) for item in body["items"]]
 
 
-def test_interactions_batch_answers_each_item(
-    api: Api, world: World, other_world: World
-) -> None:
+def test_interactions_batch_answers_each_item(api: Api, world: World, other_world: World) -> None:
     items = [
         interaction_body(world, "call-1"),
         {"idempotency_key": "call-2"},  # no contact
