@@ -6,16 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from beacon.analytics.display import figure
 from beacon.analytics.metrics import MetricValue
-
-# Decimals shown per metric: NPS and percentages as whole numbers, a 1-7 mean needs one.
-_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1}
-
-
-def _number(x: float, decimals: int) -> str:
-    text = f"{x:.{decimals}f}"
-    # "-0" reads like a negative score; it is zero.
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 @dataclass(frozen=True)
@@ -56,20 +48,20 @@ class Shown:
 
 
 def shown(mv: MetricValue) -> Shown:
-    decimals = _DECIMALS.get(mv.key, 1)
     unit = mv.unit
-    if mv.value is None or mv.low is None or mv.high is None or mv.margin is None:
+    if mv.value is None or mv.low is None or mv.high is None:
         return Shown(mv.key, mv.label, mv.n, mv.min_n, enough=False)
+    f = figure(mv.key, mv.value, mv.low, mv.high)
     return Shown(
         key=mv.key,
         label=mv.label,
         n=mv.n,
         min_n=mv.min_n,
         enough=True,
-        value=_number(mv.value, decimals) + unit,
-        margin=_number(mv.margin, decimals),
-        low=_number(mv.low, decimals) + unit,
-        high=_number(mv.high, decimals) + unit,
+        value=f.value + unit,
+        margin=f.margin,
+        low=f.low + unit,
+        high=f.high + unit,
     )
 
 
