@@ -17,7 +17,7 @@ from django.db import transaction
 from ninja import Schema
 
 from beacon.api.errors import field_errors
-from beacon.api.schemas import In
+from beacon.api.schemas import ErrorOut, In, ValidationErrorOut
 from beacon.core.errors import NotFound, ValidationFailed
 
 MAX_BATCH = 1000
@@ -35,6 +35,15 @@ BATCH_RULES = (
     f"{MAX_BATCH:,} items, or repeats an `idempotency_key` (`items.3.idempotency_key`: "
     "`repeats items.0`); then nothing is stored."
 )
+
+
+# Errors of the request as a whole; each item's own errors are inside the 200 answer.
+BATCH_ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    413: ErrorOut,
+    422: ValidationErrorOut,
+}
 
 
 class BatchIn(In):

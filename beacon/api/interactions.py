@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_RULES, BatchIn, run_batch
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
 from beacon.api.errors import fields_renamed
 from beacon.api.lookups import Refs
 from beacon.api.schemas import (
@@ -116,8 +116,7 @@ def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, I
 
 @router.post(
     "/interactions/batch",
-    response={200: InteractionBatchOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut,
-              422: ValidationErrorOut},
+    response={200: InteractionBatchOut, **BATCH_ERRORS},
     operation_id="createInteractionsBatch",
     summary="Record up to 1,000 interactions",
     description=(

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_RULES, BatchIn, run_batch
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
 from beacon.api.errors import fields_renamed, invalid
 from beacon.api.interactions import CONTACT_FIELDS, contact_in
 from beacon.api.lookups import Refs
@@ -157,8 +157,7 @@ def store_response(org: Organization, payload: ResponseIn) -> tuple[int, Submitt
 
 @router.post(
     "/responses/batch",
-    response={200: ResponseBatchOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut,
-              422: ValidationErrorOut},
+    response={200: ResponseBatchOut, **BATCH_ERRORS},
     operation_id="submitResponsesBatch",
     summary="Submit up to 1,000 responses",
     description=(

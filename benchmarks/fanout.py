@@ -1,0 +1,107 @@
+"""Fan-out throughput: how many stored responses one worker thread processes per second.
+
+Stores N responses with comments (30 % detractors) on a fresh SQLite database with the
+real job queues (not inline), then drains them as a consumer thread does, queue by queue:
+the critical queue's case stage, then the bulk queue's analysis stage. Email sends the
+case stage queues are counted, not sent (the SMTP path is measured by `make bench-faults`
+once it exists). Prints one JSON line.
+
+    .venv/bin/python -m benchmarks.fanout --responses 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["BEACON_DATA_DIR"] = tempfile.mkdtemp(prefix="beacon-fanout-")
+os.environ["BEACON_JOBS_IMMEDIATE"] = "0"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+COMMENTS = [
+    "Waited forty minutes on hold and nobody called back",
+    "The agent was friendly and fixed my router in minutes",
+    "Billing charged me twice this month, still not refunded",
+    "Internet keeps dropping every evening since the upgrade",
+    "Great service, the technician arrived on time",
+    "The app logged me out three times while paying",
+    "Prices went up again without any notice",
+    "Quick answer in the chat, thank you",
+]
+
+
+def drain(huey: Any, name: str) -> tuple[int, float]:
+    """Run every queued job called `name`, as one consumer thread would; others are dropped."""
+    done, start = 0, time.perf_counter()
+    while (task := huey.dequeue()) is not None:
+        if task.name == name:
+            huey.execute(task)
+            done += 1
+    return done, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--responses", type=int, default=2000)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+
+    from beacon.core.jobs import bulk, critical
+    from beacon.loop.models import Case
+    from beacon.notifications.models import OutboxMessage
+    from beacon.pipeline.actions import submit_response
+    from beacon.responses.ingest import AnswerIn, ResponseIn
+    from conftest import build_world
+
+    world = build_world("Fanout Bench")
+    rng = random.Random(14)
+    start = time.perf_counter()
+    for i in range(args.responses):
+        score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
+        submit_response(
+            ResponseIn(
+                survey=world.survey,
+                idempotency_key=f"bench-{i}",
+                touchpoint=world.touchpoint,
+                answers=[
+                    AnswerIn(world.nps.pk, number=score),
+                    AnswerIn(world.comment.pk, text=rng.choice(COMMENTS)),
+                ],
+            )
+        )
+    stored_s = time.perf_counter() - start
+    cased, case_s = drain(critical, "open_case_task")
+    analysed, analysis_s = drain(bulk, "analyse_response_task")
+    print(
+        json.dumps(
+            {
+                "responses": args.responses,
+                "stored_per_s": round(args.responses / stored_s, 1),
+                "case_stage_per_s": round(cased / case_s, 1),
+                "analysis_stage_per_s": round(analysed / analysis_s, 1),
+                "both_stages_per_s": round(analysed / (case_s + analysis_s), 1),
+                "cases": Case.objects.count(),
+                "emails_queued": OutboxMessage.objects.count(),
+                "load_average": os.getloadavg(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
