@@ -1,7 +1,9 @@
-"""Fan-out throughput: how many stored responses one worker thread processes per second.
+"""Batch ingest and fan-out throughput on one thread.
 
-Stores N responses with comments (30 % detractors) on a fresh SQLite database with the
-real job queues (not inline), then drains them as a consumer thread does, queue by queue:
+Posts N responses with comments (30 % detractors) to `POST /api/v1/responses/batch` in
+batches of 1,000 (Django's test client: the whole request path but no socket) on a fresh
+SQLite database with the real job queues (not inline), then drains them as a consumer
+thread does, queue by queue:
 the critical queue's case stage, then the bulk queue's analysis stage. Email sends the
 case stage queues are counted, not sent (the SMTP path is measured by `make bench-faults`
 once it exists). Prints one JSON line.
@@ -61,29 +63,39 @@ def main() -> None:
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
 
+    from django.test import Client
+
     from beacon.core.jobs import bulk, critical
     from beacon.loop.models import Case
     from beacon.notifications.models import OutboxMessage
-    from beacon.pipeline.actions import submit_response
-    from beacon.responses.ingest import AnswerIn, ResponseIn
     from conftest import build_world
 
     world = build_world("Fanout Bench")
     rng = random.Random(14)
-    start = time.perf_counter()
+    items = []
     for i in range(args.responses):
         score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
-        submit_response(
-            ResponseIn(
-                survey=world.survey,
-                idempotency_key=f"bench-{i}",
-                touchpoint=world.touchpoint,
-                answers=[
-                    AnswerIn(world.nps.pk, number=score),
-                    AnswerIn(world.comment.pk, text=rng.choice(COMMENTS)),
+        items.append(
+            {
+                "survey_id": world.survey.pk,
+                "idempotency_key": f"bench-{i}",
+                "touchpoint_id": world.touchpoint.pk,
+                "answers": [
+                    {"question_id": world.nps.pk, "number": score},
+                    {"question_id": world.comment.pk, "text": rng.choice(COMMENTS)},
                 ],
-            )
+            }
         )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {world.api_secret}", HTTP_HOST="127.0.0.1")
+    start = time.perf_counter()
+    for at in range(0, len(items), 1000):
+        answer = client.post(
+            "/api/v1/responses/batch",
+            data=json.dumps({"items": items[at : at + 1000]}),
+            content_type="application/json",
+        )
+        assert answer.status_code == 200, answer.content
+        assert {i["status"] for i in answer.json()["items"]} == {201}
     stored_s = time.perf_counter() - start
     cased, case_s = drain(critical, "open_case_task")
     analysed, analysis_s = drain(bulk, "analyse_response_task")
@@ -91,7 +103,7 @@ def main() -> None:
         json.dumps(
             {
                 "responses": args.responses,
-                "stored_per_s": round(args.responses / stored_s, 1),
+                "batch_ingest_per_s": round(args.responses / stored_s, 1),
                 "case_stage_per_s": round(cased / case_s, 1),
                 "analysis_stage_per_s": round(analysed / analysis_s, 1),
                 "both_stages_per_s": round(analysed / (case_s + analysis_s), 1),

@@ -59,6 +59,15 @@ def _mark(task: Any, arg: int) -> str:
     return f"coalesce:{task.name}:{arg}"
 
 
+def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
+    """Set the mark unless one exists; it expires by itself where the storage can (Redis)."""
+    ttl = int(COALESCE_STALE.total_seconds())
+    try:
+        return bool(huey.put_if_empty(key, value, ttl=ttl))
+    except NotImplementedError:  # SQLite and memory storages: a stale mark is overwritten
+        return bool(huey.put_if_empty(key, value))
+
+
 def enqueue_once_on_commit(task: Any, arg: int) -> None:
     """Enqueue `task(arg)` after commit unless the same job is already waiting.
 
@@ -70,7 +79,7 @@ def enqueue_once_on_commit(task: Any, arg: int) -> None:
     def enqueue() -> None:
         huey = task.huey
         now = clock.now().timestamp()
-        if not huey.put_if_empty(_mark(task, arg), now):
+        if not _put_if_empty(huey, _mark(task, arg), now):
             queued_at = huey.get(_mark(task, arg), peek=True)
             if queued_at is not None and now - queued_at < COALESCE_STALE.total_seconds():
                 return

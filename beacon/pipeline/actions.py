@@ -1,7 +1,8 @@
 """Entry points hand interactions and responses here; fan-out runs after commit.
 
-There are no signals: after a response is stored, `process_response` is called
-explicitly (through the job queue, once the transaction has committed).
+There are no signals: once a response's transaction has committed, its fan-out runs in
+two jobs, the case stage (critical queue) then the analysis stage (bulk queue); see
+`run_case_stage` and `run_analysis_stage`. `process_response` runs both in the caller.
 """
 
 from __future__ import annotations
