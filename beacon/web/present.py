@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
+from beacon.analytics.attention import Item
 from beacon.analytics.display import figure
 from beacon.analytics.metrics import MetricValue
 
@@ -93,3 +96,38 @@ def breakdown_chart(label: str, rows: list[tuple[str, int, MetricValue]]) -> dic
         "label": label,
         "rows": [{"label": name, **chart_point(mv)} for name, _pk, mv in rows],
     }
+
+
+def _attention_link(item: Item, mine: bool) -> str:
+    if item.kind == "alert":
+        return reverse("web:analytics_alerts")
+    if item.kind == "drop":
+        stage = f"&stage_id={item.stage_id}" if item.stage_id else ""
+        return reverse("web:analytics") + f"?metric={item.metric}{stage}"
+    if item.kind == "overdue":
+        return reverse("web:cases") + ("?overdue=1&mine=1" if mine else "?overdue=1")
+    if item.kind == "emerging":
+        return reverse("web:insights_theme", args=[item.target_id])
+    return reverse("web:action", args=[item.target_id])
+
+
+ATTENTION_KINDS = {
+    "alert": "Alert",
+    "drop": "Drop",
+    "overdue": "Overdue",
+    "emerging": "Emerging theme",
+    "action": "Action due",
+}
+
+
+def attention_rows(items: list[Item], *, mine: bool = False) -> list[dict[str, str]]:
+    """Each item with its kind in words and the page where it is acted on."""
+    return [
+        {
+            "kind": ATTENTION_KINDS[i.kind],
+            "title": i.title,
+            "detail": i.detail,
+            "url": _attention_link(i, mine),
+        }
+        for i in items
+    ]
