@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 from typing import Any
 
@@ -39,19 +41,31 @@ class Command(BaseCommand):
             help="comma-separated queues to serve (default: all, one process each)",
         )
         parser.add_argument("--workers", type=int, default=2, help="threads per queue")
+        parser.add_argument(
+            "--stop-with-parent",
+            action="store_true",
+            help="stop when the process that started this one ends (used by `beacon run`)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = queue_names(options["queues"])
         if len(names) == 1:
             self._consume(names[0], options["workers"])
         else:
-            self._supervise(names, options["workers"])
+            self._supervise(names, options["workers"], options["stop_with_parent"])
 
     def _consume(self, name: str, workers: int) -> None:
         from beacon.core.jobs import QUEUES
 
         autodiscover_modules("tasks")
-        config = ConsumerConfig(workers=workers, worker_type="thread", periodic=True)
+        # An idle consumer polls less and less often (Huey's default backs off to 10 s);
+        # the critical queue keeps polling every half second so a case never waits long.
+        config = ConsumerConfig(
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            max_delay=0.5 if name == "critical" else 10.0,
+        )
         config.validate()
         logger = logging.getLogger("huey")
         if not logger.handlers:
@@ -59,8 +73,13 @@ class Command(BaseCommand):
         self.stdout.write(f"worker: serving the {name} queue with {workers} threads")
         QUEUES[name].create_consumer(**config.values).run()
 
-    def _supervise(self, names: list[str], workers: int) -> None:
-        """One child per queue, so a busy bulk queue never holds the critical one's GIL."""
+    def _supervise(self, names: list[str], workers: int, stop_with_parent: bool) -> None:
+        """One child per queue, so a busy bulk queue never holds the critical one's GIL.
+
+        With `stop_with_parent`, the children stop when the parent goes: uvicorn ends
+        `beacon run` by re-raising SIGTERM, which skips its clean-up.
+        """
+        parent = os.getppid()
         children = [
             subprocess.Popen(
                 [sys.executable, "-m", "beacon", "worker", "--queues", n, "--workers", str(workers)]
@@ -75,8 +94,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            for child in children:
-                child.wait()
+            while any(child.poll() is None for child in children):
+                if stop_with_parent and os.getppid() != parent:
+                    stop(signal.SIGTERM, None)
+                time.sleep(1)
         finally:
             for child in children:
                 if child.poll() is None:
