@@ -71,7 +71,7 @@ def main() -> None:
     from beacon.core.jobs import bulk, critical
     from beacon.loop.models import Case
     from beacon.notifications.models import OutboxMessage
-    from conftest import build_world
+    from beacon.testing import build_world
 
     world = build_world("Fanout Bench")
     rng = random.Random(14)

@@ -32,7 +32,7 @@ from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Organization
 from beacon.pipeline.actions import submit_response
-from beacon.responses import ingest
+from beacon.responses import checks
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Survey
 
@@ -122,11 +122,11 @@ def store_response(org: Organization, payload: ResponseIn) -> tuple[int, Submitt
     try:
         with fields_renamed(RESPONSE_FIELDS):
             result = submit_response(
-                ingest.ResponseIn(
+                checks.ResponseIn(
                     survey=survey,
                     idempotency_key=payload.idempotency_key,
                     answers=[
-                        ingest.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
+                        checks.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
                         for a in payload.answers
                     ],
                     complete=payload.complete,

@@ -1,8 +1,8 @@
 """Entry points hand interactions and responses here; fan-out runs after commit.
 
 There are no signals: once a response's transaction has committed, its fan-out runs in
-two jobs, the case stage (critical queue) then the analysis stage (bulk queue); see
-`run_case_stage` and `run_analysis_stage`. `process_response` runs both in the caller.
+two jobs, the case stage (critical queue) then the analysis stage (bulk queue), which the
+worker runs from `processing.py` (it loads the text engine, the web server never does).
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from beacon.contacts.actions import (
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
-from beacon.insights.actions import analyse_response, queue_reason_reading
-from beacon.loop.actions import do_open_case_for
-from beacon.loop.sharing import do_share_response
+from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
-from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import ResponseIn
+from beacon.responses.ingest import IngestResult, ingest, ingest_bulk
 from beacon.responses.models import Response
 from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel
@@ -47,9 +46,9 @@ def submit_response(data: ResponseIn, *, contact: ContactIn | None = None) -> In
         if result.changed:
             if not result.created:  # completed later: its fan-out runs (again) from the start
                 Response.objects.filter(pk=result.response.pk).update(
-                    processed_at=None, cased_at=None, fanout_lease_until=_lease(CASE_STAGE)
+                    processed_at=None, cased_at=None, fanout_lease_until=lease_until(CASE_STAGE)
                 )
-            _enqueue(CASE_STAGE, result.response.pk)
+            enqueue_stage(CASE_STAGE, result.response.pk)
     return result
 
 
@@ -66,71 +65,29 @@ def submit_bulk(items: list[ResponseIn]) -> list[Response]:
     with transaction.atomic():
         created = ingest_bulk(items)
         for response in created:
-            _enqueue(CASE_STAGE, response.pk)
+            enqueue_stage(CASE_STAGE, response.pk)
     return created
 
 
-# ---------------------------------------------------------------- the fan-out, in two stages
+# ---------------------------------------------------------------- the fan-out's two stages
 #
 # The case stage (case rules, the owner's email) runs on the critical queue; the analysis
-# stage (text analysis, praise, sharing) on the bulk queue. Each stage claims its response
-# with a conditional UPDATE inside its own transaction, so a duplicated job does nothing and
-# a crashed one leaves its claim rolled back for the sweeper.
+# stage (text analysis, praise, sharing) on the bulk queue; both in `processing.py`.
 
 CASE_STAGE = "case"
 ANALYSIS_STAGE = "analysis"
 
 
-def _lease(stage: str) -> dt.datetime:
+def lease_until(stage: str) -> dt.datetime:
     """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
     seconds = settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
     return clock.now() + dt.timedelta(seconds=seconds)
 
 
-def _enqueue(stage: str, response_id: int) -> None:
+def enqueue_stage(stage: str, response_id: int) -> None:
     from beacon.pipeline.tasks import analyse_response_task, open_case_task
 
     enqueue_on_commit(open_case_task if stage == CASE_STAGE else analyse_response_task, response_id)
-
-
-def _load(response_id: int) -> Response:
-    return Response.objects.select_related("organization", "survey", "contact", "stage__owner").get(
-        pk=response_id
-    )
-
-
-def run_case_stage(response_id: int, *, then_analyse: bool = True) -> bool:
-    """Open the case a response calls for (once); False when another job already did."""
-    with transaction.atomic():
-        claimed = Response.objects.filter(
-            pk=response_id, cased_at__isnull=True, processed_at__isnull=True
-        ).update(cased_at=clock.now(), fanout_lease_until=_lease(ANALYSIS_STAGE))
-        if not claimed:
-            return False
-        do_open_case_for(_load(response_id))
-        if then_analyse:
-            _enqueue(ANALYSIS_STAGE, response_id)
-    return True
-
-
-def run_analysis_stage(response_id: int) -> bool:
-    """Read the comments, then praise and sharing; False when another job already did."""
-    with transaction.atomic():
-        claimed = Response.objects.filter(
-            pk=response_id, cased_at__isnull=False, processed_at__isnull=True
-        ).update(processed_at=clock.now(), fanout_lease_until=None)
-        if not claimed:
-            return False
-        response = _load(response_id)
-        analyse_response(response)
-        do_share_response(response)
-    return True
-
-
-def process_response(response_id: int) -> bool:
-    """The whole fan-out of one stored response, now, in this process (both stages)."""
-    cased = run_case_stage(response_id, then_analyse=False)
-    return run_analysis_stage(response_id) or cased
 
 
 def requeue_lost_fanout(limit: int = 1000) -> int:
@@ -150,8 +107,8 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
     for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
         stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
         with transaction.atomic():
-            if pending.filter(lost, pk=pk).update(fanout_lease_until=_lease(stage)):
-                _enqueue(stage, pk)
+            if pending.filter(lost, pk=pk).update(fanout_lease_until=lease_until(stage)):
+                enqueue_stage(stage, pk)
                 requeued += 1
     return requeued
 

@@ -1,4 +1,7 @@
-"""Jobs of the pipeline: thin, idempotent, ids in."""
+"""Jobs of the pipeline: thin, idempotent, ids in.
+
+The web server imports this module to enqueue; the processing (which reads comments with
+the text engine) is imported when a job runs, in the worker."""
 
 from __future__ import annotations
 
@@ -6,23 +9,28 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from beacon.core.jobs import bulk_task
-from beacon.pipeline.actions import requeue_lost_fanout, run_analysis_stage, run_case_stage
 
 
 @db_task()
 def open_case_task(response_id: int) -> None:
     """Critical queue: the case a response calls for; a duplicate does nothing."""
+    from beacon.pipeline.processing import run_case_stage
+
     run_case_stage(response_id)
 
 
 @bulk_task()
 def analyse_response_task(response_id: int) -> None:
     """Bulk queue: comments, praise, sharing; a duplicate does nothing."""
+    from beacon.pipeline.processing import run_analysis_stage
+
     run_analysis_stage(response_id)
 
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_unprocessed_responses() -> int:
+    from beacon.pipeline.actions import requeue_lost_fanout
+
     return requeue_lost_fanout()
 
 

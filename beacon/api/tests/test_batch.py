@@ -7,7 +7,7 @@ import pytest
 from beacon.api.tests.conftest import Api, fields, interaction_body, response_body
 from beacon.contacts.models import Contact, Interaction
 from beacon.responses.models import Answer, Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

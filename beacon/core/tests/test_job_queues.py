@@ -14,8 +14,8 @@ from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.transports.email import message_id_of
 from beacon.pipeline.actions import submit_response
-from beacon.responses.ingest import AnswerIn, ResponseIn
-from conftest import SmtpServer, World
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.testing import SmtpServer, World
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from beacon.notifications.tasks import sweep_outbox
 from beacon.notifications.transports import deliver
 from beacon.notifications.transports.email import message_id_of
 from beacon.orgs.models import Event
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,10 @@ from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import requeue_lost_fanout
 from beacon.pipeline.tasks import analyse_response_task, open_case_task
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from beacon.contacts.models import Contact
 from beacon.orgs.models import Event
 from beacon.responses.models import Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 
