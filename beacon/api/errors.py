@@ -41,7 +41,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in parts) or str(source)
 
 
-def _field_errors(errors: Mapping[str, str]) -> list[dict[str, str]]:
+def field_errors(errors: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"field": _INDEX.sub(r".\1", f), "message": m} for f, m in errors.items()]
 
 
@@ -65,7 +65,7 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, {"detail": detail}, status=422)
 
     def failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
-        return api.create_response(request, {"detail": _field_errors(exc.errors)}, status=422)
+        return api.create_response(request, {"detail": field_errors(exc.errors)}, status=422)
 
     def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc) or "not found"}, status=404)

@@ -7,11 +7,14 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from beacon.api.auth import org_of
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
 from beacon.api.errors import fields_renamed
 from beacon.api.lookups import Refs
 from beacon.api.schemas import (
     ContactIn,
     ErrorOut,
+    InteractionBatchItemOut,
+    InteractionBatchOut,
     InteractionIn,
     InteractionOut,
     InvitationOut,
@@ -19,7 +22,7 @@ from beacon.api.schemas import (
 )
 from beacon.contacts import actions as contacts
 from beacon.cxmodel.models import Persona, Touchpoint
-from beacon.orgs.models import Membership, Team
+from beacon.orgs.models import Membership, Organization, Team
 from beacon.pipeline.actions import receive_interaction
 from beacon.surveys.models import InvitationChannel
 
@@ -74,7 +77,11 @@ def contact_in(refs: Refs, data: ContactIn) -> contacts.ContactIn:
     ),
 )
 def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[InteractionOut]:
-    org = org_of(request)
+    return Status(*store_interaction(org_of(request), payload))
+
+
+def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, InteractionOut]:
+    """One interaction, as the single and the batch endpoint store it: (status, answer)."""
     refs = Refs(org)
     data = contacts.InteractionIn(
         contact=contact_in(refs, payload.contact),
@@ -104,4 +111,20 @@ def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[I
             for inv in received.invitations
         ],
     )
-    return Status(201 if received.created else 200, out)
+    return (201 if received.created else 200), out
+
+
+@router.post(
+    "/interactions/batch",
+    response={200: InteractionBatchOut, **BATCH_ERRORS},
+    operation_id="createInteractionsBatch",
+    summary="Record up to 1,000 interactions",
+    description=(
+        "Records many interactions in one call; each item has the shape of `POST "
+        "/interactions` and its own `idempotency_key`.\n\n" + BATCH_RULES
+    ),
+)  # fmt: skip
+def create_interactions_batch(request: HttpRequest, payload: BatchIn) -> InteractionBatchOut:
+    org = org_of(request)
+    results = run_batch(payload.items, InteractionIn, lambda item: store_interaction(org, item))
+    return InteractionBatchOut(items=[InteractionBatchItemOut(**r.fields()) for r in results])

@@ -6,18 +6,20 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from beacon.api.auth import org_of
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
 from beacon.api.errors import fields_renamed, invalid
 from beacon.api.interactions import CONTACT_FIELDS, contact_in
 from beacon.api.lookups import Refs
 from beacon.api.schemas import (
     AnswerOut,
     ErrorOut,
+    ResponseBatchItemOut,
+    ResponseBatchOut,
     ResponseFilters,
     ResponseIn,
     ResponseOut,
@@ -25,10 +27,10 @@ from beacon.api.schemas import (
     SubmittedResponseOut,
     ValidationErrorOut,
 )
-from beacon.contacts.actions import do_upsert_contact
 from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
+from beacon.orgs.models import Organization
 from beacon.pipeline.actions import submit_response
 from beacon.responses import checks
 from beacon.responses.models import Answer, Response
@@ -100,7 +102,11 @@ def _required_under_answers(e: ValidationFailed) -> ValidationFailed:
     ),
 )
 def create_response(request: HttpRequest, payload: ResponseIn) -> Status[SubmittedResponseOut]:
-    org = org_of(request)
+    return Status(*store_response(org_of(request), payload))
+
+
+def store_response(org: Organization, payload: ResponseIn) -> tuple[int, SubmittedResponseOut]:
+    """One response, as the single and the batch endpoint store it: (status, answer)."""
     try:
         survey = Survey.objects.for_org(org).get(pk=payload.survey_id)
     except Survey.DoesNotExist:
@@ -114,15 +120,7 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
     contact_data = contact_in(refs, payload.contact) if payload.contact else None
     refs.check()
     try:
-        # One transaction: a response refused for a bad answer leaves no contact behind.
-        with transaction.atomic(), fields_renamed(RESPONSE_FIELDS):
-            seen = Response.objects.for_org(org).filter(idempotency_key=payload.idempotency_key)
-            # A retry must not write the contact again: the first call already did.
-            contact = (
-                do_upsert_contact(org, contact_data)
-                if contact_data is not None and not seen.exists()
-                else None
-            )
+        with fields_renamed(RESPONSE_FIELDS):
             result = submit_response(
                 checks.ResponseIn(
                     survey=survey,
@@ -132,12 +130,12 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
                         for a in payload.answers
                     ],
                     complete=payload.complete,
-                    contact=contact,
                     interaction=interaction,
                     touchpoint=touchpoint,
                     channel="api",
                     responded_at=payload.responded_at,
-                )
+                ),
+                contact=contact_data,
             )
     except ValidationFailed as e:
         raise _required_under_answers(e) from e
@@ -154,7 +152,24 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
         completed=response.completed_at is not None,
         answers=_answers(answers),
     )
-    return Status(201 if result.created else 200, out)
+    return (201 if result.created else 200), out
+
+
+@router.post(
+    "/responses/batch",
+    response={200: ResponseBatchOut, **BATCH_ERRORS},
+    operation_id="submitResponsesBatch",
+    summary="Submit up to 1,000 responses",
+    description=(
+        "Stores many responses in one call; each item has the shape of `POST /responses` "
+        "and its own `idempotency_key`. An unknown survey answers that item 404.\n\n"
+        + BATCH_RULES
+    ),
+)  # fmt: skip
+def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> ResponseBatchOut:
+    org = org_of(request)
+    results = run_batch(payload.items, ResponseIn, lambda item: store_response(org, item))
+    return ResponseBatchOut(items=[ResponseBatchItemOut(**r.fields()) for r in results])
 
 
 @router.get(

@@ -113,6 +113,23 @@ class InteractionOut(Schema):
     invitations: list[InvitationOut]
 
 
+class BatchItemOut(Schema):
+    index: int = Field(description="Position of the item in the request, from 0.")
+    status: int = Field(description="201 stored, 200 stored before, 404 unknown, 422 invalid.")
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="With 422: the item's fields that are wrong."
+    )
+    detail: str = Field("", description="With 404: what was not found.")
+
+
+class InteractionBatchItemOut(BatchItemOut):
+    result: InteractionOut | None = Field(None, description="With 200 and 201.")
+
+
+class InteractionBatchOut(Schema):
+    items: list[InteractionBatchItemOut]
+
+
 # --- surveys --------------------------------------------------------------------------
 
 
@@ -187,6 +204,14 @@ class SubmittedResponseOut(Schema):
     created: bool = Field(description="False when the idempotency key was seen before.")
     completed: bool
     answers: list[AnswerOut]
+
+
+class ResponseBatchItemOut(BatchItemOut):
+    result: SubmittedResponseOut | None = Field(None, description="With 200 and 201.")
+
+
+class ResponseBatchOut(Schema):
+    items: list[ResponseBatchItemOut]
 
 
 class ResponseOut(Schema):

@@ -33,7 +33,7 @@ class ContactIn:
     persona: Persona | None = None
 
 
-def _check_contact(org: Organization, data: ContactIn) -> None:
+def check_contact(org: Organization, data: ContactIn) -> None:
     errors: dict[str, str] = {}
     if not data.external_id.strip():
         errors["external_id"] = "must not be empty"
@@ -53,7 +53,7 @@ def do_upsert_contact(
     org: Organization, data: ContactIn, *, actor: Membership | None = None
 ) -> Contact:
     """Create the contact or update the given fields of the one with this external id."""
-    _check_contact(org, data)
+    check_contact(org, data)
     # Only what is given changes: an update without attributes keeps the stored ones.
     values: dict[str, Any] = {}
     if data.attributes:
@@ -78,7 +78,7 @@ def do_find_or_create_contact(org: Organization, data: ContactIn) -> Contact:
     For identities a third party vouches for (the widget's signed user id): the claim may
     name the contact, never rewrite what the organisation knows about them.
     """
-    _check_contact(org, data)
+    check_contact(org, data)
     contact, created = Contact.objects.get_or_create(
         organization=org,
         external_id=data.external_id.strip(),
@@ -155,7 +155,7 @@ def do_bulk_record_interactions(
     already stored, or repeated in `items`, are skipped. Returns those created.
     """
     for data in items:
-        _check_contact(org, data.contact)
+        check_contact(org, data.contact)
         if not data.idempotency_key.strip():
             raise ValidationFailed({"idempotency_key": "must not be empty"})
     contacts = _bulk_contacts(org, [d.contact for d in items])

@@ -1,16 +1,94 @@
-"""Enqueue background work only once the transaction that caused it has committed."""
+"""The job queues, and enqueueing only once the transaction that caused the job commits.
+
+Two queues, each served by its own worker process: `critical` (huey.contrib.djhuey's
+instance: case rules, emails, sweepers, alerts) and `bulk` (text analysis, retraining,
+imports, backfills), so a detractor's case never waits behind an hour of analysis.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
+from huey import Huey
+from huey.contrib.djhuey import HUEY, close_db
+
+from beacon.core import clock
 
 
 class _Task(Protocol):
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
+def _build(config: dict[str, Any]) -> Huey:
+    options = dict(config)
+    huey_class = import_string(options.pop("huey_class"))
+    huey: Huey = huey_class(options.pop("name"), **options)
+    return huey
+
+
+critical: Huey = HUEY
+bulk: Huey = _build(settings.HUEY_BULK)
+QUEUES: dict[str, Huey] = {"critical": critical, "bulk": bulk}
+
+
+def bulk_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Like `db_task`, on the bulk queue: work that may wait behind other work."""
+
+    def decorator(fn: Callable[..., Any]) -> Any:
+        return bulk.task(**options)(close_db(fn))
+
+    return decorator
+
+
 def enqueue_on_commit(task: _Task, *args: Any) -> None:
     """The worker must never see a row id before the row is visible to it."""
     transaction.on_commit(lambda: task(*args))
+
+
+# A coalescing mark older than this is taken for a lost job (its queue was flushed) and the
+# next request enqueues again; long enough for any backlog the bulk queue should hold.
+COALESCE_STALE = dt.timedelta(hours=2)
+
+
+def _mark(task: Any, arg: int) -> str:
+    return f"coalesce:{task.name}:{arg}"
+
+
+def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
+    """Set the mark unless one exists; it expires by itself where the storage can (Redis)."""
+    ttl = int(COALESCE_STALE.total_seconds())
+    try:
+        return bool(huey.put_if_empty(key, value, ttl=ttl))
+    except NotImplementedError:  # SQLite and memory storages: a stale mark is overwritten
+        return bool(huey.put_if_empty(key, value))
+
+
+def enqueue_once_on_commit(task: Any, arg: int) -> None:
+    """Enqueue `task(arg)` after commit unless the same job is already waiting.
+
+    For work where one run covers every request made before it starts (retraining an
+    organisation's model after fifty new comments): the job calls `coalesced_start` first,
+    so a request arriving while it runs enqueues the next run.
+    """
+
+    def enqueue() -> None:
+        huey = task.huey
+        now = clock.now().timestamp()
+        if not _put_if_empty(huey, _mark(task, arg), now):
+            queued_at = huey.get(_mark(task, arg), peek=True)
+            if queued_at is not None and now - queued_at < COALESCE_STALE.total_seconds():
+                return
+            huey.put(_mark(task, arg), now)
+        task(arg)
+
+    transaction.on_commit(enqueue)
+
+
+def coalesced_start(task: Any, arg: int) -> None:
+    """A coalesced job begins: requests from now on queue another run."""
+    task.huey.delete(_mark(task, arg))

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -691,10 +692,17 @@ def open_invitations(org: Organization) -> list[Invitation]:
 
 @transaction.atomic
 def seed(
-    *, responses: int = 20_000, seed: int = 7, today: dt.datetime | None = None
+    *,
+    responses: int = 20_000,
+    seed: int = 7,
+    today: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Organization:
+    """The demo organisation; `progress` hears the name of each step before it starts."""
+    say = progress or (lambda step: None)
     rng = random.Random(seed)
     now = today or clock.now()
+    say("people, journeys, surveys and rules")
     # The organisation's history is placed six months back so created_at reads naturally.
     with clock.frozen_at(now - dt.timedelta(days=190)):
         org = do_create_organization("Northwind Mobile", DEMO_SLUG)
@@ -705,14 +713,18 @@ def seed(
         _cx_model(demo)
         _surveys(demo)
         seed_distribution(org)
+    say(f"{responses:,} responses of six months' history")
     _history(demo, rng, responses, now)
     _outage(demo, max(10, responses // 200), now)
     # The telecom starter taxonomy, and every comment read through it, as a customer
     # adopting Beacon with six months of history would do on day one.
+    say("reading every comment (themes and sentiment)")
     do_adopt_starter(org, "telecom")
     do_backfill(org)
+    say("staff corrections and reasons for contact")
     teach(org, demo.members["sofia"])
     _reasons(demo, since=now - dt.timedelta(days=190))
+    say("cases, actions and updates to customers")
     _cases(demo, rng, now)
     _alert_rules(demo, now)
     # Emails the seeded history would have sent months ago are kept as rows, not mailed.

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from beacon.contacts.models import Interaction
 from beacon.core.errors import ValidationFailed
-from beacon.core.jobs import enqueue_on_commit
+from beacon.core.jobs import enqueue_on_commit, enqueue_once_on_commit
 from beacon.insights.events import (
     contact_reason_created,
     contact_reason_updated,
@@ -67,7 +67,7 @@ def do_update_reason(
 def queue_reason_training(org_id: int) -> None:
     """Reasons or staff labels changed: the worker retrains and rereads what the model read."""
 
-    enqueue_on_commit(train_reasons_task, org_id)
+    enqueue_once_on_commit(train_reasons_task, org_id)
 
 
 def queue_reason_reading(interaction: Interaction) -> None:
@@ -111,4 +111,4 @@ def do_set_interaction_reason(
 def queue_unread_reasons(org_id: int) -> None:
     """After an import: the worker reads every described interaction that has no reason."""
     if ContactReason.objects.for_org(org_id).filter(active=True).exists():
-        enqueue_on_commit(read_unread_reasons_task, org_id)
+        enqueue_once_on_commit(read_unread_reasons_task, org_id)

@@ -9,18 +9,20 @@ contract "The web server never loads the text engine".
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from beacon.contacts.models import Interaction
+from beacon.core.jobs import bulk_task, coalesced_start, enqueue_once_on_commit
 from beacon.orgs.models import Organization
 
 
-@db_task()
+@bulk_task()
 def train_themes_task(org_id: int) -> None:
     """Train the organisation's own model; analysis picks the new version up on its next
     call (it compares the newest version's token with the one it has loaded)."""
     from beacon.insights.registry import do_train_themes_if_due
 
+    coalesced_start(train_themes_task, org_id)
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_train_themes_if_due(org)
@@ -33,23 +35,24 @@ def retrain_from_corrections() -> int:
 
     orgs = retrain_due_orgs()
     for org_id in orgs:
-        train_themes_task(org_id)
+        enqueue_once_on_commit(train_themes_task, org_id)
     return len(orgs)
 
 
-@db_task()
+@bulk_task()
 def train_reasons_task(org_id: int) -> None:
     """Reasons or staff labels changed: a new reason model, then recent history reread."""
     from beacon.insights.reason_reading import do_reread_reasons
     from beacon.insights.registry import do_train_reasons
 
+    coalesced_start(train_reasons_task, org_id)
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_train_reasons(org)
         do_reread_reasons(org)
 
 
-@db_task()
+@bulk_task()
 def classify_interaction_task(interaction_id: int) -> None:
     from beacon.insights.reason_reading import do_classify_interaction
 
@@ -58,11 +61,12 @@ def classify_interaction_task(interaction_id: int) -> None:
         do_classify_interaction(found)
 
 
-@db_task()
+@bulk_task()
 def read_unread_reasons_task(org_id: int) -> None:
     """After an import: every described interaction without a reason, in batches."""
     from beacon.insights.reason_reading import do_read_unread_reasons
 
+    coalesced_start(read_unread_reasons_task, org_id)
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_read_unread_reasons(org)

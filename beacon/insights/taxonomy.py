@@ -11,7 +11,7 @@ from typing import TypeVar
 from django.db import transaction
 
 from beacon.core.errors import ValidationFailed
-from beacon.core.jobs import enqueue_on_commit
+from beacon.core.jobs import enqueue_once_on_commit
 from beacon.insights.events import theme_created, theme_updated
 from beacon.insights.models import (
     ContactReason,
@@ -165,4 +165,4 @@ def do_adopt_starter(
 
 def queue_training(org_id: int) -> None:
     """Themes changed: the worker retrains (once, however many changes are queued)."""
-    enqueue_on_commit(train_themes_task, org_id)
+    enqueue_once_on_commit(train_themes_task, org_id)

@@ -63,6 +63,7 @@ def do_queue_message(
                 cause_type=cause._meta.label_lower,
                 cause_id=cause.pk,
                 next_attempt_at=clock.now(),
+                queued_until=_job_lease(),
             )
     except IntegrityError:
         return OutboxMessage.objects.for_org(org_id).get(idempotency_key=key)
@@ -81,20 +82,36 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
+def _job_lease() -> dt.datetime:
+    return clock.now() + dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
 def _claim(message_id: int) -> bool:
-    """Compare-and-set: only one sender may hold a due message at a time."""
+    """Compare-and-set: only one sender may hold a due message at a time.
+
+    A message still in `sending` once its claim ran out belonged to a sender that died,
+    perhaps after the server accepted it: it is sent again (same Message-ID) and marked
+    as a possible duplicate.
+    """
     now = clock.now()
-    claimed = OutboxMessage.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=message_id,
-        state__in=[OutboxState.PENDING, OutboxState.SENDING],
-        next_attempt_at__lte=now,
-    ).update(
-        state=OutboxState.SENDING,
-        claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-        attempts=F("attempts") + 1,
+    due = OutboxMessage.objects.filter(pk=message_id, next_attempt_at__lte=now)
+    claim = {
+        "state": OutboxState.SENDING,
+        "claimed_until": now + dt.timedelta(seconds=CLAIM_SECONDS),
+        "attempts": F("attempts") + 1,
+    }
+    if (
+        due.filter(state=OutboxState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(**claim)
+    ):
+        return True
+    return (
+        due.filter(state=OutboxState.SENDING, claimed_until__lt=now).update(
+            **claim, possible_duplicate=True
+        )
+        == 1
     )
-    return claimed == 1
 
 
 def do_deliver(message_id: int) -> str:
@@ -113,7 +130,12 @@ def do_deliver(message_id: int) -> str:
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=OutboxState.SENT, sent_at=clock.now(), claimed_until=None, last_error=""
     )
-    outbox_sent(message.organization_id, message, attempts=message.attempts)
+    outbox_sent(
+        message.organization_id,
+        message,
+        attempts=message.attempts,
+        possible_duplicate=message.possible_duplicate,
+    )
     return OutboxState.SENT
 
 
@@ -123,6 +145,7 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=state,
         claimed_until=None,
+        queued_until=None,  # no job waits for it: the sweeper sends it when due
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
         next_attempt_at=clock.now() + _backoff(message.attempts),
     )
@@ -142,6 +165,24 @@ def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -
     )
     outbox_bounced(message.organization_id, message, error=reasons[:500])
     return OutboxState.BOUNCED
+
+
+def requeue_lost_messages(limit: int = 500) -> int:
+    """Enqueue a send job for each due message whose job was lost (its lease ran out).
+
+    A message whose job still waits in the queue is left to it; the lease is renewed with a
+    compare-and-set before enqueueing, so two sweepers never enqueue the same message.
+    """
+    from beacon.notifications.tasks import send_outbox_message
+
+    requeued = 0
+    for message_id in due_message_ids(limit):
+        now = clock.now()
+        lost = Q(queued_until__isnull=True) | Q(queued_until__lt=now)
+        if OutboxMessage.objects.filter(lost, pk=message_id).update(queued_until=_job_lease()):
+            send_outbox_message(message_id)
+            requeued += 1
+    return requeued
 
 
 def due_message_ids(limit: int = 500) -> list[int]:

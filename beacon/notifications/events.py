@@ -29,8 +29,17 @@ def outbox_queued(
     return record_event(org, NotificationEvent.OUTBOX_QUEUED, message, key=key, transport=transport)
 
 
-def outbox_sent(org: Organization | int, message: OutboxMessage, *, attempts: int) -> Event:
-    return record_event(org, NotificationEvent.OUTBOX_SENT, message, attempts=attempts)
+def outbox_sent(
+    org: Organization | int, message: OutboxMessage, *, attempts: int, possible_duplicate: bool
+) -> Event:
+    """`possible_duplicate`: sent again after a sender died in `sending` (same Message-ID)."""
+    return record_event(
+        org,
+        NotificationEvent.OUTBOX_SENT,
+        message,
+        attempts=attempts,
+        possible_duplicate=possible_duplicate,
+    )
 
 
 def outbox_withheld(org: Organization, *, count: int, reason: str) -> Event:

@@ -36,6 +36,12 @@ class OutboxMessage(TenantModel):
     next_attempt_at = models.DateTimeField()
     # A sender claims a row until this moment; a crashed sender's claim simply expires.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # A send job for the row waits in the queue until at most this moment; the sweeper
+    # enqueues another only after it (the job was lost), never while it may still run.
+    queued_until = models.DateTimeField(null=True, blank=True)
+    # Sent again after a sender died in `sending`: the first attempt may have reached the
+    # server. Both carry the same Message-ID, so receiving servers can drop the second.
+    possible_duplicate = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

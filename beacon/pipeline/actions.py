@@ -1,17 +1,28 @@
 """Entry points hand interactions and responses here; fan-out runs after commit.
 
-There are no signals: after a response is stored, the job queue is woken once the
-transaction has committed, and the worker runs `processing.process_response`.
+There are no signals: once a response's transaction has committed, its fan-out runs in
+two jobs, the case stage (critical queue) then the analysis stage (bulk queue), which the
+worker runs from `processing.py` (it loads the text engine, the web server never does).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
-from beacon.contacts.actions import InteractionIn, do_record_interaction
+from beacon.contacts.actions import (
+    ContactIn,
+    InteractionIn,
+    do_find_or_create_contact,
+    do_record_interaction,
+    do_upsert_contact,
+)
 from beacon.contacts.models import Interaction
+from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
 from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
@@ -22,29 +33,90 @@ from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel
 
 
-def submit_response(data: ResponseIn) -> IngestResult:
-    """Store answers (one transaction), then process the response after commit."""
+def submit_response(
+    data: ResponseIn, *, contact: ContactIn | None = None, claimed: bool = False
+) -> IngestResult:
+    """Store the contact and the answers in one transaction, then process after commit.
+
+    Every entry point that learns who answered passes `contact` here rather than writing
+    it first: a response refused for a bad answer then leaves no contact behind, and a
+    retry (the same idempotency key) does not write the contact again. `claimed`: the
+    identity is vouched for by someone else (the widget's signed user id), so it may name
+    an existing contact or make a new one, but never rewrite what the organisation knows.
+    """
     with transaction.atomic():
+        if contact is not None and not _seen(data):
+            write = do_find_or_create_contact if claimed else do_upsert_contact
+            data = replace(data, contact=write(data.survey.organization, contact))
         result = ingest(data)
         if result.changed:
-            if not result.created:  # a new row was never processed
-                Response.objects.filter(pk=result.response.pk).update(processed_at=None)
-            _enqueue_processing(result.response.pk)
+            if not result.created:  # completed later: its fan-out runs (again) from the start
+                Response.objects.filter(pk=result.response.pk).update(
+                    processed_at=None, cased_at=None, fanout_lease_until=lease_until(CASE_STAGE)
+                )
+            enqueue_stage(CASE_STAGE, result.response.pk)
     return result
+
+
+def _seen(data: ResponseIn) -> bool:
+    """A retry of a stored response: its first call already wrote the contact."""
+    return (
+        Response.objects.for_org(data.survey.organization_id)
+        .filter(idempotency_key=data.idempotency_key)
+        .exists()
+    )
 
 
 def submit_bulk(items: list[ResponseIn]) -> list[Response]:
     with transaction.atomic():
         created = ingest_bulk(items)
         for response in created:
-            _enqueue_processing(response.pk)
+            enqueue_stage(CASE_STAGE, response.pk)
     return created
 
 
-def _enqueue_processing(response_id: int) -> None:
-    from beacon.pipeline.tasks import process_response_task
+# ---------------------------------------------------------------- the fan-out's two stages
+#
+# The case stage (case rules, the owner's email) runs on the critical queue; the analysis
+# stage (text analysis, praise, sharing) on the bulk queue; both in `processing.py`.
 
-    enqueue_on_commit(process_response_task, response_id)
+CASE_STAGE = "case"
+ANALYSIS_STAGE = "analysis"
+
+
+def lease_until(stage: str) -> dt.datetime:
+    """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
+    seconds = settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
+    return clock.now() + dt.timedelta(seconds=seconds)
+
+
+def enqueue_stage(stage: str, response_id: int) -> None:
+    from beacon.pipeline.tasks import analyse_response_task, open_case_task
+
+    enqueue_on_commit(open_case_task if stage == CASE_STAGE else analyse_response_task, response_id)
+
+
+def requeue_lost_fanout(limit: int = 1000) -> int:
+    """Enqueue again only responses whose stage job was lost (its lease ran out).
+
+    A job still waiting in its queue holds a lease; a new response holds one from its
+    creation. Each re-enqueue first renews the lease with a compare-and-set, so two
+    sweepers never both enqueue the same response.
+    """
+    now = clock.now()
+    lost = Q(fanout_lease_until__lt=now) | Q(
+        fanout_lease_until__isnull=True,
+        created_at__lt=now - dt.timedelta(seconds=settings.JOB_LEASE_SECONDS),
+    )
+    pending = Response.objects.filter(processed_at__isnull=True)
+    requeued = 0
+    for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
+        stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
+        with transaction.atomic():
+            if pending.filter(lost, pk=pk).update(fanout_lease_until=lease_until(stage)):
+                enqueue_stage(stage, pk)
+                requeued += 1
+    return requeued
 
 
 @dataclass(frozen=True)

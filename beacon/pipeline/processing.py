@@ -1,10 +1,13 @@
-"""The fan-out after a response is stored. Worker-only: reading comments loads the text
-engine, which the web server never imports (pipeline/tasks.py imports this module when its
-job runs)."""
+"""The fan-out after a response is stored, in two stages. Worker-only: reading comments
+loads the text engine, which the web server never imports (pipeline/tasks.py imports this
+module when its job runs).
+
+Each stage claims its response with a conditional UPDATE inside its own transaction, so a
+duplicated job does nothing and a crashed one leaves its claim rolled back for the sweeper
+(`actions.requeue_lost_fanout`).
+"""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.db import transaction
 
@@ -12,34 +15,45 @@ from beacon.core import clock
 from beacon.insights.analysis import analyse_response
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.sharing import do_share_response
+from beacon.pipeline.actions import ANALYSIS_STAGE, enqueue_stage, lease_until
 from beacon.responses.models import Response
 
 
-def process_response(response_id: int) -> None:
-    """Fan-out for one stored response, in one transaction: its comments are read
-    (sentiment, themes, praise of named staff, the reason for contact), the case rules may
-    open a follow-up case, and it is shared (recognition, the wall's queue, verbatim
-    channels); then it is marked processed, so the sweeper leaves it alone. Emails and
-    messages go through the outbox these steps write to."""
-    response = (
-        Response.objects.select_related("organization", "survey", "contact", "stage__owner")
-        .filter(pk=response_id)
-        .first()
+def _load(response_id: int) -> Response:
+    return Response.objects.select_related("organization", "survey", "contact", "stage__owner").get(
+        pk=response_id
     )
-    if response is None:
-        return
+
+
+def run_case_stage(response_id: int, *, then_analyse: bool = True) -> bool:
+    """Open the case a response calls for (once); False when another job already did."""
     with transaction.atomic():
+        claimed = Response.objects.filter(
+            pk=response_id, cased_at__isnull=True, processed_at__isnull=True
+        ).update(cased_at=clock.now(), fanout_lease_until=lease_until(ANALYSIS_STAGE))
+        if not claimed:
+            return False
+        do_open_case_for(_load(response_id))
+        if then_analyse:
+            enqueue_stage(ANALYSIS_STAGE, response_id)
+    return True
+
+
+def run_analysis_stage(response_id: int) -> bool:
+    """Read the comments, then praise and sharing; False when another job already did."""
+    with transaction.atomic():
+        claimed = Response.objects.filter(
+            pk=response_id, cased_at__isnull=False, processed_at__isnull=True
+        ).update(processed_at=clock.now(), fanout_lease_until=None)
+        if not claimed:
+            return False
+        response = _load(response_id)
         analyse_response(response)
-        do_open_case_for(response)
         do_share_response(response)
-        Response.objects.filter(pk=response_id).update(processed_at=clock.now())
+    return True
 
 
-def unprocessed_response_ids(older_than: dt.timedelta, limit: int = 1000) -> list[int]:
-    """Responses whose fan-out never ran (a worker died): the sweeper re-enqueues them."""
-    cutoff = clock.now() - older_than
-    return list(
-        Response.objects.filter(processed_at__isnull=True, responded_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+def process_response(response_id: int) -> bool:
+    """The whole fan-out of one stored response, now, in this process (both stages)."""
+    cased = run_case_stage(response_id, then_analyse=False)
+    return run_analysis_stage(response_id) or cased

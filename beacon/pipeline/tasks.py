@@ -5,30 +5,36 @@ the text engine) is imported when a job runs, in the worker."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from beacon.core.jobs import bulk_task
+
 
 @db_task()
-def process_response_task(response_id: int) -> None:
-    from beacon.pipeline.processing import process_response
+def open_case_task(response_id: int) -> None:
+    """Critical queue: the case a response calls for; a duplicate does nothing."""
+    from beacon.pipeline.processing import run_case_stage
 
-    process_response(response_id)
+    run_case_stage(response_id)
+
+
+@bulk_task()
+def analyse_response_task(response_id: int) -> None:
+    """Bulk queue: comments, praise, sharing; a duplicate does nothing."""
+    from beacon.pipeline.processing import run_analysis_stage
+
+    run_analysis_stage(response_id)
 
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_unprocessed_responses() -> int:
-    from beacon.pipeline.processing import unprocessed_response_ids
+    from beacon.pipeline.actions import requeue_lost_fanout
 
-    ids = unprocessed_response_ids(older_than=dt.timedelta(minutes=2))
-    for response_id in ids:
-        process_response_task(response_id)
-    return len(ids)
+    return requeue_lost_fanout()
 
 
-@db_task()
+@bulk_task()
 def run_import_task(job_id: int, path: str) -> None:
     """A CSV import uploaded on the imports page; the file is removed afterwards."""
     from pathlib import Path

@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from beacon.contacts.actions import ContactIn, do_find_or_create_contact
-from beacon.contacts.models import Contact
+from beacon.contacts.actions import ContactIn, check_contact
 from beacon.core.errors import ValidationFailed
 from beacon.core.untrusted import loads_untrusted
 from beacon.cxmodel.models import Touchpoint
@@ -121,18 +119,17 @@ def widget_endpoint(request: HttpRequest, token: str) -> HttpResponse:
     if claim is not None and claim.signature and not claim.signed_by(survey):
         return _error(request, survey, 403, [{"field": "user.signature", "message": BAD_SIGNATURE}])
     try:
-        # One transaction: an answer refused after its new contact was made leaves neither.
-        with transaction.atomic():
-            result = submit_response(
-                ResponseIn(
-                    survey=survey,
-                    idempotency_key=key,
-                    answers=answers,
-                    complete=True,
-                    contact=_contact(survey, claim),
-                    channel="widget",
-                )
-            )
+        result = submit_response(
+            ResponseIn(
+                survey=survey,
+                idempotency_key=key,
+                answers=answers,
+                complete=True,
+                channel="widget",
+            ),
+            contact=_contact(survey, claim),
+            claimed=True,
+        )
     except ValidationFailed as exc:
         detail = [{"field": f, "message": m} for f, m in exc.errors.items()]
         return _error(request, survey, 422, detail)
@@ -163,7 +160,7 @@ class Claim:
         return hmac.compare_digest(expected, self.signature.lower())
 
 
-def _contact(survey: Survey, claim: Claim | None) -> Contact | None:
+def _contact(survey: Survey, claim: Claim | None) -> ContactIn | None:
     """The signed user's contact; an unsigned claim leaves the answer anonymous.
 
     Anyone can post any id from a browser, and ids are often sequential. Creating a contact
@@ -173,9 +170,10 @@ def _contact(survey: Survey, claim: Claim | None) -> Contact | None:
     if claim is None or not claim.signature:
         return None
     try:
-        return do_find_or_create_contact(survey.organization, claim.contact)
+        check_contact(survey.organization, claim.contact)
     except ValidationFailed as exc:
         raise ValidationFailed({f"user.{f}": m for f, m in exc.errors.items()}) from exc
+    return claim.contact
 
 
 def _rate_limited(request: HttpRequest, survey: Survey) -> HttpResponse | None:

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
+from beacon.core.jobs import bulk_task
 from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.exports import delete_old_export_files, do_run_export
 from beacon.reports.sync import do_sync_all
 
 
-@db_task()
-def run_export(job_id: int) -> str:
-    return do_run_export(job_id)
+@bulk_task()  # minutes for a large export: it must not hold up cases and emails
+def run_export(job_id: int) -> None:
+    do_run_export(job_id)
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))

@@ -50,8 +50,14 @@ class Response(TenantModel):
     idempotency_key = models.CharField(max_length=200)
     responded_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
-    # Set once the after-commit fan-out (insights, loop rules, notifications) has run.
+    # The after-commit fan-out runs in two stages (beacon.pipeline): `cased_at` is set by
+    # the case stage (case rules, the owner's email), `processed_at` once the analysis
+    # stage (insights, praise, sharing) has run too.
+    cased_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Until when the pending stage's job may wait in its queue; after that the sweeper
+    # takes the job for lost and enqueues it again. Null: since creation (a new response).
+    fanout_lease_until = models.DateTimeField(null=True, blank=True)
     # The org's rollup attributes (RollupAttribute keys) as they were at ingest, so
     # deleting the response later subtracts from the same cells even if the contact changed.
     rollup_attributes = models.JSONField(default=dict, blank=True)
@@ -65,6 +71,12 @@ class Response(TenantModel):
         indexes = [
             models.Index(fields=["organization", "responded_at"]),
             models.Index(fields=["organization", "id"]),
+            # The sweeper reads only the few responses whose fan-out has not finished.
+            models.Index(
+                fields=["fanout_lease_until"],
+                condition=models.Q(processed_at__isnull=True),
+                name="response_fanout_pending",
+            ),
         ]
 
 

@@ -103,8 +103,10 @@ REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 HUEY_IMMEDIATE = env_bool("BEACON_JOBS_IMMEDIATE", False)
 
 
-def _huey(redis_url: str | None, immediate: bool) -> dict[str, Any]:
-    common: dict[str, Any] = {"name": "beacon", "immediate": immediate, "utc": True}
+def _huey(redis_url: str | None, immediate: bool, queue: str = "critical") -> dict[str, Any]:
+    """One job queue. Results are never read (jobs write rows), so none are stored."""
+    name = "beacon" if queue == "critical" else f"beacon-{queue}"
+    common: dict[str, Any] = {"name": name, "immediate": immediate, "utc": True, "results": False}
     if immediate:
         return {**common, "huey_class": "huey.MemoryHuey"}
     if redis_url:
@@ -112,11 +114,24 @@ def _huey(redis_url: str | None, immediate: bool) -> dict[str, Any]:
     return {
         **common,
         "huey_class": "beacon.core.queue.EmbeddedHuey",
-        "filename": str(DATA_DIR / "jobs.sqlite3"),
+        "filename": str(
+            DATA_DIR / ("jobs.sqlite3" if queue == "critical" else f"jobs-{queue}.sqlite3")
+        ),
     }
 
 
-HUEY = _huey(REDIS_URL, HUEY_IMMEDIATE)
+# Two queues, each with its own worker process (`beacon worker --queues`): "critical"
+# (case rules, emails, sweepers, alerts) never waits behind "bulk" (analysis, retraining,
+# imports, backfills). HUEY is the critical queue, the one huey.contrib.djhuey serves.
+JOB_QUEUES = ("critical", "bulk")
+HUEY = _huey(REDIS_URL, HUEY_IMMEDIATE, "critical")
+HUEY_BULK = _huey(REDIS_URL, HUEY_IMMEDIATE, "bulk")
+# How long a job may wait in the critical queue before a sweeper decides it was
+# lost and enqueues it again (a duplicate does nothing: each job claims its row first).
+JOB_LEASE_SECONDS = env_int("BEACON_JOB_LEASE_SECONDS", 120, minimum=10, maximum=86400)
+ANALYSIS_LEASE_SECONDS = env_int(
+    "BEACON_ANALYSIS_LEASE_SECONDS", 1800, minimum=10, maximum=7 * 86400
+)
 
 
 def _email(url: str | None) -> dict[str, Any]:

@@ -30,7 +30,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
-            worker = subprocess.Popen([sys.executable, "-m", "beacon", "worker"])
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "beacon", "worker", "--stop-with-parent"]
+            )
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Beacon is running at {url}"))
         self.stdout.write("Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)")

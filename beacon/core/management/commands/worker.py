@@ -1,18 +1,105 @@
-"""`beacon worker`: the Huey consumer (jobs and periodic sweepers)."""
+"""`beacon worker`: the job consumers, one process per queue (critical, bulk)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
 from typing import Any
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import autodiscover_modules
+from huey.consumer_options import ConsumerConfig
+
+
+def queue_names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in settings.JOB_QUEUES]
+    if unknown or not names:
+        raise CommandError(
+            f"--queues takes a comma-separated list of {', '.join(settings.JOB_QUEUES)}; "
+            f"got {value!r}"
+        )
+    return list(dict.fromkeys(names))
 
 
 class Command(BaseCommand):
-    help = "Run the background job worker (sends the outbox, runs the pipeline and sweepers)."
+    help = (
+        "Run the background job worker: the critical queue (cases, emails, sweepers, "
+        "alerts) and the bulk queue (analysis, retraining, imports), each in its own process."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument(
+            "--queues",
+            default=",".join(settings.JOB_QUEUES),
+            help="comma-separated queues to serve (default: all, one process each)",
+        )
+        parser.add_argument("--workers", type=int, default=2, help="threads per queue")
+        parser.add_argument(
+            "--stop-with-parent",
+            action="store_true",
+            help="stop when the process that started this one ends (used by `beacon run`)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("run_huey", workers=options["workers"], worker_type="thread")
+        names = queue_names(options["queues"])
+        if len(names) == 1:
+            self._consume(names[0], options["workers"])
+        else:
+            self._supervise(names, options["workers"], options["stop_with_parent"])
+
+    def _consume(self, name: str, workers: int) -> None:
+        from beacon.core.jobs import QUEUES
+
+        autodiscover_modules("tasks")
+        # An idle consumer polls less and less often (Huey's default backs off to 10 s);
+        # the critical queue keeps polling every half second so a case never waits long.
+        config = ConsumerConfig(
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            max_delay=0.5 if name == "critical" else 10.0,
+        )
+        config.validate()
+        logger = logging.getLogger("huey")
+        if not logger.handlers:
+            config.setup_logger(logger)
+        self.stdout.write(f"worker: serving the {name} queue with {workers} threads")
+        QUEUES[name].create_consumer(**config.values).run()
+
+    def _supervise(self, names: list[str], workers: int, stop_with_parent: bool) -> None:
+        """One child per queue, so a busy bulk queue never holds the critical one's GIL.
+
+        With `stop_with_parent`, the children stop when the parent goes: uvicorn ends
+        `beacon run` by re-raising SIGTERM, which skips its clean-up.
+        """
+        parent = os.getppid()
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-m", "beacon", "worker", "--queues", n, "--workers", str(workers)]
+            )
+            for n in names
+        ]
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            for child in children:
+                child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while any(child.poll() is None for child in children):
+                if stop_with_parent and os.getppid() != parent:
+                    stop(signal.SIGTERM, None)
+                time.sleep(1)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+                    child.wait(timeout=30)

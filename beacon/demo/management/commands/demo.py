@@ -25,7 +25,13 @@ class Command(BaseCommand):
             self.stdout.write("Demo organisation already loaded; skipping.")
         else:
             started = time.monotonic()
-            org = seed(responses=options["responses"], seed=options["seed"])
+
+            def progress(step: str) -> None:
+                self.stdout.write(f"  [{time.monotonic() - started:5.1f}s] {step}")
+                self.stdout.flush()
+
+            self.stdout.write("Loading the demo organisation:")
+            org = seed(responses=options["responses"], seed=options["seed"], progress=progress)
             took = time.monotonic() - started
             self.stdout.write(
                 self.style.SUCCESS(f"Loaded demo organisation {org.name} in {took:.1f}s")

@@ -1,0 +1,96 @@
+"""Two queues: a time-critical job runs while a long bulk backlog waits; no results kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import CommandError, call_command
+from huey import Huey
+
+from beacon.core.jobs import QUEUES, bulk, critical
+from beacon.insights.tasks import classify_interaction_task, train_themes_task
+from beacon.loop.models import Case
+from beacon.notifications.models import OutboxMessage, OutboxState
+from beacon.notifications.transports.email import message_id_of
+from beacon.pipeline.actions import submit_response
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.testing import SmtpServer, World
+
+
+@pytest.fixture
+def queued() -> Iterator[None]:
+    """The queues hold jobs (in memory) instead of running them at once, as in production."""
+    for huey in QUEUES.values():
+        huey.immediate = False
+        huey.flush()
+    try:
+        yield
+    finally:
+        for huey in QUEUES.values():
+            huey.flush()
+            huey.immediate = True
+
+
+def run_next(huey: Huey) -> str:
+    """What a consumer thread of that queue does: take the next job and run it."""
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+    return str(task.name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_and_its_email_do_not_wait_behind_a_bulk_backlog(
+    world: World, smtp: SmtpServer, queued: None
+) -> None:
+    for i in range(500):
+        classify_interaction_task(10_000 + i)  # a long analysis backlog
+    assert bulk.pending_count() == 500 and critical.pending_count() == 0
+    submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="detractor",
+            touchpoint=world.touchpoint,
+            answers=[AnswerIn(world.nps.pk, number=1)],
+        )
+    )
+    assert critical.pending_count() == 1
+    assert run_next(critical) == "open_case_task"
+    case = Case.objects.get()
+    assert run_next(critical) == "send_outbox_message"
+    message = OutboxMessage.objects.get()
+    assert message.state == OutboxState.SENT
+    assert message.idempotency_key == f"case-opened:{case.pk}:{case.owner_id}"
+    [mail] = smtp.inbox.to(case.owner.email)
+    assert mail["Message-ID"] == message_id_of(message)
+    # The backlog is untouched, and the response's analysis waits at its end.
+    assert bulk.pending_count() == 501 and critical.pending_count() == 0
+    assert critical.result_count() == 0 and bulk.result_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retraining_requests_are_coalesced_per_organisation(
+    world: World, other_world: World, queued: None
+) -> None:
+    from django.db import transaction
+
+    from beacon.core.jobs import enqueue_once_on_commit
+
+    for _ in range(50):
+        with transaction.atomic():
+            enqueue_once_on_commit(train_themes_task, world.org.pk)
+    with transaction.atomic():
+        enqueue_once_on_commit(train_themes_task, other_world.org.pk)
+    assert bulk.pending_count() == 2
+    assert run_next(bulk) == "train_themes_task"  # started: the next request queues again
+    with transaction.atomic():
+        enqueue_once_on_commit(train_themes_task, world.org.pk)
+    assert bulk.pending_count() == 2
+
+
+def test_worker_refuses_an_unknown_queue() -> None:
+    with pytest.raises(
+        CommandError, match="--queues takes a comma-separated list of critical, bulk"
+    ):
+        call_command("worker", queues="critical,urgent")

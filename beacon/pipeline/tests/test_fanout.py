@@ -1,0 +1,101 @@
+"""Idempotent fan-out: a duplicated job does nothing; the sweeper re-enqueues only lost work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from beacon.core import clock
+from beacon.insights.models import AnswerInsight
+from beacon.loop.models import Case
+from beacon.notifications.models import OutboxMessage
+from beacon.orgs.models import Event
+from beacon.pipeline.actions import requeue_lost_fanout
+from beacon.pipeline.tasks import analyse_response_task, open_case_task
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.responses.models import Response
+from beacon.testing import World
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def detractor(world: World, key: str = "r-1") -> Response:
+    """Stored without its jobs, as if the process died right after the commit."""
+    with clock.frozen_at(T0):
+        return ingest(
+            ResponseIn(
+                survey=world.survey,
+                idempotency_key=key,
+                answers=[
+                    AnswerIn(world.nps.pk, number=2),
+                    AnswerIn(world.comment.pk, text="The refund never came"),
+                ],
+                touchpoint=world.touchpoint,
+            )
+        ).response
+
+
+def effects() -> tuple[int, int, int, int]:
+    return (
+        Case.objects.count(),
+        OutboxMessage.objects.count(),
+        AnswerInsight.objects.count(),
+        Event.objects.count(),
+    )
+
+
+def test_a_duplicated_job_does_nothing(world: World) -> None:
+    response = detractor(world)
+    with clock.frozen_at(T0 + dt.timedelta(seconds=5)):
+        open_case_task.call_local(response.pk)
+        analyse_response_task.call_local(response.pk)
+    after_first = effects()
+    case = Case.objects.get(response=response)
+    assert after_first[:3] == (1, 1, 1)  # the case, its owner's email, the comment read
+    assert OutboxMessage.objects.get().idempotency_key == f"case-opened:{case.pk}:{case.owner_id}"
+    with clock.frozen_at(T0 + dt.timedelta(seconds=9)):
+        open_case_task.call_local(response.pk)
+        analyse_response_task.call_local(response.pk)
+    assert effects() == after_first
+    stored = Response.objects.get(pk=response.pk)
+    assert stored.cased_at == T0 + dt.timedelta(seconds=5)
+    assert stored.processed_at == T0 + dt.timedelta(seconds=5)
+
+
+def test_the_analysis_stage_waits_for_the_case_stage(world: World) -> None:
+    response = detractor(world)
+    analyse_response_task.call_local(response.pk)  # delivered out of order: nothing yet
+    assert effects()[:3] == (0, 0, 0)
+    assert Response.objects.get(pk=response.pk).processed_at is None
+
+
+def test_the_sweeper_requeues_only_lost_jobs(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    response = detractor(world)
+    with clock.frozen_at(T0 + dt.timedelta(seconds=60)):  # its job may still be queued
+        assert requeue_lost_fanout() == 0
+    with (
+        clock.frozen_at(T0 + dt.timedelta(seconds=121)),
+        django_capture_on_commit_callbacks() as jobs,
+    ):
+        assert requeue_lost_fanout() == 1
+        assert requeue_lost_fanout() == 0  # a second sweeper: the lease is renewed
+    assert len(jobs) == 1
+    with clock.frozen_at(T0 + dt.timedelta(seconds=200)):
+        assert requeue_lost_fanout() == 0  # the re-enqueued job holds its lease
+    with (
+        clock.frozen_at(T0 + dt.timedelta(seconds=242)),
+        django_capture_on_commit_callbacks(execute=True) as jobs,
+    ):
+        assert requeue_lost_fanout() == 1  # that job was lost too: enqueued once more
+    assert len(jobs) >= 1 and Case.objects.filter(response=response).count() == 1
+    stored = Response.objects.get(pk=response.pk)
+    assert stored.cased_at is not None and stored.processed_at is not None
+    with clock.frozen_at(T0 + dt.timedelta(days=1)):
+        assert requeue_lost_fanout() == 0  # processed: never again
