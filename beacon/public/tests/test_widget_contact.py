@@ -10,6 +10,7 @@ from django.test import Client
 
 from beacon.contacts.models import Contact
 from beacon.orgs.models import Event
+from beacon.public.tests.test_widget_identity import sign
 from beacon.responses.models import Response
 from beacon.testing import World
 
@@ -30,7 +31,13 @@ def post(world: World, body: dict[str, Any]) -> Any:
 def body(world: World, score: int, name: str) -> dict[str, Any]:
     return {
         "key": "nonce-1",
-        "user": {"id": "u-9", "email": "u9@example.com", "name": name},
+        # Signed by the customer's server: only a signed id names a contact.
+        "user": {
+            "id": "u-9",
+            "email": "u9@example.com",
+            "name": name,
+            "signature": sign(world.survey, "u-9"),
+        },
         "answers": [{"question_id": world.nps.pk, "number": score}],
     }
 
