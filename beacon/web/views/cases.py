@@ -28,17 +28,20 @@ from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, Case
 from beacon.loop.queries import case_detail, cases, root_causes, timeline
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.cases import (
+    OPEN,
+    STATUS_FILTERS,
+    CaseListForm,
+    NoteForm,
+    ReasonForm,
+    ReassignForm,
+    ResolveForm,
+    StatusForm,
+)
+from beacon.web.forms.common import cleaned, errors_of, reads, values
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
-OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-STATUS_FILTERS: dict[str, dict[str, Any]] = {
-    "open": {"status__in": OPEN},
-    "new": {"status": CaseStatus.NEW},
-    "in_progress": {"status": CaseStatus.IN_PROGRESS},
-    "resolved": {"status": CaseStatus.RESOLVED},
-    "all": {},
-}
 
 
 def is_overdue(case: Case) -> bool:
@@ -53,25 +56,20 @@ class CaseRow:
 
 @staff_view
 @require_GET
+@reads(CaseListForm)
 def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    problems: list[str] = []
-    status = request.GET.get("status", "open") or "open"
-    if status not in STATUS_FILTERS:
-        problems.append(
-            f"status: must be one of {', '.join(STATUS_FILTERS)} (got {status[:40]!r}); "
-            "showing open cases."
-        )
-        status = "open"
+    form = CaseListForm(org, request.GET)
+    problems = form.problems()
+    status = form.value("status") or "open"
     lookups: dict[str, Any] = dict(STATUS_FILTERS[status])
-    mine = request.GET.get("mine") == "1"
-    overdue = request.GET.get("overdue") == "1"
+    mine, overdue = form.value("mine") == "1", form.value("overdue") == "1"
     if mine:
         lookups["owner"] = member
     if overdue:
         lookups["due_at__lt"] = clock.now()
         lookups.setdefault("status__in", OPEN)
-    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(form.value("page") or 1)
     query = {"status": status, **({"mine": "1"} if mine else {})}
     if overdue:
         query["overdue"] = "1"
@@ -85,7 +83,9 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
         "rows": [CaseRow(c, is_overdue(c)) for c in page.object_list],
         "query": urlencode(query),
     }
-    return render_page(request, member, "web/cases.html", context, nav="cases")
+    return render_page(
+        request, member, "web/cases.html", context, status=400 if problems else 200, nav="cases"
+    )
 
 
 def _case_or_404(member: Membership, case_id: int) -> Case:
@@ -198,29 +198,24 @@ def _refused(
 
 @staff_view
 @require_POST
+@reads(ReasonForm)
 def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     """Staff say why the customer got in touch; the reason model learns from it."""
     case = _acting(member, case_id)
-    raw = request.POST.get("reason", "")
+    form = ReasonForm(member.organization_id, request.POST)
     interaction_id = case.response.interaction_id
     interaction = (
         Interaction.objects.for_org(member.organization_id).filter(pk=interaction_id).first()
         if interaction_id
         else None
     )
-    reason = insight_queries.reason(member.organization_id, int(raw)) if raw.isdigit() else None
     if interaction is None:
-        return _refused(
-            request,
-            member,
-            case_id,
-            ValidationFailed({"reason": "this case has no interaction"}),
-            {},
-        )
-    if reason is None or not reason.active:
-        return _refused(
-            request, member, case_id, ValidationFailed({"reason": "choose one of the reasons"}), {}
-        )
+        errors = {"reason": "this case has no interaction"}
+        return _refused(request, member, case_id, ValidationFailed(errors), {})
+    reason = cleaned(form, "reason") if form.is_valid() else None
+    if reason is None:
+        errors = {"reason": "choose one of the reasons"}
+        return _refused(request, member, case_id, ValidationFailed(errors), {})
     do_set_interaction_reason(interaction, reason, actor=member)
     messages.success(request, f"Reason for contact set to {reason.name}.")
     return redirect("web:case", case_id=case.pk)
@@ -228,23 +223,30 @@ def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpR
 
 @staff_view
 @require_POST
+@reads(NoteForm)
 def case_note(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    body = request.POST.get("body", "")
+    form = NoteForm(member.organization_id, request.POST)
     try:
-        do_add_note(case, body, actor=member)
+        if not form.is_valid():
+            raise ValidationFailed(errors_of(form))
+        do_add_note(case, form.cleaned_data["body"], actor=member)
     except ValidationFailed as exc:
-        return _refused(request, member, case_id, exc, {"body": body})
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, "Note added.")
     return redirect("web:case", case_id=case.pk)
 
 
 @staff_view
 @require_POST
+@reads(StatusForm)
 def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    status = request.POST.get("status", "")
+    form = StatusForm(member.organization_id, request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationFailed(errors_of(form))
+        status = form.cleaned_data["status"]
         do_set_status(case, status, actor=member)
     except (ValidationFailed, Conflict) as exc:
         return _refused(request, member, case_id, exc, {})
@@ -254,44 +256,33 @@ def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpR
 
 @staff_view
 @require_POST
+@reads(ReassignForm)
 def case_reassign(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    raw_owner, reason = request.POST.get("owner", ""), request.POST.get("reason", "")
-    values = {"owner": raw_owner, "reason": reason}
-    owner = (
-        Membership.objects.for_org(member.organization_id).filter(pk=int(raw_owner)).first()
-        if raw_owner.isdigit()
-        else None
-    )
+    form = ReassignForm(member.organization_id, request.POST)
     try:
-        if owner is None:
-            errors = {"owner": "choose a member of this organisation"}
-            if not reason.strip():
-                errors["reason"] = "say why the case moves"
-            raise ValidationFailed(errors)
-        if len(reason) > MAX_NOTE_LENGTH:
-            raise ValidationFailed({"reason": f"must be at most {MAX_NOTE_LENGTH} characters"})
-        do_reassign(case, owner, reason, actor=member)
+        if not form.is_valid():
+            raise ValidationFailed(errors_of(form))
+        owner = form.cleaned_data["owner"]
+        do_reassign(case, owner, form.cleaned_data["reason"], actor=member)
     except ValidationFailed as exc:
-        return _refused(request, member, case_id, exc, values)
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, f"Case reassigned to {owner.display_name}.")
     return redirect("web:case", case_id=case.pk)
 
 
 @staff_view
 @require_POST
+@reads(ResolveForm)
 def case_resolve(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    raw_cause, resolution = request.POST.get("root_cause", ""), request.POST.get("resolution", "")
-    values = {"root_cause": raw_cause, "resolution": resolution}
-    causes = {str(rc.pk): rc for rc in root_causes(member.organization)}
+    form = ResolveForm(member.organization_id, request.POST)
     try:
-        if raw_cause and raw_cause not in causes:
-            raise ValidationFailed({"root_cause": "choose one of this organisation's root causes"})
-        if len(resolution) > MAX_NOTE_LENGTH:
-            raise ValidationFailed({"resolution": f"must be at most {MAX_NOTE_LENGTH} characters"})
-        do_resolve_case(case, causes.get(raw_cause), resolution, actor=member)
+        if not form.is_valid():
+            raise ValidationFailed(errors_of(form))
+        data = form.cleaned_data
+        do_resolve_case(case, data["root_cause"], data["resolution"], actor=member)
     except (ValidationFailed, Conflict) as exc:
-        return _refused(request, member, case_id, exc, values)
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, "Case resolved.")
     return redirect("web:case", case_id=case.pk)

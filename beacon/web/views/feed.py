@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import patch_vary_headers
@@ -12,71 +9,14 @@ from django.utils.cache import patch_vary_headers
 from beacon.cxmodel.models import Persona
 from beacon.cxmodel.queries import stages
 from beacon.orgs.models import Membership, Organization, Team
-from beacon.responses.models import Answer
 from beacon.responses.queries import verbatims
-from beacon.surveys.models import QuestionKind, Survey
+from beacon.surveys.models import Survey
 from beacon.web.access import render_page, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.feed import BANDS, FeedForm
 from beacon.web.rows import with_scores
 
 PAGE_SIZE = 25
-MAX_QUERY = 200
-# NPS bands as inclusive score ranges.
-BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
-
-
-@dataclass
-class FeedFilters:
-    values: dict[str, str] = field(default_factory=dict)
-    lookups: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-
-def _choice_filter(
-    raw: str, name: str, options: dict[int, str], lookup: str, out: FeedFilters
-) -> None:
-    if not raw:
-        return
-    if not raw.isdigit() or int(raw) not in options:
-        out.problems.append(f"{name}: unknown {name} {raw[:40]!r}; the filter was not applied.")
-        return
-    out.values[name] = raw
-    out.lookups[lookup] = int(raw)
-
-
-def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any]) -> FeedFilters:
-    """Read the filters; an unusable one is dropped with a message, never a 500."""
-    out = FeedFilters()
-    for name, lookup in (
-        ("survey", "response__survey_id"),
-        ("stage", "response__stage_id"),
-        ("persona", "response__persona_id"),
-        ("team", "response__team_id"),
-    ):
-        ids = {pk: label for pk, label in options[name]}
-        _choice_filter(params.get(name, "").strip(), name, ids, lookup, out)
-    band = params.get("band", "").strip()
-    if band:
-        if band in BANDS:
-            low, high = BANDS[band]
-            out.values["band"] = band
-            out.lookups["response_id__in"] = (
-                Answer.objects.for_org(org)
-                .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
-                .values("response_id")
-            )
-        else:
-            out.problems.append(
-                f"band: must be detractor, passive or promoter (got {band[:40]!r}); "
-                "the filter was not applied."
-            )
-    q = params.get("q", "").strip()
-    if q:
-        if len(q) > MAX_QUERY:
-            out.problems.append(f"q: search text must be at most {MAX_QUERY} characters.")
-        else:
-            out.values["q"] = q
-            out.lookups["text__icontains"] = q
-    return out
 
 
 def filter_options(org: Organization) -> dict[str, list[tuple[int, str]]]:
@@ -98,21 +38,22 @@ def _query(values: dict[str, str], page: int | None = None) -> str:
 
 
 @staff_view
+@reads(FeedForm)
 def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    options = filter_options(org)
-    filters = parse_filters(org, request.GET, options)
-    paginator = Paginator(verbatims(org, **filters.lookups), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    form = FeedForm(org, request.GET)
+    applied, problems = form.applied(), form.problems()
+    paginator = Paginator(verbatims(org, **form.lookups()), PAGE_SIZE)
+    page = paginator.get_page(form.page_number())
     context = {
-        "options": options,
+        "options": filter_options(org),
         "bands": list(BANDS),
-        "filters": filters.values,
-        "problems": filters.problems,
+        "filters": applied,
+        "problems": problems,
         "page": page,
         "rows": with_scores(org, page.object_list, viewer=member),
-        "next_query": _query(filters.values, page.next_page_number()) if page.has_next() else "",
-        "first_query": _query(filters.values),
+        "next_query": _query(applied, page.next_page_number()) if page.has_next() else "",
+        "first_query": _query(applied),
     }
     # htmx asks for a part of the page: the results after a filter change, or the next
     # items for "load more". Without JS the same URLs give the full page.
@@ -121,6 +62,7 @@ def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
         "results": "web/_verbatim_results.html",
         "load-more": "web/_verbatim_items.html",
     }.get(target, "web/verbatims.html")
-    response = render_page(request, member, template, context, nav="verbatims")
+    status = 400 if problems else 200
+    response = render_page(request, member, template, context, status=status, nav="verbatims")
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response

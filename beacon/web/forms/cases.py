@@ -1,0 +1,97 @@
+"""Follow-up cases: the list's filters and what agents post on a case page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from beacon.insights.models import ContactReason
+from beacon.loop.actions import MAX_NOTE_LENGTH
+from beacon.loop.models import CaseStatus, RootCause
+from beacon.orgs.models import Membership, Organization
+from beacon.web.forms.common import OrgChoiceField, PostForm, QueryForm, WholeNumberField, text
+
+OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+STATUS_FILTERS: dict[str, dict[str, Any]] = {
+    "open": {"status__in": OPEN},
+    "new": {"status": CaseStatus.NEW},
+    "in_progress": {"status": CaseStatus.IN_PROGRESS},
+    "resolved": {"status": CaseStatus.RESOLVED},
+    "all": {},
+}
+
+
+def flag() -> forms.ChoiceField:
+    """A tick-box filter: "1" when ticked, absent when not."""
+    return forms.ChoiceField(
+        choices=[("1", "yes")],
+        required=False,
+        error_messages={"invalid_choice": "must be 1 or left out"},
+    )
+
+
+class CaseListForm(QueryForm):
+    status = forms.ChoiceField(choices=[(s, s) for s in STATUS_FILTERS], required=False)
+    mine = flag()
+    overdue = flag()
+    page = WholeNumberField(min_value=1)
+
+    def problems(self) -> list[str]:
+        self.is_valid()
+        out = []
+        for name, errors in self.errors.items():
+            if name == "status":
+                raw = str(self.data.get("status", ""))[:40]
+                out.append(
+                    f"status: must be one of {', '.join(STATUS_FILTERS)} (got {raw!r}); "
+                    "showing open cases."
+                )
+            else:
+                out.append(f"{name}: {errors[0]}; the filter was not applied.")
+        return out
+
+    def value(self, name: str) -> Any:
+        self.is_valid()
+        return self.cleaned_data.get(name)
+
+
+class ReasonForm(PostForm):
+    reason = OrgChoiceField(ContactReason, "choose one of the reasons")
+
+    def __init__(self, org: Organization | int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(org, *args, **kwargs)
+        # A switched-off reason is no longer offered, nor accepted.
+        field: Any = self.fields["reason"]
+        field.queryset = field.queryset.filter(active=True)
+
+
+class NoteForm(PostForm):
+    body = text()
+
+
+class StatusForm(PostForm):
+    # The loop's own check names the allowed moves from the case's current status.
+    status = text()
+
+
+class ReassignForm(PostForm):
+    owner = OrgChoiceField(Membership, "choose a member of this organisation", required=True)
+    reason = text(
+        MAX_NOTE_LENGTH,
+        error_messages={"max_length": f"must be at most {MAX_NOTE_LENGTH} characters"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "owner" in self.errors and not str(self.data.get("reason", "")).strip():
+            self.add_error("reason", "say why the case moves")
+        return data
+
+
+class ResolveForm(PostForm):
+    root_cause = OrgChoiceField(RootCause, "choose one of this organisation's root causes")
+    resolution = text(
+        MAX_NOTE_LENGTH,
+        error_messages={"max_length": f"must be at most {MAX_NOTE_LENGTH} characters"},
+    )

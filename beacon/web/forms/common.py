@@ -1,0 +1,125 @@
+"""The pieces every staff form shares: typed fields that never raise past the form, forms
+bound to one organisation, and the field messages the templates show."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from beacon.orgs.models import Organization
+
+# Only ASCII digits: str.isdigit() and int() also accept "²" or "٣", and the first of those
+# makes int() raise. Eighteen digits stay inside a 64-bit id column on every database.
+_ID = re.compile(r"[0-9]{1,18}")
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
+# The largest value of an INTEGER column on PostgreSQL; anything above would fail the write.
+MAX_INTEGER = 2_147_483_647
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number written in ASCII digits, within the column's range."""
+
+    default_error_messages = {
+        "invalid": "must be a whole number",
+        "min_value": "must be at least %(limit_value)s",
+        "max_value": "must be at most %(limit_value)s",
+    }
+
+    def __init__(self, *, max_value: int = MAX_INTEGER, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(max_value=max_value, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values or str(value).strip() == "":
+            return None
+        if not _WHOLE.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(str(value).strip())
+
+
+class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """One of the organisation's own rows, picked by id (the form sets the queryset).
+
+    An id of another organisation, or anything that is not an id, is "not found": the
+    same message either way, so nobody learns which ids exist elsewhere.
+    """
+
+    def __init__(self, model: type[models.Model], message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        self.model = model
+        errors = {"invalid_choice": message, "required": message}
+        errors.update(kwargs.pop("error_messages", {}))
+        super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or str(value).strip() == "":
+            return None
+        if not _ID.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(str(value).strip())
+
+
+class OrgForm(forms.Form):
+    """A form whose row choices are the organisation's own rows, and nobody else's."""
+
+    def __init__(self, org: Organization | int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.org = org
+        for field in self.fields.values():
+            if isinstance(field, OrgChoiceField):
+                field.queryset = field.model.objects.for_org(org)  # type: ignore[attr-defined]
+
+
+class QueryForm(OrgForm):
+    """Read from the query string (a page's filters)."""
+
+    method = "GET"
+
+
+class PostForm(OrgForm):
+    """Read from a posted form."""
+
+    method = "POST"
+
+
+def text(max_length: int | None = None, **kwargs: Any) -> forms.CharField:
+    """Text as typed (not stripped: actions decide what surrounding spaces mean)."""
+    kwargs.setdefault("required", False)
+    return forms.CharField(max_length=max_length, strip=False, **kwargs)
+
+
+def errors_of(form: forms.Form) -> dict[str, str]:
+    """The first message per field, as the pages list them ("field: message")."""
+    return {name: str(errors[0]) for name, errors in form.errors.items()}
+
+
+def values(form: forms.Form) -> dict[str, str]:
+    """What was sent, to show in the form again."""
+    return {name: str(form.data.get(name, "")) for name in form.fields}
+
+
+def cleaned(form: forms.Form, name: str) -> Any:
+    """A field's typed value, or None when it could not be read."""
+    return form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def reads(*form_classes: type[OrgForm]) -> Callable[[V], V]:
+    """Declares the forms a view reads (for the test that sends junk to every field)."""
+
+    def mark(view: V) -> V:
+        view.forms = form_classes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def choice_message(name: str, options: Mapping[str, Any] | list[str] | tuple[Any, ...]) -> str:
+    return f"must be one of {', '.join(str(o) for o in options)}"

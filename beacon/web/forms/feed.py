@@ -1,0 +1,86 @@
+"""The verbatim feed's filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from beacon.cxmodel.models import Persona, Stage
+from beacon.orgs.models import Team
+from beacon.responses.models import Answer
+from beacon.surveys.models import QuestionKind, Survey
+from beacon.web.forms.common import OrgChoiceField, QueryForm, WholeNumberField
+
+MAX_QUERY = 200
+# NPS bands as inclusive score ranges.
+BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+# The filters that pick one of the organisation's rows, with the response field each narrows.
+ROW_FILTERS = {
+    "survey": "response__survey_id",
+    "stage": "response__stage_id",
+    "persona": "response__persona_id",
+    "team": "response__team_id",
+}
+
+
+class FeedForm(QueryForm):
+    """An unusable filter is dropped with a message; the others still apply."""
+
+    survey = OrgChoiceField(Survey, "unknown survey")
+    stage = OrgChoiceField(Stage, "unknown stage")
+    persona = OrgChoiceField(Persona, "unknown persona")
+    team = OrgChoiceField(Team, "unknown team")
+    band = forms.ChoiceField(choices=[(b, b) for b in BANDS], required=False)
+    q = forms.CharField(max_length=MAX_QUERY, required=False)
+    page = WholeNumberField(min_value=1)
+
+    def problems(self) -> list[str]:
+        self.is_valid()
+        out = []
+        for name in self.errors:
+            raw = str(self.data.get(name, "")).strip()[:40]
+            if name in ROW_FILTERS:
+                out.append(f"{name}: unknown {name} {raw!r}; the filter was not applied.")
+            elif name == "band":
+                out.append(
+                    f"band: must be detractor, passive or promoter (got {raw!r}); "
+                    "the filter was not applied."
+                )
+            elif name == "q":
+                out.append(f"q: search text must be at most {MAX_QUERY} characters.")
+            else:
+                out.append(f"{name}: must be a page number from 1; showing the first page.")
+        return out
+
+    def applied(self) -> dict[str, str]:
+        """The filters in use, as query-string values (for links and selected options)."""
+        self.is_valid()
+        data = self.cleaned_data
+        shown = {name: str(data[name].pk) for name in ROW_FILTERS if data.get(name)}
+        if data.get("band"):
+            shown["band"] = data["band"]
+        if data.get("q", "").strip():
+            shown["q"] = data["q"].strip()
+        return shown
+
+    def lookups(self) -> dict[str, Any]:
+        self.is_valid()
+        data = self.cleaned_data
+        out: dict[str, Any] = {
+            lookup: data[name].pk for name, lookup in ROW_FILTERS.items() if data.get(name)
+        }
+        if data.get("band"):
+            low, high = BANDS[data["band"]]
+            out["response_id__in"] = (
+                Answer.objects.for_org(self.org)
+                .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
+                .values("response_id")
+            )
+        if data.get("q", "").strip():
+            out["text__icontains"] = data["q"].strip()
+        return out
+
+    def page_number(self) -> int:
+        self.is_valid()
+        return int(self.cleaned_data.get("page") or 1)
