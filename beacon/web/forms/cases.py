@@ -10,7 +10,14 @@ from beacon.insights.models import ContactReason
 from beacon.loop.actions import MAX_NOTE_LENGTH
 from beacon.loop.models import CaseStatus, RootCause
 from beacon.orgs.models import Membership, Organization
-from beacon.web.forms.common import OrgChoiceField, PostForm, QueryForm, WholeNumberField, text
+from beacon.web.forms.common import (
+    OrgChoiceField,
+    PostForm,
+    QueryForm,
+    WholeNumberField,
+    flag,
+    text,
+)
 
 OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 STATUS_FILTERS: dict[str, dict[str, Any]] = {
@@ -20,15 +27,6 @@ STATUS_FILTERS: dict[str, dict[str, Any]] = {
     "resolved": {"status": CaseStatus.RESOLVED},
     "all": {},
 }
-
-
-def flag() -> forms.ChoiceField:
-    """A tick-box filter: "1" when ticked, absent when not."""
-    return forms.ChoiceField(
-        choices=[("1", "yes")],
-        required=False,
-        error_messages={"invalid_choice": "must be 1 or left out"},
-    )
 
 
 class CaseListForm(QueryForm):

@@ -93,6 +93,15 @@ def text(max_length: int | None = None, **kwargs: Any) -> forms.CharField:
     return forms.CharField(max_length=max_length, strip=False, **kwargs)
 
 
+def flag() -> forms.ChoiceField:
+    """A tick box: "1" when ticked, absent when not."""
+    return forms.ChoiceField(
+        choices=[("1", "yes")],
+        required=False,
+        error_messages={"invalid_choice": "must be 1 or left out"},
+    )
+
+
 def errors_of(form: forms.Form) -> dict[str, str]:
     """The first message per field, as the pages list them ("field: message")."""
     return {name: str(errors[0]) for name, errors in form.errors.items()}

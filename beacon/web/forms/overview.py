@@ -15,7 +15,6 @@ class PeriodForm(QueryForm):
         choices=[(str(p), f"Last {p} days") for p in PERIODS],
         coerce=int,
         required=False,
-        empty_value=DEFAULT_PERIOD,
     )
 
     def problem(self) -> str:
@@ -26,4 +25,8 @@ class PeriodForm(QueryForm):
         return f"period must be one of {allowed} days; showing the last {DEFAULT_PERIOD} days."
 
     def days(self) -> int:
-        return int(self.cleaned_data["period"]) if self.is_valid() else DEFAULT_PERIOD
+        return (
+            int(self.cleaned_data["period"] or DEFAULT_PERIOD)
+            if self.is_valid()
+            else DEFAULT_PERIOD
+        )
