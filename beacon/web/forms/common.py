@@ -45,14 +45,15 @@ class WholeNumberField(forms.IntegerField):
 class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """One of the organisation's own rows, picked by id (the form sets the queryset).
 
-    An id of another organisation, or anything that is not an id, is "not found": the
-    same message either way, so nobody learns which ids exist elsewhere.
+    An id of another organisation is "not found" like an id that exists nowhere, so nobody
+    learns which ids exist elsewhere. Something that is not an id at all gets the same
+    message unless the form gives a "not_an_id" one.
     """
 
     def __init__(self, model: type[models.Model], message: str, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         self.model = model
-        errors = {"invalid_choice": message, "required": message}
+        errors = {"invalid_choice": message, "required": message, "not_an_id": message}
         errors.update(kwargs.pop("error_messages", {}))
         super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
 
@@ -60,7 +61,7 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         if value in self.empty_values or str(value).strip() == "":
             return None
         if not _ID.fullmatch(str(value).strip()):
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            raise ValidationError(self.error_messages["not_an_id"], code="not_an_id")
         return super().to_python(str(value).strip())
 
 
@@ -91,6 +92,19 @@ def text(max_length: int | None = None, **kwargs: Any) -> forms.CharField:
     """Text as typed (not stripped: actions decide what surrounding spaces mean)."""
     kwargs.setdefault("required", False)
     return forms.CharField(max_length=max_length, strip=False, **kwargs)
+
+
+class TextListField(forms.Field):
+    """Every value sent under one name (ticked boxes, repeated inputs), as typed."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(v) for v in value or []]
 
 
 def flag() -> forms.ChoiceField:
