@@ -50,9 +50,13 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     message unless the form gives a "not_an_id" one.
     """
 
-    def __init__(self, model: type[models.Model], message: str, **kwargs: Any) -> None:
+    def __init__(
+        self, model: type[models.Model], message: str, *, scoped: bool = True, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("required", False)
         self.model = model
+        # Unscoped: the form chooses the rows itself (e.g. the organisations of a user).
+        self.scoped = scoped
         errors = {"invalid_choice": message, "required": message, "not_an_id": message}
         errors.update(kwargs.pop("error_messages", {}))
         super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
@@ -65,6 +69,24 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return super().to_python(str(value).strip())
 
 
+class OrgMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Several of the organisation's own rows, picked by id; one unknown id refuses them all."""
+
+    def __init__(self, model: type[models.Model], message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        self.model = model
+        self.scoped = True
+        errors = {"invalid_choice": message, "invalid_pk_value": message, "invalid_list": message}
+        super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or not all(
+            _ID.fullmatch(str(v).strip()) for v in value
+        ):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().clean([str(v).strip() for v in value])
+
+
 class OrgForm(forms.Form):
     """A form whose row choices are the organisation's own rows, and nobody else's."""
 
@@ -72,7 +94,7 @@ class OrgForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.org = org
         for field in self.fields.values():
-            if isinstance(field, OrgChoiceField):
+            if isinstance(field, OrgChoiceField | OrgMultipleChoiceField) and field.scoped:
                 field.queryset = field.model.objects.for_org(org)  # type: ignore[attr-defined]
 
 
