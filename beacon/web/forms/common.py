@@ -11,11 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from beacon.core.ids import is_id
 from beacon.orgs.models import Organization
 
-# Only ASCII digits: str.isdigit() and int() also accept "²" or "٣", and the first of those
-# makes int() raise. Eighteen digits stay inside a 64-bit id column on every database.
-_ID = re.compile(r"[0-9]{1,18}")
+# Only ASCII digits (see beacon.core.ids): int() also reads "٣", and "²" makes it raise.
 _WHOLE = re.compile(r"-?[0-9]{1,18}")
 # The largest value of an INTEGER column on PostgreSQL; anything above would fail the write.
 MAX_INTEGER = 2_147_483_647
@@ -64,7 +63,7 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values or str(value).strip() == "":
             return None
-        if not _ID.fullmatch(str(value).strip()):
+        if not is_id(str(value).strip()):
             raise ValidationError(self.error_messages["not_an_id"], code="not_an_id")
         return super().to_python(str(value).strip())
 
@@ -80,9 +79,7 @@ class OrgMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[ty
         super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
 
     def clean(self, value: Any) -> Any:
-        if not isinstance(value, list | tuple) or not all(
-            _ID.fullmatch(str(v).strip()) for v in value
-        ):
+        if not isinstance(value, list | tuple) or not all(is_id(str(v).strip()) for v in value):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().clean([str(v).strip() for v in value])
 
@@ -92,7 +89,7 @@ class OrgForm(forms.Form):
 
     def __init__(self, org: Organization | int, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.org = org
+        self.organization = org
         for field in self.fields.values():
             if isinstance(field, OrgChoiceField | OrgMultipleChoiceField) and field.scoped:
                 field.queryset = field.model.objects.for_org(org)  # type: ignore[attr-defined]

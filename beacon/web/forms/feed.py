@@ -73,7 +73,7 @@ class FeedForm(QueryForm):
         if data.get("band"):
             low, high = BANDS[data["band"]]
             out["response_id__in"] = (
-                Answer.objects.for_org(self.org)
+                Answer.objects.for_org(self.organization)
                 .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
                 .values("response_id")
             )

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
 
+from beacon.core.ids import is_id
 from beacon.insights.models import Theme
 from beacon.loop.models import Case, RootCause
 from beacon.orgs.models import Membership, Organization
@@ -16,7 +16,6 @@ from beacon.surveys.models import Question
 from beacon.web.forms.common import OrgChoiceField, PostForm, WholeNumberField, flag, text
 
 CASE_LIST = "list case numbers of this organisation, separated by spaces"
-_CASE_ID = re.compile(r"[0-9]{1,18}")
 # A deadline is the end of the working day (UTC) of the date chosen.
 DEADLINE_TIME = dt.time(17, 0)
 
@@ -45,9 +44,9 @@ class ActionForm(PostForm):
 
     def clean_cases(self) -> list[Case]:
         ids = self.cleaned_data["cases"].replace(",", " ").split()
-        if not all(_CASE_ID.fullmatch(i) for i in ids):
+        if not all(is_id(i) for i in ids):
             raise forms.ValidationError(CASE_LIST)
-        found = list(Case.objects.for_org(self.org).filter(pk__in={int(i) for i in ids}))
+        found = list(Case.objects.for_org(self.organization).filter(pk__in={int(i) for i in ids}))
         if len(found) != len(set(ids)):
             raise forms.ValidationError(CASE_LIST)
         return found
