@@ -102,7 +102,7 @@ class AlertRuleForm(PostForm):
 
 
 class DeactivateAlertForm(PostForm):
-    deactivate = OrgChoiceField(AlertRule, NOT_FOUND)
+    deactivate = OrgChoiceField(AlertRule, NOT_FOUND, required=True)
 
     def asked(self) -> bool:
         return "deactivate" in self.data
@@ -116,7 +116,7 @@ class WallboardForm(PostForm):
 
 
 class RevokeWallForm(PostForm):
-    revoke = OrgChoiceField(Wallboard, NOT_FOUND)
+    revoke = OrgChoiceField(Wallboard, NOT_FOUND, required=True)
 
     def asked(self) -> bool:
         return "revoke" in self.data

@@ -15,7 +15,7 @@ MEMBER = "choose a member of this organisation"
 
 
 class DeactivateRuleForm(PostForm):
-    deactivate = OrgChoiceField(CaseRule, "no such rule")
+    deactivate = OrgChoiceField(CaseRule, "no such rule", required=True)
 
     def asked(self) -> bool:
         return bool(self.data.get("deactivate"))
