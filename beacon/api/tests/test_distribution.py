@@ -154,7 +154,7 @@ def test_webhook_refuses_bad_signature_unknown_shape_and_other_org_names(
 def test_webhook_names_a_touchpoint_or_team_it_cannot_read_never_a_500(
     world: World, value: str
 ) -> None:
-    """"²".isdigit() is true and int("²") raises: such ids are unknown names, not crashes."""
+    """`"²".isdigit()` is true and `int("²")` raises: such ids are unknown names, not crashes."""
     hook = do_create_webhook(world.org, "Zendesk", {**MAPPING, "email": "ticket.requester.²"})
     body = json.dumps(ticket(world, channel=value, group=value)).encode()
     page = post_hook(hook.token, body, sign(hook.secret, body))

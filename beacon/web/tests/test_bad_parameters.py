@@ -34,7 +34,6 @@ from beacon.web.forms.common import (
     OrgChoiceField,
     OrgMultipleChoiceField,
     TextListField,
-    WholeNumberField,
 )
 from beacon.web.tests.helpers import answer, logged_in, page
 from conftest import World
@@ -120,7 +119,7 @@ def _url(pattern: URLPattern, ids: dict[str, str]) -> str:
     names = re.findall(r"<(?:\w+:)?(\w+)>", route)
     unknown = [n for n in names if n not in ids]
     assert not unknown, f"{route}: add a row for {unknown} to _seeded so this page is tested"
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ids[m.group(1)], route)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ids[str(m.group(1))], route)
 
 
 def test_no_page_parameter_gives_a_server_error(world: World) -> None:
