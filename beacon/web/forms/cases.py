@@ -9,7 +9,7 @@ from django import forms
 from beacon.insights.models import ContactReason
 from beacon.loop.actions import MAX_NOTE_LENGTH
 from beacon.loop.models import CaseStatus, RootCause
-from beacon.orgs.models import Membership, Organization
+from beacon.orgs.models import Membership
 from beacon.web.forms.common import (
     OrgChoiceField,
     PostForm,
@@ -55,13 +55,7 @@ class CaseListForm(QueryForm):
 
 
 class ReasonForm(PostForm):
-    reason = OrgChoiceField(ContactReason, "choose one of the reasons")
-
-    def __init__(self, org: Organization | int, *args: Any, **kwargs: Any) -> None:
-        super().__init__(org, *args, **kwargs)
-        # A switched-off reason is no longer offered, nor accepted.
-        field: Any = self.fields["reason"]
-        field.queryset = field.queryset.filter(active=True)
+    reason = OrgChoiceField(ContactReason, "choose one of the reasons", only={"active": True})
 
 
 class NoteForm(PostForm):

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from beacon.core.errors import ValidationFailed
 from beacon.core.ids import is_id
 from beacon.orgs.models import Organization
 
@@ -50,12 +51,20 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """
 
     def __init__(
-        self, model: type[models.Model], message: str, *, scoped: bool = True, **kwargs: Any
+        self,
+        model: type[models.Model],
+        message: str,
+        *,
+        scoped: bool = True,
+        only: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("required", False)
         self.model = model
         # Unscoped: the form chooses the rows itself (e.g. the organisations of a user).
         self.scoped = scoped
+        # Narrower still, e.g. {"active": True}: a switched-off row is neither offered nor taken.
+        self.only = only or {}
         errors = {"invalid_choice": message, "required": message, "not_an_id": message}
         errors.update(kwargs.pop("error_messages", {}))
         super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
@@ -75,6 +84,7 @@ class OrgMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[ty
         kwargs.setdefault("required", False)
         self.model = model
         self.scoped = True
+        self.only: dict[str, Any] = {}
         errors = {"invalid_choice": message, "invalid_pk_value": message, "invalid_list": message}
         super().__init__(queryset=model._default_manager.none(), error_messages=errors, **kwargs)
 
@@ -92,7 +102,14 @@ class OrgForm(forms.Form):
         self.organization = org
         for field in self.fields.values():
             if isinstance(field, OrgChoiceField | OrgMultipleChoiceField) and field.scoped:
-                field.queryset = field.model.objects.for_org(org)  # type: ignore[attr-defined]
+                rows = field.model.objects.for_org(org)  # type: ignore[attr-defined]
+                field.queryset = rows.filter(**field.only)
+
+    def checked(self) -> dict[str, Any]:
+        """The typed values, or ValidationFailed naming each field that could not be read."""
+        if not self.is_valid():
+            raise ValidationFailed(errors_of(self))
+        return self.cleaned_data
 
 
 class QueryForm(OrgForm):

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 
 from beacon.insights.models import Theme
-from beacon.orgs.models import Organization
 from beacon.web.forms.common import OrgChoiceField, PostForm, TextListField, text
 
 MAX_PHRASE_LINES = 50
@@ -55,13 +54,10 @@ class CorrectionForm(PostForm):
         required=False,
         error_messages={"invalid_choice": "must be theme or sentiment"},
     )
-    theme = OrgChoiceField(Theme, "choose an active theme of this organisation")
+    theme = OrgChoiceField(
+        Theme, "choose an active theme of this organisation", only={"active": True}
+    )
     sentiment = text()
-
-    def __init__(self, org: Organization | int, *args: Any, **kwargs: Any) -> None:
-        super().__init__(org, *args, **kwargs)
-        field: Any = self.fields["theme"]
-        field.queryset = field.queryset.filter(active=True)
 
 
 class SuggestedForm(PostForm):

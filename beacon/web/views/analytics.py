@@ -239,9 +239,7 @@ def _theme_rows(result: ThemeDrivers) -> list[dict[str, Any]]:
 
 
 def _alert_rule(form: AlertRuleForm, member: Membership) -> AlertRuleIn:
-    if not form.is_valid():
-        raise ValidationFailed(errors_of(form))
-    data = form.cleaned_data
+    data = form.checked()
     return AlertRuleIn(
         name=data["name"], metric=data["metric"], kind=data["kind"],
         notify=data["notify"] or member, threshold=data["threshold"],
@@ -289,9 +287,7 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
 
 
 def _wallboard(form: WallboardForm) -> WallboardIn:
-    if not form.is_valid():
-        raise ValidationFailed(errors_of(form))
-    data = form.cleaned_data
+    data = form.checked()
     return WallboardIn(
         name=data["name"], metrics=data["metrics"], stage=data["stage"], theme=data["theme"]
     )

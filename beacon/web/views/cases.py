@@ -38,7 +38,7 @@ from beacon.web.forms.cases import (
     ResolveForm,
     StatusForm,
 )
-from beacon.web.forms.common import cleaned, errors_of, reads, values
+from beacon.web.forms.common import cleaned, reads, values
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
@@ -228,8 +228,7 @@ def case_note(request: HttpRequest, member: Membership, case_id: int) -> HttpRes
     case = _acting(member, case_id)
     form = NoteForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         do_add_note(case, form.cleaned_data["body"], actor=member)
     except ValidationFailed as exc:
         return _refused(request, member, case_id, exc, values(form))
@@ -244,8 +243,7 @@ def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpR
     case = _acting(member, case_id)
     form = StatusForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         status = form.cleaned_data["status"]
         do_set_status(case, status, actor=member)
     except (ValidationFailed, Conflict) as exc:
@@ -261,8 +259,7 @@ def case_reassign(request: HttpRequest, member: Membership, case_id: int) -> Htt
     case = _acting(member, case_id)
     form = ReassignForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         owner = form.cleaned_data["owner"]
         do_reassign(case, owner, form.cleaned_data["reason"], actor=member)
     except ValidationFailed as exc:
@@ -278,9 +275,7 @@ def case_resolve(request: HttpRequest, member: Membership, case_id: int) -> Http
     case = _acting(member, case_id)
     form = ResolveForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         do_resolve_case(case, data["root_cause"], data["resolution"], actor=member)
     except (ValidationFailed, Conflict) as exc:
         return _refused(request, member, case_id, exc, values(form))

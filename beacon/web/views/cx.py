@@ -16,7 +16,7 @@ from beacon.cxmodel.models import Persona
 from beacon.cxmodel.queries import journeys_with_stages, personas
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.cx import NeedForm, StageForm
 
 # Changing the shared CX model is an admin's job: it is the vocabulary everyone uses.
@@ -70,9 +70,7 @@ def stage_add(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, MODELLER)
     form = StageForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         stage = do_add_stage(
             data["journey"],
             data["name"],
@@ -96,9 +94,7 @@ def need_add(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, MODELLER)
     form = NeedForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         stage, owner = data["stage"], data["owner"]
         do_add_need(
             stage,

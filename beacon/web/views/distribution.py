@@ -160,8 +160,7 @@ def rule_add(request: HttpRequest, member: Membership, survey_id: int) -> HttpRe
     survey = _survey_or_404(member, survey_id)
     form = RuleForm(member.organization_id, request.POST, editing=False)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         do_add_rule(survey, form.rule_in(), actor=member)
     except ValidationFailed as exc:
         return _page(request, member, survey, exc.errors, status=400, rule_values=form.shown())
@@ -182,8 +181,7 @@ def rule_edit(
         return _rule_page(request, member, survey, rule, _rule_values(rule))
     form = RuleForm(member.organization_id, request.POST, editing=True)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         do_update_rule(rule, form.rule_in(), actor=member)
     except ValidationFailed as exc:
         return _rule_page(request, member, survey, rule, form.shown(), exc.errors, status=400)

@@ -32,7 +32,7 @@ from beacon.insights.starters import STARTERS
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.insights import (
     MAX_PHRASE_LINES,
     CorrectionForm,
@@ -110,8 +110,7 @@ def theme_list(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     form = ThemeListForm(org, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         if form.adopting():
             created = do_adopt_starter(org, form.cleaned_data["industry"], actor=member)
             messages.success(request, f"Added {len(created)} starter themes.")
@@ -209,8 +208,7 @@ def verbatim_detail(request: HttpRequest, member: Membership, answer_id: int) ->
         require_role(member, CORRECTOR)
         form = CorrectionForm(org, request.POST)
         try:
-            if not form.is_valid():
-                raise ValidationFailed(errors_of(form))
+            form.checked()
             sentiment, theme = form.cleaned_data["sentiment"], form.cleaned_data["theme"]
             if form.cleaned_data["action"] == "theme":
                 if theme is None:

@@ -33,7 +33,7 @@ from beacon.surveys.distribution import LANGUAGES
 from beacon.surveys.models import Question, QuestionKind, Survey, SurveyStatus
 from beacon.surveys.queries import questions_of, survey_editor_warnings, translation_status
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.surveys import (
     QUESTION_LIMITS,
     SURVEY_LIMITS,
@@ -94,9 +94,7 @@ def survey_create(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, EDITOR)
     form = SurveyCreateForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         survey = do_create_survey(member.organization, data["name"], data["title"], actor=member)
     except ValidationFailed as exc:
         return _list_page(request, member, exc.errors, values(form), status=400)
@@ -161,9 +159,7 @@ def survey_editor(request: HttpRequest, member: Membership, survey_id: int) -> H
     require_role(member, EDITOR)
     form = SurveyForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         do_update_survey(
             survey,
             name=data["name"],

@@ -10,7 +10,7 @@ from beacon.loop.channels import do_create_channel
 from beacon.loop.models import Channel, ChannelEvent, ChannelKind
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.loop import ChannelForm
 
 
@@ -27,8 +27,7 @@ def channels(request: HttpRequest, member: Membership) -> HttpResponse:
         form = ChannelForm(org, request.POST)
         shown = values(form)
         try:
-            if not form.is_valid():
-                raise ValidationFailed(errors_of(form))
+            form.checked()
             created = do_create_channel(org, **form.cleaned_data, actor=member)
         except ValidationFailed as exc:
             errors = exc.errors

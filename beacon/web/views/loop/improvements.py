@@ -33,7 +33,7 @@ from beacon.loop.queries import action_detail, actions_board, root_causes
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.improvements import (
     ActionForm,
     ActionStatusForm,
@@ -97,9 +97,7 @@ def action_create(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, PLANNER)
     form = ActionForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         action = do_create_action(
             member.organization_id,
             ActionIn(
@@ -182,9 +180,7 @@ def action_progress(request: HttpRequest, member: Membership, action_id: int) ->
     require_role(member, ACTOR)
     form = ProgressForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         do_add_action_update(action, data["body"], actor=member, progress=data["progress"])
     except ValidationFailed as exc:
         return _page(request, member, action, errors=exc.errors, values=values(form), status=400)
@@ -218,9 +214,7 @@ def action_publish(request: HttpRequest, member: Membership, action_id: int) -> 
     require_role(member, ACTOR)
     form = PublishForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
-        data = form.cleaned_data
+        data = form.checked()
         do_publish_action(
             action, data["public_summary"], on_wall=data["on_wall"] == "1", actor=member
         )
@@ -240,8 +234,7 @@ def customer_update(request: HttpRequest, member: Membership, update_id: int) ->
     action = _action_or_404(member, update.action_id)
     form = CustomerUpdateForm(member.organization_id, request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationFailed(errors_of(form))
+        form.checked()
         op, subject, body = (form.cleaned_data[k] for k in ("op", "subject", "body"))
         if op in ("save", "approve"):
             do_edit_customer_update(update, subject=subject, body=body, actor=member)

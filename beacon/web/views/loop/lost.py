@@ -15,7 +15,7 @@ from beacon.loop.models import Case, LostReason, WinBackCall
 from beacon.loop.queries import lost_report
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.loop import LostCallForm
 
 
@@ -48,8 +48,7 @@ def lost_call(request: HttpRequest, member: Membership, call_id: int) -> HttpRes
         form = LostCallForm(org, request.POST)
         shown = values(form)
         try:
-            if not form.is_valid():
-                raise ValidationFailed(errors_of(form))
+            form.checked()
             do_record_call(call, **form.cleaned_data, actor=member)
         except ValidationFailed as exc:
             errors = exc.errors

@@ -16,7 +16,7 @@ from beacon.loop.models import CaseRule, OwnerRule, Priority
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import SCORED_KINDS, Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import errors_of, reads, values
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.loop import CaseRuleForm, DeactivateRuleForm
 
 
@@ -58,8 +58,7 @@ def case_rules(request: HttpRequest, member: Membership) -> HttpResponse:
         form = CaseRuleForm(org, request.POST)
         shown = values(form)
         try:
-            if not form.is_valid():
-                raise ValidationFailed(errors_of(form))
+            form.checked()
             do_create_case_rule(org, _rule_in(form.cleaned_data), actor=member)
         except ValidationFailed as exc:
             errors, status = exc.errors, 400

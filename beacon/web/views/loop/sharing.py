@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,8 +34,7 @@ def _save_digest_time(member: Membership, form: DigestForm) -> None:
     require_role(member, Role.ADMIN)
     if form.is_valid() and form.cleaned_data["digest_hour"] is None:
         form.add_error("digest_hour", "choose an hour")
-    if not form.is_valid():
-        raise ValidationFailed(errors_of(form))
+    form.checked()
     do_update_organization(
         member.organization,
         timezone=form.cleaned_data["timezone"].strip(),
@@ -105,13 +102,12 @@ def recognition(request: HttpRequest, member: Membership) -> HttpResponse:
 
 def _moderate(member: Membership, form: WallForm) -> None:
     """Carry out what the wall form asks; raises ValidationFailed, Conflict or Http404."""
-    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    op = data.get("op") or form.data.get("op", "")
+    form.is_valid()
+    op = form.cleaned_data.get("op", "")
     if op in ("approve", "reject") and "post" in form.errors:
         # Someone else's or an unknown post: as if there were no such page.
         raise Http404("no such post")
-    if not form.is_valid():
-        raise ValidationFailed(errors_of(form))
+    data = form.checked()
     if op == "settings":
         do_set_wall(
             member.organization_id,
