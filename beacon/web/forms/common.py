@@ -4,7 +4,7 @@ bound to one organisation, and the field messages the templates show."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms
@@ -162,11 +162,6 @@ def values(form: forms.Form) -> dict[str, str]:
     return {name: str(form.data.get(name, "")) for name in form.fields}
 
 
-def cleaned(form: forms.Form, name: str) -> Any:
-    """A field's typed value, or None when it could not be read."""
-    return form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
-
-
 V = TypeVar("V", bound=Callable[..., Any])
 
 
@@ -178,7 +173,3 @@ def reads(*form_classes: type[OrgForm]) -> Callable[[V], V]:
         return view
 
     return mark
-
-
-def choice_message(name: str, options: Mapping[str, Any] | list[str] | tuple[Any, ...]) -> str:
-    return f"must be one of {', '.join(str(o) for o in options)}"

@@ -38,7 +38,7 @@ from beacon.web.forms.cases import (
     ResolveForm,
     StatusForm,
 )
-from beacon.web.forms.common import cleaned, reads, values
+from beacon.web.forms.common import reads, values
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
@@ -212,7 +212,7 @@ def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpR
     if interaction is None:
         errors = {"reason": "this case has no interaction"}
         return _refused(request, member, case_id, ValidationFailed(errors), {})
-    reason = cleaned(form, "reason") if form.is_valid() else None
+    reason = form.cleaned_data["reason"] if form.is_valid() else None
     if reason is None:
         errors = {"reason": "choose one of the reasons"}
         return _refused(request, member, case_id, ValidationFailed(errors), {})
