@@ -21,6 +21,7 @@ from beacon.analytics.actions import (
     do_revoke_wallboard,
     wall_token,
 )
+from beacon.analytics.attention import needs_attention
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.analytics.params import Checker
 from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
@@ -41,7 +42,7 @@ from beacon.web.forms.analytics import (
     WallboardForm,
 )
 from beacon.web.forms.common import errors_of, reads
-from beacon.web.present import breakdown_chart, shown, trend_chart
+from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
 from beacon.web.rows import with_scores
 
 DRILL_SHOWN = 50
@@ -331,8 +332,10 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
-    work = mine.concerning(member, clock.now().date())
+    now = clock.now()
+    work = mine.concerning(member, now.date())
     context = {
+        "attention": attention_rows(needs_attention(member.organization, now, member), mine=True),
         "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],
         "stages": work.stages,
         "rows": with_scores(member.organization, work.verbatims),
