@@ -153,6 +153,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "BEACON_MAX_BODY_BYTES", 1_000_000, minimum=10_000, maximum=100_000_000
 )
 
+# --- reports: exports, board pack, warehouse sync ---
+# Exports with more rows than this are written by the worker (progress, link, email);
+# smaller ones download at once.
+BEACON_EXPORT_INLINE_ROWS = env_int(
+    "BEACON_EXPORT_INLINE_ROWS", 50_000, minimum=1, maximum=10_000_000
+)
+# Finished export files and board packs are kept this many days.
+BEACON_REPORT_KEEP_DAYS = env_int("BEACON_REPORT_KEEP_DAYS", 14, minimum=1, maximum=3650)
+# The warehouse sync writes here (empty: no scheduled sync).
+BEACON_SYNC_DIR = env_str("BEACON_SYNC_DIR", "")
+
 
 # Sentence encoder of the theme and sentiment models an organisation's training job builds:
 # "words" (default install) or "minilm" (MiniLM sentence vectors, from the optional extra
@@ -191,6 +202,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    # django-ninja's templates and static files: the API docs page loads its own copy of
+    # Swagger UI from here instead of a CDN.
+    "ninja",
     "beacon.core",
     "beacon.orgs",
     "beacon.notifications",
@@ -202,6 +216,8 @@ INSTALLED_APPS = [
     "beacon.loop",
     "beacon.analytics",
     "beacon.pipeline",
+    "beacon.members",
+    "beacon.reports",
     "beacon.public",
     "beacon.api",
     "beacon.web",

@@ -11,9 +11,14 @@ from beacon.web.views import (
     cases,
     cx,
     distribution,
+    exports,
     feed,
     insights,
+    members,
     overview,
+    packs,
+    settings_audit,
+    settings_keys,
     surveys,
 )
 from beacon.web.views.loop import cases as loop_cases
@@ -133,4 +138,60 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/emerging/", insights.emerging, name="insights_emerging"),
     path("insights/reasons/", insights.reason_list, name="insights_reasons"),
     path("insights/reasons/<int:reason_id>/", insights.reason_edit, name="insights_reason"),
+    # Settings: members, invitations, departments, API keys, audit log.
+    path("settings/members/", members.member_list, name="members"),
+    path("settings/members/invite/", members.member_invite, name="member_invite"),
+    path("settings/members/<int:member_id>/", members.member_edit, name="member"),
+    path(
+        "settings/members/<int:member_id>/deactivate/",
+        members.member_deactivate,
+        name="member_deactivate",
+    ),
+    path(
+        "settings/members/<int:member_id>/reactivate/",
+        members.member_reactivate,
+        name="member_reactivate",
+    ),
+    path(
+        "settings/members/<int:member_id>/handover/",
+        members.member_handover,
+        name="member_handover",
+    ),
+    path(
+        "settings/members/invitations/<int:invitation_id>/resend/",
+        members.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "settings/members/invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("settings/departments/", members.departments, name="departments"),
+    path(
+        "settings/departments/<int:department_id>/",
+        members.department_rename,
+        name="department_rename",
+    ),
+    path(
+        "settings/departments/<int:department_id>/remove/",
+        members.department_remove,
+        name="department_remove",
+    ),
+    path("invite/<str:token>/", members.accept_invitation, name="accept_invitation"),
+    path("settings/api-keys/", settings_keys.api_keys, name="api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        settings_keys.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("settings/audit/", settings_audit.audit_log, name="audit"),
+    path("settings/audit.csv", settings_audit.audit_csv, name="audit_csv"),
+    # --- exports, board pack ---
+    path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
+    path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
+    path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
+    path("reports/pack/", packs.pack_page, name="pack"),
+    path("reports/pack/schedule/", packs.pack_schedule, name="pack_schedule"),
+    path("reports/packs/<int:pack_id>.pdf", packs.pack_file, name="pack_file"),
 ]

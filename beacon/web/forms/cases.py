@@ -8,7 +8,8 @@ from django import forms
 
 from beacon.insights.models import ContactReason
 from beacon.loop.actions import MAX_NOTE_LENGTH
-from beacon.loop.models import CaseStatus, RootCause
+from beacon.loop.models import RootCause
+from beacon.loop.queries import CASE_STATUS_FILTERS
 from beacon.orgs.models import Membership
 from beacon.web.forms.common import (
     OrgChoiceField,
@@ -19,18 +20,9 @@ from beacon.web.forms.common import (
     text,
 )
 
-OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-STATUS_FILTERS: dict[str, dict[str, Any]] = {
-    "open": {"status__in": OPEN},
-    "new": {"status": CaseStatus.NEW},
-    "in_progress": {"status": CaseStatus.IN_PROGRESS},
-    "resolved": {"status": CaseStatus.RESOLVED},
-    "all": {},
-}
-
 
 class CaseListForm(QueryForm):
-    status = forms.ChoiceField(choices=[(s, s) for s in STATUS_FILTERS], required=False)
+    status = forms.ChoiceField(choices=[(s, s) for s in CASE_STATUS_FILTERS], required=False)
     mine = flag()
     overdue = flag()
     page = WholeNumberField(min_value=1)
@@ -42,7 +34,7 @@ class CaseListForm(QueryForm):
             if name == "status":
                 raw = str(self.data.get("status", ""))[:40]
                 out.append(
-                    f"status: must be one of {', '.join(STATUS_FILTERS)} (got {raw!r}); "
+                    f"status: must be one of {', '.join(CASE_STATUS_FILTERS)} (got {raw!r}); "
                     "showing open cases."
                 )
             else:
@@ -52,6 +44,23 @@ class CaseListForm(QueryForm):
     def value(self, name: str) -> Any:
         self.is_valid()
         return self.cleaned_data.get(name)
+
+    def chosen_status(self) -> str:
+        return str(self.value("status") or "open")
+
+    def only_mine(self) -> bool:
+        return bool(self.value("mine") == "1")
+
+    def only_overdue(self) -> bool:
+        return bool(self.value("overdue") == "1")
+
+    def spec(self, member: Membership) -> dict[str, Any]:
+        """The filters as plain JSON (for exports): the same rows as the list shows."""
+        return {
+            "status": self.chosen_status(),
+            "owner_id": member.pk if self.only_mine() else None,
+            "overdue": self.only_overdue(),
+        }
 
 
 class ReasonForm(PostForm):

@@ -165,7 +165,7 @@ def values(form: forms.Form) -> dict[str, str]:
 V = TypeVar("V", bound=Callable[..., Any])
 
 
-def reads(*form_classes: type[OrgForm]) -> Callable[[V], V]:
+def reads(*form_classes: type[forms.Form]) -> Callable[[V], V]:
     """Declares the forms a view reads (for the test that sends junk to every field)."""
 
     def mark(view: V) -> V:

@@ -8,20 +8,13 @@ from django import forms
 
 from beacon.cxmodel.models import Persona, Stage
 from beacon.orgs.models import Team
-from beacon.responses.models import Answer
-from beacon.surveys.models import QuestionKind, Survey
+from beacon.responses.queries import NPS_BANDS, VERBATIM_ID_FILTERS, verbatim_lookups
+from beacon.surveys.models import Survey
 from beacon.web.forms.common import OrgChoiceField, QueryForm, WholeNumberField
 
 MAX_QUERY = 200
-# NPS bands as inclusive score ranges.
-BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
-# The filters that pick one of the organisation's rows, with the response field each narrows.
-ROW_FILTERS = {
-    "survey": "response__survey_id",
-    "stage": "response__stage_id",
-    "persona": "response__persona_id",
-    "team": "response__team_id",
-}
+BANDS = NPS_BANDS
+ROW_FILTERS = VERBATIM_ID_FILTERS
 
 
 class FeedForm(QueryForm):
@@ -65,21 +58,7 @@ class FeedForm(QueryForm):
         return shown
 
     def lookups(self) -> dict[str, Any]:
-        self.is_valid()
-        data = self.cleaned_data
-        out: dict[str, Any] = {
-            lookup: data[name].pk for name, lookup in ROW_FILTERS.items() if data.get(name)
-        }
-        if data.get("band"):
-            low, high = BANDS[data["band"]]
-            out["response_id__in"] = (
-                Answer.objects.for_org(self.organization)
-                .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
-                .values("response_id")
-            )
-        if data.get("q", "").strip():
-            out["text__icontains"] = data["q"].strip()
-        return out
+        return verbatim_lookups(self.organization, self.applied())
 
     def page_number(self) -> int:
         self.is_valid()

@@ -25,12 +25,17 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
-from beacon.loop.queries import case_detail, cases, root_causes, timeline
+from beacon.loop.queries import (
+    CASE_STATUS_FILTERS,
+    case_detail,
+    case_lookups,
+    cases,
+    root_causes,
+    timeline,
+)
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.cases import (
-    OPEN,
-    STATUS_FILTERS,
     CaseListForm,
     NoteForm,
     ReasonForm,
@@ -61,21 +66,15 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     form = CaseListForm(org, request.GET)
     problems = form.problems()
-    status = form.value("status") or "open"
-    lookups: dict[str, Any] = dict(STATUS_FILTERS[status])
-    mine, overdue = form.value("mine") == "1", form.value("overdue") == "1"
-    if mine:
-        lookups["owner"] = member
-    if overdue:
-        lookups["due_at__lt"] = clock.now()
-        lookups.setdefault("status__in", OPEN)
+    status, mine, overdue = form.chosen_status(), form.only_mine(), form.only_overdue()
+    lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
     page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(form.value("page") or 1)
     query = {"status": status, **({"mine": "1"} if mine else {})}
     if overdue:
         query["overdue"] = "1"
     context = {
         "status": status,
-        "statuses": list(STATUS_FILTERS),
+        "statuses": list(CASE_STATUS_FILTERS),
         "mine": mine,
         "overdue": overdue,
         "problems": problems,

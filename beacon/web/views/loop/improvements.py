@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from beacon.analytics.impact import action_impact
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Theme
 from beacon.loop.improvements import (
@@ -41,7 +42,6 @@ from beacon.web.forms.improvements import (
     ProgressForm,
     PublishForm,
 )
-from beacon.web.views.loop_impact import action_impact
 
 ACTOR = Role.AGENT
 PLANNER = Role.ANALYST
