@@ -310,9 +310,23 @@ def qr_image(
 # ---------------------------------------------------------------- imports
 
 
+class ConnectorForm(forms.Form):
+    """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
+
+    connector = forms.ChoiceField(choices=connector_choices, required=False)
+
+
+class WebhookConditionForm(ConnectorForm):
+    only_when_path = forms.CharField(max_length=200, required=False)
+    only_when_values = forms.CharField(max_length=500, required=False)
+
+    def values(self) -> list[str]:
+        return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]
+
+
 @staff_view
 @require_http_methods(["GET", "POST"])
-@reads(ImportForm)
+@reads(ImportForm, ConnectorForm)
 def imports(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, EDITOR)
     if request.method != "POST":
@@ -334,20 +348,6 @@ def imports(request: HttpRequest, member: Membership) -> HttpResponse:
 
         enqueue_on_commit(run_import_task, job.pk, str(path))
     return redirect(reverse("web:import", args=[job.pk]))
-
-
-class ConnectorForm(forms.Form):
-    """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
-
-    connector = forms.ChoiceField(choices=connector_choices, required=False)
-
-
-class WebhookConditionForm(ConnectorForm):
-    only_when_path = forms.CharField(max_length=200, required=False)
-    only_when_values = forms.CharField(max_length=500, required=False)
-
-    def values(self) -> list[str]:
-        return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]
 
 
 def _preset(connector: str) -> dict[str, str]:
