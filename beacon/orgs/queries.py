@@ -46,6 +46,12 @@ def memberships_of(user: Any) -> list[Membership]:
     return list(active.select_related("organization").order_by("pk"))
 
 
+def deactivated_everywhere(user: Any) -> bool:
+    """The user belongs to organisations, and every one of them deactivated them."""
+    rows = Membership.objects.filter(user=user)
+    return rows.exists() and not rows.filter(deactivated_at__isnull=True).exists()
+
+
 def active_members(org: Organization | int) -> QuerySet[Membership]:
     """Members who may be given work: a deactivated member's work would be a gap at once."""
     rows = Membership.objects.for_org(org).filter(deactivated_at__isnull=True)

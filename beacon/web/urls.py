@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
+from allauth.account import views as allauth_views
 from django.urls import URLPattern, URLResolver, path
 
 from beacon.web.views import (
@@ -19,6 +19,7 @@ from beacon.web.views import (
     packs,
     settings_audit,
     settings_keys,
+    sign_in,
     surveys,
 )
 from beacon.web.views.loop import cases as loop_cases
@@ -28,14 +29,15 @@ from beacon.web.views.loop import improvements, lost, rules, sharing
 app_name = "web"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=account.EmailAuthenticationForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/login/"), name="logout"),
+    # Sign-in (beacon.accounts policy through django-allauth; its other pages are under
+    # /accounts/).
+    path("login/", allauth_views.LoginView.as_view(), name="login"),
+    path("logout/", allauth_views.LogoutView.as_view(), name="logout"),
+    path("login/sso/", sign_in.sso_start, name="sso_start"),
+    path("settings/sign-in/", sign_in.sign_in_settings, name="sign_in_settings"),
+    path("settings/sign-in/2fa/", sign_in.two_factor_policy, name="sign_in_2fa"),
+    path("settings/sign-in/sso/", sign_in.sso_save, name="sign_in_sso"),
+    path("settings/sign-in/sso/remove/", sign_in.sso_remove, name="sign_in_sso_remove"),
     path("org/", account.switch_org, name="switch_org"),
     path("", overview.overview, name="overview"),
     path("verbatims/", feed.verbatim_feed, name="verbatims"),

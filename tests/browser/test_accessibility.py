@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
 from beacon.loop.tests.helpers import respond
-from conftest import PASSWORD, World
+from beacon.testing import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ MOST_PAGES = 120
 
 def _log_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login/")
-    page.fill('input[name="username"]', email)
+    page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"], form input[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from beacon.orgs.models import Membership, Role
-from conftest import PASSWORD, SmtpServer, World
+from beacon.testing import PASSWORD, SmtpServer, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ def test_an_owner_invites_a_colleague_who_sets_a_password_and_is_signed_in(
     world: World, live_server: Any, smtp: SmtpServer, page: Page, browser: Browser
 ) -> None:
     page.goto(f"{live_server.url}/login/")
-    page.fill('input[name="username"]', world.owner.email)
+    page.fill('input[name="login"]', world.owner.email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from beacon.core import clock
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import answer
-from conftest import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def _log_in(page: Page, base: str, email: str) -> None:
     # The machine may be busy: a slow first page is not a failure of printing.
     page.set_default_timeout(60_000)
     page.goto(f"{base}/login/")
-    page.fill('input[name="username"]', email)
+    page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"], form input[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))

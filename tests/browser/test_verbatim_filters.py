@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from beacon.surveys.actions import do_create_survey
 from beacon.surveys.models import Survey
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import answer
-from conftest import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -22,13 +22,15 @@ from django.contrib.auth.views import LoginView
 from django.urls import URLPattern
 
 from beacon.contacts.imports import do_start_import
-from beacon.insights.actions import do_create_reason, do_create_theme
+from beacon.insights.reasons import do_create_reason
+from beacon.insights.taxonomy import do_create_theme
 from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.lost import ChurnIn, do_record_churn
 from beacon.loop.models import CustomerUpdate, RootCause
 from beacon.responses.models import Answer
 from beacon.surveys.distribution import RuleIn, do_add_rule
+from beacon.testing import World
 from beacon.web import urls
 from beacon.web.forms.common import (
     OrgChoiceField,
@@ -36,7 +38,6 @@ from beacon.web.forms.common import (
     TextListField,
 )
 from beacon.web.tests.helpers import answer, logged_in, page
-from conftest import World
 
 # Unicode digits ("²".isdigit() is true and int("²") raises; int("٣") is 3), a negative
 # number, a number no column holds, and nothing at all.
