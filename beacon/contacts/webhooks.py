@@ -21,6 +21,7 @@ from beacon.contacts.actions import ContactIn, InteractionIn
 from beacon.contacts.events import webhook_created
 from beacon.contacts.models import InboundWebhook, Interaction, WebhookDelivery
 from beacon.core.errors import ValidationFailed
+from beacon.core.ids import as_id
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
 
@@ -112,8 +113,8 @@ def _at(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
+        elif isinstance(data, list) and (index := as_id(part)) is not None and index < len(data):
+            data = data[index]
         else:
             return None
     return data
@@ -203,7 +204,8 @@ def _lookup(
     if not value:
         return None
     rows = model.objects.for_org(org_id)
-    found = rows.filter(pk=int(value)).first() if value.isdigit() else None
+    pk = as_id(value)
+    found = rows.filter(pk=pk).first() if pk is not None else None
     found = found or rows.filter(name__iexact=value).first()
     if found is None:
         errors[field] = f"no {field} {value!r} in this organisation"

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from beacon.core.errors import ValidationFailed
+from beacon.core.ids import as_id
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import DEFAULT_BRAND, Organization
 from beacon.pipeline.actions import submit_response
@@ -242,9 +243,10 @@ def scanned_touchpoint(request: HttpRequest, survey: Survey) -> Touchpoint | Non
     """The touchpoint of the QR code this browser scanned for this survey, if any."""
     value = request.get_signed_cookie(QR_COOKIE, default=None, salt=QR_SALT, max_age=QR_MAX_AGE)
     survey_id, _, touchpoint_id = (value or "").partition(":")
-    if survey_id != str(survey.pk) or not touchpoint_id.isdigit():
+    pk = as_id(touchpoint_id)
+    if survey_id != str(survey.pk) or pk is None:
         return None
-    return Touchpoint.objects.for_org(survey.organization_id).filter(pk=int(touchpoint_id)).first()
+    return Touchpoint.objects.for_org(survey.organization_id).filter(pk=pk).first()
 
 
 def _inactive(survey: Survey) -> str:

@@ -45,7 +45,7 @@ def test_bad_parameters_are_named_and_defaults_shown(world: World) -> None:
             "/analytics/", {"metric": "mood", "start": "2026-05-01", "end": "2026-01-01"}
         )
     html = page.content.decode()
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "<strong>metric</strong>: unknown metric &#x27;mood&#x27;" in html
     assert "<strong>end</strong>: must be on or after start (2026-05-01)" in html
 
@@ -70,7 +70,7 @@ def test_alert_rule_form_creates_and_refuses(world: World) -> None:
     )
     bad = client.post("/analytics/alerts/", {"name": "x", "metric": "nps", "kind": "below"})
     assert (
-        bad.status_code == 200
+        bad.status_code == 400
         and "threshold: needed for a &#x27;below&#x27; rule" in bad.content.decode()
     )
     assert AlertRule.objects.count() == 1

@@ -182,7 +182,7 @@ def test_alert_form_takes_a_theme_and_a_sentiment_and_names_bad_ones(
     ]
     for bad, message in bad_input:
         refused = client.post("/analytics/alerts/", {**form, **bad})
-        assert refused.status_code == 200 and message in refused.content.decode()
+        assert refused.status_code == 400 and message in refused.content.decode()
     assert not AlertRule.objects.exists()
     ok = client.post("/analytics/alerts/", {**form, "theme": network.pk, "sentiment": "negative"})
     assert ok.status_code == 302
@@ -201,7 +201,7 @@ def test_wallboard_form_takes_a_theme_and_refuses_another_organisations(
     refused = client.post(
         "/analytics/wallboards/", {"name": "TV", "metrics": ["nps"], "theme": theirs.pk}
     )
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "theme: not found in this organisation" in refused.content.decode()
     assert not Wallboard.objects.exists()
     ok = client.post(

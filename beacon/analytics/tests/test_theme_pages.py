@@ -29,12 +29,12 @@ def themed(world: World) -> tuple[World, Theme, Theme]:
     return world, price, staff
 
 
-def _get(world: World, path: str, params: dict[str, str | int]) -> str:
+def _get(world: World, path: str, params: dict[str, str | int], expect: int = 200) -> str:
     client = Client()
     client.force_login(world.owner.user)
     with clock.frozen_at(NOW):
         page = client.get(path, params)
-    assert page.status_code == 200
+    assert page.status_code == expect
     return page.content.decode()
 
 
@@ -62,11 +62,11 @@ def test_explore_filters_by_theme_and_breaks_down_by_theme(
 
 def test_explore_names_an_unknown_theme_or_sentiment(world: World, other_world: World) -> None:
     theirs = do_create_theme(other_world.org, "Price")
-    html = _get(world, "/analytics/", {"theme_id": theirs.pk, "sentiment": "angry"})
+    html = _get(world, "/analytics/", {"theme_id": theirs.pk, "sentiment": "angry"}, expect=400)
     assert "<strong>theme_id</strong>: not found in this organisation" in html
     assert "<strong>sentiment</strong>: unknown sentiment &#x27;angry&#x27;" in html
     assert "<strong>theme_id</strong>: must be an id" in _get(
-        world, "/analytics/", {"theme_id": "x"}
+        world, "/analytics/", {"theme_id": "x"}, expect=400
     )
 
 

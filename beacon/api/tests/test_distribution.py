@@ -148,3 +148,16 @@ def test_webhook_refuses_bad_signature_unknown_shape_and_other_org_names(
     with pytest.raises(ValidationFailed) as err:
         do_create_webhook(world.org, "x", {"contact": "a.b"})
     assert set(err.value.errors) == {"mapping.contact", "mapping.contact_id"}
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", str(10**30), "1" * 19])
+def test_webhook_names_a_touchpoint_or_team_it_cannot_read_never_a_500(
+    world: World, value: str
+) -> None:
+    """`"²".isdigit()` is true and `int("²")` raises: such ids are unknown names, not crashes."""
+    hook = do_create_webhook(world.org, "Zendesk", {**MAPPING, "email": "ticket.requester.²"})
+    body = json.dumps(ticket(world, channel=value, group=value)).encode()
+    page = post_hook(hook.token, body, sign(hook.secret, body))
+    assert page.status_code == 422, page.content
+    assert {e["field"] for e in page.json()["detail"]} == {"touchpoint", "team"}
+    assert Interaction.objects.count() == 0

@@ -64,7 +64,7 @@ def test_mine_and_status_filters(world: World, case: Case) -> None:
     assert "No cases match." in page(client, "/cases/", status="resolved")
     assert f"/cases/{case.pk}/" in page(client, "/cases/", status="new")
     assert f"/cases/{case.pk}/" in page(client, "/cases/", status="all")
-    html = page(client, "/cases/", status="bogus")
+    html = page(client, "/cases/", expect=400, status="bogus")
     assert "status: must be one of open, new, in_progress, resolved, all" in html
     assert f"/cases/{case.pk}/" in html
 

@@ -93,7 +93,7 @@ def test_period_selector(world: World) -> None:
 def test_bad_period_shows_the_page_with_a_message(world: World) -> None:
     client = logged_in(world.owner)
     for bad in ("abc", "7", "-30", "9" * 30):
-        html = page(client, "/", period=bad)
+        html = page(client, "/", expect=400, period=bad)
         assert "period must be one of 30, 90, 180 days; showing the last 90 days." in html
         assert "(last 90 days)" in html
 

@@ -96,11 +96,11 @@ def test_dimension_filters(world: World) -> None:
 def test_bad_filter_values_give_a_message_not_an_error(world: World) -> None:
     answer(world, nps=8, text="still listed")
     client = logged_in(world.owner)
-    html = page(client, "/verbatims/", survey="abc", band="grumpy", page="zzz")
+    html = page(client, "/verbatims/", expect=400, survey="abc", band="grumpy", page="zzz")
     assert "survey: unknown survey &#x27;abc&#x27;; the filter was not applied." in html
     assert "band: must be detractor, passive or promoter" in html
     assert _comments(html) == ["still listed"]
-    html = page(client, "/verbatims/", q="x" * 201)
+    html = page(client, "/verbatims/", expect=400, q="x" * 201)
     assert "q: search text must be at most 200 characters." in html
 
 
@@ -117,7 +117,7 @@ def test_other_organisations_verbatims_are_never_listed(world: World, other_worl
     client = logged_in(world.owner)
     assert _comments(page(client, "/verbatims/")) == ["Acme only"]
     # Filtering by the other organisation's ids is refused, and still shows nothing of theirs.
-    html = page(client, "/verbatims/", survey=str(other_world.survey.pk), q="only")
+    html = page(client, "/verbatims/", expect=400, survey=str(other_world.survey.pk), q="only")
     assert "survey: unknown survey" in html
     assert _comments(html) == ["Acme only"]
     for name, obj in (("stage", other_world.stage), ("persona", other_world.persona),

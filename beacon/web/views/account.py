@@ -7,17 +7,18 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from beacon.orgs.models import Membership
-from beacon.orgs.queries import memberships_of
 from beacon.web.access import SESSION_ORG, staff_view
+from beacon.web.forms.account import SwitchOrgForm
+from beacon.web.forms.common import reads
 
 
 @staff_view
 @require_POST
+@reads(SwitchOrgForm)
 def switch_org(request: HttpRequest, member: Membership) -> HttpResponse:
-    raw = request.POST.get("org", "")
-    chosen = next((m for m in memberships_of(request.user) if str(m.organization_id) == raw), None)
-    if chosen is None:
+    form = SwitchOrgForm(member.organization_id, request.POST, user=request.user)
+    if not form.is_valid():
         raise Http404("not a member of that organisation")
-    request.session[SESSION_ORG] = chosen.organization_id
+    request.session[SESSION_ORG] = form.cleaned_data["org"].pk
     # Ids on the page we came from belong to the old organisation: start at the overview.
     return redirect("web:overview")

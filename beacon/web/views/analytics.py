@@ -7,8 +7,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from beacon.analytics import drivers, metrics
@@ -31,57 +30,50 @@ from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
 from beacon.insights import queries as insight_queries
-from beacon.insights.models import Theme
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.models import Survey
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.analytics import (
+    AlertRuleForm,
+    DeactivateAlertForm,
+    DrillForm,
+    ExploreForm,
+    RevokeWallForm,
+    ScopeForm,
+    WallboardForm,
+)
+from beacon.web.forms.common import errors_of, reads
 from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
 from beacon.web.rows import with_scores
 
 DRILL_SHOWN = 50
 
 
-def _date(raw: str | None, name: str, errors: dict[str, str]) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "must be a date like 2026-03-01"
-        return None
-
-
-def _scope(
-    request: HttpRequest, member: Membership
-) -> tuple[Checker, metrics.Filters, dict[str, str]]:
+def _scope(form: ScopeForm, member: Membership) -> tuple[Checker, metrics.Filters, dict[str, str]]:
     """Period and dimension filters from the query string; problems named, defaults used."""
     check = Checker(member.organization, clock.now().date())
-    errors: dict[str, str] = {}
-    start = _date(request.GET.get("start"), "start", errors)
-    end = _date(request.GET.get("end"), "end", errors)
-    start, end = check.period(start, end)
-    ids: dict[str, int | None] = {}
-    for name in ("stage_id", "persona_id", "team_id", "survey_id", "touchpoint_id", "theme_id"):
-        raw = request.GET.get(name, "")
-        ids[name] = int(raw) if raw.isdigit() and len(raw) < 18 else None
-        if raw and ids[name] is None:
-            errors[name] = "must be an id"
-    org = member.organization
-    checked = (("stage_id", Stage), ("team_id", Team), ("survey_id", Survey), ("theme_id", Theme))
-    for name, model in checked:
-        pk = ids[name]
-        if pk is not None and not model.objects.for_org(org).filter(pk=pk).exists():
-            errors[name] = "not found in this organisation"
-            ids[name] = None
-    sentiment = request.GET.get("sentiment") or None
+    form.is_valid()
+    start, end = check.period(form.value("start"), form.value("end"))
+    sentiment = form.value("sentiment") or None
     if check.sentiment(sentiment) not in metrics.SENTIMENTS:
         sentiment = None
-    check.errors.update(errors)
+    check.errors.update(errors_of(form))
     if check.errors:
         # Show the default period rather than half of a broken one.
         start, end = check.today - dt.timedelta(days=83), check.today
-    f = metrics.Filters(start=start, end=end, sentiment=sentiment, **ids)
+    f = metrics.Filters(start=start, end=end, sentiment=sentiment, **form.ids())
     return check, f, dict(check.errors)
+
+
+def _analytics_page(
+    request: HttpRequest,
+    member: Membership,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """An analytics page; a parameter it could not use makes it a 400 (with the message)."""
+    status = 400 if context.get("problems") else 200
+    return render_page(request, member, template, context, status=status, nav="analytics")
 
 
 def _query(f: metrics.Filters, **extra: Any) -> str:
@@ -106,12 +98,14 @@ def _drill_link(f: metrics.Filters, key: str, dimension: str, name: str, pk: int
 
 
 @staff_view
+@reads(ExploreForm)
 def explore(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    check, f, _ = _scope(request, member)
-    key = request.GET.get("metric", "nps")
-    grain = request.GET.get("grain", "week")
-    dimension = request.GET.get("dimension", "stage")
+    form = ExploreForm(org, request.GET)
+    check, f, _ = _scope(form, member)
+    key = form.value("metric") or "nps"
+    grain = form.value("grain") or "week"
+    dimension = form.value("dimension") or "stage"
     check.metric(key)
     check.grain(grain)
     check.dimension(dimension)
@@ -162,16 +156,18 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
         "drill_query": _query(f, metric=key),
         "bands": metrics.BANDS,
     }
-    return render_page(request, member, "web/analytics/explore.html", context, nav="analytics")
+    return _analytics_page(request, member, "web/analytics/explore.html", context)
 
 
 @staff_view
+@reads(DrillForm)
 def drill(request: HttpRequest, member: Membership) -> HttpResponse:
     """The comments behind a number: same metric, filters and score band."""
     org = member.organization
-    check, f, _ = _scope(request, member)
-    key = check.metric(request.GET.get("metric", "nps"))
-    band = check.band(request.GET.get("band", "all"))
+    form = DrillForm(org, request.GET)
+    check, f, _ = _scope(form, member)
+    key = check.metric(form.value("metric") or "nps")
+    band = check.band(form.value("band") or "all")
     problems = dict(check.errors)
     key = key if "metric" not in problems else "nps"
     band = band if "band" not in problems else "all"
@@ -186,13 +182,14 @@ def drill(request: HttpRequest, member: Membership) -> HttpResponse:
         "rows": with_scores(org, answers),
         "shown_max": DRILL_SHOWN,
     }
-    return render_page(request, member, "web/analytics/drill.html", context, nav="analytics")
+    return _analytics_page(request, member, "web/analytics/drill.html", context)
 
 
 @staff_view
+@reads(ScopeForm)
 def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    _check, f, problems = _scope(request, member)
+    _check, f, problems = _scope(ScopeForm(org, request.GET), member)
     surveys = list(Survey.objects.for_org(org).order_by("name"))
     chosen = next((s for s in surveys if s.pk == f.survey_id), surveys[0] if surveys else None)
     result = drivers.key_drivers(org, chosen.pk, f) if chosen else None
@@ -214,7 +211,7 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     context = {"problems": problems, "surveys": surveys, "chosen": chosen, "result": result,
                "chart": chart, "f": f, "themes": themes and _theme_rows(themes),
                "overall": themes and shown(themes.overall)}  # fmt: skip
-    return render_page(request, member, "web/analytics/drivers.html", context, nav="analytics")
+    return _analytics_page(request, member, "web/analytics/drivers.html", context)
 
 
 def _signed(x: float | None) -> str:
@@ -243,68 +240,38 @@ def _theme_rows(result: ThemeDrivers) -> list[dict[str, Any]]:
     ]
 
 
-def _picker(request: HttpRequest, org: Any, errors: dict[str, str]) -> Any:
-    """Reads a posted id of one of the organisation's objects; a foreign or junk id is a
-    field problem (in `errors`), never a 500 nor someone else's object."""
-
-    def pick(model: Any, name: str) -> Any:
-        raw = request.POST.get(name, "")
-        if not raw:
-            return None
-        found = raw.isdigit() and len(raw) < 18
-        obj = model.objects.for_org(org).filter(pk=raw).first() if found else None
-        if obj is None:
-            errors[name] = "not found in this organisation"
-        return obj
-
-    return pick
-
-
-def _rule_form(request: HttpRequest, member: Membership) -> AlertRuleIn:
-    org = member.organization
-    post = request.POST
-    errors: dict[str, str] = {}
-    pick = _picker(request, org, errors)
-
-    threshold: float | None = None
-    if post.get("threshold"):
-        try:
-            threshold = float(post["threshold"])
-        except ValueError:
-            errors["threshold"] = "must be a number"
-    window = post.get("window_days", "7")
-    notify = pick(Membership, "notify") or member
-    data = AlertRuleIn(
-        name=post.get("name", ""), metric=post.get("metric", ""), kind=post.get("kind", ""),
-        notify=notify, threshold=threshold, window_days=int(window) if window.isdigit() else 0,
-        survey=pick(Survey, "survey"), stage=pick(Stage, "stage"), team=pick(Team, "team"),
-        theme=pick(Theme, "theme"), sentiment=post.get("sentiment", ""),
+def _alert_rule(form: AlertRuleForm, member: Membership) -> AlertRuleIn:
+    data = form.checked()
+    return AlertRuleIn(
+        name=data["name"], metric=data["metric"], kind=data["kind"],
+        notify=data["notify"] or member, threshold=data["threshold"],
+        window_days=data["window_days"], survey=data["survey"], stage=data["stage"],
+        team=data["team"], theme=data["theme"], sentiment=data["sentiment"],
     )  # fmt: skip
-    if errors:
-        raise ValidationFailed(errors)
-    return data
 
 
 @staff_view
+@reads(DeactivateAlertForm, AlertRuleForm)
 def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     problems: dict[str, str] = {}
+    form = AlertRuleForm(org, request.POST)
     if request.method == "POST":
         require_role(member, Role.ANALYST)
+        deactivate = DeactivateAlertForm(org, request.POST)
         try:
-            if "deactivate" in request.POST:
-                rule = get_object_or_404(
-                    AlertRule.objects.for_org(org), pk=request.POST["deactivate"]
-                )
-                do_deactivate_alert_rule(rule, actor=member)
+            if deactivate.asked():
+                if not deactivate.is_valid():
+                    raise Http404("no such alert rule")
+                do_deactivate_alert_rule(deactivate.cleaned_data["deactivate"], actor=member)
             else:
-                do_create_alert_rule(org, _rule_form(request, member), actor=member)
+                do_create_alert_rule(org, _alert_rule(form, member), actor=member)
             return HttpResponseRedirect(reverse("web:analytics_alerts"))
         except ValidationFailed as e:
             problems = dict(e.errors)
     context = {
         "problems": problems,
-        "form": request.POST if problems else {},
+        "form": form.data if problems else {},
         "alerts": Alert.objects.for_org(org).select_related("rule").order_by("-fired_at")[:100],
         "rules": AlertRule.objects.for_org(org)
         .select_related("stage", "team", "survey", "theme", "notify")
@@ -318,35 +285,32 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
         "sentiments": metrics.SENTIMENTS,
         "members": Membership.objects.for_org(org).order_by("display_name"),
     }
-    return render_page(request, member, "web/analytics/alerts.html", context, nav="analytics")
+    return _analytics_page(request, member, "web/analytics/alerts.html", context)
 
 
-def _wall_form(request: HttpRequest, member: Membership) -> WallboardIn:
-    errors: dict[str, str] = {}
-    pick = _picker(request, member.organization, errors)
-    data = WallboardIn(
-        name=request.POST.get("name", ""),
-        metrics=request.POST.getlist("metrics"),
-        stage=pick(Stage, "stage"),
-        theme=pick(Theme, "theme"),
+def _wallboard(form: WallboardForm) -> WallboardIn:
+    data = form.checked()
+    return WallboardIn(
+        name=data["name"], metrics=data["metrics"], stage=data["stage"], theme=data["theme"]
     )
-    if errors:
-        raise ValidationFailed(errors)
-    return data
 
 
 @staff_view
+@reads(RevokeWallForm, WallboardForm)
 def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     problems: dict[str, str] = {}
+    form = WallboardForm(org, request.POST)
     if request.method == "POST":
         require_role(member, Role.ADMIN)
+        revoke = RevokeWallForm(org, request.POST)
         try:
-            if "revoke" in request.POST:
-                wall = get_object_or_404(Wallboard.objects.for_org(org), pk=request.POST["revoke"])
-                do_revoke_wallboard(wall, actor=member)
+            if revoke.asked():
+                if not revoke.is_valid():
+                    raise Http404("no such wallboard")
+                do_revoke_wallboard(revoke.cleaned_data["revoke"], actor=member)
             else:
-                do_create_wallboard(org, _wall_form(request, member), actor=member)
+                do_create_wallboard(org, _wallboard(form), actor=member)
             return HttpResponseRedirect(reverse("web:analytics_wallboards"))
         except ValidationFailed as e:
             problems = dict(e.errors)
@@ -358,13 +322,13 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
     ]
     context = {
         "problems": problems,
-        "form": request.POST if problems else {},
+        "form": form.data if problems else {},
         "walls": walls,
         "wall_metrics": WALL_METRICS,
         "stages": Stage.objects.for_org(org).order_by("journey_id", "position"),
         "themes": insight_queries.themes(org),
     }
-    return render_page(request, member, "web/analytics/wallboards.html", context, nav="analytics")
+    return _analytics_page(request, member, "web/analytics/wallboards.html", context)
 
 
 @staff_view

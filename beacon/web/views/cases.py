@@ -28,7 +28,6 @@ from beacon.loop.actions import (
 from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
 from beacon.loop.queries import (
     CASE_STATUS_FILTERS,
-    OPEN_STATUSES,
     case_detail,
     case_lookups,
     cases,
@@ -37,12 +36,19 @@ from beacon.loop.queries import (
 )
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.cases import (
+    CaseListForm,
+    NoteForm,
+    ReasonForm,
+    ReassignForm,
+    ResolveForm,
+    StatusForm,
+)
+from beacon.web.forms.common import reads, values
 from beacon.web.rows import may_see_contact_details
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
-OPEN = OPEN_STATUSES
-STATUS_FILTERS = CASE_STATUS_FILTERS
 
 
 def is_overdue(case: Case) -> bool:
@@ -55,55 +61,22 @@ class CaseRow:
     overdue: bool
 
 
-@dataclass(frozen=True)
-class CaseFilters:
-    status: str
-    mine: bool
-    overdue: bool
-    problems: list[str]
-
-    def spec(self, member: Membership) -> dict[str, Any]:
-        """The filters as plain JSON (for exports): the same rows as the list shows."""
-        return {
-            "status": self.status,
-            "owner_id": member.pk if self.mine else None,
-            "overdue": self.overdue,
-        }
-
-
-def case_filters(request: HttpRequest) -> CaseFilters:
-    problems: list[str] = []
-    status = request.GET.get("status", "open") or "open"
-    if status not in STATUS_FILTERS:
-        problems.append(
-            f"status: must be one of {', '.join(STATUS_FILTERS)} (got {status[:40]!r}); "
-            "showing open cases."
-        )
-        status = "open"
-    return CaseFilters(
-        status, request.GET.get("mine") == "1", request.GET.get("overdue") == "1", problems
-    )
-
-
 @staff_view
 @require_GET
+@reads(CaseListForm)
 def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    filters = case_filters(request)
-    status, mine, overdue, problems = (
-        filters.status,
-        filters.mine,
-        filters.overdue,
-        filters.problems,
-    )
+    form = CaseListForm(org, request.GET)
+    problems = form.problems()
+    status, mine, overdue = form.chosen_status(), form.only_mine(), form.only_overdue()
     lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
-    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(form.value("page") or 1)
     query = {"status": status, **({"mine": "1"} if mine else {})}
     if overdue:
         query["overdue"] = "1"
     context = {
         "status": status,
-        "statuses": list(STATUS_FILTERS),
+        "statuses": list(CASE_STATUS_FILTERS),
         "mine": mine,
         "overdue": overdue,
         "problems": problems,
@@ -111,7 +84,9 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
         "rows": [CaseRow(c, is_overdue(c)) for c in page.object_list],
         "query": urlencode(query),
     }
-    return render_page(request, member, "web/cases.html", context, nav="cases")
+    return render_page(
+        request, member, "web/cases.html", context, status=400 if problems else 200, nav="cases"
+    )
 
 
 def _case_or_404(member: Membership, case_id: int) -> Case:
@@ -228,29 +203,24 @@ def _refused(
 
 @staff_view
 @require_POST
+@reads(ReasonForm)
 def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     """Staff say why the customer got in touch; the reason model learns from it."""
     case = _acting(member, case_id)
-    raw = request.POST.get("reason", "")
+    form = ReasonForm(member.organization_id, request.POST)
     interaction_id = case.response.interaction_id
     interaction = (
         Interaction.objects.for_org(member.organization_id).filter(pk=interaction_id).first()
         if interaction_id
         else None
     )
-    reason = insight_queries.reason(member.organization_id, int(raw)) if raw.isdigit() else None
     if interaction is None:
-        return _refused(
-            request,
-            member,
-            case_id,
-            ValidationFailed({"reason": "this case has no interaction"}),
-            {},
-        )
-    if reason is None or not reason.active:
-        return _refused(
-            request, member, case_id, ValidationFailed({"reason": "choose one of the reasons"}), {}
-        )
+        errors = {"reason": "this case has no interaction"}
+        return _refused(request, member, case_id, ValidationFailed(errors), {})
+    reason = form.cleaned_data["reason"] if form.is_valid() else None
+    if reason is None:
+        errors = {"reason": "choose one of the reasons"}
+        return _refused(request, member, case_id, ValidationFailed(errors), {})
     do_set_interaction_reason(interaction, reason, actor=member)
     messages.success(request, f"Reason for contact set to {reason.name}.")
     return redirect("web:case", case_id=case.pk)
@@ -258,23 +228,28 @@ def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpR
 
 @staff_view
 @require_POST
+@reads(NoteForm)
 def case_note(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    body = request.POST.get("body", "")
+    form = NoteForm(member.organization_id, request.POST)
     try:
-        do_add_note(case, body, actor=member)
+        form.checked()
+        do_add_note(case, form.cleaned_data["body"], actor=member)
     except ValidationFailed as exc:
-        return _refused(request, member, case_id, exc, {"body": body})
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, "Note added.")
     return redirect("web:case", case_id=case.pk)
 
 
 @staff_view
 @require_POST
+@reads(StatusForm)
 def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    status = request.POST.get("status", "")
+    form = StatusForm(member.organization_id, request.POST)
     try:
+        form.checked()
+        status = form.cleaned_data["status"]
         do_set_status(case, status, actor=member)
     except (ValidationFailed, Conflict) as exc:
         return _refused(request, member, case_id, exc, {})
@@ -284,44 +259,30 @@ def case_status(request: HttpRequest, member: Membership, case_id: int) -> HttpR
 
 @staff_view
 @require_POST
+@reads(ReassignForm)
 def case_reassign(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    raw_owner, reason = request.POST.get("owner", ""), request.POST.get("reason", "")
-    values = {"owner": raw_owner, "reason": reason}
-    owner = (
-        Membership.objects.for_org(member.organization_id).filter(pk=int(raw_owner)).first()
-        if raw_owner.isdigit()
-        else None
-    )
+    form = ReassignForm(member.organization_id, request.POST)
     try:
-        if owner is None:
-            errors = {"owner": "choose a member of this organisation"}
-            if not reason.strip():
-                errors["reason"] = "say why the case moves"
-            raise ValidationFailed(errors)
-        if len(reason) > MAX_NOTE_LENGTH:
-            raise ValidationFailed({"reason": f"must be at most {MAX_NOTE_LENGTH} characters"})
-        do_reassign(case, owner, reason, actor=member)
+        form.checked()
+        owner = form.cleaned_data["owner"]
+        do_reassign(case, owner, form.cleaned_data["reason"], actor=member)
     except ValidationFailed as exc:
-        return _refused(request, member, case_id, exc, values)
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, f"Case reassigned to {owner.display_name}.")
     return redirect("web:case", case_id=case.pk)
 
 
 @staff_view
 @require_POST
+@reads(ResolveForm)
 def case_resolve(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     case = _acting(member, case_id)
-    raw_cause, resolution = request.POST.get("root_cause", ""), request.POST.get("resolution", "")
-    values = {"root_cause": raw_cause, "resolution": resolution}
-    causes = {str(rc.pk): rc for rc in root_causes(member.organization)}
+    form = ResolveForm(member.organization_id, request.POST)
     try:
-        if raw_cause and raw_cause not in causes:
-            raise ValidationFailed({"root_cause": "choose one of this organisation's root causes"})
-        if len(resolution) > MAX_NOTE_LENGTH:
-            raise ValidationFailed({"resolution": f"must be at most {MAX_NOTE_LENGTH} characters"})
-        do_resolve_case(case, causes.get(raw_cause), resolution, actor=member)
+        data = form.checked()
+        do_resolve_case(case, data["root_cause"], data["resolution"], actor=member)
     except (ValidationFailed, Conflict) as exc:
-        return _refused(request, member, case_id, exc, values)
+        return _refused(request, member, case_id, exc, values(form))
     messages.success(request, "Case resolved.")
     return redirect("web:case", case_id=case.pk)

@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.actions import do_add_need, do_add_stage
-from beacon.cxmodel.models import Journey, Persona, Stage
+from beacon.cxmodel.models import Persona
 from beacon.cxmodel.queries import journeys_with_stages, personas
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads, values
+from beacon.web.forms.cx import NeedForm, StageForm
 
 # Changing the shared CX model is an admin's job: it is the vocabulary everyone uses.
 MODELLER = Role.ADMIN
@@ -61,100 +63,51 @@ def journey(request: HttpRequest, member: Membership) -> HttpResponse:
     return _journey_page(request, member)
 
 
-def _pick(
-    model: Any, member: Membership, raw: str, field: str, errors: dict[str, str], what: str
-) -> Any:
-    """The row of this organisation with id `raw`, or None and a message naming the field."""
-    if not raw:
-        return None
-    found = (
-        model.objects.for_org(member.organization_id).filter(pk=int(raw)).first()
-        if raw.isdigit()
-        else None
-    )
-    if found is None:
-        errors[field] = f"choose a {what} of this organisation"
-    return found
-
-
-def _limits(values: dict[str, Any], limits: dict[str, int], errors: dict[str, str]) -> None:
-    for field, limit in limits.items():
-        if len(str(values.get(field, ""))) > limit:
-            errors[field] = f"must be at most {limit} characters"
-
-
 @staff_view
 @require_POST
+@reads(StageForm)
 def stage_add(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, MODELLER)
-    post = request.POST
-    values: dict[str, Any] = {
-        "journey": post.get("journey", ""),
-        "name": post.get("name", ""),
-        "owner": post.get("owner", ""),
-        "description": post.get("description", ""),
-        "inside_company": post.get("inside_company") == "1",
-    }
-    errors: dict[str, str] = {}
-    target = _pick(Journey, member, values["journey"], "journey", errors, "journey")
-    owner = _pick(Membership, member, values["owner"], "owner", errors, "member")
-    if not values["journey"]:
-        errors["journey"] = "choose the journey"
-    if not values["owner"]:
-        errors["owner"] = "every stage needs one accountable owner"
-    _limits(values, {"name": 120}, errors)
+    form = StageForm(member.organization_id, request.POST)
     try:
-        if errors:
-            raise ValidationFailed(errors)
+        data = form.checked()
         stage = do_add_stage(
-            target,
-            values["name"],
-            owner=owner,
-            inside_company=values["inside_company"],
-            description=values["description"],
+            data["journey"],
+            data["name"],
+            owner=data["owner"],
+            inside_company=data["inside_company"] == "1",
+            description=data["description"],
             actor=member,
         )
     except ValidationFailed as exc:
         return _journey_page(
-            request, member, errors=exc.errors, form="stage", values=values, status=400
+            request, member, errors=exc.errors, form="stage", values=values(form), status=400
         )
-    messages.success(request, f"Stage “{stage.name}” added, owned by {owner.display_name}.")
+    messages.success(request, f"Stage “{stage.name}” added, owned by {stage.owner.display_name}.")
     return redirect("web:journey")
 
 
 @staff_view
 @require_POST
+@reads(NeedForm)
 def need_add(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, MODELLER)
-    post = request.POST
-    values: dict[str, Any] = {
-        key: post.get(key, "")
-        for key in ("stage", "persona", "owner", "description", "successful_outcome", "metric")
-    }
-    errors: dict[str, str] = {}
-    stage = _pick(Stage, member, values["stage"], "stage", errors, "stage")
-    owner = _pick(Membership, member, values["owner"], "owner", errors, "member")
-    persona = _pick(Persona, member, values["persona"], "persona", errors, "persona")
-    if not values["stage"]:
-        errors["stage"] = "choose the stage"
-    if not values["owner"]:
-        errors["owner"] = "every need needs one accountable owner"
-    _limits(values, {"metric": 200}, errors)
+    form = NeedForm(member.organization_id, request.POST)
     try:
-        if errors:
-            raise ValidationFailed(errors)
+        data = form.checked()
+        stage, owner = data["stage"], data["owner"]
         do_add_need(
             stage,
-            values["description"],
-            values["successful_outcome"],
+            data["description"],
+            data["successful_outcome"],
             owner=owner,
-            persona=persona,
-            metric=values["metric"].strip(),
+            persona=data["persona"],
+            metric=data["metric"].strip(),
             actor=member,
         )
     except ValidationFailed as exc:
         return _journey_page(
-            request, member, errors=exc.errors, form="need", values=values, status=400
+            request, member, errors=exc.errors, form="need", values=values(form), status=400
         )
     messages.success(request, f"Need added to “{stage.name}”, owned by {owner.display_name}.")
     return redirect("web:journey")

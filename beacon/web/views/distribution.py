@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,7 +28,6 @@ from beacon.core.jobs import enqueue_on_commit
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.distribution import (
-    RuleIn,
     do_add_rule,
     do_remove_rule,
     do_rotate_widget_secret,
@@ -41,9 +40,16 @@ from beacon.surveys.distribution import (
 from beacon.surveys.models import DistributionRule, InvitationChannel, Survey
 from beacon.surveys.queries import coverage_by_stage, delivery_by_channel, send_log
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import errors_of, reads
+from beacon.web.forms.distribution import (
+    BudgetForm,
+    ImportForm,
+    RuleForm,
+    RuleStateForm,
+    WebhookForm,
+)
 
 EDITOR = Role.ADMIN
-MAX_UPLOAD = 500 * 1024 * 1024
 # Coverage is read over a recent window: it is about how the rules work now.
 COVERAGE_WINDOW = dt.timedelta(days=90)
 
@@ -116,16 +122,6 @@ def _page(
     )
 
 
-def _int(value: str, field: str, errors: dict[str, str], default: int | None = 0) -> int | None:
-    value = value.strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        errors[field] = "must be a whole number"
-        return default
-    return int(value)
-
-
 def _rule_or_404(member: Membership, survey: Survey, rule_id: int) -> DistributionRule:
     rule = (
         DistributionRule.objects.for_org(member.organization_id)
@@ -147,20 +143,6 @@ def conditions_text(conditions: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _parse_conditions(text: str, errors: dict[str, str]) -> dict[str, Any]:
-    conditions: dict[str, Any] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, sep, raw = line.partition("=")
-        values = [v.strip()[:200] for v in raw.split("|") if v.strip()]
-        if not sep or not name.strip() or not values:
-            errors["conditions"] = f"line {n}: write attribute = value (alternatives with |)"
-            continue
-        conditions[name.strip()[:100]] = values[0] if len(values) == 1 else values
-    return conditions
-
-
 def _rule_values(rule: DistributionRule | None) -> dict[str, str]:
     """The form's fields as strings: a rule's own, or the defaults of a new one."""
     if rule is None:
@@ -178,61 +160,25 @@ def _rule_values(rule: DistributionRule | None) -> dict[str, str]:
     }
 
 
-RULE_FIELDS = ("touchpoint", "stage", "team", "conditions", "channel", "delay_minutes",
-               "sample_percent")  # fmt: skip
-
-
-def _posted_rule(
-    member: Membership, post: QueryDict, *, editing: bool
-) -> tuple[RuleIn, dict[str, str], dict[str, str]]:
-    """The rule a form describes, its field errors, and the values to show back.
-
-    A new rule is active; only the edit form has the Active box (an unticked box is
-    not sent at all, so on the add form its absence would pause every new rule).
-    """
-    errors: dict[str, str] = {}
-    org_id = member.organization_id
-    values = {k: post.get(k, "").strip() for k in RULE_FIELDS}
-    values["active"] = "1" if post.get("active") or not editing else ""
-    refs: dict[str, Any] = {}
-    for name, model in (("touchpoint", Touchpoint), ("stage", Stage), ("team", Team)):
-        pk = _int(values[name], name, errors, None)
-        refs[name] = model.objects.for_org(org_id).filter(pk=pk).first() if pk else None
-        if pk and refs[name] is None:
-            errors[name] = f"unknown {name}"
-    delay = _int(values["delay_minutes"], "delay_minutes", errors) or 0
-    sample = _int(values["sample_percent"], "sample_percent", errors, 100)
-    data = RuleIn(
-        touchpoint=refs["touchpoint"],
-        stage=refs["stage"],
-        team=refs["team"],
-        conditions=_parse_conditions(values["conditions"], errors),
-        channel=values["channel"] or InvitationChannel.EMAIL,
-        delay_minutes=delay,
-        sample_percent=sample if sample is not None else 100,
-        active=bool(values["active"]),
-    )
-    return data, errors, values
-
-
 @staff_view
 @require_POST
+@reads(RuleForm)
 def rule_add(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     require_role(member, EDITOR)
     survey = _survey_or_404(member, survey_id)
-    data, errors, values = _posted_rule(member, request.POST, editing=False)
+    form = RuleForm(member.organization_id, request.POST, editing=False)
     try:
-        if errors:
-            raise ValidationFailed(errors)
-        do_add_rule(survey, data, actor=member)
+        form.checked()
+        do_add_rule(survey, form.rule_in(), actor=member)
     except ValidationFailed as exc:
-        return _page(request, member, survey, exc.errors, status=400, rule_values=values)
+        return _page(request, member, survey, exc.errors, status=400, rule_values=form.shown())
     messages.success(request, "Rule added.")
     return redirect(reverse("web:survey_distribution", args=[survey.pk]))
 
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(RuleForm)
 def rule_edit(
     request: HttpRequest, member: Membership, survey_id: int, rule_id: int
 ) -> HttpResponse:
@@ -241,13 +187,12 @@ def rule_edit(
     require_role(member, EDITOR)
     if request.method != "POST":
         return _rule_page(request, member, survey, rule, _rule_values(rule))
-    data, errors, values = _posted_rule(member, request.POST, editing=True)
+    form = RuleForm(member.organization_id, request.POST, editing=True)
     try:
-        if errors:
-            raise ValidationFailed(errors)
-        do_update_rule(rule, data, actor=member)
+        form.checked()
+        do_update_rule(rule, form.rule_in(), actor=member)
     except ValidationFailed as exc:
-        return _rule_page(request, member, survey, rule, values, exc.errors, status=400)
+        return _rule_page(request, member, survey, rule, form.shown(), exc.errors, status=400)
     messages.success(request, "Rule saved.")
     return redirect(reverse("web:survey_distribution", args=[survey.pk]))
 
@@ -276,6 +221,7 @@ def _rule_page(
 
 @staff_view
 @require_POST
+@reads(RuleStateForm)
 def rule_state(
     request: HttpRequest, member: Membership, survey_id: int, rule_id: int
 ) -> HttpResponse:
@@ -283,39 +229,38 @@ def rule_state(
     survey = _survey_or_404(member, survey_id)
     rule = _rule_or_404(member, survey, rule_id)
     require_role(member, EDITOR)
-    action = request.POST.get("action", "")
+    form = RuleStateForm(member.organization_id, request.POST)
+    if not form.is_valid():
+        return _page(request, member, survey, errors_of(form), status=400)
+    action = form.cleaned_data["action"]
     if action == "remove":
         do_remove_rule(rule, actor=member)
         messages.success(request, "Rule removed; the invitations it made are kept.")
-    elif action in ("pause", "resume"):
+    else:
         do_set_rule_active(rule, action == "resume", actor=member)
         messages.success(request, "Rule paused." if action == "pause" else "Rule resumed.")
-    else:
-        errors = {"action": "must be pause, resume or remove"}
-        return _page(request, member, survey, errors, status=400)
     return redirect(reverse("web:survey_distribution", args=[survey.pk]))
 
 
 @staff_view
 @require_POST
+@reads(BudgetForm)
 def budget_set(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     require_role(member, EDITOR)
     survey = _survey_or_404(member, survey_id)
-    errors: dict[str, str] = {}
-    org_days = _int(request.POST.get("org_days", ""), "org_days", errors)
-    survey_days = _int(request.POST.get("survey_days", ""), "survey_days", errors)
-    reminder = _int(
-        request.POST.get("reminder_after_days", ""), "reminder_after_days", errors, None
-    )
-    if errors:
-        return _page(request, member, survey, errors, status=400)
+    form = BudgetForm(member.organization_id, request.POST)
+    if not form.is_valid():
+        return _page(request, member, survey, errors_of(form), status=400)
+    data = form.cleaned_data
     try:
         with transaction.atomic():
-            do_set_survey_budget(member.organization, min_days_between=org_days or 0, actor=member)
+            do_set_survey_budget(
+                member.organization, min_days_between=data["org_days"] or 0, actor=member
+            )
             do_set_reminders(
                 survey,
-                reminder_after_days=reminder,
-                resurvey_after_days=survey_days or 0,
+                reminder_after_days=data["reminder_after_days"],
+                resurvey_after_days=data["survey_days"] or 0,
                 actor=member,
             )
     except ValidationFailed as exc:
@@ -376,37 +321,6 @@ def qr_image(
 # ---------------------------------------------------------------- imports
 
 
-@staff_view
-@require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest, member: Membership) -> HttpResponse:
-    require_role(member, EDITOR)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        kind = request.POST.get("kind", "")
-        upload = request.FILES.get("file")
-        if kind not in ImportKind.values:
-            errors["kind"] = "choose contacts or interactions"
-        if upload is None or not upload.size:
-            errors["file"] = "choose a CSV file"
-        elif upload.size > MAX_UPLOAD:
-            errors["file"] = f"must be at most {MAX_UPLOAD // (1024 * 1024)} MB"
-        if not errors and upload is not None:
-            with transaction.atomic():
-                job = do_start_import(
-                    member.organization, kind, upload.name or "", upload.size or 0, actor=member
-                )
-                path = upload_path(job)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
-                from beacon.pipeline.tasks import run_import_task
-
-                enqueue_on_commit(run_import_task, job.pk, str(path))
-            return redirect(reverse("web:import", args=[job.pk]))
-    return _imports_page(request, member, errors)
-
-
 class ConnectorForm(forms.Form):
     """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
 
@@ -419,6 +333,32 @@ class WebhookConditionForm(ConnectorForm):
 
     def values(self) -> list[str]:
         return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+@reads(ImportForm, ConnectorForm)
+def imports(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_role(member, EDITOR)
+    if request.method != "POST":
+        return _imports_page(request, member)
+    form = ImportForm(member.organization_id, request.POST, request.FILES)
+    if not form.is_valid():
+        return _imports_page(request, member, errors_of(form))
+    kind, upload = form.cleaned_data["kind"], form.cleaned_data["file"]
+    with transaction.atomic():
+        job = do_start_import(
+            member.organization, kind, upload.name or "", upload.size or 0, actor=member
+        )
+        path = upload_path(job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        from beacon.pipeline.tasks import run_import_task
+
+        enqueue_on_commit(run_import_task, job.pk, str(path))
+    return redirect(reverse("web:import", args=[job.pk]))
 
 
 def _preset(connector: str) -> dict[str, str]:
@@ -470,12 +410,15 @@ def _imports_page(
 
 @staff_view
 @require_POST
+@reads(WebhookForm, WebhookConditionForm)
 def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
     """The secret is shown once, on the page that answers this POST."""
     require_role(member, EDITOR)
-    values = {f: request.POST.get(f"path_{f}", "").strip()[:200] for f in WEBHOOK_FIELDS}
+    form = WebhookForm(member.organization_id, request.POST)
+    form.is_valid()
+    values = form.paths()
     mapping = {f: v for f, v in values.items() if v}
-    name = request.POST.get("name", "").strip()[:200]
+    name = form.cleaned_data["name"].strip()[:200]
     condition = WebhookConditionForm(request.POST)
     if not condition.is_valid():
         errors = {k: " ".join(str(e) for e in v) for k, v in condition.errors.items()}

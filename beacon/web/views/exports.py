@@ -31,8 +31,11 @@ from beacon.reports.exports import (
 from beacon.reports.models import ExportState
 from beacon.reports.writers import CONTENT_TYPES
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.analytics import ScopeForm
+from beacon.web.forms.cases import CaseListForm
+from beacon.web.forms.feed import FeedForm
 from beacon.web.rows import may_see_contact_details
-from beacon.web.views import analytics, cases, feed
+from beacon.web.views import analytics
 
 # What each list's page is called, so a refused filter sends the user back to it.
 LIST_PAGES = {
@@ -47,19 +50,18 @@ MIN_ROLE = {"contacts": Role.ADMIN}
 
 
 def _responses_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
-    _check, f, problems = analytics._scope(request, member)
+    _check, f, problems = analytics._scope(ScopeForm(member.organization, request.GET), member)
     return filters_to_spec(f), bool(problems)
 
 
 def _verbatims_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
-    org = member.organization
-    filters = feed.parse_filters(org, request.GET, feed.filter_options(org))
-    return dict(filters.values), bool(filters.problems)
+    form = FeedForm(member.organization, request.GET)
+    return form.applied(), bool(form.problems())
 
 
 def _cases_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
-    filters = cases.case_filters(request)
-    return filters.spec(member), bool(filters.problems)
+    form = CaseListForm(member.organization, request.GET)
+    return form.spec(member), bool(form.problems())
 
 
 def _no_filters(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:

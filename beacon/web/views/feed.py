@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import patch_vary_headers
@@ -12,68 +9,14 @@ from django.utils.cache import patch_vary_headers
 from beacon.cxmodel.models import Persona
 from beacon.cxmodel.queries import stages
 from beacon.orgs.models import Membership, Organization, Team
-from beacon.responses.queries import (
-    NPS_BANDS,
-    VERBATIM_ID_FILTERS,
-    verbatim_lookups,
-    verbatims,
-)
+from beacon.responses.queries import verbatims
 from beacon.surveys.models import Survey
 from beacon.web.access import render_page, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.feed import BANDS, FeedForm
 from beacon.web.rows import may_see_contact_details, with_scores
 
 PAGE_SIZE = 25
-MAX_QUERY = 200
-BANDS = NPS_BANDS
-
-
-@dataclass
-class FeedFilters:
-    values: dict[str, str] = field(default_factory=dict)
-    lookups: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-
-def _choice_filter(raw: str, name: str, options: dict[int, str], out: FeedFilters) -> None:
-    if not raw:
-        return
-    if not raw.isdigit() or int(raw) not in options:
-        out.problems.append(f"{name}: unknown {name} {raw[:40]!r}; the filter was not applied.")
-        return
-    out.values[name] = raw
-
-
-def parse_filters(
-    org: Organization, params: QueryDict, options: dict[str, Any], *, reveal: bool = False
-) -> FeedFilters:
-    """Read the filters; an unusable one is dropped with a message, never a 500.
-
-    Search reads what the viewer is shown: those who see comments masked search the masked
-    text, so a phone number or email they cannot see cannot find a comment either.
-    """
-    out = FeedFilters()
-    for name in VERBATIM_ID_FILTERS:
-        ids = {pk: label for pk, label in options[name]}
-        _choice_filter(params.get(name, "").strip(), name, ids, out)
-    band = params.get("band", "").strip()
-    if band:
-        if band in BANDS:
-            out.values["band"] = band
-        else:
-            out.problems.append(
-                f"band: must be detractor, passive or promoter (got {band[:40]!r}); "
-                "the filter was not applied."
-            )
-    q = params.get("q", "").strip()
-    if q:
-        if len(q) > MAX_QUERY:
-            out.problems.append(f"q: search text must be at most {MAX_QUERY} characters.")
-        else:
-            out.values["q"] = q
-    out.lookups = verbatim_lookups(org, out.values)
-    if not reveal and "text__icontains" in out.lookups:
-        out.lookups["insight__redacted_text__icontains"] = out.lookups.pop("text__icontains")
-    return out
 
 
 def filter_options(org: Organization) -> dict[str, list[tuple[int, str]]]:
@@ -95,21 +38,24 @@ def _query(values: dict[str, str], page: int | None = None) -> str:
 
 
 @staff_view
+@reads(FeedForm)
 def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    options = filter_options(org)
-    filters = parse_filters(org, request.GET, options, reveal=may_see_contact_details(member))
-    paginator = Paginator(verbatims(org, **filters.lookups), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    form = FeedForm(org, request.GET)
+    applied, problems = form.applied(), form.problems()
+    paginator = Paginator(
+        verbatims(org, **form.lookups(reveal=may_see_contact_details(member))), PAGE_SIZE
+    )
+    page = paginator.get_page(form.page_number())
     context = {
-        "options": options,
+        "options": filter_options(org),
         "bands": list(BANDS),
-        "filters": filters.values,
-        "problems": filters.problems,
+        "filters": applied,
+        "problems": problems,
         "page": page,
         "rows": with_scores(org, page.object_list, viewer=member),
-        "next_query": _query(filters.values, page.next_page_number()) if page.has_next() else "",
-        "first_query": _query(filters.values),
+        "next_query": _query(applied, page.next_page_number()) if page.has_next() else "",
+        "first_query": _query(applied),
     }
     # htmx asks for a part of the page: the results after a filter change, or the next
     # items for "load more". Without JS the same URLs give the full page.
@@ -118,6 +64,7 @@ def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
         "results": "web/_verbatim_results.html",
         "load-more": "web/_verbatim_items.html",
     }.get(target, "web/verbatims.html")
-    response = render_page(request, member, template, context, nav="verbatims")
+    status = 400 if problems else 200
+    response = render_page(request, member, template, context, status=status, nav="verbatims")
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response

@@ -34,6 +34,14 @@ from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_updat
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads, values
+from beacon.web.forms.insights import (
+    MAX_PHRASE_LINES,
+    CorrectionForm,
+    NamedForm,
+    SuggestedForm,
+    ThemeListForm,
+)
 from beacon.web.present import breakdown_chart, shown
 from beacon.web.rows import may_see_contact_details, with_scores
 
@@ -42,11 +50,6 @@ THEME_EDITOR = Role.ANALYST
 # Anyone who reads verbatims for a living may say what a comment is about; viewers read.
 CORRECTOR = Role.AGENT
 PERIOD_DAYS = 90
-MAX_PHRASE_LINES = 50
-
-
-def _phrases(raw: str) -> list[str]:
-    return [line.strip() for line in raw.splitlines() if line.strip()][:MAX_PHRASE_LINES]
 
 
 def _since() -> dt.datetime:
@@ -115,27 +118,26 @@ def _theme_list_page(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(ThemeListForm)
 def theme_list(request: HttpRequest, member: Membership) -> HttpResponse:
     if request.method == "GET":
         return _theme_list_page(request, member)
     require_role(member, THEME_EDITOR)
     org = member.organization
-    values = {k: request.POST.get(k, "") for k in ("name", "description", "phrases")}
+    form = ThemeListForm(org, request.POST)
     try:
-        if request.POST.get("action") == "adopt":
-            created = do_adopt_starter(org, request.POST.get("industry", ""), actor=member)
+        form.checked()
+        if form.adopting():
+            created = do_adopt_starter(org, form.cleaned_data["industry"], actor=member)
             messages.success(request, f"Added {len(created)} starter themes.")
         else:
+            named = form.named()
             theme = do_create_theme(
-                org,
-                values["name"],
-                values["description"],
-                _phrases(values["phrases"]),
-                actor=member,
+                org, named["name"], named["description"], named["phrases"], actor=member
             )
             messages.success(request, f"Theme “{theme.name}” added.")
     except ValidationFailed as exc:
-        return _theme_list_page(request, member, errors=exc.errors, values=values, status=400)
+        return _theme_list_page(request, member, errors=exc.errors, values=values(form), status=400)
     return redirect("web:insights_themes")
 
 
@@ -161,7 +163,7 @@ def _named_edit(
 ) -> HttpResponse:
     """The edit page of a theme or a reason (name, description, phrases, on or off)."""
     errors: dict[str, str] = {}
-    values = {
+    shown = {
         "name": item.name,
         "description": item.description,
         "phrases": "\n".join(item.phrases),
@@ -169,16 +171,11 @@ def _named_edit(
     }
     if request.method == "POST":
         require_role(member, THEME_EDITOR)
-        values = _named_values(request)
+        form = NamedForm(member.organization_id, request.POST)
+        form.is_valid()
+        shown = values(form)
         try:
-            update(
-                item,
-                name=values["name"],
-                description=values["description"],
-                phrases=_phrases(values["phrases"]),
-                active=bool(values["active"]),
-                actor=member,
-            )
+            update(item, **form.named(), actor=member)
         except ValidationFailed as exc:
             errors = exc.errors
             item.refresh_from_db()
@@ -187,7 +184,7 @@ def _named_edit(
             return redirect(request.path)
     page = {
         what.lower(): item,
-        "values": values,
+        "values": shown,
         "errors": errors,
         "can_edit": member.has_role(THEME_EDITOR),
         **context(),
@@ -198,6 +195,7 @@ def _named_edit(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(NamedForm)
 def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
     theme = _theme_or_404(member, theme_id)
     mentions = ThemeMention.objects.for_org(member.organization).filter(theme=theme)
@@ -214,6 +212,7 @@ def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpR
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(CorrectionForm)
 def verbatim_detail(request: HttpRequest, member: Membership, answer_id: int) -> HttpResponse:
     org = member.organization
     answer = queries.answer(org, answer_id)
@@ -223,11 +222,11 @@ def verbatim_detail(request: HttpRequest, member: Membership, answer_id: int) ->
     themes = {t.pk: t for t in queries.themes(org)}
     if request.method == "POST":
         require_role(member, CORRECTOR)
-        sentiment = request.POST.get("sentiment", "")
+        form = CorrectionForm(org, request.POST)
         try:
-            if request.POST.get("action") == "theme":
-                raw = request.POST.get("theme", "")
-                theme = themes.get(int(raw)) if raw.isdigit() else None
+            form.checked()
+            sentiment, theme = form.cleaned_data["sentiment"], form.cleaned_data["theme"]
+            if form.cleaned_data["action"] == "theme":
                 if theme is None:
                     raise ValidationFailed({"theme": "choose an active theme of this organisation"})
                 do_correct_theme(
@@ -283,18 +282,22 @@ def praise_feed(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(SuggestedForm)
 def suggested(request: HttpRequest, member: Membership) -> HttpResponse:
     """Groups of comments no theme matched; one click makes a group a theme."""
     org = member.organization
     errors: dict[str, str] = {}
     if request.method == "POST":
         require_role(member, THEME_EDITOR)
+        form = SuggestedForm(org, request.POST)
+        form.is_valid()
+        data = form.cleaned_data
         try:
             theme = do_create_theme(
                 org,
-                request.POST.get("name", ""),
-                request.POST.get("description", ""),
-                request.POST.getlist("phrase")[:MAX_PHRASE_LINES],
+                data["name"],
+                data["description"],
+                data["phrase"][:MAX_PHRASE_LINES],
                 actor=member,
             )
         except ValidationFailed as exc:
@@ -334,27 +337,22 @@ def _reason_or_404(member: Membership, reason_id: int) -> ContactReason:
     return reason
 
 
-def _named_values(request: HttpRequest) -> dict[str, str]:
-    return {k: request.POST.get(k, "") for k in ("name", "description", "phrases", "active")}
-
-
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(NamedForm)
 def reason_list(request: HttpRequest, member: Membership) -> HttpResponse:
     """The organisation's reasons for contact, how often each was read, and a form to add one."""
     org = member.organization
     errors: dict[str, str] = {}
-    values: dict[str, str] = {}
+    shown: dict[str, str] = {}
     if request.method == "POST":
         require_role(member, THEME_EDITOR)
-        values = _named_values(request)
+        form = NamedForm(org, request.POST)
+        form.is_valid()
+        shown, named = values(form), form.named()
         try:
             reason = do_create_reason(
-                org,
-                values["name"],
-                values["description"],
-                _phrases(values["phrases"]),
-                actor=member,
+                org, named["name"], named["description"], named["phrases"], actor=member
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -365,7 +363,7 @@ def reason_list(request: HttpRequest, member: Membership) -> HttpResponse:
         "reasons": queries.reason_summary(org),
         "can_edit": member.has_role(THEME_EDITOR),
         "errors": errors,
-        "values": values,
+        "values": shown,
     }
     return render_page(
         request,
@@ -379,6 +377,7 @@ def reason_list(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(NamedForm)
 def reason_edit(request: HttpRequest, member: Membership, reason_id: int) -> HttpResponse:
     reason = _reason_or_404(member, reason_id)
     return _named_edit(

@@ -12,31 +12,21 @@ from beacon.core import clock
 from beacon.orgs.models import Membership
 from beacon.responses.queries import verbatims
 from beacon.web.access import render_page, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.overview import PERIODS, PeriodForm
 from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
 from beacon.web.rows import with_scores
 
-PERIODS = (30, 90, 180)
-DEFAULT_PERIOD = 90
 TREND_WEEKS = 12
 LATEST_VERBATIMS = 8
 
 
-def parse_period(raw: str | None) -> tuple[int, str]:
-    """The period in days and, for a value we cannot use, a message saying what we did."""
-    if raw is None or raw == "":
-        return DEFAULT_PERIOD, ""
-    if raw.isdigit() and int(raw) in PERIODS:
-        return int(raw), ""
-    allowed = ", ".join(str(p) for p in PERIODS)
-    return DEFAULT_PERIOD, (
-        f"period must be one of {allowed} days; showing the last {DEFAULT_PERIOD} days."
-    )
-
-
 @staff_view
+@reads(PeriodForm)
 def overview(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
-    period, problem = parse_period(request.GET.get("period"))
+    form = PeriodForm(org, request.GET)
+    period, problem = form.days(), form.problem()
     now = clock.now()
     today = now.date()
     start = today - dt.timedelta(days=period - 1)
@@ -65,4 +55,11 @@ def overview(request: HttpRequest, member: Membership) -> HttpResponse:
         "latest": latest,
         "attention": attention_rows(needs_attention(org, now)),
     }
-    return render_page(request, member, "web/overview.html", context, nav="overview")
+    return render_page(
+        request,
+        member,
+        "web/overview.html",
+        context,
+        status=400 if problem else 200,
+        nav="overview",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +33,17 @@ from beacon.surveys.distribution import LANGUAGES
 from beacon.surveys.models import Question, QuestionKind, Survey, SurveyStatus
 from beacon.surveys.queries import questions_of, survey_editor_warnings, translation_status
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads, values
+from beacon.web.forms.surveys import (
+    QUESTION_LIMITS,
+    SURVEY_LIMITS,
+    LanguageForm,
+    QuestionForm,
+    QuestionRemoveForm,
+    SurveyCreateForm,
+    SurveyForm,
+    TranslationsForm,
+)
 
 EDITOR = Role.ANALYST
 
@@ -41,19 +53,6 @@ def _survey_or_404(member: Membership, survey_id: int) -> Survey:
     if survey is None:
         raise Http404("no such survey")
     return survey
-
-
-def _ids(raw: list[str]) -> list[int] | None:
-    return [int(x) for x in raw] if all(x.isdigit() for x in raw) else None
-
-
-def _too_long(values: dict[str, Any], limits: dict[str, int]) -> dict[str, str]:
-    """Column limits, checked before the write so a long value is a message, not a 500."""
-    return {
-        field: f"must be at most {limit} characters"
-        for field, limit in limits.items()
-        if len(str(values.get(field, ""))) > limit
-    }
 
 
 @staff_view
@@ -90,18 +89,15 @@ def _list_page(
 
 @staff_view
 @require_POST
+@reads(SurveyCreateForm)
 def survey_create(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, EDITOR)
-    values = {"name": request.POST.get("name", ""), "title": request.POST.get("title", "")}
+    form = SurveyCreateForm(member.organization_id, request.POST)
     try:
-        errors = _too_long(values, {"name": 200, "title": 300})
-        if errors:
-            raise ValidationFailed(errors)
-        survey = do_create_survey(
-            member.organization, values["name"], values["title"], actor=member
-        )
+        data = form.checked()
+        survey = do_create_survey(member.organization, data["name"], data["title"], actor=member)
     except ValidationFailed as exc:
-        return _list_page(request, member, exc.errors, values, status=400)
+        return _list_page(request, member, exc.errors, values(form), status=400)
     messages.success(request, f"Survey “{survey.name}” created as a draft.")
     return redirect("web:survey", survey_id=survey.pk)
 
@@ -155,97 +151,68 @@ def _editor_page(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(SurveyForm)
 def survey_editor(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     survey = _survey_or_404(member, survey_id)
     if request.method != "POST":
         return _editor_page(request, member, survey)
     require_role(member, EDITOR)
-    post = request.POST
-    raw_tps = post.getlist("touchpoints")
-    values: dict[str, Any] = {
-        "name": post.get("name", ""),
-        "title": post.get("title", ""),
-        "intro": post.get("intro", ""),
-        "thank_you": post.get("thank_you", ""),
-        "status": post.get("status", ""),
-        "touchpoints": {int(x) for x in raw_tps if x.isdigit()},
-    }
-    ids = _ids(raw_tps)
-    touchpoints = (
-        list(Touchpoint.objects.for_org(member.organization_id).filter(pk__in=ids))
-        if ids is not None
-        else []
-    )
+    form = SurveyForm(member.organization_id, request.POST)
     try:
-        errors = _too_long(values, {"name": 200, "title": 300})
-        if ids is None or len(touchpoints) != len(set(ids)):
-            errors["touchpoints"] = "a touchpoint is not one of this organisation"
-        if errors:
-            raise ValidationFailed(errors)
+        data = form.checked()
         do_update_survey(
             survey,
-            name=values["name"],
-            title=values["title"],
-            intro=values["intro"],
-            thank_you=values["thank_you"],
-            status=values["status"],
-            touchpoints=touchpoints,
+            name=data["name"],
+            title=data["title"],
+            intro=data["intro"],
+            thank_you=data["thank_you"],
+            status=data["status"],
+            touchpoints=list(data["touchpoints"]),
             actor=member,
         )
     except ValidationFailed as exc:
         survey.refresh_from_db()
-        return _editor_page(request, member, survey, errors=exc.errors, values=values, status=400)
+        return _editor_page(
+            request, member, survey, errors=exc.errors, values=form.shown(), status=400
+        )
     messages.success(request, "Survey saved.")
     return redirect("web:survey", survey_id=survey.pk)
 
 
-def _optional_int(raw: str, errors: dict[str, str], field: str) -> int | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        errors[field] = "must be a whole number"
-        return None
-
-
 @staff_view
 @require_POST
+@reads(QuestionForm)
 def question_add(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     survey = _survey_or_404(member, survey_id)
     require_role(member, EDITOR)
-    post = request.POST
-    values: dict[str, Any] = {
-        key: post.get(key, "")
-        for key in ("kind", "text", "choices", "scale_min", "scale_max", "low_label",
-                    "high_label", "help_text")
-    }  # fmt: skip
-    values["required"] = "required" in post
-    errors: dict[str, str] = {}
-    scale_min = _optional_int(values["scale_min"], errors, "scale")
-    scale_max = _optional_int(values["scale_max"], errors, "scale")
-    data = QuestionIn(
-        kind=values["kind"],
-        text=values["text"],
-        required=values["required"],
-        choices=[line.strip() for line in values["choices"].splitlines() if line.strip()],
-        scale_min=scale_min,
-        scale_max=scale_max,
-        low_label=values["low_label"].strip(),
-        high_label=values["high_label"].strip(),
-        help_text=values["help_text"].strip(),
-    )
-    errors.update(
-        _too_long(values, {"text": 500, "low_label": 60, "high_label": 60, "help_text": 300})
-    )
+    form = QuestionForm(member.organization_id, request.POST)
     try:
-        if errors:
-            raise ValidationFailed(errors)
-        question = do_add_question(survey, data, actor=member)
+        if not form.is_valid():
+            raise ValidationFailed(form.problems())
+        data = form.cleaned_data
+        question = do_add_question(
+            survey,
+            QuestionIn(
+                kind=data["kind"],
+                text=data["text"],
+                required=data["required"] == "1",
+                choices=[line.strip() for line in data["choices"].splitlines() if line.strip()],
+                scale_min=data["scale_min"],
+                scale_max=data["scale_max"],
+                low_label=data["low_label"].strip(),
+                high_label=data["high_label"].strip(),
+                help_text=data["help_text"].strip(),
+            ),
+            actor=member,
+        )
     except ValidationFailed as exc:
         return _editor_page(
-            request, member, survey, question_errors=exc.errors, question_values=values, status=400
+            request,
+            member,
+            survey,
+            question_errors=exc.errors,
+            question_values=form.shown(),
+            status=400,
         )
     messages.success(request, f"Question {question.position} added.")
     return redirect("web:survey", survey_id=survey.pk)
@@ -253,6 +220,7 @@ def question_add(request: HttpRequest, member: Membership, survey_id: int) -> Ht
 
 @staff_view
 @require_POST
+@reads(QuestionRemoveForm)
 def question_remove(
     request: HttpRequest, member: Membership, survey_id: int, question_id: int
 ) -> HttpResponse:
@@ -267,20 +235,19 @@ def question_remove(
     require_role(member, EDITOR)
     # Removing a question deletes its answers: ask once more when there are any.
     answered = Answer.objects.for_org(member.organization_id).filter(question=question).count()
-    if answered and request.POST.get("confirm") != "1":
+    form = QuestionRemoveForm(member.organization_id, request.POST)
+    if answered and not (form.is_valid() and form.cleaned_data["confirm"] == "1"):
         context = {"survey": survey, "question": question, "answered": answered}
-        return render_page(request, member, "web/question_remove.html", context, nav="surveys")
+        status = 200 if form.is_valid() else 400
+        return render_page(
+            request, member, "web/question_remove.html", context, status=status, nav="surveys"
+        )
     do_remove_question(question, actor=member)
     messages.success(request, "Question removed.")
     return redirect("web:survey", survey_id=survey.pk)
 
 
 # ---------------------------------------------------------------- translations
-
-# Longest text per field, as the original's columns (stored in JSON, shown in the same
-# places, so the same room).
-SURVEY_LIMITS = {"title": 300, "intro": 5000, "thank_you": 2000}
-QUESTION_LIMITS = {"text": 500, "help_text": 300, "low_label": 60, "high_label": 60}
 
 
 @dataclass(frozen=True)
@@ -397,23 +364,21 @@ def _translations_page(
     )
 
 
-def _language_of(request: HttpRequest) -> str:
-    raw = request.POST.get("language") or request.GET.get("language") or LANGUAGES[1]
-    return raw.strip().lower()[:20]
-
-
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(LanguageForm, TranslationsForm)
 def survey_translations(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
     """Every text of a survey in one language, with how complete each language is."""
     survey = _survey_or_404(member, survey_id)
     questions = questions_of(survey)
-    language = _language_of(request)
+    language = LanguageForm(member.organization_id, request.GET).code()
     if request.method != "POST":
         values = _stored_values(survey, questions, language)
         return _translations_page(request, member, survey, questions, language, values)
     require_role(member, EDITOR)
-    values = {k: request.POST.get(k, "").replace("\r\n", "\n") for k in request.POST}
+    form = TranslationsForm(member.organization_id, request.POST, questions=questions)
+    form.is_valid()
+    language, values = form.code(default=language), form.texts()
     try:
         _save_translations(member, survey, questions, language, values)
     except ValidationFailed as exc:
@@ -423,7 +388,8 @@ def survey_translations(request: HttpRequest, member: Membership, survey_id: int
             request, member, survey, questions, language, values, exc.errors, status=400
         )
     messages.success(request, f"Translations ({language}) saved.")
-    return redirect(f"{reverse('web:survey_translations', args=[survey.pk])}?language={language}")
+    query = urlencode({"language": language})
+    return redirect(f"{reverse('web:survey_translations', args=[survey.pk])}?{query}")
 
 
 @transaction.atomic

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from beacon.analytics.impact import action_impact
@@ -30,25 +27,24 @@ from beacon.loop.models import (
     Action,
     ActionSource,
     ActionStatus,
-    Case,
     CustomerUpdate,
     CustomerUpdateStatus,
-    RootCause,
 )
 from beacon.loop.queries import action_detail, actions_board, root_causes
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads, values
+from beacon.web.forms.improvements import (
+    ActionForm,
+    ActionStatusForm,
+    CustomerUpdateForm,
+    ProgressForm,
+    PublishForm,
+)
 
 ACTOR = Role.AGENT
 PLANNER = Role.ANALYST
-
-
-def pick(member: Membership, model: type[models.Model], raw: str) -> Any:
-    """The row of this organisation with id `raw`, or None (another org's id is unknown)."""
-    if not raw.strip().isdigit():
-        return None
-    return model.objects.for_org(member.organization_id).filter(pk=int(raw)).first()  # type: ignore[attr-defined]
 
 
 def _form_context(member: Membership) -> dict[str, Any]:
@@ -94,54 +90,32 @@ def action_board(request: HttpRequest, member: Membership) -> HttpResponse:
     return _board(request, member)
 
 
-def _deadline(raw: str) -> dt.datetime | None:
-    day = parse_date(raw.strip()) if raw.strip() else None
-    if day is None:
-        return None
-    return dt.datetime.combine(day, dt.time(17, 0), tzinfo=dt.UTC)
-
-
 @staff_view
 @require_POST
+@reads(ActionForm)
 def action_create(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, PLANNER)
-    post = request.POST
-    values = {k: post.get(k, "") for k in (
-        "title", "description", "source", "owner", "deadline", "theme_id", "root_cause",
-        "driver", "question", "cases",
-    )}  # fmt: skip
-    errors: dict[str, str] = {}
-    theme_id = None
-    if values["theme_id"].strip():
-        if values["theme_id"].strip().isdigit():
-            theme_id = int(values["theme_id"])
-        else:
-            errors["theme_id"] = "choose one of this organisation's themes"
-    deadline = _deadline(values["deadline"])
-    case_ids = [c for c in values["cases"].replace(",", " ").split() if c]
-    cases = [pick(member, Case, c) for c in case_ids]
-    if any(c is None for c in cases):
-        errors["cases"] = "list case numbers of this organisation, separated by spaces"
-    data = ActionIn(
-        title=values["title"],
-        description=values["description"],
-        source=values["source"],
-        owner=pick(member, Membership, values["owner"]),
-        deadline=deadline,
-        theme_id=theme_id,
-        root_cause=pick(member, RootCause, values["root_cause"]),
-        driver=values["driver"],
-        question=pick(member, Question, values["question"]),
-        cases=[c for c in cases if c is not None],
-    )
+    form = ActionForm(member.organization_id, request.POST)
     try:
-        if errors:
-            raise ValidationFailed(errors)
-        if values["deadline"].strip() and deadline is None:
-            raise ValidationFailed({"deadline": "must be a date like 2026-12-31"})
-        action = do_create_action(member.organization_id, data, actor=member)
+        data = form.checked()
+        action = do_create_action(
+            member.organization_id,
+            ActionIn(
+                title=data["title"],
+                description=data["description"],
+                source=data["source"],
+                owner=data["owner"],
+                deadline=form.deadline_at(),
+                theme_id=data["theme_id"].pk if data["theme_id"] else None,
+                root_cause=data["root_cause"],
+                driver=data["driver"],
+                question=data["question"],
+                cases=data["cases"],
+            ),
+            actor=member,
+        )
     except ValidationFailed as exc:
-        return _board(request, member, errors=exc.errors, values=values, status=400)
+        return _board(request, member, errors=exc.errors, values=values(form), status=400)
     messages.success(request, f"Action created and given to {action.owner.display_name}.")
     return redirect("web:action", action_id=action.pk)
 
@@ -200,28 +174,30 @@ def action_page(request: HttpRequest, member: Membership, action_id: int) -> Htt
 
 @staff_view
 @require_POST
+@reads(ProgressForm)
 def action_progress(request: HttpRequest, member: Membership, action_id: int) -> HttpResponse:
     action = _action_or_404(member, action_id)
     require_role(member, ACTOR)
-    body, raw = request.POST.get("body", ""), request.POST.get("progress", "").strip()
+    form = ProgressForm(member.organization_id, request.POST)
     try:
-        if raw and not raw.isdigit():
-            raise ValidationFailed({"progress": "must be a whole number from 0 to 100"})
-        do_add_action_update(action, body, actor=member, progress=int(raw) if raw else None)
+        data = form.checked()
+        do_add_action_update(action, data["body"], actor=member, progress=data["progress"])
     except ValidationFailed as exc:
-        values = {"body": body, "progress": raw}
-        return _page(request, member, action, errors=exc.errors, values=values, status=400)
+        return _page(request, member, action, errors=exc.errors, values=values(form), status=400)
     messages.success(request, "Progress recorded.")
     return redirect("web:action", action_id=action.pk)
 
 
 @staff_view
 @require_POST
+@reads(ActionStatusForm)
 def action_status(request: HttpRequest, member: Membership, action_id: int) -> HttpResponse:
     action = _action_or_404(member, action_id)
     require_role(member, ACTOR)
+    form = ActionStatusForm(member.organization_id, request.POST)
+    form.is_valid()
     try:
-        do_set_action_status(action, request.POST.get("status", ""), actor=member)
+        do_set_action_status(action, form.cleaned_data["status"], actor=member)
     except ValidationFailed as exc:
         return _page(request, member, action, errors=exc.errors, status=400)
     except Conflict as exc:
@@ -232,40 +208,43 @@ def action_status(request: HttpRequest, member: Membership, action_id: int) -> H
 
 @staff_view
 @require_POST
+@reads(PublishForm)
 def action_publish(request: HttpRequest, member: Membership, action_id: int) -> HttpResponse:
     action = _action_or_404(member, action_id)
     require_role(member, ACTOR)
-    summary = request.POST.get("public_summary", "")
+    form = PublishForm(member.organization_id, request.POST)
     try:
-        do_publish_action(action, summary, on_wall=request.POST.get("on_wall") == "1", actor=member)
+        data = form.checked()
+        do_publish_action(
+            action, data["public_summary"], on_wall=data["on_wall"] == "1", actor=member
+        )
     except ValidationFailed as exc:
-        values = {"public_summary": summary}
-        return _page(request, member, action, errors=exc.errors, values=values, status=400)
+        return _page(request, member, action, errors=exc.errors, values=values(form), status=400)
     messages.success(request, "Public summary saved.")
     return redirect("web:action", action_id=action.pk)
 
 
 @staff_view
 @require_http_methods(["POST"])
+@reads(CustomerUpdateForm)
 def customer_update(request: HttpRequest, member: Membership, update_id: int) -> HttpResponse:
-    update = pick(member, CustomerUpdate, str(update_id))
+    update = CustomerUpdate.objects.for_org(member.organization_id).filter(pk=update_id).first()
     if update is None:
         raise Http404("no such update")
     action = _action_or_404(member, update.action_id)
-    op = request.POST.get("op", "")
-    subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+    form = CustomerUpdateForm(member.organization_id, request.POST)
     try:
+        form.checked()
+        op, subject, body = (form.cleaned_data[k] for k in ("op", "subject", "body"))
         if op in ("save", "approve"):
             do_edit_customer_update(update, subject=subject, body=body, actor=member)
         if op == "approve":
             do_approve_customer_update(update, actor=member)
         elif op == "discard":
             do_discard_customer_update(update, actor=member)
-        elif op != "save":
-            raise ValidationFailed({"op": "must be save, approve or discard"})
     except ValidationFailed as exc:
-        values = {"subject": subject, "body": body, "update": str(update.pk)}
-        return _page(request, member, action, errors=exc.errors, values=values, status=400)
+        shown = {**values(form), "update": str(update.pk)}
+        return _page(request, member, action, errors=exc.errors, values=shown, status=400)
     except Conflict as exc:
         return _page(request, member, action, problem=str(exc), status=409)
     done = {"save": "Draft saved.", "approve": "Approved and queued for sending.",
