@@ -17,6 +17,7 @@ from beacon.api import (
     interactions,
     loop,
     metrics,
+    outcomes,
     responses,
     surveys,
 )
@@ -73,3 +74,5 @@ api.add_router("", distribution.hooks)
 api.add_router("", analytics.router)
 api.add_router("", insights.router)
 api.add_router("", loop.router)
+# Outcomes and money figures (issue 13).
+api.add_router("", outcomes.router)
