@@ -17,6 +17,7 @@ from beacon.web.views import (
     loop_pages,
     overview,
     surveys,
+    value,
 )
 
 app_name = "web"
@@ -113,6 +114,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("loop/channels/", loop_pages.channels, name="channels"),
     path("loop/lost/", loop_pages.lost_calls, name="lost_customers"),
     path("loop/lost/<int:call_id>/", loop_pages.lost_call, name="lost_call"),
+    # Money beside experience (issue 13).
+    path("value/", value.value_page, name="value"),
+    path("value/refresh/", value.value_refresh, name="value_refresh"),
+    path("value/settings/", value.value_settings, name="value_settings"),
     path("analytics/", analytics.explore, name="analytics"),
     path("analytics/comments/", analytics.drill, name="analytics_drill"),
     path("analytics/drivers/", analytics.drivers_page, name="analytics_drivers"),

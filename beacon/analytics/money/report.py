@@ -96,6 +96,6 @@ def stored_report(org_id: int, kind: str, subject_id: int = 0) -> Stored:
     if report is None:
         return Stored(
             None,
-            {"note": "not computed yet: the worker computes it every night and after each import"},
+            {"note": "Not computed yet: the worker computes it every night and when asked."},
         )
     return Stored(report.as_of, report.data)

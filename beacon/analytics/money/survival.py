@@ -160,7 +160,7 @@ def _groups(c: Cohort, labels: list[str], data: Data, order: tuple[str, ...] = (
 
 def logrank(c: Cohort, labels: list[str], data: Data) -> Figure:
     method = "log-rank test across groups"
-    kept = np.array([bool(x) for x in labels])
+    kept = np.array([bool(x) for x in labels], dtype=bool)
     groups = np.array(labels, dtype=object)[kept]
     n = int(kept.sum())
     if n < data.min_n or len(set(groups)) < 2:

@@ -120,7 +120,8 @@ def to_data(plan: Plan, *, min_n: int = 30, stage_ids: tuple[int, int] = (1, 2))
         persona=np.zeros(len(rows), dtype=np.int64),
         response=np.arange(len(rows), dtype=np.int64),
     )
-    empty = Answers(*(np.zeros(0, dtype=np.int64) for _ in range(6)))
+    none = np.zeros(0, dtype=np.int64)
+    empty = Answers(none, np.zeros(0, dtype=np.float64), none, none, none, none)
     data = Data(0, TODAY, min_n, plan.window_days, answers, empty, {})
     for pk, c in enumerate(plan.customers, start=1):
         data.subscriptions[pk] = Subscription(c.start, c.end, "", "")
@@ -132,7 +133,10 @@ def to_data(plan: Plan, *, min_n: int = 30, stage_ids: tuple[int, int] = (1, 2))
 
 def to_db(world: World, plan: Plan, *, stage_touchpoints: tuple[object, object]) -> None:
     """Answers through bulk ingest, outcomes through the batch write path."""
-    at = lambda day: TODAY + dt.timedelta(days=day)  # noqa: E731
+
+    def at(day: float) -> dt.datetime:
+        return TODAY + dt.timedelta(days=day)
+
     raws = []
     for c in plan.customers:
         raws.append({"kind": "subscription_started", "contact_id": c.key,

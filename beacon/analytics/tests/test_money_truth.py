@@ -26,7 +26,7 @@ from conftest import World
 
 
 def _inside(fig: dict, truth: float) -> bool:
-    return fig["enough"] and fig["low"] <= truth <= fig["high"]
+    return bool(fig["enough"] and fig["low"] <= truth <= fig["high"])
 
 
 def _settings(world: World) -> None:

@@ -39,6 +39,7 @@ from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.views.loop_impact import action_impact
+from beacon.web.views.value import action_crown
 
 ACTOR = Role.AGENT
 PLANNER = Role.ANALYST
@@ -176,6 +177,7 @@ def _page(
         "linked_cases": list(action.cases.order_by("pk")),
         "next_statuses": [(s.value, s.label) for s in ActionStatus if s in moves],
         "impact": action_impact(action, member.organization.min_sample_size),
+        "crown": action_crown(member, action),
         "drafts": drafts,
         "theme": Theme.objects.for_org(member.organization_id).filter(pk=action.theme_id).first()
         if action.theme_id
