@@ -67,6 +67,12 @@ def wilson(successes: int, n: int) -> Estimate | None:
     return Estimate(100 * p, 100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
 
 
+def agreement(share: float, n: int) -> Estimate | None:
+    """A model's agreement with n held-out corrections, stored as a share of them, as a
+    percentage with its Wilson interval (the agreeing count is a whole number)."""
+    return wilson(round(share * n), n)
+
+
 def top_box(hist: Mapping[int, int], threshold: int) -> Estimate | None:
     n = sum(hist.values())
     return wilson(sum(c for s, c in hist.items() if s >= threshold), n)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Max
 
 from beacon.analytics import metrics
+from beacon.analytics.display import figure
 from beacon.analytics.models import Wallboard
 from beacon.core import clock
 from beacon.insights.models import ThemeMention
@@ -39,6 +40,22 @@ def title(wall: Wallboard) -> str:
     return f"{wall.name} · {wall.theme.name}" if wall.theme is not None else wall.name
 
 
+def _metric(key: str, m: metrics.MetricValue) -> dict[str, Any]:
+    """Numbers for machines, and text at one precision for the screen (value and bounds
+    read against each other, so they never differ in decimals)."""
+    shown = None
+    if m.value is not None and m.low is not None and m.high is not None:
+        fig = figure(key, m.value, m.low, m.high)
+        shown = {"value": fig.value, "low": fig.low, "high": fig.high}
+    return {
+        "key": key, "label": m.label, "unit": m.unit, "n": m.n, "enough": m.enough,
+        "value": None if m.value is None else round(m.value, 1 if m.unit else 0),
+        "low": None if m.low is None else round(m.low, 1),
+        "high": None if m.high is None else round(m.high, 1),
+        "shown": shown,
+    }  # fmt: skip
+
+
 def snapshot(wall: Wallboard) -> dict[str, Any]:
     org = wall.organization
     today = clock.now().date()
@@ -49,15 +66,7 @@ def snapshot(wall: Wallboard) -> dict[str, Any]:
         stage_id=wall.stage_id,
         theme_id=wall.theme_id,
     )
-    values = []
-    for key in wall.metrics:
-        m = metrics.metric(org, key, f)
-        values.append({
-            "key": key, "label": m.label, "unit": m.unit, "n": m.n, "enough": m.enough,
-            "value": None if m.value is None else round(m.value, 1 if m.unit else 0),
-            "low": None if m.low is None else round(m.low, 1),
-            "high": None if m.high is None else round(m.high, 1),
-        })  # fmt: skip
+    values = [_metric(key, metrics.metric(org, key, f)) for key in wall.metrics]
     filters: dict[str, Any] = {}
     if wall.survey_id:
         filters["response__survey_id"] = wall.survey_id

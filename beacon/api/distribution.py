@@ -152,6 +152,8 @@ def survey_delivery(request: HttpRequest, survey_id: int) -> DeliveryOut:
 
 class StageCoverageOut(Schema):
     stage_id: int | None
+    stage: str | None = Field(description="the stage's name; null: no stage's touchpoint")
+    interactions: int = Field(description="interactions recorded at the stage's touchpoints")
     surveyed: int
     sampled_out: int
     suppressed: dict[str, int] = Field(description="reason -> count")
@@ -170,8 +172,8 @@ class CoverageQuery(Schema):
     response={200: CoverageOut, 401: ErrorOut, 422: ValidationErrorOut},
     operation_id="surveyCoverage",
     summary="Survey coverage per journey stage",
-    description="Matching interactions per stage: surveyed, sampled out, or suppressed "
-    "(budget, survey_budget, unsubscribed, no_email).",
+    description="Interactions recorded per stage, and those surveyed, sampled out, or "
+    "suppressed (budget, survey_budget, unsubscribed, no_email).",
 )
 def coverage(request: HttpRequest, query: Query[CoverageQuery]) -> CoverageOut:
     org = org_of(request)

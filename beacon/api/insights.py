@@ -434,8 +434,7 @@ class ModelListOut(Schema):
 def list_models(request: HttpRequest) -> ModelListOut:
     items = []
     for m in queries.current_models(org_of(request)):
-        agree = round((m.quality or 0.0) * m.quality_n)
-        interval = stats.wilson(agree, m.quality_n) if m.quality is not None else None
+        interval = stats.agreement(m.quality, m.quality_n) if m.quality is not None else None
         items.append(
             ModelOut(
                 kind=m.kind,

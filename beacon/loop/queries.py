@@ -98,8 +98,10 @@ def case_timing(
     org: Any, *, by: str, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> list[TimingRow]:
     """Time to first contact and to resolution of cases opened in [start, end), by owner
-    or by the owner's team: median and 90th percentile in hours, each with its n."""
-    qs = Case.objects.for_org(org).select_related("owner__team")
+    or by the team that served the customer: median and 90th percentile in hours, each
+    with its n. (Owners are often stage managers outside any team, so the owner's team
+    would put nearly every case under "No team".)"""
+    qs = Case.objects.for_org(org).select_related("owner", "response__team")
     if start is not None:
         qs = qs.filter(created_at__gte=start)
     if end is not None:
@@ -109,7 +111,8 @@ def case_timing(
     labels: set[str] = set()
     for case in qs:
         if by == "team":
-            label = case.owner.team.name if case.owner.team_id else "No team"  # type: ignore[union-attr]
+            team = case.response.team
+            label = team.name if team is not None else "No team"
         else:
             label = case.owner.display_name
         labels.add(label)

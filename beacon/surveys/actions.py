@@ -188,6 +188,10 @@ def do_create_invitation(
                 survey=survey,
                 contact=contact,
                 interaction=interaction,
+                # Counted under its stage in coverage, like invitations a rule sends.
+                stage_id=interaction.touchpoint.stage_id
+                if interaction is not None and interaction.touchpoint is not None
+                else None,
                 token=new_token(),
                 channel=channel,
                 expires_at=_expiry(survey),

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from beacon.contacts.models import Interaction
 from beacon.core import clock
+from beacon.cxmodel.models import Stage
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.surveys.models import (
     RECOMMENDED_MAX_QUESTIONS,
@@ -195,18 +196,29 @@ def send_log(survey: Survey, limit: int = 200) -> list[SendLogEntry]:
 @dataclass(frozen=True)
 class StageCoverage:
     stage_id: int | None
+    # The stage's name; None for interactions at no stage's touchpoint.
+    stage: str | None
+    # Interactions recorded at the stage's touchpoints: what coverage is a share of.
+    interactions: int
     surveyed: int
     sampled_out: int
     suppressed: dict[str, int]
 
 
 def coverage_by_stage(org_id: int, since: dt.datetime | None = None) -> list[StageCoverage]:
-    """Per stage: interactions that led to an invitation, were sampled out, or suppressed."""
+    """Per stage: interactions recorded, and those that led to an invitation, were sampled
+    out, or suppressed (with the reason)."""
+    interactions = Interaction.objects.for_org(org_id)
     invitations = Invitation.objects.for_org(org_id).filter(interaction__isnull=False)
     suppressions = Suppression.objects.for_org(org_id)
     if since is not None:
+        interactions = interactions.filter(occurred_at__gte=since)
         invitations = invitations.filter(created_at__gte=since)
         suppressions = suppressions.filter(created_at__gte=since)
+    recorded: dict[int | None, int] = dict(
+        interactions.values("touchpoint__stage_id").annotate(n=Count("pk"))
+        .values_list("touchpoint__stage_id", "n")
+    )  # fmt: skip
     surveyed: dict[int | None, int] = dict(
         invitations.values("stage_id").annotate(n=Count("pk")).values_list("stage_id", "n")
     )
@@ -216,10 +228,13 @@ def coverage_by_stage(org_id: int, since: dt.datetime | None = None) -> list[Sta
         .values_list("stage_id", "reason", "n")
     ):  # fmt: skip
         held.setdefault(stage_id, {})[reason] = n
-    stages = sorted(set(surveyed) | set(held), key=lambda s: (s is None, s or 0))
+    names = dict(Stage.objects.for_org(org_id).values_list("pk", "name"))
+    stages = sorted(set(recorded) | set(surveyed) | set(held), key=lambda s: (s is None, s or 0))
     return [
         StageCoverage(
             stage_id=s,
+            stage=names.get(s) if s is not None else None,
+            interactions=recorded.get(s, 0),
             surveyed=surveyed.get(s, 0),
             sampled_out=held.get(s, {}).get(SuppressionReason.SAMPLED_OUT, 0),
             suppressed={

@@ -6,16 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
+from beacon.analytics.attention import Item
+from beacon.analytics.display import figure
 from beacon.analytics.metrics import MetricValue
-
-# Decimals shown per metric: NPS and percentages as whole numbers, a 1-7 mean needs one.
-_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1}
-
-
-def _number(x: float, decimals: int) -> str:
-    text = f"{x:.{decimals}f}"
-    # "-0" reads like a negative score; it is zero.
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 @dataclass(frozen=True)
@@ -56,20 +51,20 @@ class Shown:
 
 
 def shown(mv: MetricValue) -> Shown:
-    decimals = _DECIMALS.get(mv.key, 1)
     unit = mv.unit
-    if mv.value is None or mv.low is None or mv.high is None or mv.margin is None:
+    if mv.value is None or mv.low is None or mv.high is None:
         return Shown(mv.key, mv.label, mv.n, mv.min_n, enough=False)
+    f = figure(mv.key, mv.value, mv.low, mv.high)
     return Shown(
         key=mv.key,
         label=mv.label,
         n=mv.n,
         min_n=mv.min_n,
         enough=True,
-        value=_number(mv.value, decimals) + unit,
-        margin=_number(mv.margin, decimals),
-        low=_number(mv.low, decimals) + unit,
-        high=_number(mv.high, decimals) + unit,
+        value=f.value + unit,
+        margin=f.margin,
+        low=f.low + unit,
+        high=f.high + unit,
     )
 
 
@@ -101,3 +96,38 @@ def breakdown_chart(label: str, rows: list[tuple[str, int, MetricValue]]) -> dic
         "label": label,
         "rows": [{"label": name, **chart_point(mv)} for name, _pk, mv in rows],
     }
+
+
+def _attention_link(item: Item, mine: bool) -> str:
+    if item.kind == "alert":
+        return reverse("web:analytics_alerts")
+    if item.kind == "drop":
+        stage = f"&stage_id={item.stage_id}" if item.stage_id else ""
+        return reverse("web:analytics") + f"?metric={item.metric}{stage}"
+    if item.kind == "overdue":
+        return reverse("web:cases") + ("?overdue=1&mine=1" if mine else "?overdue=1")
+    if item.kind == "emerging":
+        return reverse("web:insights_theme", args=[item.target_id])
+    return reverse("web:action", args=[item.target_id])
+
+
+ATTENTION_KINDS = {
+    "alert": "Alert",
+    "drop": "Drop",
+    "overdue": "Overdue",
+    "emerging": "Emerging theme",
+    "action": "Action due",
+}
+
+
+def attention_rows(items: list[Item], *, mine: bool = False) -> list[dict[str, str]]:
+    """Each item with its kind in words and the page where it is acted on."""
+    return [
+        {
+            "kind": ATTENTION_KINDS[i.kind],
+            "title": i.title,
+            "detail": i.detail,
+            "url": _attention_link(i, mine),
+        }
+        for i in items
+    ]

@@ -25,6 +25,8 @@ from beacon.analytics.money.figures import (
 from beacon.analytics.money.survival import NPS_GROUPS, churn_probability, longest_horizon
 
 BACKTEST_DAYS = 90
+# Category differences shown: (higher, lower).
+UPLIFTS = (("promoter", "detractor"), ("passive", "detractor"), ("promoter", "passive"))
 DECILES = 10
 
 
@@ -61,27 +63,14 @@ def revenue_by_experience(data: Data) -> dict[str, Any]:
         for s in range(11)
     }
     uplift = {
-        "promoter_vs_detractor": mean_difference_figure(
-            revenue[groups == "detractor"],
-            revenue[groups == "promoter"],
+        f"{high}_vs_{low}": mean_difference_figure(
+            revenue[groups == low],
+            revenue[groups == high],
             window=window,
             min_n=data.min_n,
-            seed=31,
-        ),
-        "passive_vs_detractor": mean_difference_figure(
-            revenue[groups == "detractor"],
-            revenue[groups == "passive"],
-            window=window,
-            min_n=data.min_n,
-            seed=32,
-        ),
-        "promoter_vs_passive": mean_difference_figure(
-            revenue[groups == "passive"],
-            revenue[groups == "promoter"],
-            window=window,
-            min_n=data.min_n,
-            seed=33,
-        ),
+            seed=31 + k,
+        )
+        for k, (high, low) in enumerate(UPLIFTS)
     }
     note = ""
     if data.history_days < data.window_days:

@@ -99,9 +99,9 @@ def test_delivery_counts_and_send_log(
         404
     )
     cover = api.get("/coverage").json()
-    assert cover == {
-        "stages": [{"stage_id": world.stage.pk, "surveyed": 2, "sampled_out": 0, "suppressed": {}}]
-    }
+    stage = {"stage_id": world.stage.pk, "stage": world.stage.name, "interactions": 2,
+             "surveyed": 2, "sampled_out": 0, "suppressed": {}}  # fmt: skip
+    assert cover == {"stages": [stage]}
 
 
 def test_signed_webhook_records_interaction_once(world: World) -> None:

@@ -7,11 +7,12 @@ from django.core.management import call_command
 from django.db import transaction
 
 from beacon.analytics.metrics import summary
+from beacon.analytics.models import AlertRule
 from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Journey, Need, Persona, Stage
 from beacon.demo.insights import has_contact_details
 from beacon.demo.reasons import CONTACT_TOUCHPOINTS, REASONS, contact_note
-from beacon.demo.seed import DEMO_SLUG, open_invitations, seed
+from beacon.demo.seed import DEMO_EMAIL, DEMO_SLUG, open_invitations, seed
 from beacon.insights import queries
 from beacon.insights.models import (
     ContactReason,
@@ -22,7 +23,7 @@ from beacon.insights.models import (
 )
 from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage, OutboxState
-from beacon.orgs.models import Organization
+from beacon.orgs.models import Membership, Organization
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import RECOMMENDED_MAX_QUESTIONS, Survey
 
@@ -61,6 +62,19 @@ def test_demo_is_a_believable_organisation() -> None:
     pending = outbox.filter(state=OutboxState.PENDING).values_list("idempotency_key", flat=True)
     assert pending and all(k.startswith("you-said-we-did:") for k in pending)
     assert ThemeMention.objects.for_org(org).exists()
+    # The demo login owns a stage, is told by an alert that last week's outage fired,
+    # and works in a team that keeps its deadlines: few open cases are overdue.
+    dana = Membership.objects.for_org(org).get(user__email=DEMO_EMAIL)
+    assert [s.name for s in stages if s.owner_id == dana.pk] == ["Renew or leave"]
+    # (At this size last week has too few support answers to fire; the full demo fires.)
+    rule = AlertRule.objects.for_org(org).get()
+    assert (rule.name, rule.notify_id, rule.stage_id) == (
+        "Get help NPS moved", dana.pk, next(s.pk for s in stages if s.name == "Get help")
+    )  # fmt: skip
+    assert rule.last_evaluated_at is not None
+    open_cases = Case.objects.for_org(org).exclude(status="resolved")
+    overdue = open_cases.filter(due_at__lt=TODAY).count()
+    assert open_cases.filter(due_at__gte=TODAY).exists() and overdue < open_cases.count() / 2
 
 
 def _fingerprint() -> list[tuple[int | None, str]]:

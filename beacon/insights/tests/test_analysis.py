@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
+from beacon.analytics import stats
 from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
@@ -224,6 +226,16 @@ def test_corrections_train_the_next_model_and_quality_is_measured(world: World) 
     assert themes_of(fresh) == {"Roaming": "negative"}
     if held_out:
         assert record.quality is not None and record.quality_n >= held_out
+    # The themes page says it as a percentage of the held-out corrections, with its interval.
+    est = stats.agreement(record.quality or 0.0, record.quality_n)
+    assert est is not None
+    client = Client()
+    client.force_login(world.owner.user)
+    page = client.get("/insights/").content.decode()
+    assert (
+        f"model v1, agrees with {est.value:.0f}% of {record.quality_n} held-out "
+        f"corrections (95% interval {est.low:.0f} to {est.high:.0f}%)"
+    ) in page
     # Staff-reviewed answers keep their themes when analysed again.
     first = responses[1]
     process_response(first.pk)

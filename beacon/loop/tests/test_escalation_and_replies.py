@@ -170,3 +170,9 @@ def test_time_to_first_contact_and_resolution_by_owner_and_team(world: World) ->
     )  # fmt: skip
     [team_row] = case_timing(world.org, by="team")
     assert team_row.label == "Support" and team_row.resolution.n == 2
+    # By the team that served the customer, whatever team the case's owner is in.
+    billing = do_create_team(world.org, "Billing")
+    with clock.frozen_at(T0):
+        assert do_open_case_for(respond(world, 9, nps=0, team=billing)) is not None
+    by_team = {r.label: r.first_contact.n for r in case_timing(world.org, by="team")}
+    assert by_team == {"Billing": 0, "Support": 3}

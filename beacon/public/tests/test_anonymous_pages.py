@@ -147,3 +147,12 @@ def test_active_survey_without_questions_is_not_open(world: World) -> None:
     empty = do_create_survey(world.org, "Empty", "Empty?", status=SurveyStatus.ACTIVE)
     page = Client().get(f"/s/a/{empty.anonymous_token}/")
     assert page.status_code == 404 and "This survey is not open" in html(page)
+
+
+@pytest.mark.django_db
+def test_respondent_pages_name_their_icon_and_favicon_ico_answers(world: World) -> None:
+    client = Client()
+    page = html(client.get(_prefix(world)))
+    assert '<link rel="icon" href="/static/beacon/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/favicon.ico")
+    assert (icon.status_code, icon["Location"]) == (301, "/static/beacon/favicon.svg")

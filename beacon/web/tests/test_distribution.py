@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.imports import do_record_progress
 from beacon.contacts.models import Contact, ImportJob, ImportState
+from beacon.surveys.actions import do_create_invitation
 from beacon.surveys.models import DistributionRule, SurveyPolicy
 from beacon.web.tests.helpers import logged_in
-from conftest import World
+from conftest import World, contact_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -131,3 +135,24 @@ def test_webhook_created_from_the_imports_page_shows_secret_once(world: World) -
     assert hook.mapping == {"contact_id": "ticket.requester.id"}
     again = client.get("/imports/")
     assert hook.token.encode() in again.content and hook.secret.encode() not in again.content
+
+
+def test_coverage_names_each_stage_beside_its_interactions(world: World) -> None:
+    # An invitation made by hand for an interaction (as the demo's open invitations are)
+    # counts under the interaction's stage, not under "no stage".
+    recorded = do_record_interaction(
+        world.org,
+        InteractionIn(contact=contact_in(1), idempotency_key="call-1", touchpoint=world.touchpoint),
+    ).interaction
+    do_record_interaction(world.org, InteractionIn(contact=contact_in(2), idempotency_key="call-2"))
+    do_create_invitation(world.survey, recorded.contact, interaction=recorded)
+    page = logged_in(world.owner).get(f"/surveys/{world.survey.pk}/distribution/")
+    text = re.sub(r"\s+", " ", page.content.decode())
+    assert (
+        f'<tr><th scope="row">{world.stage.name}</th><td class="num">1</td>'
+        '<td class="num">1</td><td class="num">0</td><td>\u2013</td></tr>'
+    ) in text
+    assert (
+        '<tr><th scope="row">No stage</th><td class="num">1</td>'
+        '<td class="num">0</td><td class="num">0</td><td>\u2013</td></tr>'
+    ) in text

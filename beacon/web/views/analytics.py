@@ -22,6 +22,7 @@ from beacon.analytics.actions import (
     do_revoke_wallboard,
     wall_token,
 )
+from beacon.analytics.attention import needs_attention
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.analytics.params import Checker
 from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
@@ -33,7 +34,7 @@ from beacon.insights.models import Theme
 from beacon.orgs.models import Membership, Role, Team
 from beacon.surveys.models import Survey
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.present import breakdown_chart, shown, trend_chart
+from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
 from beacon.web.rows import with_scores
 
 DRILL_SHOWN = 50
@@ -367,8 +368,10 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
-    work = mine.concerning(member, clock.now().date())
+    now = clock.now()
+    work = mine.concerning(member, now.date())
     context = {
+        "attention": attention_rows(needs_attention(member.organization, now, member), mine=True),
         "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],
         "stages": work.stages,
         "rows": with_scores(member.organization, work.verbatims),

@@ -3,6 +3,7 @@ and CSV imports with a progress bar."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -19,6 +20,7 @@ from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.contacts.webhooks import do_create_webhook
+from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.cxmodel.models import Stage, Touchpoint
@@ -39,6 +41,8 @@ from beacon.web.access import render_page, require_role, staff_view
 
 EDITOR = Role.ADMIN
 MAX_UPLOAD = 500 * 1024 * 1024
+# Coverage is read over a recent window: it is about how the rules work now.
+COVERAGE_WINDOW = dt.timedelta(days=90)
 
 
 def _survey_or_404(member: Membership, survey_id: int) -> Survey:
@@ -90,7 +94,8 @@ def _page(
         "can_edit": member.has_role(EDITOR),
         "channels": delivery_by_channel(survey),
         "log": send_log(survey, limit=50),
-        "coverage": coverage_by_stage(org_id),
+        "coverage": coverage_by_stage(org_id, since=clock.now() - COVERAGE_WINDOW),
+        "coverage_days": COVERAGE_WINDOW.days,
         "rules": [
             (r, conditions_text(r.conditions).replace("\n", "; "))
             for r in DistributionRule.objects.for_org(org_id)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from beacon.analytics import stats
+from beacon.analytics.display import figure
 from beacon.analytics.metrics import MetricValue
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
@@ -27,7 +28,14 @@ from beacon.insights.actions import (
     do_update_theme,
 )
 from beacon.insights.labels import POLARITIES
-from beacon.insights.models import AnswerInsight, ContactReason, Correction, Theme, ThemeMention
+from beacon.insights.models import (
+    AnswerInsight,
+    ContactReason,
+    Correction,
+    Theme,
+    ThemeMention,
+    TrainedModel,
+)
 from beacon.insights.starters import STARTERS
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import QuestionKind
@@ -72,9 +80,23 @@ def insights_home(request: HttpRequest, member: Membership) -> HttpResponse:
         "theme_rows": [(name, theme_id, shown(mv)) for name, theme_id, mv in rows],
         "theme_chart": breakdown_chart("NPS by theme", rows),
         "sentiment": sorted(queries.sentiment_counts(org, since=_since()).items()),
-        "models": queries.current_models(org),
+        "models": [_model_quality(m) for m in queries.current_models(org)],
     }
     return render_page(request, member, "web/insights/home.html", context, nav="insights")
+
+
+def _model_quality(m: TrainedModel) -> dict[str, Any]:
+    """How often the model agreed with held-out corrections, as a percentage with its
+    interval (a bare share like "1.00 of 45" reads as one correction)."""
+    found = stats.agreement(m.quality, m.quality_n) if m.quality is not None else None
+    previous = m.previous_quality
+    return {
+        "kind": m.get_kind_display(),
+        "version": m.version,
+        "n": m.quality_n,
+        "quality": None if found is None else figure("percent", found.value, found.low, found.high),
+        "previous": None if previous is None else f"{100 * previous:.0f}%",
+    }
 
 
 def _theme_list_page(

@@ -7,11 +7,12 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 
 from beacon.analytics import metrics
+from beacon.analytics.attention import needs_attention
 from beacon.core import clock
 from beacon.orgs.models import Membership
 from beacon.responses.queries import verbatims
 from beacon.web.access import render_page, staff_view
-from beacon.web.present import breakdown_chart, shown, trend_chart
+from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
 from beacon.web.rows import with_scores
 
 PERIODS = (30, 90, 180)
@@ -62,5 +63,6 @@ def overview(request: HttpRequest, member: Membership) -> HttpResponse:
         "persona_rows": [(name, shown(mv)) for name, _pk, mv in by_persona],
         "persona_chart": breakdown_chart("NPS by persona", by_persona),
         "latest": latest,
+        "attention": attention_rows(needs_attention(org, now)),
     }
     return render_page(request, member, "web/overview.html", context, nav="overview")

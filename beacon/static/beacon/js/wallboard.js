@@ -18,9 +18,10 @@
       var box = document.createElement("div");
       box.className = "metric";
       box.appendChild(text("h2", "", m.label));
-      if (m.enough) {
-        box.appendChild(text("p", "value", m.value + m.unit));
-        box.appendChild(text("p", "band", "95%: " + m.low + " to " + m.high + " · n=" + m.n));
+      if (m.shown) {
+        box.appendChild(text("p", "value", m.shown.value + m.unit));
+        box.appendChild(text("p", "band",
+          "95%: " + m.shown.low + " to " + m.shown.high + m.unit + " · n=" + m.n));
       } else {
         box.appendChild(text("p", "value none", "not enough answers"));
         box.appendChild(text("p", "band", "n=" + m.n));
