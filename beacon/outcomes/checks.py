@@ -160,15 +160,20 @@ class Checker:
 
     # -- what the database knows, read once per value
 
-    def contact_id(self, external_id: str) -> int | None:
-        if external_id not in self._contacts:
-            self._contacts[external_id] = (
-                Contact.objects.for_org(self.org)
-                .filter(external_id=external_id)
+    def _pk(self, cache: dict[str, int | None], model: Any, **lookup: str) -> int | None:
+        """The id of the organisation's row matching `lookup`, read once per value."""
+        (value,) = lookup.values()
+        if value not in cache:
+            cache[value] = (
+                model.objects.for_org(self.org)
+                .filter(**lookup)
                 .values_list("pk", flat=True)
                 .first()
             )
-        return self._contacts[external_id]
+        return cache[value]
+
+    def contact_id(self, external_id: str) -> int | None:
+        return self._pk(self._contacts, Contact, external_id=external_id)
 
     def _started_at(self, contact: str, subscription: str) -> dt.datetime | None:
         key = (contact, subscription)
@@ -182,14 +187,7 @@ class Checker:
         return self._started[key]
 
     def _interaction_id(self, key: str) -> int | None:
-        if key not in self._interactions:
-            self._interactions[key] = (
-                Interaction.objects.for_org(self.org)
-                .filter(idempotency_key=key)
-                .values_list("pk", flat=True)
-                .first()
-            )
-        return self._interactions[key]
+        return self._pk(self._interactions, Interaction, idempotency_key=key)
 
     # -- checking
 
