@@ -41,6 +41,7 @@ checks: install-dev
 
 pytest: install-dev
 	scripts/ensure-chromium
+	scripts/ensure-xmlsec1
 	@echo "== on SQLite"
 	env -u BEACON_TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \

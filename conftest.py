@@ -47,6 +47,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 T = TypeVar("T")
 
+# Identity providers on loopback for the sign-in tests (fixtures `oidc` and `saml`).
+pytest_plugins = ["tests.idp.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Failed sign-ins are counted in the cache: no test inherits another's count."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -9,15 +9,17 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.api.auth import org_of
 from beacon.api.schemas import ErrorOut, QueryId, ValidationErrorOut
-from beacon.contacts.models import Contact
+from beacon.contacts.models import Contact, DeliveryOutcome
 from beacon.contacts.webhooks import (
     SIGNATURE_HEADER,
     BadSignature,
+    ignored_because,
     interaction_from,
+    record_delivery,
     verify,
     webhook_by_token,
 )
-from beacon.core.errors import NotFound
+from beacon.core.errors import NotFound, ValidationFailed
 from beacon.pipeline.actions import receive_interaction
 from beacon.responses.models import Response
 from beacon.surveys.distribution import may_survey
@@ -190,12 +192,17 @@ class WebhookAcceptedOut(Schema):
     invitations: int
 
 
+class WebhookIgnoredOut(Schema):
+    detail: str = Field(description="Why no interaction was recorded (a condition not met).")
+
+
 @hooks.post(
     "/webhooks/{token}",
     auth=None,
     response={
         200: WebhookAcceptedOut,
         201: WebhookAcceptedOut,
+        202: WebhookIgnoredOut,
         401: ErrorOut,
         404: ErrorOut,
         422: ValidationErrorOut,
@@ -207,7 +214,9 @@ class WebhookAcceptedOut(Schema):
         "where the contact, touchpoint, team, staff and time are. The raw body must be "
         f"signed: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the "
         "webhook's secret>`. Posting the same interaction again answers 200 and invites "
-        "nobody twice."
+        "nobody twice. A body that does not meet the webhook's condition (e.g. a ticket "
+        "not solved yet) answers 202 and records nothing. Every body is logged on the "
+        "webhook, with the field that was wrong when refused."
     ),
 )
 def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedOut]:
@@ -218,8 +227,19 @@ def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedO
         verify(webhook, request.body, request.headers.get(SIGNATURE_HEADER, ""))
     except BadSignature as exc:
         return Status(401, ErrorOut(detail=str(exc)))  # type: ignore[arg-type]
-    data = interaction_from(webhook, request.body)
-    received = receive_interaction(webhook.organization, data, channel=InvitationChannel.LINK)
+    try:
+        reason = ignored_because(webhook, request.body)
+        if reason:
+            record_delivery(webhook, DeliveryOutcome.IGNORED, reason)
+            return Status(202, WebhookIgnoredOut(detail=reason))  # type: ignore[arg-type]
+        data = interaction_from(webhook, request.body)
+        received = receive_interaction(webhook.organization, data, channel=InvitationChannel.LINK)
+    except ValidationFailed as exc:
+        detail = "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
+        record_delivery(webhook, DeliveryOutcome.REFUSED, detail)
+        raise
+    outcome = DeliveryOutcome.CREATED if received.created else DeliveryOutcome.REPEATED
+    record_delivery(webhook, outcome, interaction=received.interaction)
     out = WebhookAcceptedOut(
         interaction_id=received.interaction.pk,
         created=received.created,

@@ -4,13 +4,13 @@ suggested and emerging themes, praise, reasons for contact and the models' quali
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, cast
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import stats
-from beacon.api.auth import org_of
+from beacon.api.auth import actor_of, org_of
 from beacon.api.schemas import ErrorOut, Id, In, Text, ValidationErrorOut
 from beacon.contacts.models import Interaction
 from beacon.core import clock
@@ -27,7 +27,7 @@ from beacon.insights.actions import (
     do_update_theme,
 )
 from beacon.insights.models import ContactReason, InteractionReason, Theme
-from beacon.orgs.models import ApiKey, Membership
+from beacon.orgs.models import Membership
 
 router = Router(tags=["insights"])
 
@@ -125,11 +125,6 @@ def _theme_out(t: Theme) -> ThemeOut:
     )
 
 
-def _actor(request: HttpRequest) -> Membership | None:
-    key = cast(ApiKey, request.auth)  # type: ignore[attr-defined]
-    return key.created_by
-
-
 @router.get(
     "/themes",
     response={200: ThemeListOut, 401: ErrorOut},
@@ -150,7 +145,7 @@ def list_themes(request: HttpRequest) -> ThemeListOut:
 def create_theme(request: HttpRequest, payload: ThemeIn) -> Status[ThemeOut]:
     org = org_of(request)
     theme = do_create_theme(
-        org, payload.name, payload.description, payload.phrases, actor=_actor(request)
+        org, payload.name, payload.description, payload.phrases, actor=actor_of(request)
     )
     return Status(201, _theme_out(theme))
 
@@ -171,7 +166,7 @@ def update_theme(request: HttpRequest, theme_id: int, payload: ThemeIn) -> Theme
         description=payload.description,
         phrases=payload.phrases,
         active=payload.active,
-        actor=_actor(request),
+        actor=actor_of(request),
     )
     return _theme_out(theme)
 
@@ -184,7 +179,7 @@ def update_theme(request: HttpRequest, theme_id: int, payload: ThemeIn) -> Theme
     description="Adds the industry's starter themes the organisation does not have yet.",
 )
 def adopt_starter(request: HttpRequest, payload: StarterIn) -> Status[ThemeListOut]:
-    created = do_adopt_starter(org_of(request), payload.industry, actor=_actor(request))
+    created = do_adopt_starter(org_of(request), payload.industry, actor=actor_of(request))
     return Status(201, ThemeListOut(items=[_theme_out(t) for t in created]))
 
 
@@ -243,11 +238,11 @@ def correct_verbatim(
         theme = queries.theme(org, payload.theme_id)
         if theme is None:
             raise NotFound(f"no theme {payload.theme_id}")
-        correction = do_correct_theme(answer, theme, payload.sentiment, actor=_actor(request))
+        correction = do_correct_theme(answer, theme, payload.sentiment, actor=actor_of(request))
     else:
         if payload.sentiment is None:
             raise ValidationFailed({"sentiment": "is required without a theme_id"})
-        correction = do_correct_sentiment(answer, payload.sentiment, actor=_actor(request))
+        correction = do_correct_sentiment(answer, payload.sentiment, actor=actor_of(request))
     return Status(201, CorrectionOut(id=correction.pk, kind=correction.kind))
 
 
@@ -504,7 +499,7 @@ def list_reasons(request: HttpRequest) -> ReasonListOut:
 )
 def create_reason(request: HttpRequest, payload: ReasonIn) -> Status[ReasonOut]:
     reason = do_create_reason(
-        org_of(request), payload.name, payload.description, payload.phrases, actor=_actor(request)
+        org_of(request), payload.name, payload.description, payload.phrases, actor=actor_of(request)
     )
     return Status(201, _reason_out(reason))
 
@@ -525,7 +520,7 @@ def update_reason(request: HttpRequest, reason_id: int, payload: ReasonIn) -> Re
         description=payload.description,
         phrases=payload.phrases,
         active=payload.active,
-        actor=_actor(request),
+        actor=actor_of(request),
     )
     return _reason_out(reason)
 
@@ -593,5 +588,5 @@ def set_interaction_reason(
     reason = queries.reason(interaction.organization_id, payload.reason_id)
     if reason is None or not reason.active:
         raise ValidationFailed({"reason_id": f"no active reason {payload.reason_id}"})
-    row = do_set_interaction_reason(interaction, reason, actor=_actor(request))
+    row = do_set_interaction_reason(interaction, reason, actor=actor_of(request))
     return _interaction_reason_out(row)

@@ -13,9 +13,11 @@ from beacon.api import (
     analytics,
     distribution,
     errors,
+    exports,
     insights,
     interactions,
     loop,
+    members,
     metrics,
     outcomes,
     responses,
@@ -27,13 +29,16 @@ DESCRIPTION = """\
 Send interactions and responses into Beacon and read responses and metrics back.
 
 **Authentication.** Every call needs an organisation API key, created by an admin in
-Beacon: `Authorization: Bearer <key>`. The key's organisation scopes everything; ids of
-other organisations are treated as unknown.
+Beacon (Settings → API keys): `Authorization: Bearer <key>`. The key's organisation scopes
+everything; ids of other organisations are treated as unknown. A key has scopes: `read`
+(GET), `write` (every other method) and `admin` (members, invitations, keys, audit log);
+a request outside the key's scopes answers 403 naming the missing scope, an expired key 401.
 
 **Errors** are JSON. Input errors answer 422 with one entry per field:
 `{"detail": [{"field": "answers.0.number", "message": "must be between 0 and 10"}]}`.
-Everything else answers `{"detail": "..."}`: 400 malformed JSON, 401 missing or revoked key,
-404 unknown resource, 409 conflict, 413 body too large.
+Everything else answers `{"detail": "..."}`: 400 malformed JSON, 401 missing, revoked or
+expired key, 403 a scope the key lacks, 404 unknown resource, 409 conflict, 413 body too
+large.
 
 **Retries are safe.** Writes carry an `idempotency_key`; repeating a call with the same key
 stores nothing twice and answers 200 instead of 201.
@@ -59,9 +64,9 @@ api = NinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
-    # The interactive docs page would load Swagger UI from a CDN; Beacon loads nothing
-    # from the internet, so only the schema itself is served (openapi.json).
-    docs_url=None,
+    # Swagger UI from django-ninja's own static files ("ninja" is an installed app), so the
+    # docs page loads nothing from the internet.
+    docs_url="/docs",
     renderer=_Renderer(),
 )
 errors.install(api)
@@ -74,5 +79,7 @@ api.add_router("", distribution.hooks)
 api.add_router("", analytics.router)
 api.add_router("", insights.router)
 api.add_router("", loop.router)
+api.add_router("", members.router)
+api.add_router("", exports.router)
 # Outcomes and money figures (issue 13).
 api.add_router("", outcomes.router)

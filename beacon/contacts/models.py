@@ -98,6 +98,33 @@ class InboundWebhook(TenantModel):
     # Field -> dotted JSON path, e.g. {"contact_id": "ticket.requester.id"}.
     mapping = models.JSONField(default=dict)
     active = models.BooleanField(default=True)
+    # The ready-made mapping it started from (contacts.connectors), "" when built by hand.
+    connector = models.CharField(max_length=20, blank=True)
+    # Only bodies whose value at this path is one of `only_when_values` (compared without
+    # case) become interactions, e.g. a ticket's status solved or closed; "" takes all.
+    only_when_path = models.CharField(max_length=200, blank=True)
+    only_when_values = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeliveryOutcome(models.TextChoices):
+    CREATED = "created", "Interaction recorded"
+    REPEATED = "repeated", "Already recorded"
+    IGNORED = "ignored", "Ignored (condition not met)"
+    REFUSED = "refused", "Refused"
+
+
+class WebhookDelivery(TenantModel):
+    """The webhook's log: what each body posted to it became, or which field was wrong."""
+
+    webhook = models.ForeignKey(InboundWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    outcome = models.CharField(max_length=10, choices=DeliveryOutcome.choices)
+    detail = models.TextField(blank=True)
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["webhook", "-id"])]

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from beacon.contacts.actions import ContactIn, InteractionIn
-from beacon.contacts.models import InboundWebhook
+from beacon.contacts.models import InboundWebhook, Interaction, WebhookDelivery
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.events import record_event
@@ -60,20 +60,41 @@ def _check_mapping(mapping: Any) -> dict[str, str]:
     return {k: v.strip() for k, v in mapping.items()}
 
 
+def _check_condition(path: str, values: list[str]) -> tuple[str, list[str]]:
+    path = path.strip()
+    values = [v.strip().lower() for v in values if v.strip()]
+    if path and not values:
+        raise ValidationFailed({"only_when_values": "name at least one value, or clear the path"})
+    if values and not path:
+        raise ValidationFailed({"only_when_path": "name the JSON path the values are read at"})
+    return path, values
+
+
 @transaction.atomic
 def do_create_webhook(
-    org: Organization, name: str, mapping: dict[str, str], *, actor: Membership | None = None
+    org: Organization,
+    name: str,
+    mapping: dict[str, str],
+    *,
+    actor: Membership | None = None,
+    connector: str = "",
+    only_when_path: str = "",
+    only_when_values: list[str] | None = None,
 ) -> InboundWebhook:
     if not name.strip():
         raise ValidationFailed({"name": "must not be empty"})
+    path, values = _check_condition(only_when_path, only_when_values or [])
     webhook = InboundWebhook.objects.create(
         organization=org,
         name=name.strip(),
         token=secrets.token_urlsafe(24),
         secret=secrets.token_urlsafe(32),
         mapping=_check_mapping(mapping),
+        connector=connector,
+        only_when_path=path,
+        only_when_values=values,
     )
-    record_event(org, "webhook.created", webhook, actor=actor)
+    record_event(org, "webhook.created", webhook, actor=actor, connector=connector)
     return webhook
 
 
@@ -104,12 +125,36 @@ def _scalar(value: Any) -> str:
     return str(value).strip()
 
 
-def interaction_from(webhook: InboundWebhook, body: bytes) -> InteractionIn:
-    """The interaction the JSON describes, or ValidationFailed naming each bad field."""
+def _payload(body: bytes) -> Any:
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed({"body": f"is not valid JSON: {exc}"}) from None
+
+
+def ignored_because(webhook: InboundWebhook, body: bytes) -> str:
+    """Why this body makes no interaction (e.g. the ticket is not solved yet), or ""."""
+    if not webhook.only_when_path:
+        return ""
+    found = _scalar(_at(_payload(body), webhook.only_when_path))
+    if found.lower() in webhook.only_when_values:
+        return ""
+    wanted = " or ".join(webhook.only_when_values)
+    return f"{webhook.only_when_path} is {found or 'missing'!r}, not {wanted}"
+
+
+def _when(raw: str) -> dt.datetime | None:
+    """ISO 8601 with a zone, or Unix time in seconds or milliseconds (as some desks send)."""
+    if raw.isdigit() and len(raw) in (10, 13):
+        seconds = int(raw) / (1000 if len(raw) == 13 else 1)
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    parsed = parse_datetime(raw)
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+def interaction_from(webhook: InboundWebhook, body: bytes) -> InteractionIn:
+    """The interaction the JSON describes, or ValidationFailed naming each bad field."""
+    payload = _payload(body)
     values = {name: _scalar(_at(payload, path)) for name, path in webhook.mapping.items()}
     org_id = webhook.organization_id
     errors: dict[str, str] = {}
@@ -127,9 +172,12 @@ def interaction_from(webhook: InboundWebhook, body: bytes) -> InteractionIn:
             errors["staff"] = f"no member with email {values['staff']!r}"
     occurred_at = None
     if values.get("occurred_at"):
-        occurred_at = parse_datetime(values["occurred_at"])
-        if occurred_at is None or occurred_at.tzinfo is None:
-            errors["occurred_at"] = "must be an ISO 8601 date-time with a time zone"
+        occurred_at = _when(values["occurred_at"])
+        if occurred_at is None:
+            errors["occurred_at"] = (
+                f"at {webhook.mapping['occurred_at']}: must be an ISO 8601 date-time with "
+                "a time zone, or Unix time"
+            )
     if errors:
         raise ValidationFailed(errors)
     # Without a key from the help desk, the same body posted twice is the same interaction.
@@ -160,6 +208,26 @@ def _lookup(
     if found is None:
         errors[field] = f"no {field} {value!r} in this organisation"
     return found
+
+
+def record_delivery(
+    webhook: InboundWebhook,
+    outcome: str,
+    detail: str = "",
+    interaction: Interaction | None = None,
+) -> WebhookDelivery:
+    """One line of the webhook's log (kept apart from the interaction's own writes)."""
+    return WebhookDelivery.objects.create(
+        organization_id=webhook.organization_id,
+        webhook=webhook,
+        outcome=outcome,
+        detail=detail[:2000],
+        interaction=interaction,
+    )
+
+
+def recent_deliveries(webhook: InboundWebhook, limit: int = 5) -> list[WebhookDelivery]:
+    return list(webhook.deliveries.order_by("-pk")[:limit])
 
 
 def webhook_by_token(token: str) -> InboundWebhook | None:

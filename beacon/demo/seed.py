@@ -759,7 +759,8 @@ def _cases(demo: DemoOrg, rng: random.Random, today: dt.datetime) -> None:
         .distinct()
         .order_by("responded_at")
     )
-    for response in list(recent)[:90]:
+    # The fortnight's newest 90, oldest first: the last days' cases are the open ones.
+    for response in reversed(list(recent.reverse()[:90])):
         with clock.frozen_at(response.responded_at + dt.timedelta(minutes=2)):
             case = do_open_case_for(response)
         if case is None:

@@ -17,6 +17,7 @@ from beacon.loop.models import (
     Case,
     CaseEvent,
     CaseEventKind,
+    CaseStatus,
     Recognition,
     RootCause,
     SurveyConsent,
@@ -27,6 +28,29 @@ from beacon.loop.models import (
     WinBackStatus,
 )
 from beacon.orgs.models import Membership
+
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+# The case list's status filter (page, export and API read the same table).
+CASE_STATUS_FILTERS: dict[str, dict[str, Any]] = {
+    "open": {"status__in": OPEN_STATUSES},
+    "new": {"status": CaseStatus.NEW},
+    "in_progress": {"status": CaseStatus.IN_PROGRESS},
+    "resolved": {"status": CaseStatus.RESOLVED},
+    "all": {},
+}
+
+
+def case_lookups(
+    status: str, *, owner_id: int | None = None, overdue: bool = False
+) -> dict[str, Any]:
+    """The case list's filters as lookups: a status of CASE_STATUS_FILTERS, mine, overdue."""
+    lookups: dict[str, Any] = dict(CASE_STATUS_FILTERS[status])
+    if owner_id is not None:
+        lookups["owner_id"] = owner_id
+    if overdue:
+        lookups["due_at__lt"] = clock.now()
+        lookups.setdefault("status__in", OPEN_STATUSES)
+    return lookups
 
 
 def cases(org: Any, **filters: Any) -> Any:

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import re
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.text import slugify
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.orgs.events import record_event
-from beacon.orgs.models import ApiKey, Membership, Organization, Role, Team
+from beacon.orgs.events import ApiKeyEvent, MemberEvent, record_event
+from beacon.orgs.models import (
+    DEFAULT_DEPARTMENTS,
+    ROLE_RANK,
+    ApiKey,
+    Department,
+    Membership,
+    Organization,
+    Role,
+    Scope,
+    Team,
+    default_scopes,
+)
 
 API_KEY_PREFIX = "bk_"
 
@@ -46,6 +60,9 @@ def do_create_organization(name: str, slug: str | None = None) -> Organization:
     except IntegrityError:
         raise Conflict(f"an organisation with slug {slug!r} already exists") from None
     record_event(org, "org.created", org, name=name)
+    Department.objects.bulk_create(
+        Department(organization=org, name=dept) for dept in DEFAULT_DEPARTMENTS
+    )
     return org
 
 
@@ -61,6 +78,17 @@ def _get_or_create_user(email: str, password: str | None) -> User:
     return user
 
 
+def placement_errors(
+    org_id: int, department: Department | None, team: Team | None
+) -> dict[str, str]:
+    """A department or team must be the member's own organisation's."""
+    return {
+        field: "belongs to another organisation"
+        for field, row in (("department", department), ("team", team))
+        if row is not None and row.organization_id != org_id
+    }
+
+
 @transaction.atomic
 def do_add_member(
     org: Organization,
@@ -70,6 +98,7 @@ def do_add_member(
     display_name: str,
     password: str | None = None,
     team: Team | None = None,
+    department: Department | None = None,
     actor: Membership | None = None,
 ) -> Membership:
     errors: dict[str, str] = {}
@@ -79,15 +108,19 @@ def do_add_member(
         errors["role"] = f"must be one of {', '.join(Role.values)}"
     if not display_name.strip():
         errors["display_name"] = "must not be empty"
-    if team is not None and team.organization_id != org.pk:
-        errors["team"] = "belongs to another organisation"
+    errors |= placement_errors(org.pk, department, team)
     if errors:
         raise ValidationFailed(errors)
     user = _get_or_create_user(email, password)
     try:
         with transaction.atomic():
             member = Membership.objects.create(
-                organization=org, user=user, role=role, team=team, display_name=display_name
+                organization=org,
+                user=user,
+                role=role,
+                team=team,
+                department=department,
+                display_name=display_name,
             )
     except IntegrityError:
         raise Conflict(f"{email} is already a member of {org.name}") from None
@@ -173,10 +206,27 @@ class IssuedKey:
 
 @transaction.atomic
 def do_create_api_key(
-    org: Organization, name: str, *, actor: Membership | None = None
+    org: Organization,
+    name: str,
+    *,
+    scopes: Iterable[str] | None = None,
+    expires_at: dt.datetime | None = None,
+    actor: Membership | None = None,
 ) -> IssuedKey:
+    chosen = sorted(set(scopes)) if scopes is not None else default_scopes()
+    errors: dict[str, str] = {}
     if not name.strip():
-        raise ValidationFailed({"name": "must not be empty"})
+        errors["name"] = "must not be empty"
+    elif len(name.strip()) > 100:
+        errors["name"] = "must be at most 100 characters"
+    if not chosen:
+        errors["scopes"] = "choose at least one scope"
+    elif unknown := [s for s in chosen if s not in Scope.values]:
+        errors["scopes"] = f"unknown scope {unknown[0]!r}; use {', '.join(Scope.values)}"
+    if expires_at is not None and expires_at <= clock.now():
+        errors["expires_at"] = "must be in the future"
+    if errors:
+        raise ValidationFailed(errors)
     prefix = secrets.token_hex(4)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
@@ -185,12 +235,187 @@ def do_create_api_key(
         prefix=prefix,
         key_hash=hash_api_key(secret),
         created_by=actor,
+        scopes=chosen,
+        expires_at=expires_at,
     )
-    record_event(org, "apikey.created", key, actor=actor)
+    record_event(org, ApiKeyEvent.CREATED, key, actor=actor, scopes=chosen)
     return IssuedKey(key=key, secret=secret)
 
 
 @transaction.atomic
 def do_revoke_api_key(key: ApiKey, *, actor: Membership | None = None) -> None:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
-    record_event(key.organization_id, "apikey.revoked", key, actor=actor)
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    if revoked:  # revoking twice records nothing the second time
+        record_event(key.organization_id, ApiKeyEvent.REVOKED, key, actor=actor)
+
+
+# ------------------------------------------------------------------ members
+
+
+def rank(role: str) -> int:
+    return ROLE_RANK[Role(role)]
+
+
+def check_may_manage(actor: Membership | None, target_role: str, new_role: str | None) -> None:
+    """A member never grants a role above their own nor changes someone ranked above them.
+
+    `actor` None is the shell (`beacon createuser`), which may do anything.
+    """
+    if actor is None:
+        return
+    if new_role is not None and new_role in Role.values and rank(new_role) > rank(actor.role):
+        raise ValidationFailed({"role": f"you cannot grant a role above your own ({actor.role})"})
+    if rank(target_role) > rank(actor.role):
+        raise ValidationFailed({"member": f"only an {target_role} can change an {target_role}"})
+
+
+def _lock_memberships(org_id: int) -> None:
+    """Serialise role and activation changes of one organisation.
+
+    The last-owner rule reads other rows ("is another owner left?") before writing this one;
+    two owners demoting each other at once could both see the other and leave none. Writing
+    the organisation row takes a lock both databases hold until commit (a row lock on
+    PostgreSQL, the write lock on SQLite), so the second change reads after the first.
+    """
+    Organization.objects.filter(pk=org_id).update(name=F("name"))
+
+
+def _would_leave_no_owner(member: Membership) -> bool:
+    if member.role != Role.OWNER or member.deactivated_at is not None:
+        return False
+    others = Membership.objects.for_org(member.organization_id).filter(
+        role=Role.OWNER, deactivated_at__isnull=True
+    )
+    return not others.exclude(pk=member.pk).exists()
+
+
+@transaction.atomic
+def do_change_role(member: Membership, role: str, *, actor: Membership | None = None) -> Membership:
+    if role not in Role.values:
+        raise ValidationFailed({"role": f"must be one of {', '.join(Role.values)}"})
+    _lock_memberships(member.organization_id)
+    member.refresh_from_db(fields=["role", "deactivated_at"])
+    check_may_manage(actor, member.role, role)
+    if role == member.role:
+        return member
+    if role != Role.OWNER and _would_leave_no_owner(member):
+        raise Conflict("the last owner cannot be demoted: make someone else owner first")
+    previous = member.role
+    Membership.objects.filter(pk=member.pk).update(role=role)
+    member.role = role
+    record_event(
+        member.organization_id, MemberEvent.ROLE_CHANGED, member, actor=actor, frm=previous, to=role
+    )
+    return member
+
+
+@transaction.atomic
+def do_deactivate_member(member: Membership, *, actor: Membership | None = None) -> Membership:
+    _lock_memberships(member.organization_id)
+    member.refresh_from_db(fields=["role", "deactivated_at"])
+    check_may_manage(actor, member.role, None)
+    if actor is not None and actor.pk == member.pk:
+        raise ValidationFailed({"member": "you cannot deactivate yourself"})
+    if member.deactivated_at is not None:
+        return member
+    if _would_leave_no_owner(member):
+        raise Conflict("the last owner cannot be deactivated: make someone else owner first")
+    now = clock.now()
+    Membership.objects.filter(pk=member.pk, deactivated_at__isnull=True).update(deactivated_at=now)
+    member.deactivated_at = now
+    record_event(member.organization_id, MemberEvent.DEACTIVATED, member, actor=actor)
+    return member
+
+
+@transaction.atomic
+def do_reactivate_member(member: Membership, *, actor: Membership | None = None) -> Membership:
+    _lock_memberships(member.organization_id)
+    member.refresh_from_db(fields=["role", "deactivated_at"])
+    check_may_manage(actor, member.role, None)
+    if member.deactivated_at is None:
+        return member
+    Membership.objects.filter(pk=member.pk).update(deactivated_at=None)
+    member.deactivated_at = None
+    record_event(member.organization_id, MemberEvent.REACTIVATED, member, actor=actor)
+    return member
+
+
+@transaction.atomic
+def do_place_member(
+    member: Membership,
+    *,
+    department: Department | None,
+    team: Team | None,
+    actor: Membership | None = None,
+) -> Membership:
+    """Set the member's department and team (None clears either)."""
+    if errors := placement_errors(member.organization_id, department, team):
+        raise ValidationFailed(errors)
+    Membership.objects.filter(pk=member.pk).update(department=department, team=team)
+    member.department, member.team = department, team
+    record_event(
+        member.organization_id,
+        MemberEvent.PLACED,
+        member,
+        actor=actor,
+        department=department.pk if department else None,
+        team=team.pk if team else None,
+    )
+    return member
+
+
+def _department_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "must not be empty"})
+    if len(name) > 100:
+        raise ValidationFailed({"name": "must be at most 100 characters"})
+    return name
+
+
+@transaction.atomic
+def do_add_department(
+    org: Organization, name: str, *, actor: Membership | None = None
+) -> Department:
+    name = _department_name(name)
+    try:
+        with transaction.atomic():
+            dept = Department.objects.create(organization=org, name=name)
+    except IntegrityError:
+        raise ValidationFailed({"name": f"there is already a department called {name}"}) from None
+    record_event(org, MemberEvent.DEPARTMENT_ADDED, dept, actor=actor, name=name)
+    return dept
+
+
+@transaction.atomic
+def do_rename_department(
+    dept: Department, name: str, *, actor: Membership | None = None
+) -> Department:
+    name = _department_name(name)
+    previous = dept.name
+    try:
+        with transaction.atomic():
+            Department.objects.filter(pk=dept.pk).update(name=name)
+    except IntegrityError:
+        raise ValidationFailed({"name": f"there is already a department called {name}"}) from None
+    dept.name = name
+    record_event(
+        dept.organization_id,
+        MemberEvent.DEPARTMENT_RENAMED,
+        dept,
+        actor=actor,
+        frm=previous,
+        to=name,
+    )
+    return dept
+
+
+@transaction.atomic
+def do_remove_department(dept: Department, *, actor: Membership | None = None) -> None:
+    """Members of the department keep their membership with no department."""
+    record_event(
+        dept.organization_id, MemberEvent.DEPARTMENT_REMOVED, dept, actor=actor, name=dept.name
+    )
+    Department.objects.filter(pk=dept.pk).delete()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.db import models
@@ -27,3 +28,20 @@ def record_event(
         subject_id=subject.pk,
         data=data,
     )
+
+
+class MemberEvent(StrEnum):
+    """Verbs of changes to members, departments and API keys."""
+
+    ROLE_CHANGED = "member.role_changed"
+    PLACED = "member.placed"  # department or team changed
+    DEACTIVATED = "member.deactivated"
+    REACTIVATED = "member.reactivated"
+    DEPARTMENT_ADDED = "department.added"
+    DEPARTMENT_RENAMED = "department.renamed"
+    DEPARTMENT_REMOVED = "department.removed"
+
+
+class ApiKeyEvent(StrEnum):
+    CREATED = "apikey.created"
+    REVOKED = "apikey.revoked"

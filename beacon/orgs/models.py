@@ -67,6 +67,25 @@ class Team(TenantModel):
         return self.name
 
 
+# The starting list every organisation gets; each organisation edits its own copy.
+DEFAULT_DEPARTMENTS = ("Product", "Marketing", "Sales", "Service", "Operations", "Other")
+
+
+class Department(TenantModel):
+    """Where in the company a member works: everyone sees the customer, not only service."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="department_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Membership(TenantModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -76,6 +95,12 @@ class Membership(TenantModel):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     display_name = models.CharField(max_length=200)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    # A deactivated member keeps their history (authorship, events) but may no longer act:
+    # the membership is never chosen as the current one and their requests are refused.
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -89,8 +114,25 @@ class Membership(TenantModel):
     def email(self) -> str:
         return str(self.user.email)
 
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
+
     def has_role(self, at_least: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(at_least)]
+
+
+class Scope(models.TextChoices):
+    """What an API key may do: reads (GET), writes, and managing members and keys."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin (members and keys)"
+
+
+def default_scopes() -> list[str]:
+    # Keys made before scopes existed, and keys made in the shell, read and write.
+    return [Scope.READ, Scope.WRITE]
 
 
 class ApiKey(TenantModel):
@@ -103,9 +145,14 @@ class ApiKey(TenantModel):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_scopes)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class Event(TenantModel):
@@ -120,4 +167,8 @@ class Event(TenantModel):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["organization", "subject_type", "subject_id"]),
+            # The audit log pages an organisation's events newest first.
+            models.Index(fields=["organization", "-id"], name="event_org_recent"),
+        ]

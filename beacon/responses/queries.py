@@ -28,6 +28,40 @@ def verbatims(org: Any, **filters: Any) -> Any:
     )
 
 
+# NPS bands of the verbatim feed as inclusive score ranges.
+NPS_BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+# The verbatim feed's filters: name -> lookup on Answer (ids; the band and search apart).
+VERBATIM_ID_FILTERS = {
+    "survey": "response__survey_id",
+    "stage": "response__stage_id",
+    "persona": "response__persona_id",
+    "team": "response__team_id",
+}
+
+
+def verbatim_lookups(org: Any, values: dict[str, str]) -> dict[str, Any]:
+    """The feed's checked filter values (survey, stage, persona, team, band, q) as lookups.
+
+    The page and the exports read the same rows through this one function.
+    """
+    lookups: dict[str, Any] = {
+        lookup: int(values[name])
+        for name, lookup in VERBATIM_ID_FILTERS.items()
+        if values.get(name)
+    }
+    band = values.get("band")
+    if band in NPS_BANDS:
+        low, high = NPS_BANDS[band]
+        lookups["response_id__in"] = (
+            Answer.objects.for_org(org)
+            .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
+            .values("response_id")
+        )
+    if values.get("q"):
+        lookups["text__icontains"] = values["q"]
+    return lookups
+
+
 def response_with_answers(org: Any, response_id: int) -> Response | None:
     return (
         Response.objects.for_org(org)

@@ -153,6 +153,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "BEACON_MAX_BODY_BYTES", 1_000_000, minimum=10_000, maximum=100_000_000
 )
 
+# --- reports: exports, board pack, warehouse sync ---
+# Exports with more rows than this are written by the worker (progress, link, email);
+# smaller ones download at once.
+BEACON_EXPORT_INLINE_ROWS = env_int(
+    "BEACON_EXPORT_INLINE_ROWS", 50_000, minimum=1, maximum=10_000_000
+)
+# Finished export files and board packs are kept this many days.
+BEACON_REPORT_KEEP_DAYS = env_int("BEACON_REPORT_KEEP_DAYS", 14, minimum=1, maximum=3650)
+# The warehouse sync writes here (empty: no scheduled sync).
+BEACON_SYNC_DIR = env_str("BEACON_SYNC_DIR", "")
+
 
 # Sentence encoder of the theme and sentiment models an organisation's training job builds:
 # "words" (default install) or "minilm" (MiniLM sentence vectors, from the optional extra
@@ -191,6 +202,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    # django-ninja's templates and static files: the API docs page loads its own copy of
+    # Swagger UI from here instead of a CDN.
+    "ninja",
+    # Sign-in: beacon.accounts holds Beacon's policy and templates (listed first, so its
+    # templates win), django-allauth the accounts, two-factor, SSO and sessions.
+    "beacon.accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.usersessions",
     "beacon.core",
     "beacon.orgs",
     "beacon.notifications",
@@ -203,6 +227,8 @@ INSTALLED_APPS = [
     "beacon.loop",
     "beacon.analytics",
     "beacon.pipeline",
+    "beacon.members",
+    "beacon.reports",
     "beacon.public",
     "beacon.api",
     "beacon.web",
@@ -218,6 +244,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "beacon.urls"
@@ -243,6 +271,84 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+
+# --- Sign-in (beacon.accounts, django-allauth) ---------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+
+def _caches(redis_url: str | None, data_dir: Path) -> dict[str, Any]:
+    """Failed sign-ins are counted in the cache: shared by every process that serves."""
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(data_dir / "cache"),
+        }
+    }
+
+
+CACHES = _caches(REDIS_URL, DATA_DIR)
+# Members sign in with their email; accounts are created by an admin (or by SSO's
+# just-in-time membership), never by signing up.
+ACCOUNT_ADAPTER = "beacon.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "beacon.accounts.adapters.SsoAdapter"
+ACCOUNT_FORMS = {"login": "beacon.accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "/login/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Beacon] "
+# Links in sign-in emails (password reset) use the scheme Beacon is reached at.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if BASE_URL.startswith("https://") else "http"
+# Failed sign-ins: per account (the email tried) and per address, in a 15-minute window;
+# past either the form says so and refuses even the right password until the window moves.
+LOGIN_FAILURE_WINDOW_MINUTES = env_int(
+    "BEACON_LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60
+)
+LOGIN_FAILURES_PER_ACCOUNT = env_int(
+    "BEACON_LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1, maximum=1000
+)
+LOGIN_FAILURES_PER_ADDRESS = env_int(
+    "BEACON_LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1, maximum=10000
+)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{LOGIN_FAILURES_PER_ADDRESS}/{LOGIN_FAILURE_WINDOW_MINUTES}m/ip,"
+        f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_FAILURE_WINDOW_MINUTES}m/key"
+    ),
+}
+# Reset links are single-use (the token hashes the password and last sign-in) and expire.
+PASSWORD_RESET_TIMEOUT = env_int("BEACON_PASSWORD_RESET_HOURS", 2, minimum=1, maximum=72) * 3600
+# Passkeys (WebAuthn) sign in without a password, or serve as the second factor. Browsers
+# offer them on https:// origins and on http://localhost only.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Beacon"
+# One step either side: a phone clock half a minute off still works.
+MFA_TOTP_TOLERANCE = 1
+# Organisations' SSO connections sign members in (beacon.accounts.adapters refuses linking
+# one to an account by hand).
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# beacon.accounts.adapters matches an SSO email to an account itself, only within the
+# organisation's allowed domains.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Sessions are recorded at sign-in; tracking "last seen" would write on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

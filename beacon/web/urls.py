@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
+from allauth.account import views as allauth_views
 from django.urls import URLPattern, URLResolver, path
 
 from beacon.web.views import (
@@ -11,11 +11,17 @@ from beacon.web.views import (
     cases,
     cx,
     distribution,
+    exports,
     feed,
     insights,
     loop_actions,
     loop_pages,
+    members,
     overview,
+    packs,
+    settings_audit,
+    settings_keys,
+    sign_in,
     surveys,
     value,
 )
@@ -23,14 +29,15 @@ from beacon.web.views import (
 app_name = "web"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=account.EmailAuthenticationForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/login/"), name="logout"),
+    # Sign-in (beacon.accounts policy through django-allauth; its other pages are under
+    # /accounts/).
+    path("login/", allauth_views.LoginView.as_view(), name="login"),
+    path("logout/", allauth_views.LogoutView.as_view(), name="logout"),
+    path("login/sso/", sign_in.sso_start, name="sso_start"),
+    path("settings/sign-in/", sign_in.sign_in_settings, name="sign_in_settings"),
+    path("settings/sign-in/2fa/", sign_in.two_factor_policy, name="sign_in_2fa"),
+    path("settings/sign-in/sso/", sign_in.sso_save, name="sign_in_sso"),
+    path("settings/sign-in/sso/remove/", sign_in.sso_remove, name="sign_in_sso_remove"),
     path("org/", account.switch_org, name="switch_org"),
     path("", overview.overview, name="overview"),
     path("verbatims/", feed.verbatim_feed, name="verbatims"),
@@ -137,4 +144,60 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/emerging/", insights.emerging, name="insights_emerging"),
     path("insights/reasons/", insights.reason_list, name="insights_reasons"),
     path("insights/reasons/<int:reason_id>/", insights.reason_edit, name="insights_reason"),
+    # Settings: members, invitations, departments, API keys, audit log.
+    path("settings/members/", members.member_list, name="members"),
+    path("settings/members/invite/", members.member_invite, name="member_invite"),
+    path("settings/members/<int:member_id>/", members.member_edit, name="member"),
+    path(
+        "settings/members/<int:member_id>/deactivate/",
+        members.member_deactivate,
+        name="member_deactivate",
+    ),
+    path(
+        "settings/members/<int:member_id>/reactivate/",
+        members.member_reactivate,
+        name="member_reactivate",
+    ),
+    path(
+        "settings/members/<int:member_id>/handover/",
+        members.member_handover,
+        name="member_handover",
+    ),
+    path(
+        "settings/members/invitations/<int:invitation_id>/resend/",
+        members.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "settings/members/invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("settings/departments/", members.departments, name="departments"),
+    path(
+        "settings/departments/<int:department_id>/",
+        members.department_rename,
+        name="department_rename",
+    ),
+    path(
+        "settings/departments/<int:department_id>/remove/",
+        members.department_remove,
+        name="department_remove",
+    ),
+    path("invite/<str:token>/", members.accept_invitation, name="accept_invitation"),
+    path("settings/api-keys/", settings_keys.api_keys, name="api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        settings_keys.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("settings/audit/", settings_audit.audit_log, name="audit"),
+    path("settings/audit.csv", settings_audit.audit_csv, name="audit_csv"),
+    # --- exports, board pack ---
+    path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
+    path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
+    path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
+    path("reports/pack/", packs.pack_page, name="pack"),
+    path("reports/pack/schedule/", packs.pack_schedule, name="pack_schedule"),
+    path("reports/packs/<int:pack_id>.pdf", packs.pack_file, name="pack_file"),
 ]

@@ -48,7 +48,7 @@ def test_customer_answers_and_staff_see_the_answer_and_the_case(
     assert len(mail) == 1 and mail[0]["Subject"] == f"New follow-up case: {case.title}"
 
     page.goto(f"{live_server.url}/login/")
-    page.fill('input[name="username"]', world.owner.email)
+    page.fill('input[name="login"]', world.owner.email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"], form input[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))

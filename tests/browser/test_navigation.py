@@ -19,7 +19,7 @@ GROUPS = ["Listen", "Act", "Design", "Settings"]
 
 def _log_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login/")
-    page.fill('input[name="username"]', email)
+    page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"], form input[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))

@@ -5,6 +5,7 @@ from email.header import decode_header, make_header
 
 import pytest
 
+from beacon.analytics.impact import action_impact
 from beacon.core import clock
 from beacon.demo.closed_loop import seed_closed_loop
 from beacon.demo.seed import seed
@@ -22,7 +23,6 @@ from beacon.loop.models import (
 from beacon.loop.tests.helpers import part, respond
 from beacon.notifications.actions import do_deliver, due_message_ids
 from beacon.notifications.models import OutboxMessage, OutboxState
-from beacon.web.views.loop_impact import action_impact
 from conftest import SmtpServer, World
 
 pytestmark = pytest.mark.django_db

@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
+from beacon.analytics.impact import action_impact, welch_p
 from beacon.core import clock
 from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.models import RootCause
 from beacon.loop.tests.helpers import respond
-from beacon.web.views.loop_impact import action_impact, welch_p
 from conftest import World
 
 pytestmark = pytest.mark.django_db

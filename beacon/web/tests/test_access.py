@@ -65,7 +65,7 @@ def test_sign_in_with_email_in_any_case_then_sign_out(world: World) -> None:
     client = Client()
     assert "Sign in" in page(client, "/login/")
     response = client.post(
-        "/login/", {"username": world.owner.email.upper(), "password": PASSWORD, "next": ""}
+        "/login/", {"login": world.owner.email.upper(), "password": PASSWORD, "next": ""}
     )
     assert response.status_code == 302 and response["Location"] == "/"
     html = page(client, "/")
@@ -76,7 +76,7 @@ def test_sign_in_with_email_in_any_case_then_sign_out(world: World) -> None:
 
 
 def test_wrong_password_says_so(world: World) -> None:
-    response = Client().post("/login/", {"username": world.owner.email, "password": "nope"})
+    response = Client().post("/login/", {"login": world.owner.email, "password": "nope"})
     assert response.status_code == 200
     assert "That email and password do not match an account." in response.content.decode()
 

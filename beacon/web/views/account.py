@@ -1,9 +1,7 @@
-"""Signing in (the username is the email) and choosing which organisation to look at."""
+"""Choosing which organisation to look at (signing in is beacon.accounts, with allauth)."""
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -11,24 +9,6 @@ from django.views.decorators.http import require_POST
 from beacon.orgs.models import Membership
 from beacon.orgs.queries import memberships_of
 from beacon.web.access import SESSION_ORG, staff_view
-
-
-class EmailAuthenticationForm(AuthenticationForm):
-    """Accounts are keyed by the lower-cased email, so sign-in is case-insensitive."""
-
-    username = forms.CharField(
-        label="Email",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an account.",
-    }
-
-    def clean_username(self) -> str:
-        return str(self.cleaned_data.get("username", "")).strip().lower()
 
 
 @staff_view

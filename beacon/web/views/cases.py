@@ -25,20 +25,22 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
-from beacon.loop.queries import case_detail, cases, root_causes, timeline
+from beacon.loop.queries import (
+    CASE_STATUS_FILTERS,
+    OPEN_STATUSES,
+    case_detail,
+    case_lookups,
+    cases,
+    root_causes,
+    timeline,
+)
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.web.access import render_page, require_role, staff_view
 
 ACTOR = Role.AGENT
 PAGE_SIZE = 25
-OPEN = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-STATUS_FILTERS: dict[str, dict[str, Any]] = {
-    "open": {"status__in": OPEN},
-    "new": {"status": CaseStatus.NEW},
-    "in_progress": {"status": CaseStatus.IN_PROGRESS},
-    "resolved": {"status": CaseStatus.RESOLVED},
-    "all": {},
-}
+OPEN = OPEN_STATUSES
+STATUS_FILTERS = CASE_STATUS_FILTERS
 
 
 def is_overdue(case: Case) -> bool:
@@ -51,10 +53,23 @@ class CaseRow:
     overdue: bool
 
 
-@staff_view
-@require_GET
-def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
-    org = member.organization
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str
+    mine: bool
+    overdue: bool
+    problems: list[str]
+
+    def spec(self, member: Membership) -> dict[str, Any]:
+        """The filters as plain JSON (for exports): the same rows as the list shows."""
+        return {
+            "status": self.status,
+            "owner_id": member.pk if self.mine else None,
+            "overdue": self.overdue,
+        }
+
+
+def case_filters(request: HttpRequest) -> CaseFilters:
     problems: list[str] = []
     status = request.GET.get("status", "open") or "open"
     if status not in STATUS_FILTERS:
@@ -63,14 +78,23 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
             "showing open cases."
         )
         status = "open"
-    lookups: dict[str, Any] = dict(STATUS_FILTERS[status])
-    mine = request.GET.get("mine") == "1"
-    overdue = request.GET.get("overdue") == "1"
-    if mine:
-        lookups["owner"] = member
-    if overdue:
-        lookups["due_at__lt"] = clock.now()
-        lookups.setdefault("status__in", OPEN)
+    return CaseFilters(
+        status, request.GET.get("mine") == "1", request.GET.get("overdue") == "1", problems
+    )
+
+
+@staff_view
+@require_GET
+def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
+    org = member.organization
+    filters = case_filters(request)
+    status, mine, overdue, problems = (
+        filters.status,
+        filters.mine,
+        filters.overdue,
+        filters.problems,
+    )
+    lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
     page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(request.GET.get("page"))
     query = {"status": status, **({"mine": "1"} if mine else {})}
     if overdue:

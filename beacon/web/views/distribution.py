@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -16,10 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from beacon.contacts.connectors import CONNECTORS, connector_choices
 from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
-from beacon.contacts.webhooks import do_create_webhook
+from beacon.contacts.webhooks import do_create_webhook, recent_deliveries
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
@@ -394,6 +396,32 @@ def imports(request: HttpRequest, member: Membership) -> HttpResponse:
     return _imports_page(request, member, errors)
 
 
+class ConnectorForm(forms.Form):
+    """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
+
+    connector = forms.ChoiceField(choices=connector_choices, required=False)
+
+
+class WebhookConditionForm(ConnectorForm):
+    only_when_path = forms.CharField(max_length=200, required=False)
+    only_when_values = forms.CharField(max_length=500, required=False)
+
+    def values(self) -> list[str]:
+        return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]
+
+
+def _preset(connector: str) -> dict[str, str]:
+    """The form's starting values for a connector: its paths and its condition."""
+    chosen = CONNECTORS[connector]
+    return {
+        **chosen.mapping,
+        "name": chosen.name,
+        "connector": chosen.key,
+        "only_when_path": chosen.only_when_path,
+        "only_when_values": ", ".join(chosen.only_when_values),
+    }
+
+
 def _imports_page(
     request: HttpRequest,
     member: Membership,
@@ -403,11 +431,21 @@ def _imports_page(
     hook_values: dict[str, str] | None = None,
 ) -> HttpResponse:
     org_id = member.organization_id
+    hook_values = hook_values or {}
+    if not hook_values and request.method == "GET":
+        chosen = ConnectorForm(request.GET)
+        if chosen.is_valid() and chosen.cleaned_data["connector"]:
+            hook_values = _preset(chosen.cleaned_data["connector"])
+    webhooks = list(InboundWebhook.objects.for_org(org_id).order_by("name"))
     context = {
+        "hook_rows": [(f, hook_values.get(f, "")) for f in WEBHOOK_FIELDS],
+        "connectors": list(CONNECTORS.values()),
+        "connector": CONNECTORS.get(hook_values.get("connector", "")),
+        "webhook_logs": [(h, recent_deliveries(h)) for h in webhooks],
         "jobs": ImportJob.objects.for_org(org_id).order_by("-pk")[:20],
         "errors": errors or {},
         "kinds": ImportKind.choices,
-        "webhooks": InboundWebhook.objects.for_org(org_id).order_by("name"),
+        "webhooks": webhooks,
         "hook_fields": WEBHOOK_FIELDS,
         "hook_values": hook_values or {},
         "created": created,
@@ -427,10 +465,28 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
     values = {f: request.POST.get(f"path_{f}", "").strip()[:200] for f in WEBHOOK_FIELDS}
     mapping = {f: v for f, v in values.items() if v}
     name = request.POST.get("name", "").strip()[:200]
+    condition = WebhookConditionForm(request.POST)
+    if not condition.is_valid():
+        errors = {k: " ".join(str(e) for e in v) for k, v in condition.errors.items()}
+        return _imports_page(request, member, errors, hook_values={**values, "name": name})
+    kept = {
+        "name": name,
+        "connector": condition.cleaned_data["connector"],
+        "only_when_path": condition.cleaned_data["only_when_path"],
+        "only_when_values": condition.cleaned_data["only_when_values"],
+    }
     try:
-        hook = do_create_webhook(member.organization, name, mapping, actor=member)
+        hook = do_create_webhook(
+            member.organization,
+            name,
+            mapping,
+            actor=member,
+            connector=condition.cleaned_data["connector"],
+            only_when_path=condition.cleaned_data["only_when_path"],
+            only_when_values=condition.values(),
+        )
     except ValidationFailed as exc:
-        return _imports_page(request, member, exc.errors, hook_values={**values, "name": name})
+        return _imports_page(request, member, exc.errors, hook_values={**values, **kept})
     return _imports_page(request, member, created=hook)
 
 

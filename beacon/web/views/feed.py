@@ -12,16 +12,19 @@ from django.utils.cache import patch_vary_headers
 from beacon.cxmodel.models import Persona
 from beacon.cxmodel.queries import stages
 from beacon.orgs.models import Membership, Organization, Team
-from beacon.responses.models import Answer
-from beacon.responses.queries import verbatims
-from beacon.surveys.models import QuestionKind, Survey
+from beacon.responses.queries import (
+    NPS_BANDS,
+    VERBATIM_ID_FILTERS,
+    verbatim_lookups,
+    verbatims,
+)
+from beacon.surveys.models import Survey
 from beacon.web.access import render_page, staff_view
 from beacon.web.rows import with_scores
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
-# NPS bands as inclusive score ranges.
-BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+BANDS = NPS_BANDS
 
 
 @dataclass
@@ -31,39 +34,25 @@ class FeedFilters:
     problems: list[str] = field(default_factory=list)
 
 
-def _choice_filter(
-    raw: str, name: str, options: dict[int, str], lookup: str, out: FeedFilters
-) -> None:
+def _choice_filter(raw: str, name: str, options: dict[int, str], out: FeedFilters) -> None:
     if not raw:
         return
     if not raw.isdigit() or int(raw) not in options:
         out.problems.append(f"{name}: unknown {name} {raw[:40]!r}; the filter was not applied.")
         return
     out.values[name] = raw
-    out.lookups[lookup] = int(raw)
 
 
 def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any]) -> FeedFilters:
     """Read the filters; an unusable one is dropped with a message, never a 500."""
     out = FeedFilters()
-    for name, lookup in (
-        ("survey", "response__survey_id"),
-        ("stage", "response__stage_id"),
-        ("persona", "response__persona_id"),
-        ("team", "response__team_id"),
-    ):
+    for name in VERBATIM_ID_FILTERS:
         ids = {pk: label for pk, label in options[name]}
-        _choice_filter(params.get(name, "").strip(), name, ids, lookup, out)
+        _choice_filter(params.get(name, "").strip(), name, ids, out)
     band = params.get("band", "").strip()
     if band:
         if band in BANDS:
-            low, high = BANDS[band]
             out.values["band"] = band
-            out.lookups["response_id__in"] = (
-                Answer.objects.for_org(org)
-                .filter(question__kind=QuestionKind.NPS, number__gte=low, number__lte=high)
-                .values("response_id")
-            )
         else:
             out.problems.append(
                 f"band: must be detractor, passive or promoter (got {band[:40]!r}); "
@@ -75,7 +64,7 @@ def parse_filters(org: Organization, params: QueryDict, options: dict[str, Any])
             out.problems.append(f"q: search text must be at most {MAX_QUERY} characters.")
         else:
             out.values["q"] = q
-            out.lookups["text__icontains"] = q
+    out.lookups = verbatim_lookups(org, out.values)
     return out
 
 

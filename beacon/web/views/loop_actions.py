@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from beacon.analytics.impact import action_impact
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Theme
 from beacon.loop.improvements import (
@@ -38,7 +39,6 @@ from beacon.loop.queries import action_detail, actions_board, root_causes
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.views.loop_impact import action_impact
 from beacon.web.views.value import action_crown
 
 ACTOR = Role.AGENT

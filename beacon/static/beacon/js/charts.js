@@ -179,6 +179,21 @@
     window.addEventListener("resize", function () {
       charts.forEach(function (c) { c.resize(); });
     });
+    // Printing: the tables behind the charts open (numbers and intervals on paper) and
+    // the charts redraw at the page's width; both go back afterwards.
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      document.querySelectorAll("details.chart-table:not([open])").forEach(function (d) {
+        d.open = true;
+        opened.push(d);
+      });
+      charts.forEach(function (c) { c.resize(); });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+      charts.forEach(function (c) { c.resize(); });
+    });
   }
 
   if (document.readyState === "loading") {

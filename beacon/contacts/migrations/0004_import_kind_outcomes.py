@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0002_importjob_inboundwebhook'),
+        ('contacts', '0003_webhook_connectors_and_log'),
     ]
 
     operations = [

@@ -1,10 +1,10 @@
 """The impact of a completed action: its metric before and after, and root-cause recurrence.
 
-This lives in the top layer on purpose: `loop` sits below `analytics` in the layer
-contract (pyproject.toml, import-linter), so loop cannot read metrics; the pages that show
-impact can. The computation reads the additive score rollups of the action's question
-(never a scan of responses) and compares two windows of equal length either side of the
-completion day with Welch's t-test on the per-answer contribution to the metric.
+It lives in analytics (which reads loop; loop cannot read metrics) so the action page
+and the board pack show the same figures. The computation reads the additive score rollups
+of the action's question (never a scan of responses) and compares two windows of equal
+length either side of the completion day with Welch's t-test on the per-answer
+contribution to the metric.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""Downloads of the lists (CSV, XLSX, Parquet) with the list's own filters applied.
+
+Each list's filters are read by that list's own code; this module only turns them into a
+spec and hands it to beacon.reports. Large exports go to the worker and this page shows
+their progress and the download link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from beacon.core.streaming import ChunkedFileResponse
+from beacon.orgs.models import Membership, Role
+from beacon.reports.datasets import DATASETS, filters_to_spec
+from beacon.reports.exports import (
+    FORMATS,
+    do_request_export,
+    download,
+    export_job,
+    export_path,
+    filename,
+    row_count,
+    runs_in_worker,
+)
+from beacon.reports.models import ExportState
+from beacon.reports.writers import CONTENT_TYPES
+from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.rows import may_see_contact_details
+from beacon.web.views import analytics, cases, feed
+
+# What each list's page is called, so a refused filter sends the user back to it.
+LIST_PAGES = {
+    "responses": "web:analytics",
+    "verbatims": "web:verbatims",
+    "cases": "web:cases",
+    "actions": "web:actions",
+    "contacts": "web:imports",
+}
+# The whole customer list is personal data in bulk: admins and owners only.
+MIN_ROLE = {"contacts": Role.ADMIN}
+
+
+def _responses_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+    _check, f, problems = analytics._scope(request, member)
+    return filters_to_spec(f), bool(problems)
+
+
+def _verbatims_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+    org = member.organization
+    filters = feed.parse_filters(org, request.GET, feed.filter_options(org))
+    return dict(filters.values), bool(filters.problems)
+
+
+def _cases_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+    filters = cases.case_filters(request)
+    return filters.spec(member), bool(filters.problems)
+
+
+def _no_filters(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+    return {}, False
+
+
+SPECS: dict[str, Callable[[HttpRequest, Membership], tuple[dict[str, Any], bool]]] = {
+    "responses": _responses_spec,
+    "verbatims": _verbatims_spec,
+    "cases": _cases_spec,
+    "actions": _no_filters,
+    "contacts": _no_filters,
+}
+
+
+@staff_view
+@require_GET
+def export_list(
+    request: HttpRequest, member: Membership, dataset: str, fmt: str
+) -> HttpResponseBase:
+    if dataset not in DATASETS or fmt not in FORMATS:
+        raise Http404("no such export")
+    if dataset in MIN_ROLE:
+        require_role(member, MIN_ROLE[dataset])
+    spec, refused = SPECS[dataset](request, member)
+    if refused:
+        # The list shows which filter it could not use; an export must not quietly drop it.
+        return redirect(f"{reverse(LIST_PAGES[dataset])}?{request.GET.urlencode()}")
+    data = DATASETS[dataset]
+    org = member.organization
+    reveal = may_see_contact_details(member)
+    count = row_count(data, org, spec)
+    if runs_in_worker(count):
+        job = do_request_export(member, data, spec, fmt, reveal=reveal, total=count)
+        return redirect("web:export_job", job.pk)
+    return download(data, org, spec, reveal, fmt)
+
+
+def _own_job(member: Membership, job_id: int) -> Any:
+    # Only the member who asked: the file holds what that member could see.
+    job = export_job(member.organization, job_id)
+    if job is None or job.requested_by_id != member.pk:
+        raise Http404("no such export")
+    return job
+
+
+@staff_view
+@require_GET
+def export_job_page(request: HttpRequest, member: Membership, job_id: int) -> HttpResponse:
+    job = _own_job(member, job_id)
+    context = {
+        "job": job,
+        "label": DATASETS[job.dataset].label,
+        "running": job.state in (ExportState.PENDING, ExportState.RUNNING),
+        "done": job.state == ExportState.DONE and export_path(job).exists(),
+    }
+    return render_page(request, member, "web/export_job.html", context)
+
+
+@staff_view
+@require_GET
+def export_job_file(request: HttpRequest, member: Membership, job_id: int) -> HttpResponseBase:
+    job = _own_job(member, job_id)
+    path = export_path(job)
+    if job.state != ExportState.DONE or not path.exists():
+        raise Http404("the file is not ready or no longer kept")
+    return ChunkedFileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=filename(DATASETS[job.dataset], job.fmt),
+        content_type=CONTENT_TYPES[job.fmt],
+    )
