@@ -36,7 +36,7 @@ from beacon.insights.engine import (  # noqa: E402
     ReasonModel,
     ThemeSpec,
 )
-from beacon.insights.seed import seed_sentiment  # noqa: E402
+from beacon.insights.training_comments import seed_sentiment  # noqa: E402
 from beacon.insights.vectors import MINILM, WORDS, MiniLM, available, encoder  # noqa: E402
 
 POLARITY = {"conflict": "mixed"}

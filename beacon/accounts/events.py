@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from beacon.orgs.events import EventVerb
 
 
-class AccountsEvent(StrEnum):
+class AccountsEvent(EventVerb):
     POLICY_UPDATED = "signin.policy_updated"
     SSO_SAVED = "signin.sso_saved"
     SSO_REMOVED = "signin.sso_removed"

@@ -25,6 +25,12 @@ def has_second_factor(user: Any) -> bool:
     return bool(Authenticator.objects.filter(user=user, type__in=SECOND_FACTORS).exists())
 
 
+def users_with_second_factor(user_ids: list[int]) -> set[int]:
+    """Of these users, those with a second factor set up (for the members list)."""
+    found = Authenticator.objects.filter(user_id__in=user_ids, type__in=SECOND_FACTORS)
+    return set(found.values_list("user_id", flat=True))
+
+
 def needs_2fa_setup(member: Membership) -> bool:
     """The member's organisation requires two-factor and they have not set one up."""
     return require_2fa(member.organization) and not has_second_factor(member.user)

@@ -16,13 +16,20 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 
 from beacon.analytics import metrics
+from beacon.analytics.events import (
+    alert_fired,
+    alert_resolved,
+    alert_rule_created,
+    alert_rule_deactivated,
+    wallboard_created,
+    wallboard_revoked,
+)
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
 from beacon.insights.models import Theme
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.surveys.models import Survey
 
@@ -96,7 +103,7 @@ def do_create_alert_rule(
         sentiment=data.sentiment,
         notify=data.notify,
     )
-    record_event(org, "alert_rule.created", rule, actor=actor)
+    alert_rule_created(org, rule, actor=actor)
     return rule
 
 
@@ -104,7 +111,7 @@ def do_create_alert_rule(
 def do_deactivate_alert_rule(rule: AlertRule, *, actor: Membership | None = None) -> None:
     AlertRule.objects.filter(pk=rule.pk).update(active=False)
     Alert.objects.filter(rule=rule, resolved_at__isnull=True).update(resolved_at=clock.now())
-    record_event(rule.organization_id, "alert_rule.deactivated", rule, actor=actor)
+    alert_rule_deactivated(rule.organization_id, rule, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ def evaluate_rule(rule: AlertRule, now: dt.datetime) -> Alert | None:
         if not finding.firing:
             if open_alert is not None:
                 Alert.objects.filter(pk=open_alert.pk).update(resolved_at=now)
-                record_event(rule.organization_id, "alert.resolved", open_alert)
+                alert_resolved(rule.organization_id, open_alert)
             return None
         if open_alert is not None:
             return None
@@ -199,7 +206,7 @@ def evaluate_rule(rule: AlertRule, now: dt.datetime) -> Alert | None:
                 )  # fmt: skip
         except IntegrityError:
             return None  # a concurrent evaluation opened it first
-        record_event(rule.organization_id, "alert.fired", opened)
+        alert_fired(rule.organization_id, opened)
         do_queue_email(
             rule.organization_id,
             to=rule.notify.email,
@@ -265,14 +272,14 @@ def do_create_wallboard(
         survey=data.survey, stage=data.stage, theme=data.theme, window_days=data.window_days,
         nonce=secrets.token_urlsafe(16), created_by=actor,
     )  # fmt: skip
-    record_event(org, "wallboard.created", wall, actor=actor)
+    wallboard_created(org, wall, actor=actor)
     return wall
 
 
 @transaction.atomic
 def do_revoke_wallboard(wall: Wallboard, *, actor: Membership | None = None) -> None:
     Wallboard.objects.filter(pk=wall.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
-    record_event(wall.organization_id, "wallboard.revoked", wall, actor=actor)
+    wallboard_revoked(wall.organization_id, wall, actor=actor)
 
 
 def wall_token(wall: Wallboard) -> str:

@@ -3,19 +3,19 @@
 It lives in analytics (which reads loop; loop cannot read metrics) so the action page
 and the board pack show the same figures. The computation reads the additive score rollups
 of the action's question (never a scan of responses) and compares two windows of equal
-length either side of the completion day with Welch's t-test on the per-answer
-contribution to the metric.
+length either side of the completion day with Welch's t-test on what each answer adds to
+the metric (the metric's own `contribution`, so its thresholds exist once).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Sum
 
+from beacon.analytics import stats
 from beacon.analytics.metrics import METRICS
 from beacon.analytics.stats import Estimate
 from beacon.core import clock
@@ -27,12 +27,6 @@ from beacon.surveys.models import QuestionKind
 MAX_WINDOW_DAYS = 90
 ALPHA = 0.05
 
-# What one answer adds to the metric, so the metric is the mean of these values.
-CONTRIBUTION: dict[str, Callable[[int], float]] = {
-    QuestionKind.NPS: lambda s: 100.0 if s >= 9 else (-100.0 if s <= 6 else 0.0),
-    QuestionKind.CSAT: lambda s: 100.0 if s >= 4 else 0.0,
-    QuestionKind.CES: float,
-}
 METRIC_OF_KIND: dict[str, str] = {
     QuestionKind.NPS: "nps",
     QuestionKind.CSAT: "csat",
@@ -82,28 +76,11 @@ def _histogram(action: Action, start: dt.date, end: dt.date) -> dict[int, int]:
     return {r["score"]: int(r["c"]) for r in rows if r["c"]}
 
 
-def _moments(hist: Mapping[int, int], value: Callable[[int], float]) -> tuple[float, float, int]:
-    n = sum(hist.values())
-    if n == 0:
-        return 0.0, 0.0, 0
-    mean = sum(value(s) * c for s, c in hist.items()) / n
-    var = sum(c * (value(s) - mean) ** 2 for s, c in hist.items()) / max(n - 1, 1)
-    return mean, math.sqrt(var), n
-
-
 def welch_p(before: Mapping[int, int], after: Mapping[int, int], kind: str) -> float | None:
-    value = CONTRIBUTION[kind]
-    m1, s1, n1 = _moments(before, value)
-    m2, s2, n2 = _moments(after, value)
-    if n1 < 2 or n2 < 2:
-        return None
-    if s1 == 0 and s2 == 0:
-        return 1.0 if m1 == m2 else 0.0
-    # Imported here: SciPy costs the web server ~70 MB and only this page uses it.
-    from scipy import stats as scipy_stats
-
-    result = scipy_stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False)
-    return float(result.pvalue)
+    """Welch's p-value of the change in the metric of a question kind; None below two
+    answers a side."""
+    difference = stats.mean_difference(before, after, METRICS[METRIC_OF_KIND[kind]].contribution)
+    return None if difference is None else difference.p_value
 
 
 def action_impact(action: Action, min_n: int) -> Impact | None:

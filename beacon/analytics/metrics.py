@@ -22,6 +22,13 @@ from beacon.responses import rollups
 from beacon.responses.models import Answer, ResponseCountRollup, ScoreRollup, SliceRollup
 from beacon.responses.queries import verbatims
 from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
+from beacon.surveys.scales import (
+    CES_EASY_MIN,
+    CSAT_SATISFIED_MIN,
+    nps_band,
+    nps_contribution,
+    top_box_contribution,
+)
 
 
 @dataclass(frozen=True)
@@ -31,17 +38,31 @@ class MetricDef:
     question_kind: str
     unit: str
     compute: Callable[[Mapping[int, int]], stats.Estimate | None]
+    # What one answer adds, so the metric is the mean of these (tests of a change use it).
+    contribution: Callable[[int], float]
     higher_is_better: bool = True
 
 
 METRICS: dict[str, MetricDef] = {
-    "nps": MetricDef("nps", "NPS", QuestionKind.NPS, "", stats.nps),
+    "nps": MetricDef("nps", "NPS", QuestionKind.NPS, "", stats.nps, nps_contribution),
     # CSAT is the share of 4s and 5s (top-2 box).
-    "csat": MetricDef("csat", "CSAT", QuestionKind.CSAT, "%", lambda h: stats.top_box(h, 4)),
+    "csat": MetricDef(
+        "csat",
+        "CSAT",
+        QuestionKind.CSAT,
+        "%",
+        lambda h: stats.top_box(h, CSAT_SATISFIED_MIN),
+        lambda s: top_box_contribution(s, CSAT_SATISFIED_MIN),
+    ),
     # CES on 1-7 where 7 is "very easy"; the mean, with the share of 5-7 alongside.
-    "ces": MetricDef("ces", "CES", QuestionKind.CES, "", stats.mean),
+    "ces": MetricDef("ces", "CES", QuestionKind.CES, "", stats.mean, float),
     "ces_easy": MetricDef(
-        "ces_easy", "Easy (CES 5-7)", QuestionKind.CES, "%", lambda h: stats.top_box(h, 5)
+        "ces_easy",
+        "Easy (CES 5-7)",
+        QuestionKind.CES,
+        "%",
+        lambda h: stats.top_box(h, CES_EASY_MIN),
+        lambda s: top_box_contribution(s, CES_EASY_MIN),
     ),
 }
 
@@ -394,9 +415,9 @@ DIFFERENCES: dict[
     str, Callable[[Mapping[int, int], Mapping[int, int]], stats.Difference | None]
 ] = {
     "nps": stats.nps_difference,
-    "csat": lambda a, b: stats.proportion_difference(a, b, 4),
+    "csat": lambda a, b: stats.proportion_difference(a, b, CSAT_SATISFIED_MIN),
     "ces": stats.mean_difference,
-    "ces_easy": lambda a, b: stats.proportion_difference(a, b, 5),
+    "ces_easy": lambda a, b: stats.proportion_difference(a, b, CES_EASY_MIN),
 }
 
 
@@ -596,10 +617,10 @@ def coverage(org: Organization, f: Filters = Filters()) -> Rate:
 
 BANDS: dict[str, Callable[[int], bool]] = {
     "all": lambda s: True,
-    "promoters": lambda s: s >= 9,
-    "passives": lambda s: 7 <= s <= 8,
-    "detractors": lambda s: s <= 6,
-    "top2": lambda s: s >= 4,
+    "promoters": lambda s: nps_band(s) == "promoter",
+    "passives": lambda s: nps_band(s) == "passive",
+    "detractors": lambda s: nps_band(s) == "detractor",
+    "top2": lambda s: s >= CSAT_SATISFIED_MIN,
     "bottom": lambda s: s <= 2,
 }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from beacon.surveys.scales import DETRACTOR_MAX, PROMOTER_MIN
 
 Z95 = 1.959963984540054
 
@@ -46,8 +48,8 @@ def nps(hist: Mapping[int, int]) -> Estimate | None:
     n = sum(hist.values())
     if n == 0:
         return None
-    p = sum(c for s, c in hist.items() if s >= 9) / n
-    d = sum(c for s, c in hist.items() if s <= 6) / n
+    p = sum(c for s, c in hist.items() if s >= PROMOTER_MIN) / n
+    d = sum(c for s, c in hist.items() if s <= DETRACTOR_MAX) / n
     value = p - d
     variance = (p + d - value**2) / n
     margin = Z95 * math.sqrt(max(variance, 0.0))
@@ -126,8 +128,8 @@ def nps_difference(a: Mapping[int, int], b: Mapping[int, int]) -> Difference | N
         n = sum(hist.values())
         if n == 0:
             return None
-        p = sum(c for s, c in hist.items() if s >= 9) / n
-        d = sum(c for s, c in hist.items() if s <= 6) / n
+        p = sum(c for s, c in hist.items() if s >= PROMOTER_MIN) / n
+        d = sum(c for s, c in hist.items() if s <= DETRACTOR_MAX) / n
         parts.append((p - d, max(p + d - (p - d) ** 2, 0.0) / n))
     (va, vara), (vb, varb) = parts
     return _z_difference(vb - va, math.sqrt(vara + varb), 100.0, "nps z-test")
@@ -155,15 +157,18 @@ def proportion_difference(
                       "two-proportion z-test")  # fmt: skip
 
 
-def mean_difference(a: Mapping[int, int], b: Mapping[int, int]) -> Difference | None:
-    """Welch's t-test of two means, from the score histograms."""
+def mean_difference(
+    a: Mapping[int, int], b: Mapping[int, int], value: Callable[[int], float] = float
+) -> Difference | None:
+    """Welch's t-test of two means, from the score histograms; `value` is what one answer
+    adds to the metric (the score itself for a mean)."""
     moments = []
     for hist in (a, b):
         n = sum(hist.values())
         if n < 2:
             return None
-        m = sum(s * c for s, c in hist.items()) / n
-        var = sum(c * (s - m) ** 2 for s, c in hist.items()) / (n - 1)
+        m = sum(value(s) * c for s, c in hist.items()) / n
+        var = sum(c * (value(s) - m) ** 2 for s, c in hist.items()) / (n - 1)
         moments.append((m, var, n))
     (ma, va, na), (mb, vb, nb) = moments
     diff = mb - ma

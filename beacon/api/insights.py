@@ -16,17 +16,10 @@ from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.insights import queries
-from beacon.insights.actions import (
-    do_adopt_starter,
-    do_correct_sentiment,
-    do_correct_theme,
-    do_create_reason,
-    do_create_theme,
-    do_set_interaction_reason,
-    do_update_reason,
-    do_update_theme,
-)
+from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
 from beacon.insights.models import ContactReason, InteractionReason, Theme
+from beacon.insights.reasons import do_create_reason, do_set_interaction_reason, do_update_reason
+from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_update_theme
 from beacon.orgs.models import Membership
 
 router = Router(tags=["insights"])

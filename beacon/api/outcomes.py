@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime, StrictBool, ValidationError
 
-from beacon.analytics.money.report import stored_report
+from beacon.analytics.money.stored import stored_report
 from beacon.api.auth import org_of
 from beacon.api.errors import field_path
 from beacon.api.schemas import ErrorOut, In, Key, QueryId, Text, ValidationErrorOut

@@ -30,7 +30,7 @@ from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.pipeline.actions import submit_response
-from beacon.responses import ingest
+from beacon.responses import checks
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Survey
 
@@ -124,11 +124,11 @@ def create_response(request: HttpRequest, payload: ResponseIn) -> Status[Submitt
                 else None
             )
             result = submit_response(
-                ingest.ResponseIn(
+                checks.ResponseIn(
                     survey=survey,
                     idempotency_key=payload.idempotency_key,
                     answers=[
-                        ingest.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
+                        checks.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
                         for a in payload.answers
                     ],
                     complete=payload.complete,

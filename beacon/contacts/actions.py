@@ -10,11 +10,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from beacon.contacts.events import (
+    contact_created,
+    contact_unsubscribed,
+    contact_updated,
+    interaction_recorded,
+    interactions_imported,
+)
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Persona, Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 
 
@@ -61,7 +67,7 @@ def do_upsert_contact(
     contact, created = Contact.objects.update_or_create(
         organization=org, external_id=data.external_id.strip(), defaults=values
     )
-    record_event(org, "contact.created" if created else "contact.updated", contact, actor=actor)
+    (contact_created if created else contact_updated)(org, contact, actor=actor)
     return contact
 
 
@@ -113,7 +119,7 @@ def do_record_interaction(
                 attributes=data.attributes,
                 idempotency_key=data.idempotency_key,
             )
-            record_event(org, "interaction.recorded", interaction, actor=actor)
+            interaction_recorded(org, interaction, actor=actor)
     except IntegrityError:
         # A concurrent request with the same key won the race: return its row.
         interaction = Interaction.objects.for_org(org).get(idempotency_key=data.idempotency_key)
@@ -161,7 +167,7 @@ def do_bulk_record_interactions(
             )
         )
     created = Interaction.objects.bulk_create(fresh, batch_size=2000)
-    record_event(org, "interactions.imported", org, actor=actor, count=len(created))
+    interactions_imported(org, actor=actor, count=len(created))
     return created
 
 
@@ -199,5 +205,5 @@ def do_unsubscribe(contact: Contact, *, how: str = "link") -> bool:
         unsubscribed_at=clock.now()
     )
     if done:
-        record_event(contact.organization_id, "contact.unsubscribed", contact, how=how)
+        contact_unsubscribed(contact.organization_id, contact, how=how)
     return bool(done)

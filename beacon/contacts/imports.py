@@ -35,11 +35,11 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from beacon.contacts.actions import ContactIn, InteractionIn
+from beacon.contacts.events import import_finished, import_stalled, import_started, rows_imported
 from beacon.contacts.models import Contact, ImportJob, ImportKind, ImportState
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Persona, Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 
 SAMPLE_BYTES = 64 * 1024
@@ -408,7 +408,7 @@ def run_import(
             outcome.imported += _write_contacts(org, batch)
         if items and writer is not None:
             outcome.imported += writer.write(items)
-        record_event(org, f"{kind}.imported", org, actor=actor, rows=outcome.imported)
+        rows_imported(org, ImportKind(kind), actor=actor, rows=outcome.imported)
         if progress is not None:
             progress(WRITING, total_bytes, total_bytes)
         if before_commit is not None:
@@ -504,7 +504,7 @@ def do_start_import(
     job = ImportJob.objects.create(
         organization=org, kind=kind, filename=filename[:300], bytes_total=size
     )
-    record_event(org, "import.started", job, actor=actor, kind=kind)
+    import_started(org, job, actor=actor, kind=kind)
     return job
 
 
@@ -581,7 +581,7 @@ def do_finish_import(job: ImportJob, outcome: Outcome | None, refused: str = "")
     if not ended:
         raise ImportAbandoned(f"import {job.pk} was already marked as stopped")
     job.refresh_from_db()
-    record_event(job.organization_id, "import.finished", job, state=job.state)
+    import_finished(job.organization_id, job, state=job.state)
     return job
 
 
@@ -652,7 +652,7 @@ def do_fail_stalled_imports() -> int:
             if ImportJob.objects.filter(pk=job.pk, state=ImportState.RUNNING).update(
                 state=ImportState.FAILED, message=STOPPED, finished_at=now
             ):
-                record_event(job.organization_id, "import.stalled", job)
+                import_stalled(job.organization_id, job)
                 failed += 1
         _clean_up(job)
     return failed

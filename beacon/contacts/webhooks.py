@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from beacon.contacts.actions import ContactIn, InteractionIn
+from beacon.contacts.events import webhook_created
 from beacon.contacts.models import InboundWebhook, Interaction, WebhookDelivery
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 
 SIGNATURE_HEADER = "X-Beacon-Signature"
@@ -94,7 +94,7 @@ def do_create_webhook(
         only_when_path=path,
         only_when_values=values,
     )
-    record_event(org, "webhook.created", webhook, actor=actor, connector=connector)
+    webhook_created(org, webhook, actor=actor, connector=connector)
     return webhook
 
 

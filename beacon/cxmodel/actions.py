@@ -6,8 +6,15 @@ from django.db import transaction
 from django.db.models import Max
 
 from beacon.core.errors import ValidationFailed
+from beacon.cxmodel.events import (
+    journey_created,
+    need_added,
+    persona_created,
+    stage_added,
+    stage_owner_set,
+    touchpoint_added,
+)
 from beacon.cxmodel.models import Journey, Need, Persona, Stage, Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 
 
@@ -35,7 +42,7 @@ def do_create_persona(
     persona = Persona.objects.create(
         organization=org, name=name.strip(), description=description, needs=needs
     )
-    record_event(org, "persona.created", persona, actor=actor)
+    persona_created(org, persona, actor=actor)
     return persona
 
 
@@ -45,7 +52,7 @@ def do_create_journey(
 ) -> Journey:
     _require(name=name)
     journey = Journey.objects.create(organization=org, name=name.strip(), description=description)
-    record_event(org, "journey.created", journey, actor=actor)
+    journey_created(org, journey, actor=actor)
     return journey
 
 
@@ -72,7 +79,7 @@ def do_add_stage(
         description=description,
         owner=owner,
     )
-    record_event(org, "stage.added", stage, actor=actor, owner=owner.pk)
+    stage_added(org, stage, actor=actor, owner=owner.pk)
     return stage
 
 
@@ -81,7 +88,7 @@ def do_set_stage_owner(stage: Stage, owner: Membership, *, actor: Membership | N
     _same_org(stage.organization, owner=owner)
     Stage.objects.filter(pk=stage.pk).update(owner=owner)
     stage.owner = owner
-    record_event(stage.organization_id, "stage.owner_set", stage, actor=actor, owner=owner.pk)
+    stage_owner_set(stage.organization_id, stage, actor=actor, owner=owner.pk)
 
 
 @transaction.atomic
@@ -92,7 +99,7 @@ def do_add_touchpoint(
     tp = Touchpoint.objects.create(
         organization_id=stage.organization_id, stage=stage, name=name.strip(), channel=channel
     )
-    record_event(stage.organization_id, "touchpoint.added", tp, actor=actor)
+    touchpoint_added(stage.organization_id, tp, actor=actor)
     return tp
 
 
@@ -118,5 +125,5 @@ def do_add_need(
         metric=metric,
         owner=owner,
     )
-    record_event(stage.organization_id, "need.added", need, actor=actor)
+    need_added(stage.organization_id, need, actor=actor)
     return need

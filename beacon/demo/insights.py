@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 import re
 
-from beacon.insights.actions import do_correct_theme, do_train_themes
+from beacon.insights.corrections import do_correct_theme
 from beacon.insights.models import AnswerInsight, Theme, ThemeMention
+from beacon.insights.registry import do_train_themes
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.models import Answer
 

@@ -7,9 +7,12 @@ through the product's bulk ingest path; cases through the loop's own actions.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
 
 from django.db import transaction
 
@@ -33,15 +36,12 @@ from beacon.demo.insights import outage_comment, outage_note, teach
 from beacon.demo.outcomes import seed_outcomes
 from beacon.demo.reasons import REASONS, contact_note
 from beacon.demo.verbatims import Sentiment, generate_verbatim
-from beacon.insights.actions import (
-    do_adopt_starter,
-    do_backfill,
-    do_create_reason,
-    do_reread_reasons,
-    do_set_interaction_reason,
-    do_train_reasons,
-)
+from beacon.insights.analysis import do_backfill
 from beacon.insights.models import ContactReason, InteractionReason
+from beacon.insights.reason_reading import do_reread_reasons
+from beacon.insights.reasons import do_create_reason, do_set_interaction_reason
+from beacon.insights.registry import do_train_reasons
+from beacon.insights.taxonomy import do_adopt_starter
 from beacon.loop.actions import (
     do_create_root_cause,
     do_open_case_for,
@@ -51,7 +51,8 @@ from beacon.loop.actions import (
 from beacon.loop.models import Case, RootCause
 from beacon.orgs.actions import do_add_member, do_create_organization, do_create_team
 from beacon.orgs.models import Membership, Organization, Role, Team
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest_bulk
 from beacon.responses.models import Response
 from beacon.surveys.actions import (
     QuestionIn,
@@ -244,6 +245,11 @@ def _people(demo: DemoOrg) -> None:
         ]
 
 
+def _data(name: str) -> Any:
+    """A table of the demo kept as data (beacon/demo/data/), not as code."""
+    return json.loads(files("beacon.demo").joinpath("data", name).read_text("utf-8"))
+
+
 def _cx_model(demo: DemoOrg) -> None:
     org = demo.org
     demo.personas = [do_create_persona(org, n, d, needs) for n, d, needs in PERSONAS]
@@ -258,80 +264,14 @@ def _cx_model(demo: DemoOrg) -> None:
         demo.stage_effect[stage.pk] = effect
         for tp_name, channel in touchpoints:
             demo.touchpoints.append(do_add_touchpoint(stage, tp_name, channel))
-    keep, surprises, choose = demo.personas
-    needs = [
-        (
-            "discover",
-            choose,
-            "Understand which plan fits without jargon",
-            "Picks a plan in one visit and still thinks it was right a month later",
-            "sofia",
-        ),
-        (
-            "discover",
-            keep,
-            "Know the coverage where they live and work",
-            "Checks coverage for their postcode before buying",
-            "sofia",
-        ),
-        (
-            "buy",
-            surprises,
-            "See the full monthly price, including after any offer ends",
-            "Can state their monthly price and contract end date after signing",
-            "marcus",
-        ),
-        (
-            "activate",
-            keep,
-            "Be connected on the day promised",
-            "Service working on the agreed day, engineer on time",
-            "aisha",
-        ),
-        (
-            "activate",
-            choose,
-            "Have everything set up and explained",
-            "Uses the service without calling us in the first two weeks",
-            "aisha",
-        ),
-        (
-            "use",
-            keep,
-            "Reliable signal and speed at home and at work",
-            "No outage longer than an hour in a month",
-            "jonas",
-        ),
-        (
-            "billing",
-            surprises,
-            "A bill that matches what was agreed",
-            "No billing queries in the first three bills",
-            "tom",
-        ),
-        ("support", keep, "A fix in one contact", "Issue solved in the first contact", "priya"),
-        (
-            "support",
-            choose,
-            "Patience and plain language",
-            "Says the agent was easy to understand",
-            "priya",
-        ),
-        (
-            "renew",
-            surprises,
-            "A fair renewal price without haggling",
-            "Renews without threatening to leave",
-            "elena",
-        ),
-    ]
-    for stage_key, persona, desc, outcome, owner in needs:
+    personas = {p.name: p for p in demo.personas}
+    for need in _data("needs.json"):
         do_add_need(
-            demo.stages[stage_key],
-            desc,
-            outcome,
-            owner=demo.members[owner],
-            persona=persona,
+            demo.stages[need["stage"]],
+            need["need"],
+            need["outcome"],
+            owner=demo.members[need["owner"]],
+            persona=personas[need["persona"]],
             metric="CSAT of the stage's survey",
         )
 
@@ -341,105 +281,17 @@ def _tps(demo: DemoOrg, *names: str) -> list[Touchpoint]:
 
 
 def _surveys(demo: DemoOrg) -> None:
-    org = demo.org
-    specs = [
-        (
-            "After a support contact",
-            "How did we do when you contacted us?",
-            _tps(
-                demo,
-                "Phone support",
-                "Live chat",
-                "Store help desk",
-                "Renewal call",
-                "Cancellation request",
-                "Payment query call",
-            ),
-            [
-                QuestionIn(
-                    "nps",
-                    "How likely are you to recommend Northwind to a friend or colleague?",
-                    required=True,
-                ),
-                QuestionIn("ces", "How easy was it to get your issue sorted?"),
-                QuestionIn("csat", "How satisfied are you with the person who helped you?"),
-                QuestionIn("text", "What is the main reason for your score?"),
-            ],
-        ),
-        (
-            "After buying",
-            "How was buying with Northwind?",
-            _tps(demo, "Store visit", "Online checkout", "Sales call"),
-            [
-                QuestionIn(
-                    "nps",
-                    "How likely are you to recommend Northwind to a friend or colleague?",
-                    required=True,
-                ),
-                QuestionIn("csat", "How satisfied are you with how you bought your plan?"),
-                QuestionIn(
-                    "single",
-                    "What mattered most when you chose us?",
-                    choices=["Price", "Advice from staff", "Network coverage", "Speed of sign-up"],
-                ),
-                QuestionIn("text", "Anything we could have done better?"),
-            ],
-        ),
-        (
-            "After installation",
-            "How did getting connected go?",
-            _tps(
-                demo, "Delivery & SIM activation", "Broadband installation visit", "Number transfer"
-            ),
-            [
-                QuestionIn("csat", "How satisfied are you with getting connected?", required=True),
-                QuestionIn("ces", "How easy was it to get up and running?"),
-                QuestionIn(
-                    "rating",
-                    "How well was the setup explained to you?",
-                    scale_min=1,
-                    scale_max=5,
-                    low_label="Not at all",
-                    high_label="Perfectly",
-                ),
-                QuestionIn("text", "Tell us about your experience"),
-            ],
-        ),
-        (
-            "Billing experience",
-            "Your bill, in your words",
-            _tps(demo, "Monthly bill"),
-            [
-                QuestionIn("csat", "How satisfied are you with your latest bill?", required=True),
-                QuestionIn("ces", "How easy is your bill to understand?"),
-                QuestionIn("text", "What would make your bill better?"),
-            ],
-        ),
-        (
-            "Quarterly check-in",
-            "How is Northwind working for you?",
-            _tps(demo, "Quarterly check-in"),
-            [
-                QuestionIn(
-                    "nps",
-                    "How likely are you to recommend Northwind to a friend or colleague?",
-                    required=True,
-                ),
-                QuestionIn(
-                    "multi",
-                    "What matters most to you?",
-                    choices=["Coverage", "Speed", "Price", "Customer service", "The app"],
-                ),
-                QuestionIn("text", "What is the one thing we should improve?"),
-            ],
-        ),
-    ]
-    for name, title, touchpoints, questions in specs:
+    """The demo's surveys with their touchpoints and questions (data/surveys.json)."""
+    for spec in _data("surveys.json"):
         survey = do_create_survey(
-            org, name, title, touchpoints=touchpoints, status=SurveyStatus.ACTIVE
+            demo.org,
+            spec["name"],
+            spec["title"],
+            touchpoints=_tps(demo, *spec["touchpoints"]),
+            status=SurveyStatus.ACTIVE,
         )
-        for q in questions:
-            do_add_question(survey, q)
+        for question in spec["questions"]:
+            do_add_question(survey, QuestionIn(**question))
         demo.surveys.append(survey)
 
 

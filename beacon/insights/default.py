@@ -20,8 +20,8 @@ import sklearn  # type: ignore[import-untyped]
 
 from beacon.insights.engine import ENGINE_VERSION, Example, InsightModel, ThemeSpec
 from beacon.insights.labels import key_of
-from beacon.insights.seed import SEED_FILE, seed_comments
 from beacon.insights.starters import STARTERS
+from beacon.insights.training_comments import SEED_FILE, seed_comments
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "default_model.pkl"
 DEFAULT_VERSION = f"{ENGINE_VERSION}/default"

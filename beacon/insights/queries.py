@@ -27,6 +27,7 @@ from beacon.insights.models import (
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.models import Answer
 from beacon.surveys.models import QuestionKind
+from beacon.surveys.scales import DETRACTOR_MAX, PROMOTER_MIN
 
 
 def themes(org: Organization | int, *, include_inactive: bool = False) -> list[Theme]:
@@ -172,8 +173,8 @@ def theme_nps(
         seen.add((theme_id, response_id))
         score = scores[response_id] or 0
         cell["n"] += 1
-        cell["p"] += score >= 9
-        cell["d"] += score <= 6
+        cell["p"] += score >= PROMOTER_MIN
+        cell["d"] += score <= DETRACTOR_MAX
     return sorted(
         (
             ThemeNps(tid, c["name"], c["n"], c["p"], c["d"], c["pos"], c["neg"])

@@ -1,4 +1,10 @@
-"""Jobs of the insights app: thin, idempotent, ids in."""
+"""Jobs of the insights app: thin, idempotent, ids in.
+
+The web server imports this module to enqueue, and must not load the text engine; so each
+job imports its worker-only module (registry.py, reason_reading.py) when it runs, in the
+worker. These are the only function-local imports of the app, named in the import-linter
+contract "The web server never loads the text engine".
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,6 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from beacon.contacts.models import Interaction
-from beacon.insights.actions import (
-    do_classify_interaction,
-    do_read_unread_reasons,
-    do_reread_reasons,
-    do_train_reasons,
-    do_train_themes_if_due,
-    retrain_due_orgs,
-)
 from beacon.orgs.models import Organization
 
 
@@ -21,6 +19,8 @@ from beacon.orgs.models import Organization
 def train_themes_task(org_id: int) -> None:
     """Train the organisation's own model; analysis picks the new version up on its next
     call (it compares the newest version's token with the one it has loaded)."""
+    from beacon.insights.registry import do_train_themes_if_due
+
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_train_themes_if_due(org)
@@ -29,6 +29,8 @@ def train_themes_task(org_id: int) -> None:
 @db_periodic_task(crontab(minute="17"))
 def retrain_from_corrections() -> int:
     """Hourly: organisations with corrections or theme edits newer than their model."""
+    from beacon.insights.registry import retrain_due_orgs
+
     orgs = retrain_due_orgs()
     for org_id in orgs:
         train_themes_task(org_id)
@@ -38,6 +40,9 @@ def retrain_from_corrections() -> int:
 @db_task()
 def train_reasons_task(org_id: int) -> None:
     """Reasons or staff labels changed: a new reason model, then recent history reread."""
+    from beacon.insights.reason_reading import do_reread_reasons
+    from beacon.insights.registry import do_train_reasons
+
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_train_reasons(org)
@@ -46,6 +51,8 @@ def train_reasons_task(org_id: int) -> None:
 
 @db_task()
 def classify_interaction_task(interaction_id: int) -> None:
+    from beacon.insights.reason_reading import do_classify_interaction
+
     found = Interaction.objects.select_related("organization").filter(pk=interaction_id).first()
     if found is not None:
         do_classify_interaction(found)
@@ -54,6 +61,8 @@ def classify_interaction_task(interaction_id: int) -> None:
 @db_task()
 def read_unread_reasons_task(org_id: int) -> None:
     """After an import: every described interaction without a reason, in batches."""
+    from beacon.insights.reason_reading import do_read_unread_reasons
+
     org = Organization.objects.filter(pk=org_id).first()
     if org is not None:
         do_read_unread_reasons(org)

@@ -15,6 +15,12 @@ from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.cxmodel.models import Stage
 from beacon.loop.channels import post_to_channels
+from beacon.loop.events import (
+    case_event,
+    case_rule_created,
+    case_rule_deactivated,
+    root_cause_created,
+)
 from beacon.loop.models import (
     TRANSITIONS,
     Case,
@@ -30,7 +36,6 @@ from beacon.loop.models import (
 )
 from beacon.loop.rules import RuleSpec, Trigger, case_trigger
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 from beacon.orgs.queries import manager_of, org_owner
 from beacon.responses.models import Response
@@ -50,7 +55,7 @@ def _log(
         body=body,
         data=data,
     )
-    record_event(case.organization_id, f"case.{kind}", case, actor=actor, **data)
+    case_event(case, kind, actor=actor, **data)
     return event
 
 
@@ -212,7 +217,7 @@ def do_create_root_cause(org_id: int, code: str, name: str) -> RootCause:
     rc, _ = RootCause.objects.get_or_create(
         organization_id=org_id, code=code.strip(), defaults={"name": name.strip()}
     )
-    record_event(org_id, "root_cause.created", rc)
+    root_cause_created(org_id, rc)
     return rc
 
 
@@ -285,14 +290,14 @@ def do_create_case_rule(
         owner_rule=data.owner_rule,
         owner_member=data.owner_member if data.owner_rule == OwnerRule.MEMBER else None,
     )
-    record_event(org_id, "case_rule.created", rule, actor=actor)
+    case_rule_created(org_id, rule, actor=actor)
     return rule
 
 
 @transaction.atomic
 def do_deactivate_case_rule(rule: CaseRule, *, actor: Membership | None = None) -> None:
     CaseRule.objects.filter(pk=rule.pk).update(active=False)
-    record_event(rule.organization_id, "case_rule.deactivated", rule, actor=actor)
+    case_rule_deactivated(rule.organization_id, rule, actor=actor)
 
 
 # ------------------------------------------------------------------ escalation

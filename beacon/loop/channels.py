@@ -15,12 +15,12 @@ from django.db import models, transaction
 
 from beacon.core.errors import ValidationFailed
 from beacon.insights.text import redact
+from beacon.loop.events import channel_created
 from beacon.loop.models import Channel, ChannelEvent, ChannelKind
 from beacon.loop.rules import mentions
 from beacon.notifications.actions import do_queue_message
 from beacon.notifications.models import OutboxMessage
 from beacon.notifications.transports.webhook import SECRET_HEADER, destination_problem
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership
 from beacon.responses.models import Answer, Response
 
@@ -64,7 +64,7 @@ def do_create_channel(
         max_score=max_score,
         keyword=keyword.strip()[:100],
     )
-    record_event(org_id, "channel.created", channel, actor=actor, kind=kind)
+    channel_created(org_id, channel, actor=actor, kind=kind)
     return channel
 
 

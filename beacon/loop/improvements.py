@@ -15,6 +15,18 @@ from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.cxmodel.models import Stage
 from beacon.insights.models import Theme, ThemeMention
+from beacon.loop.events import (
+    action_created,
+    action_drafted,
+    action_published,
+    action_reassigned,
+    action_reminded,
+    action_status,
+    action_updated,
+    customer_update_discarded,
+    customer_update_edited,
+    customer_update_sent,
+)
 from beacon.loop.models import (
     Action,
     ActionReminder,
@@ -27,7 +39,6 @@ from beacon.loop.models import (
     RootCause,
 )
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.distribution import unsubscribe_url
 from beacon.surveys.models import Invitation, Question
@@ -119,7 +130,7 @@ def do_create_action(org_id: int, data: ActionIn, *, actor: Membership | None = 
     )
     if data.cases:
         action.cases.set(data.cases)
-    record_event(org_id, "action.created", action, actor=actor, source=data.source)
+    action_created(org_id, action, actor=actor, source=data.source)
     _notify(action, "assigned", f"New action for you: {action.title}")
     return action
 
@@ -168,7 +179,7 @@ def do_add_action_update(
     if progress is not None:
         Action.objects.filter(pk=action.pk).update(progress=progress)
         action.progress = progress
-    record_event(action.organization_id, "action.updated", action, actor=actor, progress=progress)
+    action_updated(action.organization_id, action, actor=actor, progress=progress)
     return update
 
 
@@ -194,7 +205,7 @@ def do_set_action_status(action: Action, status: str, *, actor: Membership) -> A
         body=f"Status: {ActionStatus(status).label}",
         status=status,
     )
-    record_event(action.organization_id, "action.status", action, actor=actor, to=status)
+    action_status(action.organization_id, action, actor=actor, to=status)
     action.refresh_from_db()
     if status == ActionStatus.DONE:
         do_draft_customer_updates(action)
@@ -220,7 +231,7 @@ def do_reassign_action(
         author=actor,
         body=f"Reassigned to {owner.display_name}: {reason.strip()}",
     )
-    record_event(action.organization_id, "action.reassigned", action, actor=actor, to=owner.pk)
+    action_reassigned(action.organization_id, action, actor=actor, to=owner.pk)
     _notify(action, "assigned", f"Action handed to you: {action.title}")
     return action
 
@@ -241,7 +252,7 @@ def do_remind(action: Action, kind: str) -> ActionReminder | None:
         f"Due soon: {action.title}" if kind == "before" else f"Past its deadline: {action.title}"
     )
     _notify(action, f"remind-{kind}", subject)
-    record_event(action.organization_id, "action.reminded", action, kind=kind)
+    action_reminded(action.organization_id, action, kind=kind)
     return reminder
 
 
@@ -317,7 +328,7 @@ def do_draft_customer_updates(action: Action) -> list[CustomerUpdate]:
             continue
         drafted.append(update)
     if drafted:
-        record_event(action.organization_id, "action.drafted", action, count=len(drafted))
+        action_drafted(action.organization_id, action, count=len(drafted))
     return drafted
 
 
@@ -353,7 +364,7 @@ def do_edit_customer_update(
     if not edited:
         raise Conflict("this update was already sent or discarded")
     update.refresh_from_db()
-    record_event(update.organization_id, "customer_update.edited", update, actor=actor)
+    customer_update_edited(update.organization_id, update, actor=actor)
     return update
 
 
@@ -393,7 +404,7 @@ def do_approve_customer_update(update: CustomerUpdate, *, actor: Membership) -> 
         key=f"{customer_update_key_prefix(update.action_id)}{contact.pk}",
         headers={"List-Unsubscribe": f"<{unsubscribe}>"} if unsubscribe else None,
     )
-    record_event(update.organization_id, "customer_update.sent", update, actor=actor)
+    customer_update_sent(update.organization_id, update, actor=actor)
     return update
 
 
@@ -406,7 +417,7 @@ def do_discard_customer_update(update: CustomerUpdate, *, actor: Membership) -> 
     )
     if not moved:
         raise Conflict("this update was already sent or discarded")
-    record_event(update.organization_id, "customer_update.discarded", update, actor=actor)
+    customer_update_discarded(update.organization_id, update, actor=actor)
 
 
 @transaction.atomic
@@ -420,4 +431,4 @@ def do_publish_action(action: Action, summary: str, *, on_wall: bool, actor: Mem
         raise ValidationFailed({"public_summary": f"must be at most {MAX_TEXT} characters"})
     Action.objects.filter(pk=action.pk).update(public_summary=summary.strip(), on_wall=on_wall)
     action.public_summary, action.on_wall = summary.strip(), on_wall
-    record_event(action.organization_id, "action.published", action, actor=actor, on=on_wall)
+    action_published(action.organization_id, action, actor=actor, on=on_wall)

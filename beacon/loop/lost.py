@@ -15,9 +15,9 @@ from django.utils.dateparse import parse_datetime
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
+from beacon.loop.events import lost_reason_created, winback_called, winback_created
 from beacon.loop.models import LostReason, WinBackCall, WinBackStatus
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
 from beacon.orgs.queries import manager_of, org_owner
 from beacon.responses.models import Response
@@ -107,7 +107,7 @@ def _create(org: Organization, contact: Contact, data: ChurnIn) -> Recorded:
             )
     except IntegrityError:
         return Recorded(WinBackCall.objects.for_org(org).get(idempotency_key=key[:200]), False)
-    record_event(org, "winback.created", call, kind=data.kind)
+    winback_created(org, call, kind=data.kind)
     context = {
         "call": call,
         "contact": contact,
@@ -211,7 +211,7 @@ def do_record_call(
     if not moved:
         raise Conflict("this call is already recorded")
     call.refresh_from_db()
-    record_event(call.organization_id, "winback.called", call, actor=actor, won_back=won_back)
+    winback_called(call.organization_id, call, actor=actor, won_back=won_back)
     return call
 
 
@@ -222,7 +222,7 @@ def do_create_lost_reason(org_id: int, code: str, name: str) -> LostReason:
     reason, _ = LostReason.objects.get_or_create(
         organization_id=org_id, code=code.strip(), defaults={"name": name.strip()}
     )
-    record_event(org_id, "lost_reason.created", reason)
+    lost_reason_created(org_id, reason)
     return reason
 
 

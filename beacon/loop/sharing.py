@@ -16,6 +16,14 @@ from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Praise
 from beacon.insights.text import redact
 from beacon.loop.channels import post_to_channels
+from beacon.loop.events import (
+    digest_preference,
+    recognition_created,
+    survey_wall_consent,
+    wall_moderated,
+    wall_queued,
+    wall_settings,
+)
 from beacon.loop.models import (
     ChannelEvent,
     DigestFrequency,
@@ -28,7 +36,6 @@ from beacon.loop.models import (
     WallSettings,
 )
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.orgs.queries import manager_of
 from beacon.responses.models import Answer, Response
@@ -103,7 +110,7 @@ def do_set_digest(member: Membership, frequency: str) -> DigestPreference:
         member=member,
         defaults={"organization_id": member.organization_id, "frequency": frequency},
     )
-    record_event(member.organization_id, "digest.preference", pref, actor=member, to=frequency)
+    digest_preference(member.organization_id, pref, actor=member, to=frequency)
     return pref
 
 
@@ -251,7 +258,7 @@ def do_recognise(
             )
     except IntegrityError:
         return None
-    record_event(response.organization_id, "recognition.created", praise, staff=staff.pk)
+    recognition_created(response.organization_id, praise, staff=staff.pk)
     if not notify:
         return praise
     manager = manager_of(staff)
@@ -315,7 +322,7 @@ def do_set_wall(
         organization_id=org_id,
         defaults={"enabled": enabled, "embeddable": embeddable, "headline": headline.strip()},
     )
-    record_event(org_id, "wall.settings", wall, actor=actor, enabled=enabled)
+    wall_settings(org_id, wall, actor=actor, enabled=enabled)
     return wall
 
 
@@ -334,7 +341,7 @@ def do_record_survey_consent(
             "recorded_by": actor,
         },
     )
-    record_event(survey.organization_id, "survey.wall_consent", consent, actor=actor)
+    survey_wall_consent(survey.organization_id, consent, actor=actor)
     return consent
 
 
@@ -359,7 +366,7 @@ def do_queue_for_wall(response: Response) -> WallPost | None:
             )
     except IntegrityError:
         return None
-    record_event(response.organization_id, "wall.queued", post)
+    wall_queued(response.organization_id, post)
     return post
 
 
@@ -394,7 +401,7 @@ def do_moderate_wall_post(
         moderated_at=clock.now(),
     )
     post.refresh_from_db()
-    record_event(post.organization_id, "wall.moderated", post, actor=actor, status=status)
+    wall_moderated(post.organization_id, post, actor=actor, status=status)
     return post
 
 

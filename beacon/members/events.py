@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from beacon.orgs.events import EventVerb
 
 
-class InvitationEvent(StrEnum):
+class InvitationEvent(EventVerb):
     SENT = "invitation.sent"
     RESENT = "invitation.resent"
     REVOKED = "invitation.revoked"
     ACCEPTED = "invitation.accepted"
 
 
-class HandoverEvent(StrEnum):
+class HandoverEvent(EventVerb):
     NEED_OWNER_SET = "need.owner_set"
     ALERT_RULE_NOTIFY_SET = "alert_rule.notify_set"

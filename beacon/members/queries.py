@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.models import User
 from django.db.models import F, QuerySet
 
+from beacon.accounts.queries import users_with_second_factor
 from beacon.analytics.models import AlertRule
 from beacon.core import clock
 from beacon.cxmodel.models import Need, Stage
@@ -61,18 +61,9 @@ def members(org: Organization) -> QuerySet[Membership]:
     )
 
 
-def two_factor_by_user(user_ids: list[int]) -> dict[int, bool] | None:
-    """Who has a second factor, or None while no two-factor app is installed.
-
-    Reads allauth's MFA authenticators when that app is installed, without importing it,
-    so the page works the same before and after sign-in with 2FA arrives.
-    """
-    if not apps.is_installed("allauth.mfa"):
-        return None
-    authenticator = apps.get_model("mfa", "Authenticator")
-    with_factor = set(
-        authenticator.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
-    )
+def two_factor_by_user(user_ids: list[int]) -> dict[int, bool]:
+    """Who has a second factor (an authenticator app or a passkey)."""
+    with_factor = users_with_second_factor(user_ids)
     return {uid: uid in with_factor for uid in user_ids}
 
 

@@ -12,9 +12,15 @@ from django.db.models import F, Q
 
 from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
+from beacon.notifications.events import (
+    outbox_bounced,
+    outbox_failed,
+    outbox_queued,
+    outbox_sent,
+    outbox_withheld,
+)
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.transports import TRANSPORTS, deliver
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Organization
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,7 @@ def do_queue_message(
             )
     except IntegrityError:
         return OutboxMessage.objects.for_org(org_id).get(idempotency_key=key)
-    record_event(org_id, "outbox.queued", message, key=key, transport=transport)
+    outbox_queued(org_id, message, key=key, transport=transport)
     from beacon.notifications.tasks import send_outbox_message
 
     enqueue_on_commit(send_outbox_message, message.pk)
@@ -107,7 +113,7 @@ def do_deliver(message_id: int) -> str:
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=OutboxState.SENT, sent_at=clock.now(), claimed_until=None, last_error=""
     )
-    record_event(message.organization_id, "outbox.sent", message, attempts=message.attempts)
+    outbox_sent(message.organization_id, message, attempts=message.attempts)
     return OutboxState.SENT
 
 
@@ -121,7 +127,7 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
         next_attempt_at=clock.now() + _backoff(message.attempts),
     )
     log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, exc)
-    record_event(message.organization_id, "outbox.failed", message, error=str(exc)[:500])
+    outbox_failed(message.organization_id, message, error=str(exc)[:500])
     return state
 
 
@@ -134,7 +140,7 @@ def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=OutboxState.BOUNCED, claimed_until=None, last_error=f"refused: {reasons}"[:2000]
     )
-    record_event(message.organization_id, "outbox.bounced", message, error=reasons[:500])
+    outbox_bounced(message.organization_id, message, error=reasons[:500])
     return OutboxState.BOUNCED
 
 
@@ -171,5 +177,5 @@ def do_withhold_pending(org_id: int, reason: str, *, keep_prefixes: tuple[str, .
     )
     if count:
         org = Organization.objects.get(pk=org_id)
-        record_event(org, "outbox.withheld", org, count=count, reason=reason)
+        outbox_withheld(org, count=count, reason=reason)
     return count

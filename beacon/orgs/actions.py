@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 import secrets
 import zoneinfo
 from collections.abc import Iterable
@@ -18,7 +17,17 @@ from django.utils.text import slugify
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.orgs.events import ApiKeyEvent, MemberEvent, record_event
+from beacon.orgs.events import (
+    MemberEvent,
+    apikey_created,
+    apikey_revoked,
+    member_added,
+    org_created,
+    org_updated,
+    record_event,
+    team_created,
+    team_lead_set,
+)
 from beacon.orgs.models import (
     DEFAULT_DEPARTMENTS,
     ROLE_RANK,
@@ -30,6 +39,7 @@ from beacon.orgs.models import (
     Scope,
     Team,
     default_scopes,
+    is_brand_color,
 )
 
 API_KEY_PREFIX = "bk_"
@@ -59,7 +69,7 @@ def do_create_organization(name: str, slug: str | None = None) -> Organization:
             org = Organization.objects.create(name=name, slug=slug)
     except IntegrityError:
         raise Conflict(f"an organisation with slug {slug!r} already exists") from None
-    record_event(org, "org.created", org, name=name)
+    org_created(org, name=name)
     Department.objects.bulk_create(
         Department(organization=org, name=dept) for dept in DEFAULT_DEPARTMENTS
     )
@@ -124,7 +134,7 @@ def do_add_member(
             )
     except IntegrityError:
         raise Conflict(f"{email} is already a member of {org.name}") from None
-    record_event(org, "member.added", member, actor=actor, role=role)
+    member_added(org, member, actor=actor, role=role)
     return member
 
 
@@ -146,7 +156,7 @@ def do_update_organization(
         errors["digest_hour"] = "must be an hour between 0 and 23"
     if name is not None and not name.strip():
         errors["name"] = "must not be empty"
-    if brand_color is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", brand_color):
+    if brand_color is not None and not is_brand_color(brand_color):
         errors["brand_color"] = "must be a colour like #0b5cad"
     if min_sample_size is not None and not 1 <= min_sample_size <= 10_000:
         errors["min_sample_size"] = "must be between 1 and 10000"
@@ -166,7 +176,7 @@ def do_update_organization(
     for field, value in changes.items():
         setattr(org, field, value)
     org.save(update_fields=list(changes))
-    record_event(org, "org.updated", org, actor=actor, **changes)
+    org_updated(org, actor=actor, **changes)
     return org
 
 
@@ -184,7 +194,7 @@ def do_create_team(
     if parent is not None and parent.organization_id != org.pk:
         raise ValidationFailed({"parent": "belongs to another organisation"})
     team = Team.objects.create(organization=org, name=name.strip(), parent=parent, lead=lead)
-    record_event(org, "team.created", team, actor=actor)
+    team_created(org, team, actor=actor)
     return team
 
 
@@ -194,7 +204,7 @@ def do_set_team_lead(team: Team, lead: Membership, *, actor: Membership | None =
         raise ValidationFailed({"lead": "belongs to another organisation"})
     Team.objects.filter(pk=team.pk).update(lead=lead)
     team.lead = lead
-    record_event(team.organization_id, "team.lead_set", team, actor=actor, lead=lead.pk)
+    team_lead_set(team.organization_id, team, actor=actor, lead=lead.pk)
     return team
 
 
@@ -238,7 +248,7 @@ def do_create_api_key(
         scopes=chosen,
         expires_at=expires_at,
     )
-    record_event(org, ApiKeyEvent.CREATED, key, actor=actor, scopes=chosen)
+    apikey_created(org, key, actor=actor, scopes=chosen)
     return IssuedKey(key=key, secret=secret)
 
 
@@ -248,7 +258,7 @@ def do_revoke_api_key(key: ApiKey, *, actor: Membership | None = None) -> None:
         revoked_at=clock.now()
     )
     if revoked:  # revoking twice records nothing the second time
-        record_event(key.organization_id, ApiKeyEvent.REVOKED, key, actor=actor)
+        apikey_revoked(key.organization_id, key, actor=actor)
 
 
 # ------------------------------------------------------------------ members

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -9,11 +10,20 @@ from django.db import models
 
 from beacon.core.models import TenantModel
 
+DEFAULT_BRAND = "#0b5cad"
+# The brand colour lands in inline CSS (staff pages, respondent pages, emails): anything but
+# a plain hex colour is refused on save and ignored on read, so it can never inject CSS.
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def is_brand_color(value: str) -> bool:
+    return bool(_HEX_COLOR.fullmatch(value or ""))
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
-    brand_color = models.CharField(max_length=7, default="#0b5cad")
+    brand_color = models.CharField(max_length=7, default=DEFAULT_BRAND)
     # Below this many answers a metric is shown as "not enough answers".
     min_sample_size = models.PositiveIntegerField(default=30)
     # An IANA zone name: members' "today" and the hour their digest goes out are local.
@@ -35,6 +45,11 @@ class Organization(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def safe_brand_color(self) -> str:
+        """The brand colour to put in CSS: the stored one if it is a plain hex colour."""
+        return self.brand_color if is_brand_color(self.brand_color) else DEFAULT_BRAND
 
 
 class Role(models.TextChoices):

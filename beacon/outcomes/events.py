@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from beacon.orgs.events import EventVerb
 
 
-class OutcomeEvent(StrEnum):
+class OutcomeEvent(EventVerb):
     RECORDED = "outcome.recorded"
     BATCH_RECORDED = "outcome.batch_recorded"
     ACCOUNT_SET = "outcome.account_set"

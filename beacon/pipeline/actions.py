@@ -1,25 +1,22 @@
 """Entry points hand interactions and responses here; fan-out runs after commit.
 
-There are no signals: after a response is stored, `process_response` is called
-explicitly (through the job queue, once the transaction has committed).
+There are no signals: after a response is stored, the job queue is woken once the
+transaction has committed, and the worker runs `processing.process_response`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.contacts.models import Interaction
-from beacon.core import clock
 from beacon.core.jobs import enqueue_on_commit
-from beacon.insights.actions import analyse_response, queue_reason_reading
-from beacon.loop.actions import do_open_case_for
-from beacon.loop.sharing import do_share_response
+from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
-from beacon.responses.ingest import IngestResult, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import ResponseIn
+from beacon.responses.ingest import IngestResult, ingest, ingest_bulk
 from beacon.responses.models import Response
 from beacon.surveys.distribution import do_trigger
 from beacon.surveys.models import Invitation, InvitationChannel
@@ -48,32 +45,6 @@ def _enqueue_processing(response_id: int) -> None:
     from beacon.pipeline.tasks import process_response_task
 
     enqueue_on_commit(process_response_task, response_id)
-
-
-def process_response(response_id: int) -> None:
-    """Fan-out for one stored response: loop rules now; insights and notifications later."""
-    response = (
-        Response.objects.select_related("organization", "survey", "contact", "stage__owner")
-        .filter(pk=response_id)
-        .first()
-    )
-    if response is None:
-        return
-    with transaction.atomic():
-        analyse_response(response)
-        do_open_case_for(response)
-        do_share_response(response)
-        Response.objects.filter(pk=response_id).update(processed_at=clock.now())
-
-
-def unprocessed_response_ids(older_than: dt.timedelta, limit: int = 1000) -> list[int]:
-    """Responses whose fan-out never ran (a worker died): the sweeper re-enqueues them."""
-    cutoff = clock.now() - older_than
-    return list(
-        Response.objects.filter(processed_at__isnull=True, responded_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import IO
 from beacon.contacts.actions import InteractionIn
 from beacon.contacts.imports import Progress, run_job
 from beacon.contacts.models import ImportJob, ImportKind
-from beacon.insights.actions import queue_unread_reasons
+from beacon.insights.reasons import queue_unread_reasons
 from beacon.outcomes.imports import OutcomeRows
 from beacon.pipeline.actions import receive_interaction
 

@@ -1,4 +1,7 @@
-"""Jobs of the pipeline: thin, idempotent, ids in."""
+"""Jobs of the pipeline: thin, idempotent, ids in.
+
+The web server imports this module to enqueue; the processing (which reads comments with
+the text engine) is imported when a job runs, in the worker."""
 
 from __future__ import annotations
 
@@ -7,16 +10,18 @@ import datetime as dt
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.pipeline.actions import process_response, unprocessed_response_ids
-
 
 @db_task()
 def process_response_task(response_id: int) -> None:
+    from beacon.pipeline.processing import process_response
+
     process_response(response_id)
 
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_unprocessed_responses() -> int:
+    from beacon.pipeline.processing import unprocessed_response_ids
+
     ids = unprocessed_response_ids(older_than=dt.timedelta(minutes=2))
     for response_id in ids:
         process_response_task(response_id)

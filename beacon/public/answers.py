@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.http import QueryDict
 from django.utils.translation import gettext_noop
 
-from beacon.responses.ingest import AnswerIn
+from beacon.responses.checks import AnswerIn
 from beacon.responses.models import Answer
 from beacon.surveys.models import Question, QuestionKind
 

@@ -20,7 +20,7 @@ from beacon.pipeline.actions import submit_response
 from beacon.public.queries import survey_by_anonymous_token
 from beacon.public.ratelimit import Limit, take
 from beacon.public.views import QR_COOKIE, QR_MAX_AGE, QR_SALT, _problem
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.surveys.models import Survey, SurveyStatus
 from beacon.surveys.queries import questions_of
 
@@ -176,7 +176,7 @@ def _survey_json(survey: Survey) -> dict[str, Any]:
     return {
         "title": survey.title,
         "thank_you": survey.thank_you,
-        "brand": survey.organization.brand_color,
+        "brand": survey.organization.safe_brand_color,
         "questions": questions,
         "key": secrets.token_hex(12),
     }

@@ -7,7 +7,6 @@ reloading never resubmits and a respondent who leaves half-way keeps what they s
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, replace
 
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
-from beacon.orgs.models import Organization
+from beacon.orgs.models import DEFAULT_BRAND, Organization
 from beacon.pipeline.actions import submit_response
 from beacon.public.answers import (
     NEEDS_ANSWER,
@@ -38,7 +37,7 @@ from beacon.public.answers import (
 )
 from beacon.public.i18n import choose_language, is_rtl, question_text, survey_text
 from beacon.public.queries import stored_answers, stored_response, survey_by_anonymous_token
-from beacon.responses.ingest import MAX_TEXT_LENGTH, AnswerIn, ResponseIn
+from beacon.responses.checks import MAX_TEXT_LENGTH, AnswerIn, ResponseIn
 from beacon.surveys.actions import do_mark_opened
 from beacon.surveys.models import Invitation, Question, Survey, SurveyStatus
 from beacon.surveys.queries import invitation_by_token, invitation_problem, questions_of
@@ -52,8 +51,6 @@ QR_MAX_AGE = 24 * 3600
 
 CONFIRM_SCORE = gettext_noop("Please check your score and press Next to send it.")
 
-DEFAULT_BRAND = "#0b5cad"
-_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # problem -> (status, heading, explanation)
 PROBLEMS = {
@@ -459,10 +456,7 @@ def _problem_page(
 
 
 def _branding(org: Organization | None) -> dict[str, str]:
-    # The colour goes into inline CSS, so only a plain hex colour is trusted.
-    color = DEFAULT_BRAND
-    if org is not None and _HEX_COLOR.fullmatch(org.brand_color):
-        color = org.brand_color
+    color = org.safe_brand_color if org is not None else DEFAULT_BRAND
     language = translation.get_language() or "en"
     return {
         "org_name": org.name if org is not None else "",

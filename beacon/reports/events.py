@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from beacon.orgs.events import EventVerb
 
 
-class ReportEvent(StrEnum):
+class ReportEvent(EventVerb):
     EXPORT_REQUESTED = "export.requested"
     EXPORT_FINISHED = "export.finished"
     EXPORT_FAILED = "export.failed"

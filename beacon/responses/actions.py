@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership
 from beacon.responses import rollups
+from beacon.responses.events import response_deleted
 from beacon.responses.models import Answer, Response
 
 
@@ -21,5 +21,5 @@ def do_delete_response(response: Response, *, actor: Membership | None = None) -
     ]
     rollups.apply(rollups.deltas_for_answers(response, scored, -1))
     rollups.count_responses([response], -1)
-    record_event(response.organization_id, "response.deleted", response, actor=actor)
+    response_deleted(response.organization_id, response, actor=actor)
     response.delete()

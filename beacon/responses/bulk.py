@@ -28,13 +28,13 @@ from django.utils import timezone
 
 from beacon.core import clock
 from beacon.responses import rollups
-from beacon.responses.ingest import (
+from beacon.responses.checks import (
     MAX_TEXT_LENGTH,
     ResponseIn,
-    _check_envelope,
-    _check_required,
-    _dimensions,
     check_answers,
+    check_envelope,
+    check_required,
+    dimensions,
 )
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Question, QuestionKind
@@ -147,14 +147,14 @@ def _validate(items: Sequence[ResponseIn], seen: _Seen) -> list[int]:
             r = seen.rules[survey.pk] = _Rules.of(survey.pk)
         if not _plainly_valid(d, r):
             # The full checks raise with the field's message (or find the item valid).
-            _check_envelope(d)
+            check_envelope(d)
             check_answers(r.questions, d.answers)
-            _check_required(r.questions, {a.question_id for a in d.answers if not a.is_empty})
+            check_required(r.questions, {a.question_id for a in d.answers if not a.is_empty})
         marker = (id(survey), id(d.invitation), id(d.contact), id(d.interaction),
                   id(d.touchpoint))  # fmt: skip
         code = seen.codes.get(marker)
         if code is None:
-            _check_envelope(d)
+            check_envelope(d)
             code = seen.codes[marker] = _resolve(d, seen)
         codes.append(code)
     return codes
@@ -191,7 +191,7 @@ def _resolve(d: ResponseIn, seen: _Seen) -> int:
     org_id = d.survey.organization_id
     if org_id not in seen.attribute_keys:
         seen.attribute_keys[org_id] = rollups.attribute_keys(org_id)
-    found = _dimensions(d, seen.attribute_keys[org_id])
+    found = dimensions(d, seen.attribute_keys[org_id])
 
     def pk(name: str) -> int | None:
         obj = found[name]

@@ -6,6 +6,7 @@ from typing import Any
 
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import QuestionKind
+from beacon.surveys.scales import DETRACTOR_MAX, NPS_MAX, PASSIVE_MIN, PROMOTER_MIN
 
 
 def verbatims(org: Any, **filters: Any) -> Any:
@@ -29,7 +30,11 @@ def verbatims(org: Any, **filters: Any) -> Any:
 
 
 # NPS bands of the verbatim feed as inclusive score ranges.
-NPS_BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+NPS_BANDS = {
+    "detractor": (0, DETRACTOR_MAX),
+    "passive": (PASSIVE_MIN, PROMOTER_MIN - 1),
+    "promoter": (PROMOTER_MIN, NPS_MAX),
+}
 # The verbatim feed's filters: name -> lookup on Answer (ids; the band and search apart).
 VERBATIM_ID_FILTERS = {
     "survey": "response__survey_id",

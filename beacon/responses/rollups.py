@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 
 from beacon.core.errors import ValidationFailed
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
+from beacon.responses.events import rollups_attributes_set
 from beacon.responses.models import (
     MAX_ATTRIBUTE_VALUE_LENGTH,
     MAX_ROLLUP_ATTRIBUTES,
@@ -269,7 +269,7 @@ def do_set_rollup_attributes(
             Response.objects.bulk_update(changed, ["rollup_attributes"])
             changed = []
     Response.objects.bulk_update(changed, ["rollup_attributes"])
-    record_event(org, "rollups.attributes_set", org, actor=actor, keys=cleaned)
+    rollups_attributes_set(org, actor=actor, keys=cleaned)
     return rebuild(org_id)
 
 

@@ -14,8 +14,18 @@ from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization
+from beacon.surveys.events import (
+    invitation_completed,
+    invitation_created,
+    invitation_opened,
+    question_added,
+    question_removed,
+    question_translated,
+    survey_created,
+    survey_translated,
+    survey_updated,
+)
 from beacon.surveys.models import (
     Invitation,
     InvitationChannel,
@@ -61,7 +71,7 @@ def do_create_survey(
     )
     if touchpoints:
         survey.touchpoints.set(touchpoints)
-    record_event(org, "survey.created", survey, actor=actor)
+    survey_created(org, survey, actor=actor)
     return survey
 
 
@@ -90,7 +100,7 @@ def do_update_survey(
     survey.thank_you, survey.status = thank_you or survey.thank_you, status
     survey.save(update_fields=["name", "title", "intro", "thank_you", "status"])
     survey.touchpoints.set(touchpoints)
-    record_event(survey.organization_id, "survey.updated", survey, actor=actor)
+    survey_updated(survey.organization_id, survey, actor=actor)
     return survey
 
 
@@ -148,19 +158,13 @@ def do_add_question(
         low_label=data.low_label,
         high_label=data.high_label,
     )
-    record_event(survey.organization_id, "question.added", question, actor=actor)
+    question_added(survey.organization_id, question, actor=actor)
     return question
 
 
 @transaction.atomic
 def do_remove_question(question: Question, *, actor: Membership | None = None) -> None:
-    record_event(
-        question.organization_id,
-        "question.removed",
-        question.survey,
-        actor=actor,
-        question=question.pk,
-    )
+    question_removed(question.organization_id, question.survey, actor=actor, question=question.pk)
     question.delete()
 
 
@@ -196,7 +200,7 @@ def do_create_invitation(
                 channel=channel,
                 expires_at=_expiry(survey),
             )
-            record_event(survey.organization_id, "invitation.created", invitation, actor=actor)
+            invitation_created(survey.organization_id, invitation, actor=actor)
     except IntegrityError:
         return Invitation.objects.get(survey=survey, interaction=interaction)
     return invitation
@@ -207,7 +211,7 @@ def do_mark_opened(invitation: Invitation) -> None:
     if Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
         opened_at=clock.now()
     ):
-        record_event(invitation.organization_id, "invitation.opened", invitation)
+        invitation_opened(invitation.organization_id, invitation)
 
 
 def do_mark_completed(invitation: Invitation) -> bool:
@@ -216,7 +220,7 @@ def do_mark_completed(invitation: Invitation) -> bool:
         completed_at=clock.now()
     )
     if done:
-        record_event(invitation.organization_id, "invitation.completed", invitation)
+        invitation_completed(invitation.organization_id, invitation)
     return bool(done)
 
 
@@ -249,7 +253,7 @@ def do_translate_survey(
         translations.pop(code, None)
     survey.translations = translations
     survey.save(update_fields=["translations"])
-    record_event(survey.organization_id, "survey.translated", survey, actor=actor, language=code)
+    survey_translated(survey.organization_id, survey, actor=actor, language=code)
     return survey
 
 
@@ -283,5 +287,5 @@ def do_translate_question(
         translations.pop(code, None)
     question.translations = translations
     question.save(update_fields=["translations"])
-    record_event(question.organization_id, "question.translated", question, actor=actor)
+    question_translated(question.organization_id, question, actor=actor)
     return question

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +22,24 @@ from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.events import record_event
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.surveys.actions import new_token
+from beacon.surveys.events import (
+    distribution_rule_added,
+    distribution_rule_paused,
+    distribution_rule_removed,
+    distribution_rule_resumed,
+    distribution_rule_updated,
+    invitation_cancelled,
+    invitation_clicked,
+    invitation_created,
+    invitation_reminded,
+    invitation_scanner_suspected,
+    invitation_sent,
+    invitation_suppressed,
+    survey_distribution_updated,
+    survey_policy_updated,
+)
 from beacon.surveys.models import (
     ContactBudget,
     DistributionRule,
@@ -40,8 +54,6 @@ from beacon.surveys.models import (
     SurveyStatus,
 )
 
-DEFAULT_BRAND = "#0b5cad"
-_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 LANGUAGES = ("en", "de", "fr", "es", "nl")
 MAX_DELAY_MINUTES = 60 * 24 * 30
 
@@ -99,7 +111,7 @@ def do_add_rule(
         sample_percent=data.sample_percent,
         active=data.active,
     )
-    record_event(survey.organization_id, "distribution_rule.added", rule, actor=actor)
+    distribution_rule_added(survey.organization_id, rule, actor=actor)
     return rule
 
 
@@ -114,9 +126,7 @@ def do_update_rule(
     rule.delay_minutes, rule.sample_percent = data.delay_minutes, data.sample_percent
     rule.active = data.active
     rule.save()
-    record_event(
-        rule.organization_id, "distribution_rule.updated", rule, actor=actor, active=rule.active
-    )
+    distribution_rule_updated(rule.organization_id, rule, actor=actor, active=rule.active)
     return rule
 
 
@@ -128,21 +138,16 @@ def do_set_rule_active(
     changed = DistributionRule.objects.filter(pk=rule.pk, active=not active).update(active=active)
     if changed:
         rule.active = active
-        event = "distribution_rule.resumed" if active else "distribution_rule.paused"
-        record_event(rule.organization_id, event, rule, actor=actor)
+        (distribution_rule_resumed if active else distribution_rule_paused)(
+            rule.organization_id, rule, actor=actor
+        )
     return bool(changed)
 
 
 @transaction.atomic
 def do_remove_rule(rule: DistributionRule, *, actor: Membership | None = None) -> None:
     """Invitations and suppressions it made stay; their link to the rule is cleared."""
-    record_event(
-        rule.organization_id,
-        "distribution_rule.removed",
-        rule.survey,
-        actor=actor,
-        rule=rule.pk,
-    )
+    distribution_rule_removed(rule.organization_id, rule.survey, actor=actor, rule=rule.pk)
     rule.delete()
 
 
@@ -158,7 +163,7 @@ def do_set_survey_budget(
     policy, _ = SurveyPolicy.objects.update_or_create(
         organization=org, defaults={"min_days_between": min_days_between}
     )
-    record_event(org, "survey_policy.updated", policy, actor=actor, days=min_days_between)
+    survey_policy_updated(org, policy, actor=actor, days=min_days_between)
     return policy
 
 
@@ -180,7 +185,7 @@ def do_set_reminders(
     survey.reminder_after_days = reminder_after_days
     survey.resurvey_after_days = resurvey_after_days
     survey.save(update_fields=["reminder_after_days", "resurvey_after_days"])
-    record_event(survey.organization_id, "survey.distribution_updated", survey, actor=actor)
+    survey_distribution_updated(survey.organization_id, survey, actor=actor)
     return survey
 
 
@@ -371,7 +376,7 @@ def _suppress(
         },
     )
     if created:
-        record_event(survey.organization_id, "invitation.suppressed", suppression, reason=reason)
+        invitation_suppressed(survey.organization_id, suppression, reason=reason)
     return suppression
 
 
@@ -400,7 +405,7 @@ def _invite(
                 send_at=now + delay if channel == InvitationChannel.EMAIL else None,
                 language=_language_of(interaction.contact),
             )
-            record_event(survey.organization_id, "invitation.created", invitation)
+            invitation_created(survey.organization_id, invitation)
     except IntegrityError:
         return Invitation.objects.get(survey=survey, interaction=interaction)
     return invitation
@@ -429,10 +434,6 @@ def _first_question(survey: Survey) -> Question | None:
     return None
 
 
-def _brand(color: str) -> str:
-    return color if _HEX_COLOR.fullmatch(color) else DEFAULT_BRAND
-
-
 def email_for(invitation: Invitation, *, reminder: bool = False) -> dict[str, Any]:
     """Subject, text, html and headers of an invitation (or its reminder) email."""
     survey = invitation.survey
@@ -459,7 +460,7 @@ def email_for(invitation: Invitation, *, reminder: bool = False) -> dict[str, An
             "intro": intro,
             "question_text": question_text,
             "org_name": org.name,
-            "brand": _brand(org.brand_color),
+            "brand": org.safe_brand_color,
             "survey": survey,
             "question": question,
             "scores": scores,
@@ -512,7 +513,7 @@ def do_send_invitation(invitation: Invitation) -> bool:
     )
     if not _sendable(invitation):
         if Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(send_at=None):
-            record_event(invitation.organization_id, "invitation.cancelled", invitation)
+            invitation_cancelled(invitation.organization_id, invitation)
         return False
     claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
         sent_at=clock.now()
@@ -527,7 +528,7 @@ def do_send_invitation(invitation: Invitation) -> bool:
         key=f"invitation:{invitation.pk}",
         **mail,
     )
-    record_event(invitation.organization_id, "invitation.sent", invitation)
+    invitation_sent(invitation.organization_id, invitation)
     return True
 
 
@@ -551,7 +552,7 @@ def do_send_reminder(invitation: Invitation) -> bool:
         key=f"invitation-reminder:{invitation.pk}",
         **mail,
     )
-    record_event(invitation.organization_id, "invitation.reminded", invitation)
+    invitation_reminded(invitation.organization_id, invitation)
     return True
 
 
@@ -614,7 +615,7 @@ def do_mark_clicked(invitation: Invitation, score: int) -> bool:
     now = clock.now()
     mine = Invitation.objects.filter(pk=invitation.pk)
     if mine.filter(clicked_at__isnull=True).update(clicked_at=now, clicked_score=score):
-        record_event(invitation.organization_id, "invitation.clicked", invitation, score=score)
+        invitation_clicked(invitation.organization_id, invitation, score=score)
         return True
     burst = (
         mine.filter(clicked_at__gt=now - SCANNER_BURST, scanner_suspected_at__isnull=True)
@@ -622,9 +623,7 @@ def do_mark_clicked(invitation: Invitation, score: int) -> bool:
         .update(scanner_suspected_at=now)
     )
     if burst:
-        record_event(
-            invitation.organization_id, "invitation.scanner_suspected", invitation, score=score
-        )
+        invitation_scanner_suspected(invitation.organization_id, invitation, score=score)
         return False
     # Updated only while not suspected: the row count is the answer.
     return bool(mine.filter(scanner_suspected_at__isnull=True).update(clicked_score=score))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, cast
@@ -21,10 +20,6 @@ from beacon.orgs.queries import memberships_of
 P = ParamSpec("P")
 
 SESSION_ORG = "beacon_org_id"
-DEFAULT_BRAND = "#0b5cad"
-# The colour lands in a style attribute; anything but a plain hex colour is ignored so a
-# stored value can never inject CSS.
-_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # HttpResponseBase: a view may stream (StreamingHttpResponse), e.g. a CSV export.
 StaffView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponseBase]
@@ -47,11 +42,6 @@ def require_role(member: Membership, at_least: str) -> None:
         raise PermissionDenied(f"this needs the {at_least} role or higher")
 
 
-def brand_colour(member: Membership) -> str:
-    colour = member.organization.brand_color
-    return colour if _HEX_COLOUR.fullmatch(colour or "") else DEFAULT_BRAND
-
-
 def render_page(
     request: HttpRequest,
     member: Membership,
@@ -65,7 +55,7 @@ def render_page(
     full: dict[str, Any] = {
         "member": member,
         "org": member.organization,
-        "brand": brand_colour(member),
+        "brand": member.organization.safe_brand_color,
         "memberships": memberships_of(request.user),
         "nav": nav,
     }

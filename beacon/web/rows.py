@@ -10,6 +10,7 @@ from beacon.insights.text import redact
 from beacon.orgs.models import Membership, Organization, Role
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import QuestionKind
+from beacon.surveys.scales import CES_EASY_MIN, CSAT_SATISFIED_MIN, nps_band
 
 _SHORT = {
     QuestionKind.NPS: "NPS",
@@ -35,9 +36,17 @@ class Score:
                 nps_band(self.number)
             ]
         if self.label == "CSAT":
-            return "good" if self.number >= 4 else "neutral" if self.number == 3 else "bad"
+            return (
+                "good"
+                if self.number >= CSAT_SATISFIED_MIN
+                else "neutral"
+                if self.number == 3
+                else "bad"
+            )
         if self.label == "CES":
-            return "good" if self.number >= 5 else "neutral" if self.number == 4 else "bad"
+            return (
+                "good" if self.number >= CES_EASY_MIN else "neutral" if self.number == 4 else "bad"
+            )
         return "neutral"
 
 
@@ -51,12 +60,6 @@ class VerbatimRow:
     @property
     def response(self) -> Response:
         return self.answer.response
-
-
-def nps_band(number: int) -> str:
-    if number >= 9:
-        return "promoter"
-    return "passive" if number >= 7 else "detractor"
 
 
 # Those who deal with customers one to one see what they wrote as written (ADR 0010).

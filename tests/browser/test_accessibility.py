@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
 from beacon.loop.tests.helpers import respond
-from conftest import PASSWORD, World
+from beacon.testing import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from beacon.analytics.tests.helpers import said
-from beacon.insights.actions import do_create_theme
-from conftest import World
+from beacon.insights.taxonomy import do_create_theme
+from beacon.testing import World
 from tests.browser.test_navigation import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from beacon.contacts.actions import InteractionIn
 from beacon.loop.models import Case
 from beacon.pipeline.actions import receive_interaction
-from conftest import PASSWORD, World, contact_in
+from beacon.testing import PASSWORD, World, contact_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

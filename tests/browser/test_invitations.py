@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from beacon.orgs.models import Membership, Role
-from conftest import PASSWORD, SmtpServer, World
+from beacon.testing import PASSWORD, SmtpServer, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -24,7 +24,7 @@ from beacon.loop.sharing import (
     do_share_response,
 )
 from beacon.loop.tests.helpers import respond
-from conftest import World
+from beacon.testing import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

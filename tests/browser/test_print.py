@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from beacon.core import clock
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import answer
-from conftest import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

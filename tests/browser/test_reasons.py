@@ -10,12 +10,14 @@ from playwright.sync_api import Page, expect
 
 from beacon.contacts.actions import InteractionIn
 from beacon.core import clock
-from beacon.insights.actions import do_create_reason, do_reread_reasons
 from beacon.insights.models import ContactReason, InteractionReason
+from beacon.insights.reason_reading import do_reread_reasons
+from beacon.insights.reasons import do_create_reason
 from beacon.loop.actions import do_open_case_for
 from beacon.pipeline.actions import receive_interaction
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
-from conftest import World, contact_in
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.testing import World, contact_in
 from tests.browser.test_navigation import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

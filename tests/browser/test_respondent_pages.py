@@ -19,7 +19,7 @@ from beacon.responses.models import Answer, Response
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
 from beacon.surveys.distribution import RuleIn, do_add_rule
 from beacon.surveys.models import Survey, SurveyStatus
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

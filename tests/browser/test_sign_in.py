@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from beacon.accounts.actions import do_set_require_2fa
 from beacon.accounts.tests.totp import totp_code
-from conftest import PASSWORD, World
+from beacon.testing import PASSWORD, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
 from beacon.accounts.events import AccountsEvent
 from beacon.orgs.models import Event, Membership
-from conftest import World
+from beacon.testing import World
 from tests.idp.fixtures import connect_oidc
 from tests.idp.oidc import OidcProvider
 from tests.idp.saml import SamlIdp

@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from beacon.analytics.actions import WallboardIn, do_create_wallboard, wall_token
 from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
-from conftest import World
+from beacon.testing import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ import pytest
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
 from beacon.accounts.models import SignInPolicy, SsoConnection, SsoDomain
 from beacon.orgs.models import Event
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in
-from conftest import World
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
 from beacon.orgs.actions import do_add_member, do_deactivate_member, do_reactivate_member
 from beacon.orgs.models import Role
-from conftest import PASSWORD, SmtpServer, World
+from beacon.testing import PASSWORD, SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

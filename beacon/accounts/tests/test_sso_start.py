@@ -10,7 +10,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from beacon.accounts.actions import SsoIn, do_save_sso_connection
-from conftest import World, free_port
+from beacon.testing import World, free_port
 from tests.idp.fixtures import connect_oidc
 from tests.idp.oidc import OidcProvider
 from tests.idp.saml import SamlIdp

@@ -10,7 +10,7 @@ from django.test import Client
 
 from beacon.accounts.actions import do_set_require_2fa
 from beacon.accounts.tests.totp import totp_code
-from conftest import PASSWORD, World
+from beacon.testing import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from beacon.analytics.money import cost, crown, revenue, survival
@@ -14,7 +13,7 @@ from beacon.loop.models import Action, ActionStatus
 from beacon.orgs.models import Organization
 from beacon.outcomes.actions import do_store_report
 from beacon.outcomes.models import ReportKind
-from beacon.outcomes.queries import accounts_of, report_of, settings_of, totals
+from beacon.outcomes.queries import accounts_of, settings_of, totals
 
 
 def load_org(org: Organization, as_of: dt.datetime | None = None) -> Data:
@@ -73,29 +72,3 @@ def refresh(org: Organization, as_of: dt.datetime | None = None) -> dict[str, An
         do_store_report(org.pk, ReportKind.ACTION, a["action_id"], data.as_of, a)
     do_store_report(org.pk, ReportKind.VALUE, 0, data.as_of, headline)
     return headline
-
-
-@dataclass(frozen=True)
-class Stored:
-    as_of: dt.datetime | None
-    data: dict[str, Any]
-    missing_subject: bool = False
-
-
-def stored_report(org_id: int, kind: str, subject_id: int = 0) -> Stored:
-    """What the worker stored last; an unknown (or another organisation's) subject is missing."""
-    if kind == ReportKind.ACTION:
-        missing = not Action.objects.for_org(org_id).filter(pk=subject_id).exists()
-    elif kind == ReportKind.STAGE:
-        missing = not Stage.objects.for_org(org_id).filter(pk=subject_id).exists()
-    else:
-        missing = False
-    if missing:
-        return Stored(None, {}, missing_subject=True)
-    report = report_of(org_id, kind, subject_id)
-    if report is None:
-        return Stored(
-            None,
-            {"note": "Not computed yet: the worker computes it every night and when asked."},
-        )
-    return Stored(report.as_of, report.data)

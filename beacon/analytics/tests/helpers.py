@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from beacon.contacts.models import Contact
-from beacon.insights.actions import do_correct_sentiment, do_correct_theme
+from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
 from beacon.insights.models import Theme
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest_bulk
 from beacon.responses.models import Answer, Response
-from conftest import World
+from beacon.testing import World
 
 BASE = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)  # a Monday
 

@@ -16,8 +16,9 @@ import numpy as np
 
 from beacon.analytics.money.data import Answers, Data, Subscription
 from beacon.outcomes.actions import do_record_outcomes
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
-from conftest import World
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest_bulk
+from beacon.testing import World
 
 TODAY = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 SCORES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}

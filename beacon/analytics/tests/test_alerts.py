@@ -19,7 +19,7 @@ from beacon.analytics.models import Alert
 from beacon.analytics.tests.helpers import BASE, answered
 from beacon.core.errors import ValidationFailed
 from beacon.notifications.models import OutboxMessage
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from beacon.analytics import drivers
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest_bulk
 from beacon.surveys.actions import QuestionIn, do_add_question
-from conftest import World
+from beacon.testing import World
 
 
 def test_relative_weights_recover_known_shares_of_variance() -> None:

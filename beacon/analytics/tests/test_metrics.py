@@ -7,10 +7,11 @@ import pytest
 from beacon.analytics import metrics
 from beacon.analytics.tests.helpers import BASE, answered
 from beacon.contacts.actions import InteractionIn, do_record_interaction, do_upsert_contact
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.rollups import do_set_rollup_attributes
 from beacon.surveys.actions import do_create_invitation
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

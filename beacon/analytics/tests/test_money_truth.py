@@ -9,7 +9,8 @@ import pytest
 
 from beacon.analytics.money import crown, revenue, survival
 from beacon.analytics.money.crown import Windows
-from beacon.analytics.money.report import refresh, stored_report
+from beacon.analytics.money.report import refresh
+from beacon.analytics.money.stored import stored_report
 from beacon.analytics.tests.money_synth import (
     TODAY,
     action_plan,
@@ -22,7 +23,7 @@ from beacon.cxmodel.actions import do_add_touchpoint
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.outcomes.actions import SettingsIn, do_save_settings
 from beacon.outcomes.models import ReportKind
-from conftest import World
+from beacon.testing import World
 
 
 def _inside(fig: dict, truth: float) -> bool:

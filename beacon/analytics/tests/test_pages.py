@@ -11,7 +11,7 @@ from beacon.analytics.models import AlertRule, Wallboard
 from beacon.analytics.tests.helpers import BASE, answered
 from beacon.core import clock
 from beacon.orgs.models import Membership
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_my_work_shows_what_concerns_the_member(world: World) -> None:
 def test_explore_breaks_down_by_a_chosen_attribute(world: World) -> None:
     from beacon.contacts.actions import do_upsert_contact
     from beacon.responses.rollups import do_set_rollup_attributes
-    from conftest import contact_in
+    from beacon.testing import contact_in
 
     do_set_rollup_attributes(world.org, ["plan"])
     contact = do_upsert_contact(world.org, contact_in(1, attributes={"plan": "contract"}))

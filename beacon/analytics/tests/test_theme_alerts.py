@@ -17,15 +17,16 @@ from beacon.analytics.actions import (
 )
 from beacon.analytics.models import AlertRule, Wallboard
 from beacon.analytics.tests.helpers import BASE, answered, said
-from beacon.analytics.wall import change_marker, snapshot
+from beacon.analytics.wallboard import change_marker, snapshot
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
-from beacon.insights.actions import do_correct_theme, do_create_theme, do_update_theme
+from beacon.insights.corrections import do_correct_theme
 from beacon.insights.models import Theme, ThemeMention
+from beacon.insights.taxonomy import do_create_theme, do_update_theme
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event, Membership
 from beacon.responses.models import Answer
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

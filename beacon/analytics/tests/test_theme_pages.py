@@ -9,9 +9,9 @@ from django.test import Client
 
 from beacon.analytics.tests.helpers import BASE, said
 from beacon.core import clock
-from beacon.insights.actions import do_create_theme
 from beacon.insights.models import Theme
-from conftest import World
+from beacon.insights.taxonomy import do_create_theme
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,14 @@ from beacon.analytics import metrics, stats
 from beacon.analytics.tests.helpers import BASE, answered, said
 from beacon.analytics.theme_drivers import theme_drivers
 from beacon.contacts.actions import do_upsert_contact
-from beacon.insights.actions import do_correct_theme, do_create_theme, do_update_theme
+from beacon.insights.corrections import do_correct_theme
 from beacon.insights.models import Theme
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.insights.taxonomy import do_create_theme, do_update_theme
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Answer
 from beacon.responses.rollups import do_set_rollup_attributes
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,9 @@ from beacon.analytics.actions import (
     do_revoke_wallboard,
     wall_token,
 )
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
-from conftest import World, live_server
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.testing import World, live_server
 
 
 @pytest.fixture

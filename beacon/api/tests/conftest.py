@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import World
+from beacon.testing import World
 
 TestResponse = Any  # the test client's response: an HttpResponse with .json()
 

@@ -10,7 +10,7 @@ from beacon.analytics import metrics
 from beacon.analytics.tests.helpers import BASE, answered
 from beacon.api.tests.conftest import Api, fields
 from beacon.core import clock
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import pytest
 from beacon.analytics.tests.helpers import BASE, answered, said
 from beacon.api.tests.conftest import Api, fields
 from beacon.core import clock
-from beacon.insights.actions import do_create_theme
 from beacon.insights.models import Theme
-from conftest import World
+from beacon.insights.taxonomy import do_create_theme
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

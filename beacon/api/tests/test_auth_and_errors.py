@@ -12,7 +12,7 @@ from beacon.contacts.models import Contact, Interaction
 from beacon.orgs.actions import do_create_api_key, do_revoke_api_key
 from beacon.orgs.models import ApiKey
 from beacon.responses.models import Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from beacon.contacts.webhooks import do_create_webhook, sign
 from beacon.core.errors import ValidationFailed
 from beacon.surveys.distribution import RuleIn, do_add_rule, do_set_survey_budget
 from beacon.surveys.models import Invitation
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ import io
 import pyarrow.parquet as pq
 
 from beacon.api.tests.conftest import Api
+from beacon.testing import World
 from beacon.web.tests.helpers import answer, open_case
-from conftest import World
 
 
 def test_json_pages_with_a_cursor_cover_every_row_once(api: Api, world: World) -> None:

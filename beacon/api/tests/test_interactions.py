@@ -8,7 +8,7 @@ from django.conf import settings
 from beacon.api.tests.conftest import Api, fields, interaction_body
 from beacon.contacts.models import Contact, Interaction
 from beacon.surveys.models import Invitation
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_create_api_key
 from beacon.orgs.events import MemberEvent
 from beacon.orgs.models import ApiKey, Department, Event, Membership, Role
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

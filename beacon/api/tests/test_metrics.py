@@ -10,7 +10,7 @@ import pytest
 from beacon.analytics import metrics
 from beacon.api.tests.conftest import Api, fields, interaction_body, response_body
 from beacon.orgs.models import Organization
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

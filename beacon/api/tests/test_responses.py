@@ -12,7 +12,7 @@ from beacon.api.tests.conftest import Api, fields, interaction_body, response_bo
 from beacon.contacts.models import Contact
 from beacon.loop.models import Case
 from beacon.responses.models import Answer, Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

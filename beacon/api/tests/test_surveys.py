@@ -6,7 +6,7 @@ import pytest
 
 from beacon.api.tests.conftest import Api, fields, response_body
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

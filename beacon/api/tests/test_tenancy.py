@@ -10,7 +10,7 @@ from beacon.api.tests.conftest import Api, fields, interaction_body, response_bo
 from beacon.contacts.models import Contact, Interaction
 from beacon.responses.models import Response
 from beacon.surveys.models import Invitation
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

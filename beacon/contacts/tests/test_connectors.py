@@ -15,8 +15,8 @@ from beacon.contacts.connectors import CONNECTORS
 from beacon.contacts.models import Contact, DeliveryOutcome, InboundWebhook, Interaction
 from beacon.contacts.webhooks import do_create_webhook, sign
 from beacon.cxmodel.actions import do_add_touchpoint
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in
-from conftest import World
 
 AGENT = "agent@acme-telecom.test"  # world.agent's email
 

@@ -11,7 +11,7 @@ from beacon.contacts.actions import (
 )
 from beacon.contacts.models import Contact, Interaction
 from beacon.core.errors import ValidationFailed
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -36,7 +36,7 @@ from beacon.core import clock
 from beacon.pipeline.actions import receive_interaction
 from beacon.pipeline.imports import run_import_job
 from beacon.surveys.models import Invitation
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from beacon.analytics.actions import WallboardIn, do_create_wallboard, wall_toke
 from beacon.core.asgi import BeaconASGIHandler
 from beacon.core.server import H11Protocol
 from beacon.responses.models import Response
-from conftest import World, live_server
+from beacon.testing import World, live_server
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from uvicorn.protocols.http.h11_impl import H11Protocol as StockH11Protocol
 
 from beacon.core.server import H11Protocol
-from conftest import live_server
+from beacon.testing import live_server
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:

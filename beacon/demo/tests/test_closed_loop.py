@@ -23,7 +23,7 @@ from beacon.loop.models import (
 from beacon.loop.tests.helpers import part, respond
 from beacon.notifications.actions import do_deliver, due_message_ids
 from beacon.notifications.models import OutboxMessage, OutboxState
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

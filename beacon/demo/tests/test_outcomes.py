@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from beacon.analytics.money.report import stored_report
+from beacon.analytics.money.stored import stored_report
 from beacon.demo import outcomes as planted
 from beacon.demo.seed import seed
 from beacon.orgs.queries import org_owner

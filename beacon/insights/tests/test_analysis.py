@@ -13,20 +13,8 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
-from beacon.insights.actions import (
-    analyse_response,
-    do_adopt_starter,
-    do_backfill,
-    do_classify_interaction,
-    do_correct_sentiment,
-    do_correct_theme,
-    do_create_reason,
-    do_create_theme,
-    do_train_themes,
-    do_train_themes_if_due,
-    do_update_theme,
-    retrain_due_orgs,
-)
+from beacon.insights.analysis import analyse_response, do_backfill
+from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
 from beacon.insights.engine import ENGINE_VERSION
 from beacon.insights.models import (
     AnswerInsight,
@@ -37,12 +25,17 @@ from beacon.insights.models import (
     ThemeMention,
     TrainedModel,
 )
+from beacon.insights.reason_reading import do_classify_interaction
+from beacon.insights.reasons import do_create_reason
+from beacon.insights.registry import do_train_themes, do_train_themes_if_due, retrain_due_orgs
+from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_update_theme
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_set_team_lead
-from beacon.pipeline.actions import process_response
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.pipeline.processing import process_response
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Answer, Response
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

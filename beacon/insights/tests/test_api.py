@@ -8,10 +8,11 @@ import pytest
 from django.test import Client
 
 from beacon.insights.models import Correction, Theme
-from beacon.pipeline.actions import process_response
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.pipeline.processing import process_response
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Answer
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +83,9 @@ def test_suggestions_emerging_themes_praise_and_models_over_the_api(
     world: World, other_world: World
 ) -> None:
     from beacon.core import clock
-    from beacon.insights.actions import do_create_theme, do_train_themes
     from beacon.insights.models import Praise
+    from beacon.insights.registry import do_train_themes
+    from beacon.insights.taxonomy import do_create_theme
     from beacon.insights.tests.test_analysis import respond
 
     do_create_theme(world.org, "Billing", "Bills and charges", ["charged twice"])

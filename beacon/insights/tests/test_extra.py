@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from beacon.insights.labels import Example, ThemeSpec
-from beacon.insights.seed import seed_comments, seed_sentiment
+from beacon.insights.training_comments import seed_comments, seed_sentiment
 from beacon.insights.vectors import ENCODERS, EXTRA_MODULES, MINILM, WORDS, ExtraMissing
 from beacon.settings.base import _EXTRA_MODULES, TEXT_ENCODERS, text_encoder
 
@@ -79,10 +79,11 @@ def test_the_job_trains_with_the_setting_and_falls_back_without_the_extra(
     world: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     _needs_extra()
-    from beacon.insights import actions
-    from beacon.insights.actions import do_adopt_starter, do_train_themes, theme_model_for
+    from beacon.insights import registry
     from beacon.insights.default import DEFAULT_VERSION, default_model
     from beacon.insights.engine import InsightModel
+    from beacon.insights.registry import do_train_themes, theme_model_for
+    from beacon.insights.taxonomy import do_adopt_starter
 
     settings.BEACON_TEXT_ENCODER = MINILM
     do_adopt_starter(world.org, "telecom")
@@ -90,10 +91,10 @@ def test_the_job_trains_with_the_setting_and_falls_back_without_the_extra(
     assert InsightModel.loads(bytes(record.blob)).encoder == MINILM
 
     # Another process without the extra: the default model reads, with a warning.
-    actions._loaded.clear()
+    registry._loaded.clear()
     _block_extra(monkeypatch)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="beacon.insights.actions"):
+    with caplog.at_level(logging.WARNING, logger="beacon.insights.registry"):
         reader = theme_model_for(world.org)
     assert reader.version == DEFAULT_VERSION
     assert reader.model is default_model()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from beacon.insights.actions import do_adopt_starter, do_create_theme
 from beacon.insights.models import Correction, CorrectionKind, Theme, ThemeMention
+from beacon.insights.taxonomy import do_adopt_starter, do_create_theme
 from beacon.insights.tests.test_analysis import comment_of, insight_of, respond
 from beacon.orgs.actions import do_add_member
 from beacon.orgs.models import Membership, Role
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import add_viewer, embedded_json, logged_in, page
-from conftest import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 

@@ -11,17 +11,20 @@ from beacon.contacts.actions import InteractionIn
 from beacon.contacts.imports import do_start_import
 from beacon.contacts.models import Interaction
 from beacon.core import clock
-from beacon.insights.actions import do_create_reason, do_reread_reasons, do_train_reasons
 from beacon.insights.models import ContactReason, InteractionReason
+from beacon.insights.reason_reading import do_reread_reasons
+from beacon.insights.reasons import do_create_reason
+from beacon.insights.registry import do_train_reasons
 from beacon.insights.tests.test_api import call
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.models import Case
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import receive_interaction
 from beacon.pipeline.imports import run_import_job
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.testing import World, contact_in
 from beacon.web.tests.helpers import add_viewer, logged_in, page
-from conftest import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from beacon.contacts.actions import InteractionIn, do_record_interaction, do_upsert_contact
 from beacon.orgs.models import Membership, Team
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
 from beacon.responses.models import Response
-from conftest import World, contact_in, http_server
+from beacon.testing import World, contact_in, http_server
 
 
 def respond(

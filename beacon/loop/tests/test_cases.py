@@ -12,8 +12,9 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import Case, CaseRule, CaseStatus, RootCause
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest
-from conftest import World
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

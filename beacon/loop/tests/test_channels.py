@@ -16,7 +16,7 @@ from beacon.loop.tests.helpers import HookServer, respond
 from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.notifications.transports.webhook import destination_problem
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

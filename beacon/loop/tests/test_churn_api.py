@@ -5,7 +5,7 @@ import pytest
 from beacon.api.tests.conftest import Api, fields
 from beacon.loop.models import WinBackCall
 from beacon.loop.tests.helpers import respond
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

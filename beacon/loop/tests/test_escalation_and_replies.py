@@ -24,7 +24,7 @@ from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_add_member, do_create_team, do_set_team_lead
 from beacon.orgs.models import Role
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.models import RootCause
 from beacon.loop.tests.helpers import respond
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from beacon.contacts.actions import do_unsubscribe
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.insights.actions import do_correct_theme, do_create_theme
+from beacon.insights.corrections import do_correct_theme
+from beacon.insights.taxonomy import do_create_theme
 from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import (
     ActionIn,
@@ -29,7 +30,7 @@ from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.responses.models import Answer
 from beacon.surveys.actions import do_create_invitation
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

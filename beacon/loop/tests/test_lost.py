@@ -20,7 +20,7 @@ from beacon.loop.tests.helpers import respond
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_add_member, do_set_team_lead
 from beacon.orgs.models import Role
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

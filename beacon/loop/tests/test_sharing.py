@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
-from beacon.insights.actions import do_record_praise
+from beacon.insights.praise import do_record_praise
 from beacon.loop.channels import do_create_channel
 from beacon.loop.models import DigestSent, Recognition, SurveyConsent, WallPost
 from beacon.loop.queries import recognition_count, recognition_feed
@@ -32,9 +32,9 @@ from beacon.orgs.actions import (
     do_update_organization,
 )
 from beacon.orgs.models import Role
-from beacon.pipeline.actions import process_response
+from beacon.pipeline.processing import process_response
 from beacon.responses.models import Answer
-from conftest import SmtpServer, World
+from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from beacon.loop.models import (
 from beacon.loop.sharing import do_record_survey_consent, do_share_response
 from beacon.loop.tests.helpers import respond
 from beacon.notifications.models import OutboxMessage
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in, page
-from conftest import World
 
 pytestmark = pytest.mark.django_db
 

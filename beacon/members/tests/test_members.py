@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.test import Client
 
@@ -24,8 +25,8 @@ from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.actions import do_add_member, do_change_role, do_deactivate_member
 from beacon.orgs.events import MemberEvent
 from beacon.orgs.models import Department, Event, Membership, Role
+from beacon.testing import PASSWORD, SmtpServer, World, race
 from beacon.web.tests.helpers import logged_in, open_case
-from conftest import PASSWORD, SmtpServer, World, race
 
 LINK = re.compile(r"http://[^/\s]+(/invite/[A-Za-z0-9_-]+/)")
 
@@ -182,12 +183,18 @@ def test_inviting_twice_asks_to_resend_and_expired_invitations_make_way(
 
 
 def test_members_list_shows_role_department_team_sign_in_and_two_factor(world: World) -> None:
-    html = logged_in(world.owner).get("/settings/members/").content.decode()
-    row = re.search(r"<tr>\s*<th scope=\"row\"><a[^>]*>Priya Agent</a>.*?</tr>", html, re.S)
-    assert row, html
-    cells = re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
-    # email, role, department, team, last sign-in, 2FA (no two-factor app yet), status
-    assert cells == [world.agent.email, "Agent", "—", "Support", "never", "—", "active"]
+    def cells() -> list[str]:
+        html = logged_in(world.owner).get("/settings/members/").content.decode()
+        row = re.search(r"<tr>\s*<th scope=\"row\"><a[^>]*>Priya Agent</a>.*?</tr>", html, re.S)
+        assert row, html
+        return re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
+
+    # email, role, department, team, last sign-in, 2FA, status
+    assert cells() == [world.agent.email, "Agent", "—", "Support", "never", "off", "active"]
+    Authenticator.objects.create(
+        user=world.agent.user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    assert cells()[5] == "on"
 
 
 def test_roles_never_rise_above_the_actors_and_the_last_owner_stays(world: World) -> None:

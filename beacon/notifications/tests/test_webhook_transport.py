@@ -21,7 +21,7 @@ from beacon.notifications.transports.webhook import (
     post_pinned,
     resolve_destination,
 )
-from conftest import World, http_server
+from beacon.testing import World, http_server
 
 pytestmark = pytest.mark.django_db
 

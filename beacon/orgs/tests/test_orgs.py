@@ -15,7 +15,7 @@ from beacon.orgs.actions import (
 from beacon.orgs.models import ApiKey, Event, Membership, Role
 from beacon.orgs.queries import authenticate_api_key, manager_of
 from beacon.responses.models import Response
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from beacon.outcomes.actions import SettingsIn, do_save_settings
 from beacon.outcomes.events import OutcomeEvent
 from beacon.outcomes.models import Account, AccountMember, Outcome
 from beacon.pipeline.imports import run_import_job
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

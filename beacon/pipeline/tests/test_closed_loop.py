@@ -12,9 +12,9 @@ from beacon.loop.models import Case, CaseEvent, CaseStatus
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.tasks import sweep_outbox
 from beacon.pipeline.actions import receive_interaction, submit_response
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.models import Response
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

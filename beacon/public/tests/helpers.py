@@ -10,7 +10,7 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction, do_ups
 from beacon.responses.models import Answer
 from beacon.surveys.actions import do_create_invitation
 from beacon.surveys.models import Invitation, Question
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 Page = Any  # what the test client returns
 

@@ -11,7 +11,7 @@ from beacon.public.views import ANON_COOKIE, ANON_SALT
 from beacon.responses.models import Response
 from beacon.surveys.actions import do_create_survey, do_update_survey
 from beacon.surveys.models import SurveyStatus
-from conftest import World
+from beacon.testing import World
 
 
 def _sign(value: str) -> str:

@@ -11,7 +11,7 @@ from django.test import Client
 from beacon.contacts.models import Contact
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import SurveyStatus
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

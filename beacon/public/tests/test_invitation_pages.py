@@ -13,11 +13,11 @@ from beacon.loop.models import Case
 from beacon.orgs.models import Event, Organization
 from beacon.pipeline.actions import submit_response
 from beacon.public.tests.helpers import answer, html, invite, stored
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.models import Answer, Response
 from beacon.surveys.actions import QuestionIn, do_add_question, do_update_survey
 from beacon.surveys.models import Invitation, SurveyStatus
-from conftest import World
+from beacon.testing import World
 
 MAX_PAGE_BYTES = 25_000
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from beacon.public.tests.helpers import html, invite
 from beacon.surveys.models import Invitation
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

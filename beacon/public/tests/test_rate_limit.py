@@ -14,7 +14,7 @@ from beacon.public.channels import WIDGET_ANSWERS, WIDGET_READS
 from beacon.public.models import RateWindow
 from beacon.public.ratelimit import Limit, purge, take
 from beacon.responses.models import Response
-from conftest import World, race
+from beacon.testing import World, race
 
 SHOP = "https://shop.example"
 START = dt.datetime(2026, 3, 2, 9, 0, 10, tzinfo=dt.UTC)

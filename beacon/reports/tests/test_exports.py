@@ -18,8 +18,8 @@ from beacon.loop.models import CaseStatus
 from beacon.loop.tests.helpers import part
 from beacon.notifications.models import OutboxMessage
 from beacon.reports.models import ExportJob, ExportState
+from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, open_case
-from conftest import World
 
 
 def _body(response) -> bytes:

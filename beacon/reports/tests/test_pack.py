@@ -15,8 +15,8 @@ from beacon.loop.tests.helpers import part
 from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.models import BoardPack, PackSchedule
 from beacon.reports.pack import SECTIONS
+from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in
-from conftest import World
 
 
 def _pdf(response) -> pypdf.PdfReader:

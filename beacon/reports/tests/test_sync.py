@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 from django.core.management import call_command
 
 from beacon.reports.models import SyncCursor
+from beacon.testing import World
 from beacon.web.tests.helpers import answer, open_case
-from conftest import World
 
 
 def _ids(path: Path, column: str) -> list[int]:

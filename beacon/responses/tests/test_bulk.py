@@ -12,7 +12,8 @@ from beacon.contacts.actions import InteractionIn, do_record_interaction, do_ups
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.responses import bulk, rollups
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest, ingest_bulk
 from beacon.responses.models import (
     Answer,
     Response,
@@ -21,7 +22,7 @@ from beacon.responses.models import (
     SliceRollup,
 )
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_invitation
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,12 @@ import pytest
 from beacon.analytics.metrics import histogram
 from beacon.contacts.actions import do_upsert_contact
 from beacon.core.errors import ValidationFailed
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest, ingest_bulk
 from beacon.responses.models import Answer, Response, ScoreRollup
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_invitation
 from beacon.surveys.models import Invitation
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from beacon.contacts.actions import do_upsert_contact
 from beacon.responses import rollups
 from beacon.responses.actions import do_delete_response
-from beacon.responses.ingest import AnswerIn, ResponseIn, ingest, ingest_bulk
+from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.ingest import ingest, ingest_bulk
 from beacon.responses.models import (
     Response,
     ResponseCountRollup,
@@ -19,7 +20,7 @@ from beacon.responses.models import (
     ScoreRollup,
     SliceRollup,
 )
-from conftest import World, contact_in
+from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from beacon.surveys.distribution import (
     send_due,
 )
 from beacon.surveys.models import ContactBudget, Invitation, Suppression, SuppressionReason
-from conftest import World, contact_in, race
+from beacon.testing import World, contact_in, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -382,7 +382,7 @@ def test_refused_recipient_is_recorded_as_bounced_and_not_retried(
 ) -> None:
     from aiosmtpd.controller import Controller
 
-    from conftest import free_port
+    from beacon.testing import free_port
 
     port = free_port()
     server = Controller(_Refuse(), hostname="127.0.0.1", port=port)

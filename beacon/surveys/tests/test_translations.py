@@ -11,7 +11,7 @@ from beacon.surveys.actions import (
     do_translate_question,
     do_translate_survey,
 )
-from conftest import World
+from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 

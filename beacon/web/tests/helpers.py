@@ -16,9 +16,9 @@ from beacon.loop.models import Case
 from beacon.orgs.actions import do_add_member
 from beacon.orgs.models import Membership, Role
 from beacon.pipeline.actions import submit_response
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.models import Response
-from conftest import PASSWORD, World, contact_in
+from beacon.testing import PASSWORD, World, contact_in
 
 _keys = itertools.count(1)
 

@@ -8,8 +8,8 @@ from django.test import Client
 
 from beacon.orgs.actions import do_add_member
 from beacon.orgs.models import Event, Organization, Role
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import logged_in, page
-from conftest import PASSWORD, World
 
 
 def _get_urls(world: World) -> list[str]:

@@ -15,8 +15,8 @@ from beacon.analytics.attention import drops, holm_rejected, needs_attention
 from beacon.core import clock
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.improvements import ActionIn, do_create_action
+from beacon.testing import World, build_world
 from beacon.web.tests.helpers import answer, logged_in, page
-from conftest import World, build_world
 
 pytestmark = pytest.mark.django_db
 

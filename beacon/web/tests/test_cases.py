@@ -10,8 +10,8 @@ import pytest
 from beacon.core import clock
 from beacon.loop.actions import do_create_root_cause
 from beacon.loop.models import Case, CaseEvent, CaseStatus
+from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, logged_in, open_case, page
-from conftest import World
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from beacon.cxmodel.actions import do_add_need, do_create_persona
 from beacon.cxmodel.models import Need, Stage
+from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, logged_in, page
-from conftest import World
 
 
 def test_personas_with_their_needs(world: World, other_world: World) -> None:

@@ -12,8 +12,8 @@ from beacon.contacts.imports import do_record_progress
 from beacon.contacts.models import Contact, ImportJob, ImportState
 from beacon.surveys.actions import do_create_invitation
 from beacon.surveys.models import DistributionRule, SurveyPolicy
+from beacon.testing import World, contact_in
 from beacon.web.tests.helpers import logged_in
-from conftest import World, contact_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

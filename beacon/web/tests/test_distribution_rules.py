@@ -9,8 +9,8 @@ from beacon.orgs.models import Event
 from beacon.pipeline.actions import receive_interaction
 from beacon.surveys.distribution import RuleIn, do_add_rule
 from beacon.surveys.models import DistributionRule, Invitation, InvitationChannel
+from beacon.testing import World, contact_in
 from beacon.web.tests.helpers import logged_in
-from conftest import World, contact_in
 
 pytestmark = pytest.mark.django_db
 

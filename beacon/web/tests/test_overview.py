@@ -6,8 +6,8 @@ import datetime as dt
 
 from beacon.analytics import metrics
 from beacon.core import clock
+from beacon.testing import World
 from beacon.web.tests.helpers import answer, embedded_json, logged_in, page
-from conftest import World
 
 
 def _forty(world: World) -> None:

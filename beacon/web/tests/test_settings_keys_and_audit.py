@@ -11,8 +11,8 @@ from django.test import Client
 
 from beacon.orgs.actions import do_add_member, do_change_role, do_create_api_key
 from beacon.orgs.models import ApiKey, Event, Role
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in
-from conftest import World
 
 
 def test_an_admin_creates_a_key_sees_it_once_uses_it_and_revokes_it(world: World) -> None:

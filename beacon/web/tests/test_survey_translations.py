@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from beacon.surveys.actions import QuestionIn, do_add_question
+from beacon.testing import World
 from beacon.web.tests.helpers import logged_in
-from conftest import World
 
 pytestmark = pytest.mark.django_db
 

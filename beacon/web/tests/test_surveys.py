@@ -5,10 +5,10 @@ from __future__ import annotations
 from beacon.cxmodel.actions import do_add_touchpoint
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import submit_response
-from beacon.responses.ingest import AnswerIn, ResponseIn
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.surveys.models import Question, Survey, SurveyStatus
+from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, page
-from conftest import World
 
 
 def _settings(world: World, **changes: object) -> dict[str, object]:

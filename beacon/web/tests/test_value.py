@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from beacon.analytics.money.report import refresh
+from beacon.analytics.tasks import refresh_value_reports
 from beacon.analytics.tests.money_synth import TODAY, action_plan, retention_plan, to_db
 from beacon.api.tests.conftest import Api
 from beacon.core import clock
@@ -18,8 +18,8 @@ from beacon.orgs.actions import do_add_member
 from beacon.orgs.models import Membership, Role
 from beacon.outcomes.models import OutcomeSettings
 from beacon.outcomes.queries import settings_of
+from beacon.testing import PASSWORD, World
 from beacon.web.tests.helpers import embedded_json, logged_in, page
-from conftest import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,8 @@ def money_world(world: World) -> tuple[World, Action]:
     with clock.frozen_at(completed):
         do_set_action_status(action, "in_progress", actor=world.owner)
         do_set_action_status(action, "done", actor=world.owner)
-    refresh(world.org, TODAY)
+    with clock.frozen_at(TODAY):
+        refresh_value_reports(world.org.pk)
     return world, action
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from beacon.core import clock
 from beacon.cxmodel.actions import do_create_persona
+from beacon.testing import World
 from beacon.web.tests.helpers import answer, logged_in, page
-from conftest import World
 
 HTMX = {"HX-Request": "true"}
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from beacon.analytics import drivers, metrics, mine
+from beacon.analytics import drivers, metrics
 from beacon.analytics.actions import (
     WALL_METRICS,
     AlertRuleIn,
@@ -24,6 +24,7 @@ from beacon.analytics.actions import (
 )
 from beacon.analytics.attention import needs_attention
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
+from beacon.analytics.my_work import concerning
 from beacon.analytics.params import Checker
 from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
 from beacon.core import clock
@@ -369,7 +370,7 @@ def wallboards_page(request: HttpRequest, member: Membership) -> HttpResponse:
 @staff_view
 def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
     now = clock.now()
-    work = mine.concerning(member, now.date())
+    work = concerning(member, now.date())
     context = {
         "attention": attention_rows(needs_attention(member.organization, now, member), mine=True),
         "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],

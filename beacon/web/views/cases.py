@@ -16,7 +16,7 @@ from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights import queries as insight_queries
-from beacon.insights.actions import do_set_interaction_reason
+from beacon.insights.reasons import do_set_interaction_reason
 from beacon.loop.actions import (
     MAX_NOTE_LENGTH,
     do_add_note,

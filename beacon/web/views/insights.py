@@ -18,15 +18,7 @@ from beacon.analytics.metrics import MetricValue
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
-from beacon.insights.actions import (
-    do_adopt_starter,
-    do_correct_sentiment,
-    do_correct_theme,
-    do_create_reason,
-    do_create_theme,
-    do_update_reason,
-    do_update_theme,
-)
+from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
 from beacon.insights.labels import POLARITIES
 from beacon.insights.models import (
     AnswerInsight,
@@ -36,7 +28,9 @@ from beacon.insights.models import (
     ThemeMention,
     TrainedModel,
 )
+from beacon.insights.reasons import do_create_reason, do_update_reason
 from beacon.insights.starters import STARTERS
+from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_update_theme
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import QuestionKind
 from beacon.web.access import render_page, require_role, staff_view

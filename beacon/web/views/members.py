@@ -132,7 +132,7 @@ def _members_page(
     rows = list(members(org))
     factors = two_factor_by_user([m.user_id for m in rows])
     context = {
-        "rows": [(m, None if factors is None else factors.get(m.user_id)) for m in rows],
+        "rows": [(m, factors[m.user_id]) for m in rows],
         "invitations": open_invitations(org),
         "now": clock.now(),
         "gaps": gaps(org),

@@ -1,6 +1,6 @@
 """The Value page (money beside experience), its settings, and the triple-crown panels.
 
-Pages read what the worker stored (`analytics.money.report.stored_report`); nothing here
+Pages read what the worker stored (`analytics.money.stored.stored_report`); nothing here
 fits a model. Money figures are for analysts and up, and for viewers when the
 organisation allows it (`outcomes.queries.may_see_money`).
 """
@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from beacon.analytics.money.report import stored_report
+from beacon.analytics.money.stored import stored_report
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.loop.models import Action

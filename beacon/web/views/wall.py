@@ -19,7 +19,7 @@ from django.shortcuts import render
 
 from beacon.analytics.actions import wall_for_token
 from beacon.analytics.models import Wallboard
-from beacon.analytics.wall import change_marker, snapshot
+from beacon.analytics.wallboard import change_marker, snapshot
 
 POLL_SECONDS = 1.0
 # Streams end after this long; EventSource reconnects by itself. Bounded streams keep a

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from beacon.insights import default
-from beacon.insights.actions import do_backfill, do_train_themes
+from beacon.insights.analysis import do_backfill
+from beacon.insights.registry import do_train_themes
 from beacon.orgs.models import Organization
 
 
