@@ -19,6 +19,7 @@ from beacon.api import (
     loop,
     members,
     metrics,
+    outcomes,
     responses,
     surveys,
 )
@@ -81,3 +82,5 @@ api.add_router("", insights.router)
 api.add_router("", loop.router)
 api.add_router("", members.router)
 api.add_router("", exports.router)
+# Outcomes and money figures (issue 13).
+api.add_router("", outcomes.router)

@@ -17,6 +17,7 @@ class ContactEvent(EventVerb):
     IMPORT_STARTED = "import.started"
     INTERACTION_RECORDED = "interaction.recorded"
     INTERACTIONS_IMPORTED = "interactions.imported"
+    OUTCOMES_IMPORTED = "outcomes.imported"
     WEBHOOK_CREATED = "webhook.created"
 
 
@@ -77,6 +78,7 @@ def contact_updated(
 IMPORTED = {
     ImportKind.CONTACTS: ContactEvent.CONTACTS_IMPORTED,
     ImportKind.INTERACTIONS: ContactEvent.INTERACTIONS_IMPORTED,
+    ImportKind.OUTCOMES: ContactEvent.OUTCOMES_IMPORTED,
 }
 
 

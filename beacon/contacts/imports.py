@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,7 +57,11 @@ INTERACTION_COLUMNS = (
     "contact_id", "email", "name", "touchpoint", "team", "staff", "occurred_at",
     "idempotency_key", "description",
 )  # fmt: skip
-REQUIRED = {ImportKind.CONTACTS: ("external_id",), ImportKind.INTERACTIONS: ("contact_id",)}
+REQUIRED = {
+    ImportKind.CONTACTS: ("external_id",),
+    ImportKind.INTERACTIONS: ("contact_id",),
+    ImportKind.OUTCOMES: ("kind",),
+}
 
 
 class ImportRefused(Exception):
@@ -294,6 +298,26 @@ def check_interaction_row(
     return data, {}
 
 
+class RowWriter(Protocol):
+    """Rows of a kind a higher app owns (outcomes): it checks and writes, this reads.
+
+    `check` returns the checked item and the column errors of one row; `write` stores
+    checked items (numbered by line) inside the import's transaction and returns how
+    many rows it stored.
+    """
+
+    id_column: str
+
+    def restart(self) -> None:
+        """Called before each pass: what the writer learnt from earlier rows starts again."""
+
+    def check(self, row: dict[str, str]) -> tuple[Any, dict[str, str]]: ...
+
+    def key(self, item: Any) -> str: ...
+
+    def write(self, items: list[tuple[int, Any]]) -> int: ...
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -317,6 +341,7 @@ def run_import(
     stream: IO[bytes],
     *,
     write_interaction: Callable[[InteractionIn], bool] | None = None,
+    writer: RowWriter | None = None,
     progress: Progress | None = None,
     total_bytes: int = 0,
     actor: Membership | None = None,
@@ -331,19 +356,33 @@ def run_import(
     """
     if kind == ImportKind.INTERACTIONS and write_interaction is None:
         raise ValueError("an interaction import needs write_interaction")
+    if kind == ImportKind.OUTCOMES and writer is None:
+        raise ValueError("an outcome import needs its writer")
     refs = _Refs(org)
-    outcome = _check_pass(org, kind, stream, refs, progress, total_bytes)
+    outcome = _check_pass(org, kind, stream, refs, progress, total_bytes, writer)
     stream.seek(0)
     rows, _, _ = read_rows(stream, kind)
     seen: set[bytes] = set()
     written = 0
+    if writer is not None:
+        writer.restart()
     with transaction.atomic():
         batch: list[ContactRow] = []
+        items: list[tuple[int, Any]] = []
         for line, row in rows:
             written += 1
             if progress is not None and written % PROGRESS_EVERY == 0:
                 progress(WRITING, _position(stream), total_bytes)
-            if kind == ImportKind.CONTACTS:
+            if writer is not None:
+                item, _ = writer.check(row)
+                if item is None or _digest(writer.key(item)) in seen:
+                    continue
+                seen.add(_digest(writer.key(item)))
+                items.append((line, item))
+                if len(items) >= BATCH:
+                    outcome.imported += writer.write(items)
+                    items = []
+            elif kind == ImportKind.CONTACTS:
                 contact, _ = check_contact_row(row, refs)
                 if contact is None or _digest(contact.data.external_id) in seen:
                     continue
@@ -367,6 +406,8 @@ def run_import(
                         outcome.errors.append(RowError(line, column, message))
         if batch:
             outcome.imported += _write_contacts(org, batch)
+        if items and writer is not None:
+            outcome.imported += writer.write(items)
         rows_imported(org, ImportKind(kind), actor=actor, rows=outcome.imported)
         if progress is not None:
             progress(WRITING, total_bytes, total_bytes)
@@ -382,14 +423,20 @@ def _check_pass(
     refs: _Refs,
     progress: Progress | None,
     total_bytes: int,
+    writer: RowWriter | None = None,
 ) -> Outcome:
     rows, outcome, header = read_rows(stream, kind)
     seen: dict[bytes, int] = {}
     id_column = "external_id" if kind == ImportKind.CONTACTS else "idempotency_key"
+    if writer is not None:
+        id_column = writer.id_column
+        writer.restart()
     for line, row in rows:
         outcome.rows += 1
         if "__width__" in row:
             errors = {"": f"has {row['__width__']} values but the header has {len(header)}"}
+        elif writer is not None:
+            errors = writer.check(row)[1]
         elif kind == ImportKind.CONTACTS:
             errors = check_contact_row(row, refs)[1]
         else:
@@ -543,6 +590,7 @@ def run_job(
     stream: IO[bytes],
     *,
     write_interaction: Callable[[InteractionIn], bool] | None = None,
+    writer: RowWriter | None = None,
     progress: Progress | None = None,
 ) -> ImportJob:
     """Run an import for a job row, keeping its progress up to date for the page.
@@ -564,6 +612,7 @@ def run_job(
             job.kind,
             stream,
             write_interaction=write_interaction,
+            writer=writer,
             progress=report,
             total_bytes=job.bytes_total,
             before_commit=lambda outcome: do_finish_import(job, outcome),

@@ -58,6 +58,8 @@ class Interaction(TenantModel):
 class ImportKind(models.TextChoices):
     CONTACTS = "contacts", "Contacts"
     INTERACTIONS = "interactions", "Interactions"
+    # Checked and written by the outcomes app, handed in as a `RowWriter`.
+    OUTCOMES = "outcomes", "Outcomes (orders, subscriptions, service contacts, accounts)"
 
 
 class ImportState(models.TextChoices):

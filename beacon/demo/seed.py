@@ -19,6 +19,7 @@ from django.db import transaction
 
 from beacon.analytics.actions import AlertRuleIn, do_create_alert_rule, evaluate_rule
 from beacon.analytics.models import AlertKind
+from beacon.analytics.money.report import refresh as refresh_value
 from beacon.contacts.actions import ContactIn, InteractionIn, do_bulk_record_interactions
 from beacon.contacts.models import Interaction
 from beacon.core import clock
@@ -33,6 +34,7 @@ from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.demo.closed_loop import seed_closed_loop, withhold_history
 from beacon.demo.distribution import seed_distribution
 from beacon.demo.insights import outage_comment, outage_note, teach
+from beacon.demo.outcomes import seed_outcomes
 from beacon.demo.reasons import REASONS, contact_note
 from beacon.demo.verbatims import Sentiment, generate_verbatim
 from beacon.insights.analysis import do_backfill
@@ -729,5 +731,9 @@ def seed(
     _alert_rules(demo, now)
     # Emails the seeded history would have sent months ago are kept as rows, not mailed.
     withhold_history(org, seed_closed_loop(org, today=now))
+    # Orders, subscriptions and service contacts over the same months, and the money
+    # figures the worker would have stored from them (the Value page reads those).
+    seed_outcomes(org, today=now)
+    refresh_value(org, now)
     _open_invitations(demo, now)
     return org

@@ -12,6 +12,7 @@ from beacon.contacts.actions import InteractionIn
 from beacon.contacts.imports import Progress, run_job
 from beacon.contacts.models import ImportJob, ImportKind
 from beacon.insights.reasons import queue_unread_reasons
+from beacon.outcomes.imports import OutcomeRows
 from beacon.pipeline.actions import receive_interaction
 
 
@@ -21,6 +22,8 @@ def run_import_job(
     """The whole import of a job (page or command line); `progress` also sees each report."""
     if job.kind == ImportKind.CONTACTS:
         return run_job(job, stream, progress=progress)
+    if job.kind == ImportKind.OUTCOMES:
+        return run_job(job, stream, writer=OutcomeRows(job.organization), progress=progress)
 
     def write(data: InteractionIn) -> bool:
         return receive_interaction(job.organization, data, read_reason=False).created

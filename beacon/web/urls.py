@@ -21,6 +21,7 @@ from beacon.web.views import (
     settings_keys,
     sign_in,
     surveys,
+    value,
 )
 from beacon.web.views.loop import cases as loop_cases
 from beacon.web.views.loop import channels as loop_channels
@@ -127,6 +128,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("loop/channels/", loop_channels.channels, name="channels"),
     path("loop/lost/", lost.lost_calls, name="lost_customers"),
     path("loop/lost/<int:call_id>/", lost.lost_call, name="lost_call"),
+    # Money beside experience (issue 13).
+    path("value/", value.value_page, name="value"),
+    path("value/refresh/", value.value_refresh, name="value_refresh"),
+    path("value/settings/", value.value_settings, name="value_settings"),
     path("analytics/", analytics.explore, name="analytics"),
     path("analytics/comments/", analytics.drill, name="analytics_drill"),
     path("analytics/drivers/", analytics.drivers_page, name="analytics_drivers"),

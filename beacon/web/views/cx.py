@@ -18,6 +18,7 @@ from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import reads, values
 from beacon.web.forms.cx import NeedForm, StageForm
+from beacon.web.views.value import stage_crowns
 
 # Changing the shared CX model is an admin's job: it is the vocabulary everyone uses.
 MODELLER = Role.ADMIN
@@ -47,6 +48,7 @@ def _journey_page(
         "can_edit": member.has_role(MODELLER),
         "members": Membership.objects.for_org(org).order_by("display_name"),
         "persona_options": Persona.objects.for_org(org).order_by("name"),
+        "stage_crowns": _stage_crowns(member, journeys),
         "stage_options": [
             (journey, list(journey.stages.all())) for journey in journeys if journey.stages.all()
         ],
@@ -55,6 +57,14 @@ def _journey_page(
         "values": values or {},
     }
     return render_page(request, member, "web/journey.html", context, status=status, nav="journey")
+
+
+def _stage_crowns(member: Membership, journeys: Any) -> list[tuple[Any, Any]] | None:
+    """(stage, triple-crown panel) in journey order, for members who may see money."""
+    crowns = stage_crowns(member)
+    if crowns is None:
+        return None
+    return [(s, crowns.get(s.pk, {})) for j in journeys for s in j.stages.all()]
 
 
 @staff_view

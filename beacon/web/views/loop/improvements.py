@@ -42,6 +42,7 @@ from beacon.web.forms.improvements import (
     ProgressForm,
     PublishForm,
 )
+from beacon.web.views.value import action_crown
 
 ACTOR = Role.AGENT
 PLANNER = Role.ANALYST
@@ -150,6 +151,7 @@ def _page(
         "linked_cases": list(action.cases.order_by("pk")),
         "next_statuses": [(s.value, s.label) for s in ActionStatus if s in moves],
         "impact": action_impact(action, member.organization.min_sample_size),
+        "crown": action_crown(member, action),
         "drafts": drafts,
         "theme": Theme.objects.for_org(member.organization_id).filter(pk=action.theme_id).first()
         if action.theme_id

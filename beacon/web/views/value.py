@@ -1,0 +1,195 @@
+"""The Value page (money beside experience), its settings, and the triple-crown panels.
+
+Pages read what the worker stored (`analytics.money.stored.stored_report`); nothing here
+fits a model. Money figures are for analysts and up, and for viewers when the
+organisation allows it (`outcomes.queries.may_see_money`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from beacon.analytics.money.stored import stored_report
+from beacon.core.errors import ValidationFailed
+from beacon.core.jobs import enqueue_on_commit
+from beacon.loop.models import Action
+from beacon.orgs.models import Membership, Role
+from beacon.outcomes.actions import SettingsIn, do_save_settings
+from beacon.outcomes.models import ReportKind
+from beacon.outcomes.queries import may_see_money, settings_of
+from beacon.web.access import render_page, require_role, staff_view
+
+
+def require_money(member: Membership) -> None:
+    if not may_see_money(member):
+        raise PermissionDenied("money figures need the analyst role or higher")
+
+
+@staff_view
+@require_http_methods(["GET"])
+def value_page(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_money(member)
+    report = stored_report(member.organization_id, ReportKind.VALUE)
+    currency = report.data.get("currency") or settings_of(member.organization_id).currency
+    context = {
+        "as_of": report.as_of,
+        "r": _with_panels(report.data, report.as_of, currency),
+        "currency": currency,
+        **_rows(report.data),
+        "can_refresh": member.has_role(Role.ANALYST),
+        "can_configure": member.has_role(Role.ADMIN),
+    }
+    return render_page(request, member, "web/value/value.html", context, nav="value")
+
+
+@staff_view
+@require_POST
+def value_refresh(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_role(member, Role.ANALYST)
+    from beacon.analytics.tasks import refresh_value_reports
+
+    enqueue_on_commit(refresh_value_reports, member.organization_id)
+    messages.success(request, "The figures are being recomputed; this page shows them when done.")
+    return redirect("web:value")
+
+
+def _with_panels(data: dict[str, Any], as_of: Any, currency: str) -> dict[str, Any]:
+    """Each stored stage and action report wrapped as the triple-crown panel expects."""
+    out = dict(data)
+    for key in ("actions", "stages"):
+        out[key] = [{**x, "panel": {"as_of": as_of, "r": x, "currency": currency}}
+                    for x in data.get(key, [])]  # fmt: skip
+    return out
+
+
+def _rows(data: dict[str, Any]) -> dict[str, Any]:
+    """Tables of the page in display order, stage ids replaced by names."""
+    names = {str(s["stage_id"]): s["name"] for s in data.get("stages", [])}
+    retention = data.get("retention", {})
+    by_stage = [{**g, "label": f"stage: {names.get(g['label'], 'unknown')}"}
+                for g in retention.get("by_stage", [])]  # fmt: skip
+    by_csat = [{**g, "label": f"CSAT: {g['label']}"} for g in retention.get("by_csat", [])]
+    cost = data.get("cost_to_serve", {})
+    cost_rows = [("Everyone", cost["overall"])] if "overall" in cost else []
+    cost_rows += list(cost.get("by_experience", {}).items())
+    cost_rows += [
+        (f"stage: {names.get(k, 'none')}", v) for k, v in cost.get("by_stage", {}).items()
+    ]
+    revenue = data.get("revenue", {})
+    return {
+        "retention_rows": retention.get("by_nps", []) + by_csat + by_stage,
+        "revenue_rows": list(revenue.get("by_nps", {}).items()),
+        "score_rows": list(revenue.get("by_score", {}).items()),
+        "cost_rows": cost_rows,
+    }
+
+
+def _pairs(text: str, what: str) -> dict[str, Decimal]:
+    """`EUR=0.85, USD=0.79` -> {"EUR": Decimal("0.85"), ...}."""
+    out: dict[str, Decimal] = {}
+    for part in (p.strip() for p in text.replace("\n", ",").split(",")):
+        if not part:
+            continue
+        key, sep, number = part.partition("=")
+        try:
+            value = Decimal(number.strip())
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not sep or not key.strip() or not value.is_finite():
+            raise forms.ValidationError(f"write each {what} as NAME=NUMBER, e.g. phone=6.00")
+        out[key.strip()] = value
+    return out
+
+
+class OutcomeSettingsForm(forms.Form):
+    currency = forms.CharField(min_length=3, max_length=3, help_text="ISO 4217, e.g. GBP")
+    exchange_rates = forms.CharField(
+        required=False, help_text="One unit of another currency in yours: EUR=0.85, USD=0.79"
+    )
+    cost_per_contact = forms.CharField(
+        required=False, help_text="Cost of one service contact per channel: phone=6, chat=2.5"
+    )
+    observation_days = forms.IntegerField(min_value=30, max_value=1095)
+    create_unknown_contacts = forms.BooleanField(required=False)
+    viewers_see_money = forms.BooleanField(required=False)
+
+    def clean_exchange_rates(self) -> dict[str, Decimal]:
+        return {
+            k.upper(): v for k, v in _pairs(self.cleaned_data["exchange_rates"], "rate").items()
+        }
+
+    def clean_cost_per_contact(self) -> dict[str, Decimal]:
+        return {
+            k.lower(): v for k, v in _pairs(self.cleaned_data["cost_per_contact"], "cost").items()
+        }
+
+
+def _initial(member: Membership) -> dict[str, Any]:
+    s = settings_of(member.organization_id)
+    return {
+        "currency": s.currency,
+        "exchange_rates": ", ".join(f"{k}={v}" for k, v in s.exchange_rates.items()),
+        "cost_per_contact": ", ".join(f"{k}={v}" for k, v in s.cost_per_contact.items()),
+        "observation_days": s.observation_days,
+        "create_unknown_contacts": s.create_unknown_contacts,
+        "viewers_see_money": s.viewers_see_money,
+    }
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def value_settings(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_role(member, Role.ADMIN)
+    form = OutcomeSettingsForm(request.POST if request.method == "POST" else None,
+                               initial=_initial(member))  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_save_settings(
+                member.organization,
+                SettingsIn(
+                    currency=data["currency"].upper(),
+                    exchange_rates=data["exchange_rates"],
+                    cost_per_contact=data["cost_per_contact"],
+                    observation_days=data["observation_days"],
+                    create_unknown_contacts=data["create_unknown_contacts"],
+                    viewers_see_money=data["viewers_see_money"],
+                ),
+                actor=member,
+            )
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Outcome settings saved.")
+            return redirect("web:value_settings")
+    status = 400 if form.errors else 200
+    return render_page(request, member, "web/value/settings.html", {"form": form},
+                       status=status, nav="value")  # fmt: skip
+
+
+def action_crown(member: Membership, action: Action) -> dict[str, Any] | None:
+    """The triple-crown panel of an action page, or None when the member may not see money."""
+    if not may_see_money(member):
+        return None
+    report = stored_report(member.organization_id, ReportKind.ACTION, action.pk)
+    return {"as_of": report.as_of, "r": report.data,
+            "currency": settings_of(member.organization_id).currency}  # fmt: skip
+
+
+def stage_crowns(member: Membership) -> dict[int, dict[str, Any]] | None:
+    """Stage id -> its triple-crown panel for the journey page (None: no money for them)."""
+    if not may_see_money(member):
+        return None
+    report = stored_report(member.organization_id, ReportKind.VALUE)
+    currency = settings_of(member.organization_id).currency
+    return {s["stage_id"]: {"as_of": report.as_of, "r": s, "currency": currency}
+            for s in report.data.get("stages", [])}  # fmt: skip
