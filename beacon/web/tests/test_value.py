@@ -108,7 +108,7 @@ def test_settings_are_for_admins_and_bad_input_is_shown_on_the_form(world: World
                                            "cost_per_contact": "phone six"})  # fmt: skip
     assert bad.status_code == 400
     html = bad.content.decode()
-    assert "Ensure this value is greater than or equal to 30" in html
+    assert "must be at least 30" in html
     assert "write each cost as NAME=NUMBER" in html
     assert not OutcomeSettings.objects.exists()
     bad = client.post("/value/settings/", {"currency": "XXZ", "observation_days": "90"})

@@ -7,10 +7,8 @@ organisation allows it (`outcomes.queries.may_see_money`).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +24,8 @@ from beacon.outcomes.actions import SettingsIn, do_save_settings
 from beacon.outcomes.models import ReportKind
 from beacon.outcomes.queries import may_see_money, settings_of
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.value import OutcomeSettingsForm
 
 
 def require_money(member: Membership) -> None:
@@ -92,46 +92,6 @@ def _rows(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pairs(text: str, what: str) -> dict[str, Decimal]:
-    """`EUR=0.85, USD=0.79` -> {"EUR": Decimal("0.85"), ...}."""
-    out: dict[str, Decimal] = {}
-    for part in (p.strip() for p in text.replace("\n", ",").split(",")):
-        if not part:
-            continue
-        key, sep, number = part.partition("=")
-        try:
-            value = Decimal(number.strip())
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not sep or not key.strip() or not value.is_finite():
-            raise forms.ValidationError(f"write each {what} as NAME=NUMBER, e.g. phone=6.00")
-        out[key.strip()] = value
-    return out
-
-
-class OutcomeSettingsForm(forms.Form):
-    currency = forms.CharField(min_length=3, max_length=3, help_text="ISO 4217, e.g. GBP")
-    exchange_rates = forms.CharField(
-        required=False, help_text="One unit of another currency in yours: EUR=0.85, USD=0.79"
-    )
-    cost_per_contact = forms.CharField(
-        required=False, help_text="Cost of one service contact per channel: phone=6, chat=2.5"
-    )
-    observation_days = forms.IntegerField(min_value=30, max_value=1095)
-    create_unknown_contacts = forms.BooleanField(required=False)
-    viewers_see_money = forms.BooleanField(required=False)
-
-    def clean_exchange_rates(self) -> dict[str, Decimal]:
-        return {
-            k.upper(): v for k, v in _pairs(self.cleaned_data["exchange_rates"], "rate").items()
-        }
-
-    def clean_cost_per_contact(self) -> dict[str, Decimal]:
-        return {
-            k.lower(): v for k, v in _pairs(self.cleaned_data["cost_per_contact"], "cost").items()
-        }
-
-
 def _initial(member: Membership) -> dict[str, Any]:
     s = settings_of(member.organization_id)
     return {
@@ -146,10 +106,14 @@ def _initial(member: Membership) -> dict[str, Any]:
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(OutcomeSettingsForm)
 def value_settings(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    form = OutcomeSettingsForm(request.POST if request.method == "POST" else None,
-                               initial=_initial(member))  # fmt: skip
+    initial = _initial(member)
+    if request.method == "POST":
+        form = OutcomeSettingsForm(request.POST, initial=initial)
+    else:
+        form = OutcomeSettingsForm(initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
