@@ -273,6 +273,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "beacon.accounts.middleware.sso_form_action_middleware",
 ]
 
 ROOT_URLCONF = "beacon.urls"

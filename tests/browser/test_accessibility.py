@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
 from beacon.loop.tests.helpers import respond
 from beacon.testing import PASSWORD, World
+from tests.browser.axe import load_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,7 @@ def _page_key(url: str) -> str:
 
 
 def _violations(page: Page) -> list[Any]:
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     return page.evaluate(
         "async () => (await axe.run(document)).violations"
         ".map(v => [v.id, v.nodes.slice(0, 2).map(n => n.html)])"

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from beacon.analytics.tests.helpers import said
 from beacon.insights.taxonomy import do_create_theme
 from beacon.testing import World
+from tests.browser.axe import load_axe
 from tests.browser.test_navigation import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ def test_explorer_filters_by_a_theme(world: World, live_server: Any, page: Page)
     table = page.locator("section[aria-labelledby=breakdown-title] table")
     expect(table.locator("tr", has_text="Price")).to_contain_text("-100")
     expect(table.locator("tr", has_text="Staff")).to_contain_text("Not enough answers")
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     violations = page.evaluate(
         "async () => (await axe.run('main')).violations.map(v => [v.id, v.nodes.map(n => n.html)])"
     )

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from beacon.testing import PASSWORD, World
+from tests.browser.axe import load_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -85,7 +86,7 @@ def test_the_open_navigation_has_no_accessibility_violations(
     page.goto(f"{live_server.url}/cases/")
     _group(page, "Settings").locator("summary").click()
     expect(page.get_by_role("link", name="Public wall")).to_be_visible()
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     violations = page.evaluate(
         "async () => (await axe.run('nav.mainnav')).violations.map(v => v.id)"
     )

@@ -18,6 +18,7 @@ from beacon.pipeline.actions import receive_interaction
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest
 from beacon.testing import World, contact_in
+from tests.browser.axe import load_axe
 from tests.browser.test_navigation import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,7 +58,7 @@ def test_staff_define_reasons_and_correct_one_on_a_case(
     page.fill("#r-phrases", "charged twice\npayment taken twice")
     page.get_by_role("button", name="Add reason").click()
     expect(page.get_by_role("link", name="Bill question")).to_be_visible()
-    page.add_script_tag(path=str(AXE))
+    load_axe(page)
     violations = page.evaluate(
         "async () => (await axe.run('main')).violations.map(v => [v.id, v.nodes.map(n => n.html)])"
     )

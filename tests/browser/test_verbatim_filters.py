@@ -22,7 +22,7 @@ def test_a_filter_that_became_unknown_shows_its_message_in_place(
     answer(world, nps=3, text="The wait was far too long")
     gone = do_create_survey(world.org, "Retired survey", "Retired")
     page.goto(f"{live_server.url}/login/")
-    page.fill('input[name="username"]', world.owner.email)
+    page.fill('input[name="login"]', world.owner.email)
     page.fill('input[name="password"]', PASSWORD)
     page.locator('form button[type="submit"]').first.click()
     expect(page).to_have_url(re.compile(r"/$"))
