@@ -43,14 +43,7 @@ pytest: install-dev
 	scripts/ensure-chromium
 	scripts/ensure-nginx
 	scripts/ensure-xmlsec1
-	@echo "== on SQLite"
-	env -u BEACON_TEST_DATABASE_URL $(BIN)/python -m pytest -q
-	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$BEACON_TEST_DATABASE_URL)"; \
-		$(BIN)/python -m pytest -q; \
-	else \
-		echo "== PostgreSQL run skipped: set BEACON_TEST_DATABASE_URL to include it"; \
-	fi
+	scripts/run-suites
 
 test: lint types checks pytest
 

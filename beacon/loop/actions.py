@@ -63,19 +63,23 @@ def accountable_owner(response: Response, rule: RuleSpec | None = None) -> Membe
     """Who owns the case: what the rule names, else the stage's owner, else an org owner.
 
     A rule's choice that cannot be met (no team on the response, a team without a lead)
-    falls back along the same chain, so a case always has exactly one owner.
+    falls back along the same chain, so a case always has exactly one owner. A deactivated
+    member cannot sign in to act on a case, so they are passed over the same way: the
+    case goes to the next person in the chain, never to someone who has left.
     """
     if rule is not None and rule.owner_rule == OwnerRule.MEMBER and rule.owner_member_id:
-        named = Membership.objects.for_org(response.organization_id).filter(pk=rule.owner_member_id)
+        named = Membership.objects.for_org(response.organization_id).filter(
+            pk=rule.owner_member_id, deactivated_at__isnull=True
+        )
         if (member := named.first()) is not None:
             return member
     if rule is not None and rule.owner_rule == OwnerRule.TEAM_LEAD:
         team = response.team if response.team_id else None
         if team is None and response.staff_id is not None:
             team = response.staff.team  # type: ignore[union-attr]
-        if team is not None and team.lead_id is not None:
+        if team is not None and team.lead is not None and team.lead.is_active:
             return team.lead
-    if response.stage_id is not None:
+    if response.stage_id is not None and response.stage.owner.is_active:  # type: ignore[union-attr]
         return response.stage.owner  # type: ignore[union-attr]
     return org_owner(response.organization)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 
 from beacon.contacts.actions import (
     ContactIn,
@@ -101,22 +101,43 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
 
     A job still waiting in its queue holds a lease; a new response holds one from its
     creation. Each re-enqueue first renews the lease with a compare-and-set, so two
-    sweepers never both enqueue the same response.
+    sweepers never both enqueue the same response. A response whose fan-out has been
+    enqueued again `FANOUT_MAX_ATTEMPTS` times failed each time: it is left for a person
+    (`stuck_fanout`, `beacon fanout --retry`) rather than retried forever.
     """
     now = clock.now()
     lost = Q(fanout_lease_until__lt=now) | Q(
         fanout_lease_until__isnull=True,
         created_at__lt=now - dt.timedelta(seconds=settings.JOB_LEASE_SECONDS),
     )
-    pending = Response.objects.filter(processed_at__isnull=True)
+    pending = Response.objects.filter(
+        processed_at__isnull=True, fanout_attempts__lt=settings.FANOUT_MAX_ATTEMPTS
+    )
     requeued = 0
     for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
         stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
         with transaction.atomic():
-            if pending.filter(lost, pk=pk).update(fanout_lease_until=lease_until(stage)):
+            renewed = pending.filter(lost, pk=pk).update(
+                fanout_lease_until=lease_until(stage), fanout_attempts=F("fanout_attempts") + 1
+            )
+            if renewed:
                 enqueue_stage(stage, pk)
                 requeued += 1
     return requeued
+
+
+def stuck_fanout() -> QuerySet[Response]:
+    """Responses whose fan-out failed at every attempt the sweeper allows."""
+    return Response.objects.filter(
+        processed_at__isnull=True, fanout_attempts__gte=settings.FANOUT_MAX_ATTEMPTS
+    ).order_by("pk")
+
+
+def retry_stuck_fanout(limit: int = 1000) -> int:
+    """Give stuck responses their attempts back (after the cause is fixed); the sweeper
+    then enqueues them like any lost job. Conditional, so a concurrent run counts once."""
+    ids = list(stuck_fanout().values_list("pk", flat=True)[:limit])
+    return stuck_fanout().filter(pk__in=ids).update(fanout_attempts=0, fanout_lease_until=None)
 
 
 @dataclass(frozen=True)

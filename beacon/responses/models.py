@@ -58,6 +58,10 @@ class Response(TenantModel):
     # Until when the pending stage's job may wait in its queue; after that the sweeper
     # takes the job for lost and enqueues it again. Null: since creation (a new response).
     fanout_lease_until = models.DateTimeField(null=True, blank=True)
+    # How often the sweeper has enqueued the fan-out again. A response whose job fails
+    # every time (a poison message) stops being retried at the limit instead of costing
+    # the worker a job per lease forever; `beacon fanout` lists and retries those.
+    fanout_attempts = models.PositiveSmallIntegerField(default=0)
     # The org's rollup attributes (RollupAttribute keys) as they were at ingest, so
     # deleting the response later subtracts from the same cells even if the contact changed.
     rollup_attributes = models.JSONField(default=dict, blank=True)

@@ -129,6 +129,8 @@ HUEY_BULK = _huey(REDIS_URL, HUEY_IMMEDIATE, "bulk")
 # How long a job may wait in the critical queue before a sweeper decides it was
 # lost and enqueues it again (a duplicate does nothing: each job claims its row first).
 JOB_LEASE_SECONDS = env_int("BEACON_JOB_LEASE_SECONDS", 120, minimum=10, maximum=86400)
+# After this many re-enqueues by the sweeper, a response's fan-out is left for a person.
+FANOUT_MAX_ATTEMPTS = env_int("BEACON_FANOUT_MAX_ATTEMPTS", 5, minimum=1, maximum=1000)
 ANALYSIS_LEASE_SECONDS = env_int(
     "BEACON_ANALYSIS_LEASE_SECONDS", 1800, minimum=10, maximum=7 * 86400
 )

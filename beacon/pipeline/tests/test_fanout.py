@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from beacon.core import clock
 from beacon.insights.models import AnswerInsight
 from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage
-from beacon.orgs.models import Event
-from beacon.pipeline.actions import requeue_lost_fanout
+from beacon.orgs.models import Event, Membership
+from beacon.pipeline.actions import requeue_lost_fanout, stuck_fanout
+from beacon.pipeline.processing import process_response
 from beacon.pipeline.tasks import analyse_response_task, open_case_task
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest
@@ -99,3 +102,43 @@ def test_the_sweeper_requeues_only_lost_jobs(
     assert stored.cased_at is not None and stored.processed_at is not None
     with clock.frozen_at(T0 + dt.timedelta(days=1)):
         assert requeue_lost_fanout() == 0  # processed: never again
+
+
+def test_a_fanout_that_fails_every_time_is_left_for_a_person(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    response = detractor(world)
+    lease = dt.timedelta(seconds=121)
+    at = T0
+    with django_capture_on_commit_callbacks() as jobs:  # every job is lost (never runs)
+        for _ in range(5):
+            at += lease
+            with clock.frozen_at(at):
+                assert requeue_lost_fanout() == 1
+        at += lease
+        with clock.frozen_at(at):
+            assert requeue_lost_fanout() == 0  # the fifth attempt was the last
+    assert len(jobs) == 5
+    assert list(stuck_fanout()) == [response]
+    out = io.StringIO()
+    call_command("fanout", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 response(s) whose fan-out failed 5 times:",
+        f"  response {response.pk} of {world.org.slug}, received 2026-03-02 09:00, stage: case",
+        "Run `beacon fanout --retry` once the cause is fixed.",
+    ]
+    call_command("fanout", "--retry", stdout=out)
+    assert "1 response(s) given back to the sweeper" in out.getvalue()
+    assert list(stuck_fanout()) == []
+    with clock.frozen_at(at), django_capture_on_commit_callbacks(execute=True):
+        assert requeue_lost_fanout() == 1
+    assert Case.objects.filter(response=response).count() == 1
+
+
+def test_a_deactivated_stage_owner_is_passed_over(world: World) -> None:
+    # Set directly: deactivating through the members page also hands the stage over.
+    Membership.objects.filter(pk=world.stage_owner.pk).update(deactivated_at=T0)
+    response = detractor(world)
+    assert response.stage_id == world.stage.pk and world.stage.owner == world.stage_owner
+    process_response(response.pk)
+    assert Case.objects.get(response=response).owner == world.owner
