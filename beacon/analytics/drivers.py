@@ -12,13 +12,16 @@ the filter so its cost has a ceiling at any data size.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from beacon.analytics.metrics import Filters, day_range
+from beacon.core.computed import Computed, read_or_request
 from beacon.orgs.models import Organization
 from beacon.responses.models import Answer
 from beacon.surveys.models import Question, QuestionKind
@@ -136,3 +139,39 @@ def key_drivers(
     ]
     drivers.sort(key=lambda d: -d.weight)
     return DriverResult(n, min_n, float(weights.sum()), drivers, str(outcome))
+
+
+# --- stored: computed by the worker, read by the page and the API -------------------------
+#
+# Reading up to MAX_RESPONSES responses' answers and resampling them takes seconds on a
+# large organisation, too long for a page load: the worker computes them
+# (`beacon.core.computed`) and the page shows the last result with its "as of" time.
+
+KEY_DRIVERS = "beacon.analytics.drivers.key_drivers_data"
+# Answers keep arriving; older figures are recomputed on the next visit after this.
+FRESH_FOR = dt.timedelta(minutes=15)
+
+
+def key_drivers_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: `key_drivers` as JSON."""
+    org = Organization.objects.get(pk=org_id)
+    result = key_drivers(org, params["survey_id"], Filters.from_params(params["filters"]))
+    return asdict(result)
+
+
+@dataclass(frozen=True)
+class StoredDrivers:
+    result: DriverResult | None  # None until the worker has computed it once
+    computed: Computed
+
+
+def stored_key_drivers(
+    org: Organization, survey_id: int, f: Filters | None = None
+) -> StoredDrivers:
+    params = {"survey_id": survey_id, "filters": (f or Filters()).to_params()}
+    computed = read_or_request(org.pk, KEY_DRIVERS, params, max_age=FRESH_FOR)
+    if computed.data is None:
+        return StoredDrivers(None, computed)
+    data = computed.data
+    drivers = [Driver(**d) for d in data["drivers"]]
+    return StoredDrivers(DriverResult(**{**data, "drivers": drivers}), computed)

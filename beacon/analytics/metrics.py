@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Sum, Value
@@ -148,6 +148,15 @@ class Filters:
     def about_words(self) -> bool:
         """Whether the filter involves what comments say, which no rollup knows."""
         return bool(self.theme_id or self.sentiment)
+
+    def to_params(self) -> dict[str, Any]:
+        """As JSON, for a stored analysis (`beacon.core.computed`) to be computed from."""
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Filters:
+        dates = {k: dt.date.fromisoformat(params[k]) for k in ("start", "end") if params.get(k)}
+        return cls(**{**params, "start": None, "end": None, **dates})
 
 
 _DIMENSION_FILTERS = ("stage_id", "persona_id", "team_id", "touchpoint_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import drivers, metrics
 from beacon.analytics.params import MAX_LIMIT, Checker
@@ -18,7 +18,7 @@ from beacon.analytics.theme_drivers import theme_drivers as theme_drivers_of
 from beacon.api.auth import org_of
 from beacon.api.lookups import Refs
 from beacon.api.metrics import metric_out
-from beacon.api.schemas import ErrorOut, MetricOut, QueryId, ValidationErrorOut
+from beacon.api.schemas import ComputingOut, ErrorOut, MetricOut, QueryId, ValidationErrorOut
 from beacon.core import clock
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.insights.models import Theme
@@ -278,6 +278,10 @@ class DriverOut(Schema):
 
 
 class DriversOut(Schema):
+    as_of: dt.datetime = Field(
+        description="When the worker computed these figures; they are recomputed on the "
+        "first request 15 minutes or more after that."
+    )
     outcome: str
     n: int
     min_n: int
@@ -288,24 +292,30 @@ class DriversOut(Schema):
 
 @router.get(
     "/analytics/drivers",
-    response={200: DriversOut, **ERRORS},
+    response={200: DriversOut, 202: ComputingOut, **ERRORS},
     operation_id="analyticsDrivers",
     summary="Key drivers of NPS",
     description="Johnson's relative weights of the survey's CSAT, CES and rating questions "
     "on its NPS question, with 95% bootstrap intervals; only responses that answered all "
-    "of them, at most the newest 20,000.",
+    "of them, at most the newest 20,000. Computed by the worker: the first request for a "
+    "filter answers 202 while it computes (usually seconds; the figures are kept and "
+    "recomputed after 15 minutes).",
 )
-def key_drivers(request: HttpRequest, q: Query[DriversQuery]) -> DriversOut:
+def key_drivers(request: HttpRequest, q: Query[DriversQuery]) -> Status[DriversOut | ComputingOut]:
     org = org_of(request)
     check = _checker(org)
     f = _filters(org, q, check)
     check.check()
-    r = drivers.key_drivers(org, q.survey_id, f)
-    return DriversOut(
-        outcome=r.outcome, n=r.n, min_n=r.min_n, enough=r.enough, r2=r.r2,
+    stored = drivers.stored_key_drivers(org, q.survey_id, f)
+    r = stored.result
+    if r is None or stored.computed.as_of is None:
+        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+    return Status(200, DriversOut(
+        as_of=stored.computed.as_of, outcome=r.outcome, n=r.n, min_n=r.min_n,
+        enough=r.enough, r2=r.r2,
         drivers=[DriverOut(question_id=d.question_id, question=d.label, weight=d.weight,
                            low=d.low, high=d.high) for d in r.drivers],
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 # --- rates --------------------------------------------------------------------------------

@@ -11,9 +11,8 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import stats
 from beacon.api.auth import actor_of, org_of
-from beacon.api.schemas import ErrorOut, Id, In, QueryId, Text, ValidationErrorOut
+from beacon.api.schemas import ComputingOut, ErrorOut, Id, In, QueryId, Text, ValidationErrorOut
 from beacon.contacts.models import Interaction
-from beacon.core import clock
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.insights import queries
 from beacon.insights.corrections import do_correct_sentiment, do_correct_theme
@@ -274,6 +273,7 @@ class SuggestedThemeOut(Schema):
 
 
 class SuggestedThemeListOut(Schema):
+    as_of: dt.datetime = Field(description="When the worker grouped the comments.")
     items: list[SuggestedThemeOut]
 
 
@@ -290,20 +290,36 @@ class SuggestedQuery(Schema):
 
 @router.get(
     "/insights/suggested-themes",
-    response={200: SuggestedThemeListOut, 401: ErrorOut, 422: ValidationErrorOut},
+    response={
+        200: SuggestedThemeListOut,
+        202: ComputingOut,
+        401: ErrorOut,
+        422: ValidationErrorOut,
+    },
     operation_id="suggestedThemes",
     summary="Themes suggested from comments no theme matched",
     description="Groups of recent comments that match no theme, each a candidate theme. "
-    "Create one with POST /themes.",
+    "Create one with POST /themes. Computed by the worker: the first request for a number "
+    "of days answers 202 while it groups the comments; the groups are kept an hour.",
 )
-def suggested_themes(request: HttpRequest, query: Query[SuggestedQuery]) -> SuggestedThemeListOut:
-    since = clock.now() - dt.timedelta(days=query.days)
-    rows = queries.suggested_themes(org_of(request), since=since)
-    return SuggestedThemeListOut(
-        items=[
-            SuggestedThemeOut(name=r.name, keywords=r.keywords, examples=r.examples, size=r.size)
-            for r in rows
-        ]
+def suggested_themes(
+    request: HttpRequest, query: Query[SuggestedQuery]
+) -> Status[SuggestedThemeListOut | ComputingOut]:
+    stored = queries.suggested_themes(org_of(request), days=query.days)
+    if stored.items is None or stored.computed.as_of is None:
+        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+    rows = stored.items
+    return Status(
+        200,
+        SuggestedThemeListOut(
+            as_of=stored.computed.as_of,
+            items=[
+                SuggestedThemeOut(
+                    name=r.name, keywords=r.keywords, examples=r.examples, size=r.size
+                )
+                for r in rows
+            ],
+        ),
     )
 
 

@@ -57,6 +57,13 @@ class ErrorOut(Schema):
     detail: str = Field(description="What went wrong, in words.")
 
 
+class ComputingOut(Schema):
+    """202: a stored analysis the worker has not computed yet (`beacon.core.computed`)."""
+
+    detail: str = Field(description="That the result is being computed; ask again shortly.")
+    retry_after: int = Field(description="Seconds after which asking again is worthwhile.")
+
+
 class FieldErrorOut(Schema):
     field: str = Field(
         description="Dotted path of the offending input, e.g. `answers.0.number`; "

@@ -33,3 +33,30 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ComputedResult(TenantModel):
+    """An analysis too slow for a request (key drivers, suggested themes), computed by the
+    worker and read by pages and the API with its "as of" time (`beacon.core.computed`).
+
+    `kind` is the dotted path of the function that computes it, `key` a hash of its
+    parameters; `queued_until` is the lease of a job that is waiting or running, so many
+    page loads enqueue one job, and a lost job is enqueued again once its lease runs out.
+    """
+
+    kind = models.CharField(max_length=200)
+    key = models.CharField(max_length=64)
+    params = models.JSONField(default=dict)
+    as_of = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(null=True, blank=True)
+    queued_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "key"], name="computed_result_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.key[:8]})"

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
-
 from beacon.core import clock
+from beacon.core.computed import Computed, read_or_request
 from beacon.insights import text as textutil
-from beacon.insights.labels import tokens
 from beacon.insights.models import (
     AnswerInsight,
     ContactReason,
@@ -388,60 +384,24 @@ class SuggestedTheme:
     size: int
 
 
-SUGGESTIONS_KEPT = 3600  # seconds
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# Suggestions are recomputed on the first visit this long after the last computation.
+SUGGESTIONS_FRESH_FOR = dt.timedelta(hours=1)
+SUGGESTIONS = "beacon.insights.suggesting.suggested_data"
 
 
-def suggested_themes(
-    org: Organization | int,
-    *,
-    since: dt.datetime | None = None,
-    max_comments: int = 2000,
-    min_size: int = 3,
-) -> list[SuggestedTheme]:
-    """Group the recent English comments no theme matched (insights.grouping) and name
-    each group; staff names and existing themes never name a group."""
-    from beacon.insights.grouping import group
+@dataclass(frozen=True)
+class StoredSuggestions:
+    items: list[SuggestedTheme] | None  # None until the worker has computed them once
+    computed: Computed
 
-    matched = ThemeMention.objects.for_org(org).values("answer_id")
-    qs = AnswerInsight.objects.for_org(org).filter(unclassifiable=False, language=textutil.ENGLISH)
-    if since is not None:
-        qs = qs.filter(response__responded_at__gte=since)
-    texts = list(
-        qs.exclude(answer_id__in=matched)
-        .order_by("-answer_id")
-        .values_list("redacted_text", flat=True)[:max_comments]
-    )
-    # Grouped sentence by sentence: a comment often touches several subjects. A sentence
-    # of two or three words ("Fine, thanks") says how, not about what.
-    sentences: list[str] = []
-    owner: list[int] = []
-    for i, text in enumerate(texts):
-        for sentence in _SENTENCE.findall(textutil.clean(text)):
-            if len(tokens(sentence)) >= 4:
-                sentences.append(sentence.strip())
-                owner.append(i)
-    existing = {t.name.lower() for t in Theme.objects.for_org(org)}
-    names = {
-        word
-        for display in Membership.objects.for_org(org).values_list("display_name", flat=True)
-        for word in tokens(display)
-    }
-    ignore = names | {w for n in existing for w in tokens(n)}
-    # Grouping takes a second or so; the same sentences give the same groups, so they are
-    # kept until the unmatched comments change.
-    key = (
-        "suggested:"
-        + hashlib.sha256(
-            "\x1f".join([*sorted(ignore), str(min_size), *sentences]).encode()
-        ).hexdigest()
-    )
-    groups = cache.get(key)
-    if groups is None:
-        groups = group(sentences, ignore=ignore, min_size=min_size)
-        cache.set(key, groups, timeout=SUGGESTIONS_KEPT)
-    return [
-        SuggestedTheme(g.name, g.keywords, g.examples, len({owner[i] for i in g.members}))
-        for g in groups
-        if g.name.lower() not in existing
-    ]
+
+def suggested_themes(org: Organization, *, days: int = 90) -> StoredSuggestions:
+    """Groups of the last `days` days' comments no theme matched, as the worker found them
+    (`insights.suggesting`: grouping loads the text engine, which pages never do). A
+    theme made from a group since then no longer shows."""
+    computed = read_or_request(org.pk, SUGGESTIONS, {"days": days}, max_age=SUGGESTIONS_FRESH_FOR)
+    if computed.data is None:
+        return StoredSuggestions(None, computed)
+    existing = {name.lower() for name in Theme.objects.for_org(org).values_list("name", flat=True)}
+    items = [SuggestedTheme(**row) for row in computed.data["items"]]
+    return StoredSuggestions([s for s in items if s.name.lower() not in existing], computed)

@@ -61,7 +61,7 @@ class Response(TenantModel):
     # How often the sweeper has enqueued the fan-out again. A response whose job fails
     # every time (a poison message) stops being retried at the limit instead of costing
     # the worker a job per lease forever; `beacon fanout` lists and retries those.
-    fanout_attempts = models.PositiveSmallIntegerField(default=0)
+    fanout_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     # The org's rollup attributes (RollupAttribute keys) as they were at ingest, so
     # deleting the response later subtracts from the same cells even if the contact changed.
     rollup_attributes = models.JSONField(default=dict, blank=True)

@@ -28,6 +28,7 @@ from beacon.insights.models import (
 from beacon.insights.reason_reading import do_classify_interaction
 from beacon.insights.reasons import do_create_reason
 from beacon.insights.registry import do_train_themes, do_train_themes_if_due, retrain_due_orgs
+from beacon.insights.suggesting import group_unmatched
 from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_update_theme
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_set_team_lead
@@ -332,7 +333,7 @@ def test_suggested_themes_group_unmatched_comments(world: World) -> None:
         respond(world, f"The {place} was full and parking cost too much")
     for thing in ["website login", "website checkout", "website search"]:
         respond(world, f"The {thing} page is broken on the website")
-    suggestions = queries.suggested_themes(world.org)
+    suggestions = group_unmatched(world.org)
     names = {s.name for s in suggestions}
     assert sum(s.size for s in suggestions) <= 7
     assert names & {"Car", "Park", "Car park", "Parking", "Website"}

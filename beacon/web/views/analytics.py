@@ -192,7 +192,8 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     _check, f, problems = _scope(ScopeForm(org, request.GET), member)
     surveys = list(Survey.objects.for_org(org).order_by("name"))
     chosen = next((s for s in surveys if s.pk == f.survey_id), surveys[0] if surveys else None)
-    result = drivers.key_drivers(org, chosen.pk, f) if chosen else None
+    stored = drivers.stored_key_drivers(org, chosen.pk, f) if chosen else None
+    result = stored.result if stored else None
     chart = None
     if result is not None and result.enough:
         chart = {
@@ -209,7 +210,8 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
     if chosen:
         themes = theme_drivers(org, replace(f, survey_id=chosen.pk))
     context = {"problems": problems, "surveys": surveys, "chosen": chosen, "result": result,
-               "chart": chart, "f": f, "themes": themes and _theme_rows(themes),
+               "computed": stored and stored.computed, "chart": chart, "f": f,
+               "themes": themes and _theme_rows(themes),
                "overall": themes and shown(themes.overall)}  # fmt: skip
     return _analytics_page(request, member, "web/analytics/drivers.html", context)
 

@@ -305,8 +305,10 @@ def suggested(request: HttpRequest, member: Membership) -> HttpResponse:
         else:
             messages.success(request, f"Theme “{theme.name}” added; edit it to refine it.")
             return redirect("web:insights_theme", theme_id=theme.pk)
+    stored = queries.suggested_themes(org, days=PERIOD_DAYS)
     context = {
-        "suggestions": queries.suggested_themes(org, since=_since()),
+        "suggestions": stored.items or [],
+        "computed": stored.computed,
         "can_edit": member.has_role(THEME_EDITOR),
         "errors": errors,
     }
