@@ -251,6 +251,7 @@ def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedO
             )
             out = WebhookAcceptedOut(
                 interaction_id=received.interaction.pk,
+                outcome_id=None,
                 kind="interaction",
                 created=received.created,
                 invitations=len(received.invitations),
@@ -269,4 +270,6 @@ def _receive_outcome(webhook: InboundWebhook, body: bytes) -> WebhookAcceptedOut
     created = result.status != ItemStatus.EXISTS
     outcome = DeliveryOutcome.CREATED if created else DeliveryOutcome.REPEATED
     record_delivery(webhook, outcome, f"{kind.replace('_', ' ')} {result.id}")
-    return WebhookAcceptedOut(outcome_id=result.id, kind=kind, created=created, invitations=0)
+    return WebhookAcceptedOut(
+        interaction_id=None, outcome_id=result.id, kind=kind, created=created, invitations=0
+    )
