@@ -122,7 +122,12 @@ def _point_and_risk(data: dict[str, Any], cur: str) -> list[MoneyBlock]:
         ),
         MoneyBlock(
             "Revenue at risk",
-            [f"Current detractors' yearly revenue at risk: {text(risk.get('at_risk'), cur)}."],
+            [
+                "Current detractors' yearly revenue at risk, each customer's revenue times "
+                f"their own churn probability (Cox model): {text(risk.get('at_risk'), cur)}.",
+                "With the detractors' group churn rate instead: "
+                f"{text(risk.get('group_level'), cur)}.",
+            ],
         ),
     ]
 

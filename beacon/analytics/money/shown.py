@@ -16,6 +16,7 @@ from beacon.analytics import display
 # The kind of number a figure is, from the name it is stored under.
 KIND_OF = {
     "hazard_ratio": "ratio",
+    "hazard_ratios": "ratio",
     "churn": "percent",
     "experience": "nps",
     "retention": "percent",
@@ -99,6 +100,14 @@ def with_shown(data: dict[str, Any]) -> dict[str, Any]:
             {**row, "shown_cost": usual("money", row.get("cost"))}
             for row in cost.get("by_reason", [])
         ]
+    risk = out.get("at_risk")
+    if isinstance(risk, dict) and isinstance(risk.get("customers"), list):
+        risk["customers"] = [
+            {**c, "shown_revenue": usual("money", c.get("yearly_revenue")),
+             "shown_at_risk": usual("money", c.get("at_risk")),
+             "shown_probability": usual("percent", 100 * (c.get("churn_probability") or 0.0))}
+            for c in risk["customers"]
+        ]  # fmt: skip
     accounts = out.get("at_risk", {}).get("accounts")
     if isinstance(accounts, dict):
         accounts["listed"] = [
