@@ -217,7 +217,8 @@ def revenue_at_risk_per_customer(
         horizon_days=horizon,
         draws=DRAWS,
     )
-    order = np.argsort(-(revenue * prob))[:TOP_CUSTOMERS]
+    # The customers to call first: those with revenue at stake, the most first.
+    order = [i for i in np.argsort(-(revenue * prob)) if revenue[i] > 0][:TOP_CUSTOMERS]
     top = [
         {
             "contact_id": people[i],

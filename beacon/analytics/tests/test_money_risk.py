@@ -45,7 +45,7 @@ def test_planted_hazard_ratio_and_the_revenue_it_puts_at_risk_are_recovered() ->
     assert at_risk["low"] <= truth <= at_risk["high"], (truth, at_risk)
     assert at_risk["draws"] == risk.DRAWS
     top = out["customers"]
-    assert len(top) == risk.TOP_CUSTOMERS
+    assert len(top) == risk.TOP_CUSTOMERS and all(t["yearly_revenue"] > 0 for t in top)
     assert [t["at_risk"] for t in top] == sorted((t["at_risk"] for t in top), reverse=True)
 
 
