@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-USUAL_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1, "percent": 0}
+USUAL_DECIMALS = {
+    "nps": 0,
+    "csat": 0,
+    "ces_easy": 0,
+    "ces": 1,
+    "percent": 0,
+    # Money figures (analytics.money.shown): per customer in pence/cents, totals whole.
+    "money": 2,
+    "money_total": 0,
+    "per_customer": 2,
+    "ratio": 2,
+}
 DEFAULT_DECIMALS = 1
 MAX_DECIMALS = 3
 

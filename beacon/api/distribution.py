@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.api.auth import org_of
 from beacon.api.schemas import ErrorOut, QueryId, ValidationErrorOut
-from beacon.contacts.models import Contact, DeliveryOutcome
+from beacon.contacts.models import Contact, DeliveryOutcome, InboundWebhook
 from beacon.contacts.webhooks import (
     SIGNATURE_HEADER,
     BadSignature,
@@ -20,6 +20,8 @@ from beacon.contacts.webhooks import (
     webhook_by_token,
 )
 from beacon.core.errors import NotFound, ValidationFailed
+from beacon.outcomes.actions import ItemStatus
+from beacon.outcomes.webhooks import receive_outcome
 from beacon.pipeline.actions import receive_interaction
 from beacon.responses.models import Response
 from beacon.surveys.distribution import may_survey
@@ -187,7 +189,13 @@ def coverage(request: HttpRequest, query: Query[CoverageQuery]) -> CoverageOut:
 
 
 class WebhookAcceptedOut(Schema):
-    interaction_id: int
+    interaction_id: int | None = Field(
+        None, description="The interaction recorded (webhooks that record interactions)."
+    )
+    outcome_id: int | None = Field(
+        None, description="The outcome recorded (webhooks that record outcomes)."
+    )
+    kind: str = Field(description="interaction, or the outcome's kind (order, ...).")
     created: bool
     invitations: int
 
@@ -211,7 +219,9 @@ class WebhookIgnoredOut(Schema):
     summary="Inbound help-desk webhook",
     description=(
         "A help desk posts any JSON here; the webhook's mapping (set up in Beacon) says "
-        "where the contact, touchpoint, team, staff and time are. The raw body must be "
+        "where the contact, touchpoint, team, staff and time are; a webhook set up to "
+        "record outcomes (orders, subscription events, service contacts) reads the outcome "
+        "item's fields instead and checks them as `POST /outcomes` does. The raw body must be "
         f"signed: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the "
         "webhook's secret>`. Posting the same interaction again answers 200 and invites "
         "nobody twice. A body that does not meet the webhook's condition (e.g. a ticket "
@@ -232,17 +242,34 @@ def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedO
         if reason:
             record_delivery(webhook, DeliveryOutcome.IGNORED, reason)
             return Status(202, WebhookIgnoredOut(detail=reason))  # type: ignore[arg-type]
-        data = interaction_from(webhook, request.body)
-        received = receive_interaction(webhook.organization, data, channel=InvitationChannel.LINK)
+        if webhook.records:
+            out = _receive_outcome(webhook, request.body)
+        else:
+            data = interaction_from(webhook, request.body)
+            received = receive_interaction(
+                webhook.organization, data, channel=InvitationChannel.LINK
+            )
+            out = WebhookAcceptedOut(
+                interaction_id=received.interaction.pk,
+                outcome_id=None,
+                kind="interaction",
+                created=received.created,
+                invitations=len(received.invitations),
+            )
+            outcome = DeliveryOutcome.CREATED if received.created else DeliveryOutcome.REPEATED
+            record_delivery(webhook, outcome, interaction=received.interaction)
     except ValidationFailed as exc:
         detail = "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
         record_delivery(webhook, DeliveryOutcome.REFUSED, detail)
         raise
-    outcome = DeliveryOutcome.CREATED if received.created else DeliveryOutcome.REPEATED
-    record_delivery(webhook, outcome, interaction=received.interaction)
-    out = WebhookAcceptedOut(
-        interaction_id=received.interaction.pk,
-        created=received.created,
-        invitations=len(received.invitations),
+    return Status(201 if out.created else 200, out)
+
+
+def _receive_outcome(webhook: InboundWebhook, body: bytes) -> WebhookAcceptedOut:
+    result, kind = receive_outcome(webhook, body)
+    created = result.status != ItemStatus.EXISTS
+    outcome = DeliveryOutcome.CREATED if created else DeliveryOutcome.REPEATED
+    record_delivery(webhook, outcome, f"{kind.replace('_', ' ')} {result.id}")
+    return WebhookAcceptedOut(
+        interaction_id=None, outcome_id=result.id, kind=kind, created=created, invitations=0
     )
-    return Status(201 if received.created else 200, out)

@@ -57,9 +57,15 @@ def webhook_created(
     *,
     actor: Membership | None = None,
     connector: str = "",
+    records: str = "",
 ) -> Event:
     return record_event(
-        org, ContactEvent.WEBHOOK_CREATED, webhook, actor=actor, connector=connector
+        org,
+        ContactEvent.WEBHOOK_CREATED,
+        webhook,
+        actor=actor,
+        connector=connector,
+        records=records or "interaction",
     )
 
 

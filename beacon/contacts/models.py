@@ -104,13 +104,16 @@ class InboundWebhook(TenantModel):
     # case) become interactions, e.g. a ticket's status solved or closed; "" takes all.
     only_when_path = models.CharField(max_length=200, blank=True)
     only_when_values = models.JSONField(default=list, blank=True)
+    # What each body records: "" an interaction; else an outcome kind of the outcomes app
+    # (order, subscription, service_contact), whose fields the mapping then names.
+    records = models.CharField(max_length=24, blank=True)
 
     def __str__(self) -> str:
         return self.name
 
 
 class DeliveryOutcome(models.TextChoices):
-    CREATED = "created", "Interaction recorded"
+    CREATED = "created", "Recorded"
     REPEATED = "repeated", "Already recorded"
     IGNORED = "ignored", "Ignored (condition not met)"
     REFUSED = "refused", "Refused"

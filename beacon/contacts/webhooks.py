@@ -44,16 +44,18 @@ class BadSignature(Exception):
     """The body was not signed with this webhook's secret."""
 
 
-def _check_mapping(mapping: Any) -> dict[str, str]:
+def _check_mapping(
+    mapping: Any, fields: tuple[str, ...], required: tuple[str, ...]
+) -> dict[str, str]:
     if not isinstance(mapping, dict):
         raise ValidationFailed({"mapping": "must map field names to JSON paths"})
     errors: dict[str, str] = {}
     for name, path in mapping.items():
-        if name not in FIELDS:
-            errors[f"mapping.{name}"] = f"unknown field; use one of {', '.join(FIELDS)}"
+        if name not in fields:
+            errors[f"mapping.{name}"] = f"unknown field; use one of {', '.join(fields)}"
         elif not isinstance(path, str) or not path.strip():
             errors[f"mapping.{name}"] = "must be a dotted JSON path like ticket.requester.id"
-    for name in REQUIRED:
+    for name in required:
         if name not in mapping:
             errors[f"mapping.{name}"] = "is required"
     if errors:
@@ -81,7 +83,12 @@ def do_create_webhook(
     connector: str = "",
     only_when_path: str = "",
     only_when_values: list[str] | None = None,
+    records: str = "",
+    fields: tuple[str, ...] = FIELDS,
+    required: tuple[str, ...] = REQUIRED,
 ) -> InboundWebhook:
+    """A webhook recording interactions, or (`records` with that kind's `fields`, checked
+    by the outcomes app, which calls this) outcomes."""
     if not name.strip():
         raise ValidationFailed({"name": "must not be empty"})
     path, values = _check_condition(only_when_path, only_when_values or [])
@@ -90,12 +97,13 @@ def do_create_webhook(
         name=name.strip(),
         token=secrets.token_urlsafe(24),
         secret=secrets.token_urlsafe(32),
-        mapping=_check_mapping(mapping),
+        mapping=_check_mapping(mapping, fields, required),
         connector=connector,
         only_when_path=path,
         only_when_values=values,
+        records=records,
     )
-    webhook_created(org, webhook, actor=actor, connector=connector)
+    webhook_created(org, webhook, actor=actor, connector=connector, records=records)
     return webhook
 
 
@@ -109,7 +117,7 @@ def verify(webhook: InboundWebhook, body: bytes, signature: str) -> None:
         raise BadSignature(f"missing or wrong {SIGNATURE_HEADER} (HMAC-SHA256 of the body)")
 
 
-def _at(data: Any, path: str) -> Any:
+def value_at(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)
@@ -120,13 +128,13 @@ def _at(data: Any, path: str) -> Any:
     return data
 
 
-def _scalar(value: Any) -> str:
+def scalar(value: Any) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value).strip()
 
 
-def _payload(body: bytes) -> Any:
+def payload_of(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -137,14 +145,14 @@ def ignored_because(webhook: InboundWebhook, body: bytes) -> str:
     """Why this body makes no interaction (e.g. the ticket is not solved yet), or ""."""
     if not webhook.only_when_path:
         return ""
-    found = _scalar(_at(_payload(body), webhook.only_when_path))
+    found = scalar(value_at(payload_of(body), webhook.only_when_path))
     if found.lower() in webhook.only_when_values:
         return ""
     wanted = " or ".join(webhook.only_when_values)
     return f"{webhook.only_when_path} is {found or 'missing'!r}, not {wanted}"
 
 
-def _when(raw: str) -> dt.datetime | None:
+def when_of(raw: str) -> dt.datetime | None:
     """ISO 8601 with a zone, or Unix time in seconds or milliseconds (as some desks send)."""
     if raw.isdigit() and len(raw) in (10, 13):
         seconds = int(raw) / (1000 if len(raw) == 13 else 1)
@@ -155,8 +163,8 @@ def _when(raw: str) -> dt.datetime | None:
 
 def interaction_from(webhook: InboundWebhook, body: bytes) -> InteractionIn:
     """The interaction the JSON describes, or ValidationFailed naming each bad field."""
-    payload = _payload(body)
-    values = {name: _scalar(_at(payload, path)) for name, path in webhook.mapping.items()}
+    payload = payload_of(body)
+    values = {name: scalar(value_at(payload, path)) for name, path in webhook.mapping.items()}
     org_id = webhook.organization_id
     errors: dict[str, str] = {}
     contact_id = values.get("contact_id", "")
@@ -173,7 +181,7 @@ def interaction_from(webhook: InboundWebhook, body: bytes) -> InteractionIn:
             errors["staff"] = f"no member with email {values['staff']!r}"
     occurred_at = None
     if values.get("occurred_at"):
-        occurred_at = _when(values["occurred_at"])
+        occurred_at = when_of(values["occurred_at"])
         if occurred_at is None:
             errors["occurred_at"] = (
                 f"at {webhook.mapping['occurred_at']}: must be an ISO 8601 date-time with "

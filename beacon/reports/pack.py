@@ -44,6 +44,8 @@ from beacon.loop.models import Action, Case, CaseStatus, CustomerUpdate
 from beacon.loop.models import CustomerUpdateStatus as UpdateStatus
 from beacon.loop.queries import percentile
 from beacon.orgs.models import Organization
+from beacon.reports.pack_money import TITLE as MONEY_TITLE
+from beacon.reports.pack_money import MoneyBlock, money_section
 
 HEADLINE = ("nps", "csat", "ces")
 TOP_THEMES = 5
@@ -113,6 +115,7 @@ class PackFigures:
     actions: list[ActionLine] = field(default_factory=list)
     updates_sent: int = 0
     update_examples: list[tuple[str, str]] = field(default_factory=list)
+    money: list[MoneyBlock] = field(default_factory=list)
 
 
 def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -222,6 +225,7 @@ def pack_figures(org: Organization, start: dt.date, end: dt.date) -> PackFigures
         if title not in seen and len(seen) < MAX_UPDATES:
             seen.add(title)
             figures.update_examples.append((title, summary))
+    figures.money = money_section(org.pk)
     return figures
 
 
@@ -295,22 +299,26 @@ def _styles() -> dict[str, ParagraphStyle]:
             "quote", parent=base["BodyText"], leftIndent=14, fontName="Helvetica-Oblique"
         ),
         "muted": ParagraphStyle("muted", parent=base["BodyText"], textColor=colors.black),
+        "h2": base["Heading2"],
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=8, leading=10),
     }
 
 
-def _table(rows: list[list[str]], widths: list[float] | None = None) -> Table:
+TABLE_STYLE = TableStyle(
+    [
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+    ]
+)
+
+
+def _table(rows: list[list[Any]], widths: list[float] | None = None) -> Table:
+    """Cells are text, or Paragraphs where a cell must wrap."""
     table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-            ]
-        )
-    )
+    table.setStyle(TABLE_STYLE)
     return table
 
 
@@ -352,6 +360,7 @@ SECTIONS = (
     "Cases",
     "Actions and their impact",
     "You said, we did",
+    MONEY_TITLE,
 )
 
 
@@ -472,10 +481,31 @@ def _update_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowabl
     return out
 
 
+def _money_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Money beside experience, read from the Value page's stored report (pack_money)."""
+    out: list[Flowable] = []
+    for i, block in enumerate(fig.money):
+        out.append(_p(block.heading, s["h1"] if i == 0 else s["h2"]))
+        out += [_p(line, s["body"]) for line in block.lines]
+        if block.rows:
+            cells = [[_p(cell, s["cell"]) for cell in row] for row in block.rows]
+            out.append(_table(cells, [7 * cm, 10 * cm]))
+    return out
+
+
 def render_pdf(fig: PackFigures) -> tuple[bytes, int]:
-    """The PDF and its page count: one page per section."""
+    """The PDF and its page count: one page per section (the money section may take two)."""
     s = _styles()
-    pages = [_headline, _stages, _theme_page, _driver_page, _case_page, _action_page, _update_page]
+    pages = [
+        _headline,
+        _stages,
+        _theme_page,
+        _driver_page,
+        _case_page,
+        _action_page,
+        _update_page,
+        _money_page,
+    ]
     story: list[Flowable] = []
     for i, page in enumerate(pages):
         if i:

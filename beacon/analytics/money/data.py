@@ -21,6 +21,7 @@ from beacon.responses.models import Answer
 from beacon.surveys.models import QuestionKind
 
 DAY = 86400.0
+YEAR = 365.0
 # Low scores whose following contacts are failure demand.
 LOW_NPS, LOW_CSAT = 6, 2
 
@@ -203,3 +204,9 @@ def count(
     events: list[tuple[float, float, str, int | None]] | None, start: float, end: float
 ) -> int:
     return sum(1 for t, *_ in events or () if start <= t < end)
+
+
+def yearly_revenue(data: Data, contact: int, at: float = 0.0) -> float:
+    """Revenue of the year before `at`, annualised when less history exists."""
+    days = min(YEAR, max(data.history_days + at, 1.0))
+    return total(data.revenue.get(contact), at - days, at) * YEAR / days

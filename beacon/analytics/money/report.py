@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from beacon.analytics.money import cost, crown, revenue, survival
+from beacon.analytics.money import cost, crown, revenue, risk, survival
 from beacon.analytics.money.data import Data, load
 from beacon.core import clock
 from beacon.cxmodel.models import Stage
@@ -29,8 +29,13 @@ def load_org(org: Organization, as_of: dt.datetime | None = None) -> Data:
 
 
 def value(data: Data) -> dict[str, Any]:
-    retention = survival.retention(data)
+    c = survival.cohort(data)
+    retention = survival.retention(data, c)
     facts = totals(data.org_id)
+    at_risk = revenue.revenue_at_risk(data, retention["by_nps"], accounts_of(data.org_id))
+    # Per customer (a Cox model) first; the detractors' group rate kept beside it.
+    at_risk["group_level"] = at_risk["at_risk"]
+    at_risk.update(risk.revenue_at_risk_per_customer(data, c, retention["by_nps"]))
     return {
         "currency": settings_of(data.org_id).currency,
         "window_days": data.window_days,
@@ -42,7 +47,7 @@ def value(data: Data) -> dict[str, Any]:
         "revenue": revenue.revenue_by_experience(data),
         "point_value": revenue.value_of_a_point(data),
         "backtest": revenue.backtest(data),
-        "at_risk": revenue.revenue_at_risk(data, retention["by_nps"], accounts_of(data.org_id)),
+        "at_risk": at_risk,
         "cost_to_serve": cost.cost_to_serve(data),
         "failure_demand": cost.failure_demand(data),
     }

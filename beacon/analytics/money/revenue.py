@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from beacon.analytics.money.data import Data, category, first_per_contact, last_per_contact, total
+from beacon.analytics.money.data import (
+    Data,
+    category,
+    first_per_contact,
+    last_per_contact,
+    total,
+    yearly_revenue,
+)
 from beacon.analytics.money.figures import (
     Figure,
     FloatArray,
@@ -271,11 +278,6 @@ def backtest(data: Data) -> dict[str, Any]:
 # ---------------------------------------------------------------- revenue at risk
 
 
-def _yearly_revenue(data: Data, contact: int) -> float:
-    days = min(365.0, max(data.history_days, 1.0))
-    return total(data.revenue.get(contact), -days, 0.0) * 365.0 / days
-
-
 def revenue_at_risk(
     data: Data, nps_groups: list[dict[str, Any]], accounts: dict[int, tuple[int, str, Any]]
 ) -> dict[str, Any]:
@@ -294,7 +296,7 @@ def revenue_at_risk(
     ]
     group = next((g for g in nps_groups if g["label"] == "detractor"), {})
     prob = churn_probability(group, horizon) if horizon else None
-    revenue = sum(_yearly_revenue(data, c) for c in detractors)
+    revenue = sum(yearly_revenue(data, c) for c in detractors)
     if prob is None:
         risk = not_enough(
             len(detractors),

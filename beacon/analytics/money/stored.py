@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from beacon.analytics.money.shown import with_shown
 from beacon.cxmodel.models import Stage
 from beacon.loop.models import Action
 from beacon.outcomes.models import ReportKind
@@ -21,7 +22,8 @@ class Stored:
 
 
 def stored_report(org_id: int, kind: str, subject_id: int = 0) -> Stored:
-    """What the worker stored last; an unknown (or another organisation's) subject is missing."""
+    """What the worker stored last, each figure with its text (`shown`); an unknown (or
+    another organisation's) subject is missing."""
     if kind == ReportKind.ACTION:
         missing = not Action.objects.for_org(org_id).filter(pk=subject_id).exists()
     elif kind == ReportKind.STAGE:
@@ -36,4 +38,4 @@ def stored_report(org_id: int, kind: str, subject_id: int = 0) -> Stored:
             None,
             {"note": "Not computed yet: the worker computes it every night and when asked."},
         )
-    return Stored(report.as_of, report.data)
+    return Stored(report.as_of, with_shown(report.data))

@@ -8,6 +8,7 @@ that answer's category, CSAT band and stage) and stops when the subscription end
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +183,43 @@ def logrank(c: Cohort, labels: list[str], data: Data) -> Figure:
     )
 
 
+def covariates(
+    groups: list[str], tenure_years: np.ndarray, plans: list[str], common_plans: list[str]
+) -> dict[str, Any]:
+    """The Cox model's covariates: NPS category (promoters the reference), tenure, and the
+    plans held by at least the minimum sample (the most common one the reference)."""
+    out: dict[str, Any] = {
+        "detractor": [g == "detractor" for g in groups],
+        "passive": [g == "passive" for g in groups],
+        "tenure_years": tenure_years,
+    }
+    for plan in common_plans[1:]:
+        out[f"plan:{plan}"] = [p == plan for p in plans]
+    return out
+
+
+def common_plans(c: Cohort, data: Data) -> list[str]:
+    counts = Counter(c.plan)
+    return [p for p, k in counts.most_common() if k >= data.min_n]
+
+
+def design(c: Cohort, data: Data, extra: dict[str, np.ndarray] | None = None) -> Any:
+    """The cohort as a lifelines frame (duration, event, covariates, `extra` columns)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "duration": c.duration,
+            "event": c.event.astype(int),
+            **covariates(c.nps_group, c.tenure_years, c.plan, common_plans(c, data)),
+            **(extra or {}),
+        }
+    ).astype(float)
+    # Groups with no customers carry no information (and make the fit singular).
+    kept = [col for col in frame.columns if frame[col].std() > 0 or col in ("duration", "event")]
+    return frame.loc[:, kept]
+
+
 def cox(c: Cohort, data: Data) -> dict[str, Any]:
     """Hazard ratios of detractors and passives against promoters, adjusted for tenure and plan."""
     method = "Cox proportional hazards (lifelines), adjusted for tenure and plan; 95% Wald interval"
@@ -198,27 +236,9 @@ def cox(c: Cohort, data: Data) -> dict[str, Any]:
             f"customers and {min_events} churned)",
         )
         return {"detractor": blank, "passive": blank}
-    import pandas as pd
     from lifelines import CoxPHFitter
 
-    frame = pd.DataFrame(
-        {
-            "duration": c.duration,
-            "event": c.event.astype(int),
-            "detractor": [g == "detractor" for g in c.nps_group],
-            "passive": [g == "passive" for g in c.nps_group],
-            "tenure_years": c.tenure_years,
-        }
-    )
-    plans = pd.Series(c.plan)
-    common = [p for p, k in plans.value_counts().items() if k >= data.min_n]
-    for plan in common[1:]:  # the most common plan is the reference
-        frame[f"plan:{plan}"] = (plans == plan).to_numpy()
-    frame = frame.astype(float)
-    # Groups with no customers carry no information (and make the fit singular).
-    frame = frame.loc[
-        :, [col for col in frame.columns if frame[col].std() > 0 or col in ("duration", "event")]
-    ]
+    frame = design(c, data)
     out: dict[str, Any] = {}
     try:
         fitted = CoxPHFitter(alpha=0.05).fit(frame, "duration", "event")
@@ -248,8 +268,8 @@ def cox(c: Cohort, data: Data) -> dict[str, Any]:
     return out
 
 
-def retention(data: Data) -> dict[str, Any]:
-    c = cohort(data)
+def retention(data: Data, c: Cohort | None = None) -> dict[str, Any]:
+    c = c if c is not None else cohort(data)
     stages = [str(s) if s else "" for s in c.stage.tolist()]
     return {
         "n": len(c.duration),

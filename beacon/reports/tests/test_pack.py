@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pypdf
 import pytest
 
+from beacon.analytics.tasks import refresh_value_reports
+from beacon.analytics.tests.money_synth import TODAY, action_plan, retention_plan, to_db
 from beacon.api.tests.conftest import Api
 from beacon.core import clock
+from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.tests.helpers import part
+from beacon.outcomes.actions import SettingsIn, do_save_settings
 from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.models import BoardPack, PackSchedule
 from beacon.reports.pack import SECTIONS
@@ -46,7 +51,7 @@ def test_pack_reads_back_with_one_page_per_section_and_the_apis_figures(world: W
     start, end = today - dt.timedelta(days=27), today
     _seed(world, 40, clock.now() - dt.timedelta(days=3))
     reader = _pdf(_generate(logged_in(world.owner), start, end))
-    assert len(reader.pages) == len(SECTIONS) == 7
+    assert len(reader.pages) == len(SECTIONS) == 8
     text = _text(reader)
     api = Api(world.api_secret).get(
         "/metrics/summary", start=start.isoformat(), end=end.isoformat()
@@ -64,7 +69,10 @@ def test_pack_reads_back_with_one_page_per_section_and_the_apis_figures(world: W
     page_texts = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
     assert "Scores by stage" in page_texts[1] and "Get help" in page_texts[1]
     assert "Cases opened: 0" in page_texts[4]
-    assert BoardPack.objects.get().pages == 7
+    assert BoardPack.objects.get().pages == 8
+    # No outcomes sent: the money section says what is missing instead of figures.
+    assert page_texts[7].startswith("Follow the money No outcome data yet, so no money figures.")
+    assert "No service contacts received yet: needed for cost to serve." in page_texts[7]
 
 
 def test_a_period_with_too_few_answers_says_not_enough_answers(world: World) -> None:
@@ -129,7 +137,7 @@ def test_schedule_emails_last_months_pack_once_through_the_outbox(
     assert mail["Subject"] == "Board pack: 01 Jun 2026 to 30 Jun 2026"
     assert f"/reports/packs/{pack.pk}.pdf" in part(mail, "text/plain")
     assert smtp.inbox.to(world.owner.user.email) == []
-    assert len(_pdf(logged_in(world.agent).get(f"/reports/packs/{pack.pk}.pdf")).pages) == 7
+    assert len(_pdf(logged_in(world.agent).get(f"/reports/packs/{pack.pk}.pdf")).pages) == 8
 
 
 @pytest.mark.parametrize("day", ["0", "29", "x"])
@@ -139,3 +147,58 @@ def test_schedule_day_must_exist_in_every_month(world: World, day: str) -> None:
     )
     assert response.status_code == 400
     assert not PackSchedule.objects.exists()
+
+
+def _shown(f: dict, pre: str = "", post: str = "") -> str:
+    s = f["shown"]
+    return f"{pre}{s['value']}{post} ({pre}{s['low']} to {pre}{s['high']}{post}, n = {f['n']})"
+
+
+def test_follow_the_money_reads_the_value_pages_stored_figures(world: World) -> None:
+    do_save_settings(world.org, SettingsIn("GBP", {}, {"phone": Decimal(6)}, 90, False, False))
+    plan = retention_plan(21, n=150)
+    plan.customers += action_plan(22, n=80).customers
+    to_db(world, plan, stage_touchpoints=(world.touchpoint, world.touchpoint))
+    completed = TODAY - dt.timedelta(days=60)
+    with clock.frozen_at(completed - dt.timedelta(days=10)):
+        action = do_create_action(
+            world.org.pk,
+            ActionIn(title="Fewer repeat calls", source="driver", owner=world.owner,
+                     deadline=completed, stage=world.stage, driver="repeat calls"),
+            actor=world.owner,
+        )  # fmt: skip
+    with clock.frozen_at(completed):
+        do_set_action_status(action, "in_progress", actor=world.owner)
+        do_set_action_status(action, "done", actor=world.owner)
+    with clock.frozen_at(TODAY):
+        refresh_value_reports(world.org.pk)
+    today = clock.now().date()
+    reader = _pdf(_generate(logged_in(world.owner), today - dt.timedelta(days=27), today))
+    money = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages[7:])
+    api = Api(world.api_secret).get("/value").json()["data"]
+    assert money.startswith("Follow the money Figures as of 01 Jun 2026, 12:00")
+    promoter = api["revenue"]["by_nps"]["promoter"]
+    assert promoter["n"] == 64 and promoter["enough"]  # 50 + 14 of the action's customers
+    expected = [
+        _shown(promoter, "GBP "),
+        _shown(api["revenue"]["uplift"]["promoter_vs_detractor"], "GBP "),
+        _shown(api["retention"]["hazard_ratio"]["detractor"], post="x"),
+        _shown(api["retention"]["by_nps"][2]["churn"]["180"], post="%"),
+        _shown(api["cost_to_serve"]["overall"]["cost"], "GBP "),
+        _shown(api["point_value"]["point"], "GBP "),
+        _shown(api["at_risk"]["at_risk"], "GBP "),
+    ]
+    [crown] = api["actions"]
+    expected += [_shown(crown["legs"]["cost"], "GBP "), _shown(crown["legs"]["experience"])]
+    for text in expected:
+        assert text in money, text
+    for heading in (
+        "Retention by experience",
+        "Revenue by experience",
+        "Cost to serve",
+        "The value of one point",
+        "Revenue at risk",
+        "The triple crown per action",
+    ):
+        assert heading in money, heading  # fmt: skip
+    assert "No subscription events" not in money and "No service contacts" not in money

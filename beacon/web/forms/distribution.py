@@ -12,6 +12,8 @@ from beacon.contacts.models import ImportKind
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.models import Organization, Team
+from beacon.outcomes.webhooks import ALL_FIELDS as OUTCOME_FIELDS
+from beacon.outcomes.webhooks import RECORDS
 from beacon.surveys.distribution import RuleIn
 from beacon.surveys.models import InvitationChannel
 from beacon.web.forms.common import OrgChoiceField, PostForm, WholeNumberField, flag, text
@@ -110,14 +112,23 @@ class ImportForm(PostForm):
         return upload
 
 
+# The paths a webhook may name: an interaction's fields, then those only outcomes have.
+HOOK_FIELDS = tuple(dict.fromkeys((*WEBHOOK_FIELDS, *OUTCOME_FIELDS)))
+
+
 class WebhookForm(PostForm):
-    """A help desk's JSON mapped to an interaction: one JSON path per field."""
+    """A posted JSON mapped to an interaction or an outcome: one JSON path per field."""
 
     name = text()
+    records = forms.ChoiceField(
+        choices=[("", "Interactions (help-desk tickets)"), *RECORDS.items()],
+        required=False,
+        error_messages={"invalid_choice": "choose interactions or one of the outcome kinds"},
+    )
 
     def paths(self) -> dict[str, str]:
-        return {f: self.cleaned_data[f"path_{f}"].strip()[:200] for f in WEBHOOK_FIELDS}
+        return {f: self.cleaned_data[f"path_{f}"].strip()[:200] for f in HOOK_FIELDS}
 
 
-for _field in WEBHOOK_FIELDS:
+for _field in HOOK_FIELDS:
     WebhookForm.base_fields[f"path_{_field}"] = text()

@@ -137,3 +137,43 @@ def test_other_organisations_figures_are_not_found(
     other_owner = logged_in(other_world.owner)
     page(other_owner, f"/actions/{action.pk}/", expect=404)
     assert "Not computed yet" in page(other_owner, "/value/")
+
+
+def _fig(value: float, low: float, high: float, n: int = 300, **extra: Any) -> dict[str, Any]:
+    return {"value": value, "low": low, "high": high, "n": n, "min_n": 30, "enough": True,
+            "window": "365 days", "method": "bootstrap", "note": "", **extra}  # fmt: skip
+
+
+def test_figures_on_the_page_and_the_api_follow_the_one_decimals_rule(world: World) -> None:
+    """Money per customer in pence, totals whole, ratios two places, percentages whole
+    unless the margin needs more: the same text on the page and in the API."""
+    from beacon.outcomes.actions import do_store_report
+
+    churn = _fig(12.3456, 12.30, 12.39, unit="%")
+    data = {
+        "currency": "GBP",
+        "history_days": 400,
+        "window_days": 365,
+        "min_n": 30,
+        "retention": {"by_nps": [{"label": "promoter", "n": 300, "events": 40, "enough": True,
+                                  "curve": [], "churn": {"90": churn, "180": churn,
+                                                         "365": churn}}],
+                      "hazard_ratio": {"detractor": _fig(2.4567, 1.9, 3.1)}},
+        "revenue": {"by_nps": {"promoter": _fig(123.456, 110.0, 137.0)}},
+        "at_risk": {"at_risk": _fig(12345.6, 10000.2, 15000.9, n=80)},
+    }  # fmt: skip
+    do_store_report(world.org.pk, "value", 0, TODAY, data)
+    html = page(logged_in(_member(world, Role.ANALYST)), "/value/")
+    assert 'GBP 123.46 <span class="muted">(GBP 110.00 to GBP 137.00, n = 300)</span>' in html
+    assert '2.46\u00d7 <span class="muted">(1.90 to 3.10\u00d7, n = 300)</span>' in html
+    assert 'GBP 12346 <span class="muted">(GBP 10000 to GBP 15001, n = 80)</span>' in html
+    # A margin of 0.05 points would read ±0 at whole percentages: two places are shown.
+    assert '12.35% <span class="muted">(12.30 to 12.39%, n = 300)</span>' in html
+    api = Api(world.api_secret).get("/value").json()["data"]
+    assert api["revenue"]["by_nps"]["promoter"]["shown"] == {
+        "value": "123.46", "margin": "13.54", "low": "110.00", "high": "137.00"}  # fmt: skip
+    assert api["retention"]["hazard_ratio"]["detractor"]["shown"]["value"] == "2.46"
+    assert api["at_risk"]["at_risk"]["shown"] == {
+        "value": "12346", "margin": "2655", "low": "10000", "high": "15001"}  # fmt: skip
+    assert api["retention"]["by_nps"][0]["churn"]["90"]["shown"]["margin"] == "0.05"
+    assert api["revenue"]["by_nps"]["promoter"]["value"] == 123.456  # the stored float kept

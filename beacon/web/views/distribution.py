@@ -20,13 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from beacon.contacts.connectors import CONNECTORS, connector_choices
 from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
-from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.contacts.webhooks import do_create_webhook, recent_deliveries
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.models import Membership, Role, Team
+from beacon.outcomes.webhooks import FIELDS as OUTCOME_FIELDS
+from beacon.outcomes.webhooks import RECORDS, do_create_outcome_webhook
 from beacon.surveys.distribution import (
     do_add_rule,
     do_remove_rule,
@@ -42,6 +43,7 @@ from beacon.surveys.queries import coverage_by_stage, delivery_by_channel, send_
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import errors_of, reads
 from beacon.web.forms.distribution import (
+    HOOK_FIELDS,
     BudgetForm,
     ImportForm,
     RuleForm,
@@ -389,7 +391,9 @@ def _imports_page(
             hook_values = _preset(chosen.cleaned_data["connector"])
     webhooks = list(InboundWebhook.objects.for_org(org_id).order_by("name"))
     context = {
-        "hook_rows": [(f, hook_values.get(f, "")) for f in WEBHOOK_FIELDS],
+        "hook_rows": [(f, hook_values.get(f, "")) for f in HOOK_FIELDS],
+        "records": RECORDS,
+        "outcome_fields": [(RECORDS[k], ", ".join(v)) for k, v in OUTCOME_FIELDS.items()],
         "connectors": list(CONNECTORS.values()),
         "connector": CONNECTORS.get(hook_values.get("connector", "")),
         "webhook_logs": [(h, recent_deliveries(h)) for h in webhooks],
@@ -397,7 +401,7 @@ def _imports_page(
         "errors": errors or {},
         "kinds": ImportKind.choices,
         "webhooks": webhooks,
-        "hook_fields": WEBHOOK_FIELDS,
+        "hook_fields": HOOK_FIELDS,
         "hook_values": hook_values or {},
         "created": created,
         "base_url": settings.BASE_URL.rstrip("/"),
@@ -419,26 +423,42 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
     values = form.paths()
     mapping = {f: v for f, v in values.items() if v}
     name = form.cleaned_data["name"].strip()[:200]
+    records = form.cleaned_data.get("records", "")
     condition = WebhookConditionForm(request.POST)
-    if not condition.is_valid():
-        errors = {k: " ".join(str(e) for e in v) for k, v in condition.errors.items()}
+    if not form.is_valid() or not condition.is_valid():
+        errors = {
+            k: " ".join(str(e) for e in v)
+            for k, v in (*form.errors.items(), *condition.errors.items())
+        }
         return _imports_page(request, member, errors, hook_values={**values, "name": name})
     kept = {
         "name": name,
+        "records": records,
         "connector": condition.cleaned_data["connector"],
         "only_when_path": condition.cleaned_data["only_when_path"],
         "only_when_values": condition.cleaned_data["only_when_values"],
     }
     try:
-        hook = do_create_webhook(
-            member.organization,
-            name,
-            mapping,
-            actor=member,
-            connector=condition.cleaned_data["connector"],
-            only_when_path=condition.cleaned_data["only_when_path"],
-            only_when_values=condition.values(),
-        )
+        if records:
+            hook = do_create_outcome_webhook(
+                member.organization,
+                name,
+                records,
+                mapping,
+                actor=member,
+                only_when_path=condition.cleaned_data["only_when_path"],
+                only_when_values=condition.values(),
+            )
+        else:
+            hook = do_create_webhook(
+                member.organization,
+                name,
+                mapping,
+                actor=member,
+                connector=condition.cleaned_data["connector"],
+                only_when_path=condition.cleaned_data["only_when_path"],
+                only_when_values=condition.values(),
+            )
     except ValidationFailed as exc:
         return _imports_page(request, member, exc.errors, hook_values={**values, **kept})
     return _imports_page(request, member, created=hook)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from beacon.analytics.money.stored import stored_report
+from beacon.contacts.models import Contact
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
 from beacon.loop.models import Action
@@ -43,7 +44,7 @@ def value_page(request: HttpRequest, member: Membership) -> HttpResponse:
         "as_of": report.as_of,
         "r": _with_panels(report.data, report.as_of, currency),
         "currency": currency,
-        **_rows(report.data),
+        **_rows(member.organization_id, report.data),
         "can_refresh": member.has_role(Role.ANALYST),
         "can_configure": member.has_role(Role.ADMIN),
     }
@@ -70,7 +71,17 @@ def _with_panels(data: dict[str, Any], as_of: Any, currency: str) -> dict[str, A
     return out
 
 
-def _rows(data: dict[str, Any]) -> dict[str, Any]:
+def _named(org_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customers most at risk with their external ids (the report stores row ids)."""
+    ids = dict(
+        Contact.objects.for_org(org_id)
+        .filter(pk__in=[r["contact_id"] for r in rows])
+        .values_list("pk", "external_id")
+    )
+    return [{**r, "customer": ids.get(r["contact_id"], "removed")} for r in rows]
+
+
+def _rows(org_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Tables of the page in display order, stage ids replaced by names."""
     names = {str(s["stage_id"]): s["name"] for s in data.get("stages", [])}
     retention = data.get("retention", {})
@@ -85,6 +96,7 @@ def _rows(data: dict[str, Any]) -> dict[str, Any]:
     ]
     revenue = data.get("revenue", {})
     return {
+        "risk_customers": _named(org_id, data.get("at_risk", {}).get("customers", [])),
         "retention_rows": retention.get("by_nps", []) + by_csat + by_stage,
         "revenue_rows": list(revenue.get("by_nps", {}).items()),
         "score_rows": list(revenue.get("by_score", {}).items()),
