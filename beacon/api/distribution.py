@@ -10,9 +10,8 @@ from ninja import Field, Query, Router, Schema, Status
 from beacon.api.auth import org_of
 from beacon.api.schemas import ErrorOut, QueryId, ValidationErrorOut
 from beacon.contacts.models import Contact, DeliveryOutcome, InboundWebhook
+from beacon.contacts.signatures import BEACON_HEADER, BadSignature
 from beacon.contacts.webhooks import (
-    SIGNATURE_HEADER,
-    BadSignature,
     ignored_because,
     interaction_from,
     record_delivery,
@@ -222,8 +221,11 @@ class WebhookIgnoredOut(Schema):
         "where the contact, touchpoint, team, staff and time are; a webhook set up to "
         "record outcomes (orders, subscription events, service contacts) reads the outcome "
         "item's fields instead and checks them as `POST /outcomes` does. The raw body must be "
-        f"signed: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the "
-        "webhook's secret>`. Posting the same interaction again answers 200 and invites "
+        f"signed as the webhook's scheme says: by default `{BEACON_HEADER}: sha256=<hex "
+        "HMAC-SHA256 of the body with the webhook's secret>`; Zendesk's and Intercom's own "
+        "signatures with the secret they show, or the webhook's secret in an "
+        "`X-Beacon-Token` header for help desks that cannot sign. Posting the same "
+        "interaction again answers 200 and invites "
         "nobody twice. A body that does not meet the webhook's condition (e.g. a ticket "
         "not solved yet) answers 202 and records nothing. Every body is logged on the "
         "webhook, with the field that was wrong when refused."
@@ -234,7 +236,7 @@ def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedO
     if webhook is None:
         raise NotFound("unknown webhook")
     try:
-        verify(webhook, request.body, request.headers.get(SIGNATURE_HEADER, ""))
+        verify(webhook, request.body, request.headers)
     except BadSignature as exc:
         return Status(401, ErrorOut(detail=str(exc)))  # type: ignore[arg-type]
     try:

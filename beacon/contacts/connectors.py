@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from beacon.contacts.signatures import Scheme
+
 
 @dataclass(frozen=True)
 class Connector:
@@ -27,6 +29,8 @@ class Connector:
     setup: str  # what to set up in the help desk, in one paragraph
     body: str = ""  # the JSON body to configure, when the help desk lets you write it
     notes: list[str] = field(default_factory=list)
+    # How the help desk proves the body is its own (contacts.signatures.Scheme).
+    signature: str = Scheme.TOKEN
 
 
 CONNECTORS: dict[str, Connector] = {
@@ -56,8 +60,10 @@ CONNECTORS: dict[str, Connector] = {
             setup=(
                 "In Zendesk Admin Center add a webhook (POST, JSON) to the URL below, then a "
                 "trigger with the condition 'Ticket status changed to Solved' whose action "
-                "notifies that webhook with this body."
+                "notifies that webhook with this body. Then copy the webhook's signing "
+                "secret from Zendesk into this webhook's signing settings in Beacon."
             ),
+            signature=Scheme.ZENDESK,
             body=(
                 '{"ticket": {"id": "{{ticket.id}}", "status": "{{ticket.status}}", '
                 '"title": "{{ticket.title}}", "via": "{{ticket.via}}", '
@@ -95,7 +101,8 @@ CONNECTORS: dict[str, Connector] = {
                 "In Freshdesk Admin > Automations > Ticket updates add a rule 'Status is "
                 "changed to Resolved' with the action Trigger webhook: POST, JSON, content "
                 "Simple, with the placeholders Ticket ID, Status, Subject, Source, Contact "
-                "name, Contact email, Agent email and Group name."
+                "name, Contact email, Agent email and Group name, and a custom header "
+                "X-Beacon-Token whose value is the webhook's secret shown below."
             ),
         ),
         # Intercom webhook topic conversation.admin.closed, a notification_event whose
@@ -119,8 +126,11 @@ CONNECTORS: dict[str, Connector] = {
             only_when_values=("conversation.admin.closed",),
             setup=(
                 "In the Intercom Developer Hub, under your app's Webhooks, subscribe the URL "
-                "below to the topic conversation.admin.closed."
+                "below to the topic conversation.admin.closed, and paste your app's client "
+                "secret into this webhook's signing settings in Beacon (Intercom signs every "
+                "notification with it)."
             ),
+            signature=Scheme.INTERCOM,
             notes=[
                 "Intercom names the team only by its numeric id; add a team path if your "
                 "Beacon team names are those ids."
@@ -149,8 +159,10 @@ CONNECTORS: dict[str, Connector] = {
             only_when_values=("4", "closed"),
             setup=(
                 "In HubSpot add a ticket-based workflow triggered when the ticket status is "
-                "Closed, with the action Send a webhook (POST) to the URL below and a "
-                "customised request body carrying these properties."
+                "Closed, with the action Send a webhook (POST) to the URL below, "
+                "authentication 'API key' sent in the header X-Beacon-Token with the "
+                "webhook's secret shown below, and a customised request body carrying these "
+                "properties."
             ),
             body=(
                 '{"ticket": {"hs_object_id": "", "subject": "", "hs_pipeline_stage": "", '
@@ -187,7 +199,8 @@ CONNECTORS: dict[str, Connector] = {
                 "In Salesforce Setup add a record-triggered flow on Case (when IsClosed "
                 "becomes true) with an HTTP Callout action posting the Case as JSON (Id, "
                 "Status, Origin, Subject, ClosedDate, ContactId, ContactEmail, Contact.Name, "
-                "Owner.Email, Owner.Department) to the URL below."
+                "Owner.Email, Owner.Department) to the URL below, with a header "
+                "X-Beacon-Token holding the webhook's secret shown below."
             ),
         ),
     )

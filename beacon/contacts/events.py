@@ -19,6 +19,7 @@ class ContactEvent(EventVerb):
     INTERACTIONS_IMPORTED = "interactions.imported"
     OUTCOMES_IMPORTED = "outcomes.imported"
     WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_SIGNING_SET = "webhook.signing_set"
 
 
 def contact_unsubscribed(org: Organization | int, contact: Contact, *, how: str) -> Event:
@@ -67,6 +68,13 @@ def webhook_created(
         connector=connector,
         records=records or "interaction",
     )
+
+
+def webhook_signing_set(
+    org: Organization | int, webhook: InboundWebhook, *, actor: Membership | None, scheme: str
+) -> Event:
+    # The scheme only: a secret never goes into the audit log.
+    return record_event(org, ContactEvent.WEBHOOK_SIGNING_SET, webhook, actor=actor, scheme=scheme)
 
 
 def contact_created(

@@ -93,8 +93,12 @@ class InboundWebhook(TenantModel):
     name = models.CharField(max_length=200)
     # Part of the URL the help desk posts to; unguessable.
     token = models.CharField(max_length=64, unique=True)
-    # HMAC-SHA256 key: every request must carry its signature of the raw body.
+    # Beacon's key: the HMAC-SHA256 key of the `beacon` scheme, the header value of `token`.
     secret = models.CharField(max_length=128)
+    # How bodies are verified (contacts.signatures.Scheme): Beacon's signature, the help
+    # desk's own (Zendesk, Intercom: keyed by `help_desk_secret`) or a secret header.
+    signature = models.CharField(max_length=10, default="beacon", db_default="beacon")
+    help_desk_secret = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Field -> dotted JSON path, e.g. {"contact_id": "ticket.requester.id"}.
     mapping = models.JSONField(default=dict)
     active = models.BooleanField(default=True)

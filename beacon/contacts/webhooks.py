@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from beacon.contacts import signatures
 from beacon.contacts.actions import ContactIn, InteractionIn
-from beacon.contacts.events import webhook_created
+from beacon.contacts.events import webhook_created, webhook_signing_set
 from beacon.contacts.models import InboundWebhook, Interaction, WebhookDelivery
 from beacon.core.errors import ValidationFailed
 from beacon.core.ids import as_id
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
 
-SIGNATURE_HEADER = "X-Beacon-Signature"
 FIELDS = (
     "contact_id",
     "email",
@@ -38,10 +38,6 @@ FIELDS = (
     "description",
 )
 REQUIRED = ("contact_id",)
-
-
-class BadSignature(Exception):
-    """The body was not signed with this webhook's secret."""
 
 
 def _check_mapping(
@@ -86,12 +82,15 @@ def do_create_webhook(
     records: str = "",
     fields: tuple[str, ...] = FIELDS,
     required: tuple[str, ...] = REQUIRED,
+    signature: str = signatures.Scheme.BEACON,
+    help_desk_secret: str = "",
 ) -> InboundWebhook:
     """A webhook recording interactions, or (`records` with that kind's `fields`, checked
     by the outcomes app, which calls this) outcomes."""
     if not name.strip():
         raise ValidationFailed({"name": "must not be empty"})
     path, values = _check_condition(only_when_path, only_when_values or [])
+    scheme, key = _check_signing(signature, help_desk_secret)
     webhook = InboundWebhook.objects.create(
         organization=org,
         name=name.strip(),
@@ -102,19 +101,53 @@ def do_create_webhook(
         only_when_path=path,
         only_when_values=values,
         records=records,
+        signature=scheme,
+        help_desk_secret=key,
     )
     webhook_created(org, webhook, actor=actor, connector=connector, records=records)
     return webhook
 
 
 def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """Beacon's own signature of a body (the `beacon` scheme), for relays and tests."""
+    return signatures.beacon_signature(secret, body)
 
 
-def verify(webhook: InboundWebhook, body: bytes, signature: str) -> None:
-    # Constant-time comparison: the time taken must not reveal how much of it matched.
-    if not signature or not hmac.compare_digest(sign(webhook.secret, body), signature.strip()):
-        raise BadSignature(f"missing or wrong {SIGNATURE_HEADER} (HMAC-SHA256 of the body)")
+def verify(webhook: InboundWebhook, body: bytes, headers: Mapping[str, str]) -> None:
+    """Raise `signatures.BadSignature` unless the body is signed as the webhook's scheme says."""
+    signatures.verify(webhook.signature, webhook.secret, webhook.help_desk_secret, body, headers)
+
+
+def _check_signing(scheme: str, help_desk_secret: str) -> tuple[str, str]:
+    if scheme not in signatures.Scheme.values:
+        raise ValidationFailed(
+            {"signature": f"unknown scheme; use one of {', '.join(signatures.Scheme.values)}"}
+        )
+    secret = help_desk_secret.strip()
+    if secret and scheme not in signatures.HELP_DESK_KEYED:
+        raise ValidationFailed(
+            {"help_desk_secret": "only Zendesk and Intercom signing uses the help desk's secret"}
+        )
+    if len(secret) > 200:
+        raise ValidationFailed({"help_desk_secret": "at most 200 characters"})
+    return scheme, secret
+
+
+@transaction.atomic
+def do_set_webhook_signing(
+    webhook: InboundWebhook,
+    scheme: str,
+    help_desk_secret: str = "",
+    *,
+    actor: Membership | None = None,
+) -> InboundWebhook:
+    """Change how the webhook's bodies are verified; a Zendesk or Intercom secret is known
+    only once the webhook exists in the help desk, so it is pasted here afterwards."""
+    scheme, secret = _check_signing(scheme, help_desk_secret)
+    InboundWebhook.objects.filter(pk=webhook.pk).update(signature=scheme, help_desk_secret=secret)
+    webhook.signature, webhook.help_desk_secret = scheme, secret
+    webhook_signing_set(webhook.organization_id, webhook, actor=actor, scheme=scheme)
+    return webhook
 
 
 def value_at(data: Any, path: str) -> Any:
