@@ -134,7 +134,12 @@ def _recurrence_text(impact: Impact) -> str:
     if impact.recurrence is None:
         return ""
     days, before, after = impact.recurrence
-    moved = "rose" if after > before else "fell" if after < before else "stayed"
+    if after == before:
+        return (
+            f" Cases with this root cause stayed at {before} in the {days} days before "
+            "and after completion."
+        )
+    moved = "rose" if after > before else "fell"
     return (
         f" Cases with this root cause {moved} from {before} in the {days} days before "
         f"completion to {after} in the {days} days after."
@@ -185,6 +190,6 @@ def judge(action: Action, impact: Impact | None) -> Evidence:
         why = (
             f"{name} moved from {_window_text(impact, impact.before)} in the {impact.days} days "
             f"before completion to {_window_text(impact, impact.after)} after: {judged} "
-            f"(p = {impact.p_value:.3f})."
+            f"({'p < 0.001' if impact.p_value < 0.001 else f'p = {impact.p_value:.3f}'})."
         )
     return Evidence(found, why + _recurrence_text(impact))
