@@ -41,7 +41,7 @@ from beacon.loop.updates import (
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.models import Question, QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
-from beacon.web.forms.common import reads, values
+from beacon.web.forms.common import errors_of, reads, values
 from beacon.web.forms.improvements import (
     ActionForm,
     ActionStatusForm,
@@ -141,11 +141,9 @@ def _action_or_404(member: Membership, action_id: int) -> Action:
     return action
 
 
-def _pages(request: HttpRequest, member: Membership, action: Action) -> dict[str, Any]:
+def _pages(member: Membership, action: Action, wanted: dict[str, Any]) -> dict[str, Any]:
     """One page of drafts and one of approved or sent updates, so the page stays small
     however many customers raised the action."""
-    form = UpdatesPageForm(member.organization_id, request.GET)
-    wanted = form.cleaned_data if form.is_valid() else {}
     updates = (
         CustomerUpdate.objects.for_org(member.organization_id)
         .filter(action=action)
@@ -177,6 +175,7 @@ def _page(
     values: dict[str, str] | None = None,
     problem: str = "",
     status: int = 200,
+    wanted: dict[str, Any] | None = None,
 ) -> HttpResponse:
     moves = ACTION_MOVES[ActionStatus(action.status)]
     impact = action_impact(action, member.organization.min_sample_size)
@@ -190,7 +189,7 @@ def _page(
         "summary": update_summary(action),
         "preview": preview(action),
         "crown": action_crown(member, action),
-        **_pages(request, member, action),
+        **_pages(member, action, wanted or {}),
         "theme": Theme.objects.for_org(member.organization_id).filter(pk=action.theme_id).first()
         if action.theme_id
         else None,
@@ -210,7 +209,14 @@ def _page(
 @require_GET
 @reads(UpdatesPageForm)
 def action_page(request: HttpRequest, member: Membership, action_id: int) -> HttpResponse:
-    return _page(request, member, _action_or_404(member, action_id))
+    action = _action_or_404(member, action_id)
+    form = UpdatesPageForm(member.organization_id, request.GET)
+    if not form.is_valid():
+        shown = {
+            name: f"{message}; showing the first page" for name, message in errors_of(form).items()
+        }
+        return _page(request, member, action, errors=shown, status=400)
+    return _page(request, member, action, wanted=form.cleaned_data)
 
 
 @staff_view
