@@ -91,6 +91,7 @@ def _board(
         "errors": errors or {},
         "values": values or {},
         "can_plan": member.has_role(PLANNER),
+        "can_admin": member.has_role(Role.ADMIN),
         **_form_context(member),
     }
     return render_page(
