@@ -182,6 +182,7 @@ def judge(action: Action, impact: Impact | None) -> Evidence:
             f"and {impact.after.n} after; at least {impact.min_n} a side are needed to judge."
         )
     else:
+        p = impact.p_value or 0.0  # judged only with a p-value (see `verdict`)
         judged = {
             Verdict.IMPROVED: "a real improvement",
             Verdict.WORSE: "a real decline",
@@ -190,6 +191,6 @@ def judge(action: Action, impact: Impact | None) -> Evidence:
         why = (
             f"{name} moved from {_window_text(impact, impact.before)} in the {impact.days} days "
             f"before completion to {_window_text(impact, impact.after)} after: {judged} "
-            f"({'p < 0.001' if impact.p_value < 0.001 else f'p = {impact.p_value:.3f}'})."
+            f"({'p < 0.001' if p < 0.001 else f'p = {p:.3f}'})."
         )
     return Evidence(found, why + _recurrence_text(impact))

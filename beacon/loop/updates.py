@@ -208,6 +208,8 @@ def languages_of(org_id: int, contacts: list[Contact]) -> dict[int, str]:
 def what_you_told_us(action: Action) -> str:
     if action.customer_said.strip():
         return action.customer_said.strip()
+    if action.theme_id is None:
+        return ""
     theme = Theme.objects.for_org(action.organization_id).filter(pk=action.theme_id).first()
     return theme.name if theme is not None else ""
 

@@ -43,7 +43,7 @@ def done_action(world: World, customers: list[tuple[str, str, str]]) -> Action:
     cause = RootCause.objects.for_org(world.org).get(code="process")
     for n, (name, email, language) in enumerate(customers, start=1):
         case = do_open_case_for(respond(world, n, nps=2, attributes={"language": language}))
-        assert case is not None
+        assert case is not None and case.contact_id is not None
         Contact.objects.filter(pk=case.contact_id).update(name=name, email=email)
         do_resolve_case(case, cause, "explained", actor=world.agent)
     action = do_create_action(
