@@ -14,6 +14,7 @@ from beacon.loop.models import CustomerUpdate, RootCause
 from beacon.loop.tests.helpers import respond
 from beacon.loop.updates import send_approved_updates
 from beacon.testing import PASSWORD, World
+from tests.browser.axe import load_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,7 @@ def test_owner_previews_and_approves_every_draft_at_once(
     expect(preview.get_by_role("heading")).to_have_text("Preview: as Customer 1 receives it (en)")
     expect(preview.locator("pre")).to_contain_text("Here is what we changed:\nBills now fit")
     expect(preview).not_to_contain_text("INTERNAL")
+    assert _violations(page) == []
     summary = page.locator("#updates-summary")
     expect(summary).to_contain_text("Drafted 3 · approved and waiting 0")
 
@@ -58,3 +60,17 @@ def test_owner_previews_and_approves_every_draft_at_once(
     # The outbox's job runs at once in tests: the mail server took all three.
     expect(summary).to_contain_text("delivered 3 · in the outbox 0 · failed 0")
     assert set(CustomerUpdate.objects.values_list("status", flat=True)) == {"sent"}
+    assert _violations(page) == []
+    page.goto(f"{live_server.url}/loop/updates/template/")
+    expect(page.locator("#t-de-subject")).to_have_value(
+        "Sie haben es uns gesagt, und wir haben es geändert"
+    )
+    assert _violations(page) == []
+
+
+def _violations(page: Page) -> list[object]:
+    load_axe(page)
+    found: list[object] = page.evaluate(
+        "async () => (await axe.run(document)).violations.map(v => [v.id, v.nodes.length])"
+    )
+    return found
