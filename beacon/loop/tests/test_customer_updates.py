@@ -30,7 +30,7 @@ from beacon.loop.updates import (
 from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event
-from beacon.testing import SmtpServer, World
+from beacon.testing import SmtpServer, World, race
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,14 @@ def test_approved_updates_leave_at_the_organisations_rate_and_never_twice(
     assert mail["Subject"] == "You told us, and we changed it"
     queued = Event.objects.filter(verb="customer_updates.queued").order_by("pk")
     assert [e.data["count"] for e in queued] == [2, 2, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_running_at_once_keep_the_rate_and_send_each_update_once(world: World) -> None:
+    action = done_action(world, [(f"C{n}", f"c{n}@example.com", "en") for n in range(1, 6)])
+    do_set_sending_rate(world.org.pk, 3, actor=world.owner)
+    assert do_approve_customer_updates(action, actor=world.stage_owner) == 5
+    assert sum(race(4, lambda _i: send_approved_updates())) == 3
+    assert OutboxMessage.objects.filter(idempotency_key__startswith="you-said-we-did:").count() == 3
+    statuses = sorted(CustomerUpdate.objects.values_list("status", flat=True))
+    assert statuses == ["approved", "approved", "sent", "sent", "sent"]
