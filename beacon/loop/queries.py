@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.insights.models import ThemeMention
+from beacon.loop.events import LoopEvent
 from beacon.loop.models import (
     Action,
     ActionStatus,
@@ -33,7 +34,7 @@ from beacon.loop.models import (
     WinBackStatus,
 )
 from beacon.notifications.models import OutboxMessage, OutboxState
-from beacon.orgs.models import Membership
+from beacon.orgs.models import Event, Membership
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 # The case list's status filter (page, export and API read the same table).
@@ -387,4 +388,20 @@ def update_summary(action: Action) -> UpdateSummary:
         delivered=outbox[OutboxState.SENT],
         failed=outbox[OutboxState.FAILED] + outbox[OutboxState.BOUNCED],
         withheld=outbox[OutboxState.WITHHELD],
+    )
+
+
+def update_confirmation(action: Action) -> Event | None:
+    """The owner's confirmation that customers be told although the metric did not show
+    the action helped (who, why, and the figures they saw), if there is one."""
+    return (
+        Event.objects.for_org(action.organization_id)
+        .filter(
+            verb=LoopEvent.CUSTOMER_UPDATES_CONFIRMED,
+            subject_type=Action._meta.label_lower,
+            subject_id=action.pk,
+        )
+        .select_related("actor")
+        .order_by("-pk")
+        .first()
     )

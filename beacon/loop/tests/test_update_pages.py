@@ -107,6 +107,9 @@ def test_a_metric_that_did_not_move_needs_the_owners_reason(world: World) -> Non
     assert CustomerUpdate.objects.filter(action=action).count() == 1
     [event] = Event.objects.filter(verb="customer_updates.confirmed")
     assert (event.actor, event.data["reason"]) == (world.stage_owner, "The fix is live.")
+    assert "drafted because Sam Stage confirmed:</strong> The fix is live." in page(
+        client, f"/actions/{action.pk}/"
+    )
 
 
 def test_template_page_validates_placeholders_and_is_for_admins(

@@ -28,7 +28,13 @@ from beacon.loop.models import (
     CustomerUpdate,
     CustomerUpdateStatus,
 )
-from beacon.loop.queries import action_detail, actions_board, root_causes, update_summary
+from beacon.loop.queries import (
+    action_detail,
+    actions_board,
+    root_causes,
+    update_confirmation,
+    update_summary,
+)
 from beacon.loop.updates import (
     do_approve_customer_update,
     do_approve_customer_updates,
@@ -188,6 +194,7 @@ def _page(
         "impact": impact,
         "evidence": judge(action, impact) if action.status == ActionStatus.DONE else None,
         "summary": update_summary(action),
+        "confirmation": update_confirmation(action),
         "preview": preview(action),
         "crown": action_crown(member, action),
         **_pages(member, action, wanted or {}),
