@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 
-from beacon.analytics import metrics
+from beacon.analytics import impact, metrics
 from beacon.analytics.events import (
     alert_fired,
     alert_resolved,
@@ -29,6 +29,8 @@ from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
 from beacon.insights.models import Theme
+from beacon.loop.models import Action, ActionStatus
+from beacon.loop.updates import Verdict, do_propose_customer_updates
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.surveys.models import Survey
@@ -299,3 +301,32 @@ def wall_for_token(token: str) -> Wallboard | None:
         .filter(pk=pk, nonce=nonce, revoked_at__isnull=True)
         .first()
     )
+
+
+# ------------------------------------------------------------------ "you said, we did"
+
+
+def propose_updates_when_improved() -> int:
+    """The daily job's work: a completed action whose metric now shows a real improvement
+    gets its "you said, we did" drafts; one that has not helped waits for its owner.
+
+    Only actions without updates yet, completed within the impact's longest window.
+    """
+    since = clock.now() - dt.timedelta(days=impact.MAX_WINDOW_DAYS + 1)
+    waiting = (
+        Action.objects.filter(
+            status=ActionStatus.DONE,
+            question__isnull=False,
+            completed_at__gte=since,
+            customer_updates__isnull=True,
+        )
+        .exclude(public_summary="")
+        .select_related("organization", "question", "stage")
+        .order_by("pk")
+    )
+    drafted = 0
+    for action in waiting:
+        found = impact.evidence(action, action.organization.min_sample_size)
+        if found.verdict == Verdict.IMPROVED:
+            drafted += do_propose_customer_updates(action, found)
+    return drafted

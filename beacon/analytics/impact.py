@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from beacon.analytics import stats
+from beacon.analytics.display import figure
 from beacon.analytics.metrics import METRICS
 from beacon.analytics.stats import Estimate
 from beacon.core import clock
 from beacon.loop.models import Action
 from beacon.loop.queries import root_cause_recurrence
+from beacon.loop.updates import UNMEASURED, Evidence, Verdict
 from beacon.responses.models import ScoreRollup
 from beacon.surveys.models import QuestionKind
 
@@ -52,6 +54,9 @@ class Impact:
     p_value: float | None
     min_n: int
     recurrence: tuple[int, int, int] | None
+    key: str = ""
+    higher_is_better: bool = True
+    of_stage: bool = False
 
     @property
     def enough(self) -> bool:
@@ -112,4 +117,80 @@ def action_impact(action: Action, min_n: int) -> Impact | None:
         p_value=welch_p(before, after, kind),
         min_n=min_n,
         recurrence=root_cause_recurrence(action),
+        key=metric.key,
+        higher_is_better=metric.higher_is_better,
+        of_stage=action.stage_id is not None,
     )
+
+
+def _window_text(impact: Impact, window: Window) -> str:
+    if window.estimate is None:
+        return f"no answers (n={window.n})"
+    e = figure(impact.key, window.estimate.value, window.estimate.low, window.estimate.high)
+    return f"{e.value} (95% interval {e.low} to {e.high}, n={window.n})"
+
+
+def _recurrence_text(impact: Impact) -> str:
+    if impact.recurrence is None:
+        return ""
+    days, before, after = impact.recurrence
+    if after == before:
+        return (
+            f" Cases with this root cause stayed at {before} in the {days} days before "
+            "and after completion."
+        )
+    moved = "rose" if after > before else "fell"
+    return (
+        f" Cases with this root cause {moved} from {before} in the {days} days before "
+        f"completion to {after} in the {days} days after."
+    )
+
+
+def verdict(impact: Impact) -> str:
+    if impact.days == 0 or not impact.enough or impact.difference is None or impact.p_value is None:
+        return Verdict.TOO_EARLY
+    if not impact.significant:
+        return Verdict.UNCHANGED
+    better = (impact.difference > 0) == impact.higher_is_better
+    return Verdict.IMPROVED if better else Verdict.WORSE
+
+
+def evidence(action: Action, min_n: int) -> Evidence:
+    """Whether the action's metric shows it helped, with the figures that say so.
+
+    "Here is what we changed" is proposed to customers only on a significant improvement
+    (Welch's test at ALPHA); anything else needs the owner's confirmation.
+    """
+    return judge(action, action_impact(action, min_n))
+
+
+def judge(action: Action, impact: Impact | None) -> Evidence:
+    """`evidence` from an impact already computed (the action page shows both)."""
+    if impact is None:
+        if action.question_id is None:
+            return UNMEASURED
+        if action.completed_at is None:
+            return Evidence(Verdict.TOO_EARLY, "The action is not done yet.")
+        return Evidence(Verdict.UNMEASURED, "The linked question is not NPS, CSAT or CES.")
+    name = f"{impact.metric} of this stage" if impact.of_stage else impact.metric
+    found = verdict(impact)
+    if impact.days == 0:
+        why = f"Completed today: {name} after completion is measured from tomorrow."
+    elif found == Verdict.TOO_EARLY:
+        why = (
+            f"{name} has {impact.before.n} answers in the {impact.days} days before completion "
+            f"and {impact.after.n} after; at least {impact.min_n} a side are needed to judge."
+        )
+    else:
+        p = impact.p_value or 0.0  # judged only with a p-value (see `verdict`)
+        judged = {
+            Verdict.IMPROVED: "a real improvement",
+            Verdict.WORSE: "a real decline",
+            Verdict.UNCHANGED: "a change that could be chance",
+        }[found]
+        why = (
+            f"{name} moved from {_window_text(impact, impact.before)} in the {impact.days} days "
+            f"before completion to {_window_text(impact, impact.after)} after: {judged} "
+            f"({'p < 0.001' if p < 0.001 else f'p = {p:.3f}'})."
+        )
+    return Evidence(found, why + _recurrence_text(impact))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.analytics.actions import evaluate_alert_rules
+from beacon.analytics.actions import evaluate_alert_rules, propose_updates_when_improved
 
 
 @db_periodic_task(crontab(minute="*/10"))
@@ -33,3 +33,9 @@ def refresh_all_value_reports() -> int:
     for org_id in organisations_with_outcomes():
         refresh_value_reports(org_id)
     return 0
+
+
+@db_periodic_task(crontab(minute="40", hour="5"))
+def propose_customer_updates() -> int:
+    """Daily: actions whose metric now shows they helped get "you said, we did" drafts."""
+    return propose_updates_when_improved()

@@ -11,17 +11,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
+from beacon.analytics.impact import evidence
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.insights.models import Theme, ThemeMention
 from beacon.loop.actions import CaseRuleIn, do_create_case_rule, escalate_overdue_cases
 from beacon.loop.improvements import (
     ActionIn,
-    customer_update_key_prefix,
     do_add_action_update,
-    do_approve_customer_update,
     do_create_action,
     do_publish_action,
     do_set_action_status,
@@ -34,8 +33,14 @@ from beacon.loop.sharing import (
     do_record_survey_consent,
     do_set_wall,
 )
+from beacon.loop.updates import (
+    Verdict,
+    customer_update_key_prefix,
+    do_approve_customer_update,
+    do_propose_customer_updates,
+)
 from beacon.notifications.actions import do_withhold_pending
-from beacon.orgs.models import Organization
+from beacon.orgs.models import Membership, Organization
 from beacon.orgs.queries import org_owner
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Question, QuestionKind, Survey
@@ -107,14 +112,24 @@ def _wall(org: Organization, survey: Survey, today: dt.datetime) -> int:
     return shown
 
 
-def _drafts_for_theme(action: Action, theme: Theme | None) -> QuerySet[CustomerUpdate]:
-    """The drafts to approve: those to customers whose comments raised the theme, when
-    there is one (the action's root cause brings other customers' drafts too)."""
-    drafts = CustomerUpdate.objects.filter(action=action).order_by("pk")
-    if theme is None:
-        return drafts
-    raised = ThemeMention.objects.for_org(action.organization_id).filter(theme=theme)
-    return drafts.filter(contact_id__in=raised.values("response__contact_id"))
+def _tell_customers(
+    action: Action, theme: Theme | None, lead: Membership, today: dt.datetime
+) -> int:
+    """The action names the NPS question, so "here is what we changed" is proposed only
+    if its score really improved; then the owner approves a few drafts (to customers whose
+    comments raised the theme). Otherwise its page says why nobody was told."""
+    with clock.frozen_at(today):
+        found = evidence(action, action.organization.min_sample_size)
+        if found.verdict != Verdict.IMPROVED:
+            return 0
+        do_propose_customer_updates(action, found)
+        drafts = CustomerUpdate.objects.filter(action=action).order_by("pk")
+        if theme is not None:
+            raised = ThemeMention.objects.for_org(action.organization_id).filter(theme=theme)
+            drafts = drafts.filter(contact_id__in=raised.values("response__contact_id"))
+        for update in drafts[:5]:
+            do_approve_customer_update(update, actor=lead)
+        return min(5, drafts.count())
 
 
 def _action(org: Organization, question: Question, today: dt.datetime) -> tuple[Action | None, int]:
@@ -148,11 +163,7 @@ def _action(org: Organization, question: Question, today: dt.datetime) -> tuple[
     with clock.frozen_at(today - dt.timedelta(days=30)):
         do_set_action_status(action, "done", actor=lead)
         do_publish_action(action, action.public_summary, on_wall=True, actor=lead)
-    sent = 0
-    with clock.frozen_at(today - dt.timedelta(days=29)):
-        for update in _drafts_for_theme(action, theme)[:5]:
-            do_approve_customer_update(update, actor=lead)
-            sent += 1
+    sent = _tell_customers(action, theme, lead, today)
     # One action still open with a deadline close enough for its reminder.
     with clock.frozen_at(today - dt.timedelta(days=5)):
         do_create_action(
@@ -203,9 +214,8 @@ def seed_closed_loop(org: Organization, *, today: dt.datetime) -> LoopExamples:
 
 
 def withhold_history(org: Organization, examples: LoopExamples) -> int:
-    """Keep the seeded history's emails as rows without mailing them, except the approved
-    "you said, we did" updates of the completed action: the customers who raised its
-    theme receive them, which is how the demo shows the loop closing."""
+    """Keep the seeded history's emails as rows without mailing them, except "you said, we
+    did" updates of the completed action (approved only when its score improved)."""
     action = examples.completed_action
     keep = (customer_update_key_prefix(action.pk),) if action is not None else ()
     return do_withhold_pending(org.pk, "demo history: not delivered", keep_prefixes=keep)

@@ -8,6 +8,8 @@ from beacon.loop.models import (
     CaseRule,
     Channel,
     CustomerUpdate,
+    CustomerUpdateSettings,
+    CustomerUpdateTemplate,
     DigestPreference,
     LostReason,
     Recognition,
@@ -45,7 +47,14 @@ class LoopEvent(EventVerb):
     CHANNEL_CREATED = "channel.created"
     CUSTOMER_UPDATE_DISCARDED = "customer_update.discarded"
     CUSTOMER_UPDATE_EDITED = "customer_update.edited"
+    # Single approvals before sending was throttled; kept so the audit log names old rows.
     CUSTOMER_UPDATE_SENT = "customer_update.sent"
+    CUSTOMER_UPDATE_APPROVED = "customer_update.approved"
+    CUSTOMER_UPDATES_APPROVED = "customer_updates.approved"
+    CUSTOMER_UPDATES_CONFIRMED = "customer_updates.confirmed"
+    CUSTOMER_UPDATES_QUEUED = "customer_updates.queued"
+    CUSTOMER_UPDATE_SETTINGS = "customer_update.settings"
+    CUSTOMER_UPDATE_TEMPLATE = "customer_update.template"
     DIGEST_PREFERENCE = "digest.preference"
     LOST_REASON_CREATED = "lost_reason.created"
     RECOGNITION_CREATED = "recognition.created"
@@ -64,8 +73,10 @@ def action_created(
     return record_event(org, LoopEvent.ACTION_CREATED, action, actor=actor, source=source)
 
 
-def action_drafted(org: Organization | int, action: Action, *, count: int) -> Event:
-    return record_event(org, LoopEvent.ACTION_DRAFTED, action, count=count)
+def action_drafted(
+    org: Organization | int, action: Action, *, count: int, verdict: str = ""
+) -> Event:
+    return record_event(org, LoopEvent.ACTION_DRAFTED, action, count=count, verdict=verdict)
 
 
 def action_published(
@@ -130,10 +141,80 @@ def customer_update_edited(
     return record_event(org, LoopEvent.CUSTOMER_UPDATE_EDITED, update, actor=actor)
 
 
-def customer_update_sent(
+def customer_update_approved(
     org: Organization | int, update: CustomerUpdate, *, actor: Membership | None = None
 ) -> Event:
-    return record_event(org, LoopEvent.CUSTOMER_UPDATE_SENT, update, actor=actor)
+    return record_event(org, LoopEvent.CUSTOMER_UPDATE_APPROVED, update, actor=actor)
+
+
+def customer_updates_approved(
+    org: Organization | int,
+    action: Action,
+    *,
+    actor: Membership | None = None,
+    count: int,
+    language: str,
+    channel: str,
+) -> Event:
+    """Many drafts approved in one request: one event with how many and which."""
+    return record_event(
+        org,
+        LoopEvent.CUSTOMER_UPDATES_APPROVED,
+        action,
+        actor=actor,
+        count=count,
+        language=language,
+        channel=channel,
+    )
+
+
+def customer_updates_confirmed(
+    org: Organization | int,
+    action: Action,
+    *,
+    actor: Membership | None = None,
+    reason: str,
+    verdict: str,
+    why: str,
+) -> Event:
+    """The owner had updates drafted although the action's metric did not show it helped."""
+    return record_event(
+        org,
+        LoopEvent.CUSTOMER_UPDATES_CONFIRMED,
+        action,
+        actor=actor,
+        reason=reason,
+        verdict=verdict,
+        why=why,
+    )
+
+
+def customer_updates_queued(org: Organization | int, action: Action, *, count: int) -> Event:
+    return record_event(org, LoopEvent.CUSTOMER_UPDATES_QUEUED, action, count=count)
+
+
+def customer_update_settings(
+    org: Organization | int,
+    row: CustomerUpdateSettings,
+    *,
+    actor: Membership | None = None,
+    per_minute: int,
+) -> Event:
+    return record_event(
+        org, LoopEvent.CUSTOMER_UPDATE_SETTINGS, row, actor=actor, per_minute=per_minute
+    )
+
+
+def customer_update_template(
+    org: Organization | int,
+    template: CustomerUpdateTemplate,
+    *,
+    actor: Membership | None = None,
+    language: str,
+) -> Event:
+    return record_event(
+        org, LoopEvent.CUSTOMER_UPDATE_TEMPLATE, template, actor=actor, language=language
+    )
 
 
 def digest_preference(

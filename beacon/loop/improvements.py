@@ -7,25 +7,19 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 
-from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.cxmodel.models import Stage
-from beacon.insights.models import Theme, ThemeMention
+from beacon.insights.models import Theme
 from beacon.loop.events import (
     action_created,
-    action_drafted,
     action_published,
     action_reassigned,
     action_reminded,
     action_status,
     action_updated,
-    customer_update_discarded,
-    customer_update_edited,
-    customer_update_sent,
 )
 from beacon.loop.models import (
     Action,
@@ -34,14 +28,12 @@ from beacon.loop.models import (
     ActionStatus,
     ActionUpdate,
     Case,
-    CustomerUpdate,
-    CustomerUpdateStatus,
     RootCause,
 )
+from beacon.loop.updates import UNMEASURED, do_propose_customer_updates
 from beacon.notifications.actions import do_queue_email
-from beacon.orgs.models import Membership, Role
-from beacon.surveys.distribution import unsubscribe_url
-from beacon.surveys.models import Invitation, Question
+from beacon.orgs.models import Membership
+from beacon.surveys.models import Question
 
 MAX_TITLE = 300
 MAX_TEXT = 10_000
@@ -207,8 +199,10 @@ def do_set_action_status(action: Action, status: str, *, actor: Membership) -> A
     )
     action_status(action.organization_id, action, actor=actor, to=status)
     action.refresh_from_db()
-    if status == ActionStatus.DONE:
-        do_draft_customer_updates(action)
+    if status == ActionStatus.DONE and action.question_id is None and action.public_summary:
+        # No metric to contradict the owner; an action with one waits for its evidence
+        # (analytics.actions.propose_updates_when_improved) or the owner's confirmation.
+        do_propose_customer_updates(action, UNMEASURED)
     return action
 
 
@@ -275,160 +269,28 @@ def send_action_reminders() -> int:
     return sent
 
 
-# ------------------------------------------------------------------ "you said, we did"
-
-
-def raised_by(action: Action) -> list[Contact]:
-    """Customers whose feedback raised what the action fixed: its cases, its root cause."""
-    condition = Q(actions=action)
-    if action.root_cause_id is not None:
-        condition |= Q(root_cause_id=action.root_cause_id)
-    cases = Case.objects.for_org(action.organization_id).filter(condition, contact__isnull=False)
-    contact_ids = set(cases.values_list("contact_id", flat=True))
-    if action.theme_id is not None:
-        # Customers whose comments insights tagged with the theme, up to completion.
-        mentions = ThemeMention.objects.for_org(action.organization_id).filter(
-            theme_id=action.theme_id, response__contact__isnull=False
-        )
-        if action.completed_at is not None:
-            mentions = mentions.filter(response__responded_at__lte=action.completed_at)
-        contact_ids |= set(mentions.values_list("response__contact_id", flat=True))
-    return list(Contact.objects.for_org(action.organization_id).filter(pk__in=contact_ids))
-
-
-def _default_body(action: Action, contact: Contact) -> str:
-    name = contact.name or "there"
-    change = action.public_summary or action.title
-    return (
-        f"Hello {name},\n\nYou told us about something that was not good enough. "
-        f"We listened, and here is what we changed:\n\n{change}\n\n"
-        f"Thank you for telling us.\n{action.owner.display_name}, {action.organization.name}"
-    )
-
-
 @transaction.atomic
-def do_draft_customer_updates(action: Action) -> list[CustomerUpdate]:
-    """One draft per customer (unique per action and customer); unsubscribed ones skipped."""
-    if action.status != ActionStatus.DONE:
-        raise ValidationFailed({"status": "draft updates once the action is done"})
-    drafted = []
-    for contact in raised_by(action):
-        if contact.unsubscribed_at is not None or not contact.email:
-            continue
-        try:
-            with transaction.atomic():
-                update = CustomerUpdate.objects.create(
-                    organization_id=action.organization_id,
-                    action=action,
-                    contact=contact,
-                    subject=f"You said, we did: {action.title}"[:300],
-                    body=_default_body(action, contact),
-                )
-        except IntegrityError:
-            continue
-        drafted.append(update)
-    if drafted:
-        action_drafted(action.organization_id, action, count=len(drafted))
-    return drafted
-
-
-def customer_update_key_prefix(action_id: int) -> str:
-    """The start of the outbox key of every "you said, we did" message of one action."""
-    return f"you-said-we-did:{action_id}:"
-
-
-def _may_approve(update: CustomerUpdate, actor: Membership) -> bool:
-    return actor.pk == update.action.owner_id or actor.has_role(Role.ADMIN)
-
-
-@transaction.atomic
-def do_edit_customer_update(
-    update: CustomerUpdate, *, subject: str, body: str, actor: Membership
-) -> CustomerUpdate:
-    errors: dict[str, str] = {}
-    if not subject.strip():
-        errors["subject"] = "must not be empty"
-    elif len(subject) > 300:
-        errors["subject"] = "must be at most 300 characters"
-    if not body.strip():
-        errors["body"] = "must not be empty"
-    elif len(body) > MAX_TEXT:
-        errors["body"] = f"must be at most {MAX_TEXT} characters"
-    if errors:
-        raise ValidationFailed(errors)
-    if not _may_approve(update, actor):
-        raise ValidationFailed({"actor": "only the action's owner or an admin edits updates"})
-    edited = CustomerUpdate.objects.filter(pk=update.pk, status=CustomerUpdateStatus.DRAFT).update(
-        subject=subject.strip(), body=body.strip()
-    )
-    if not edited:
-        raise Conflict("this update was already sent or discarded")
-    update.refresh_from_db()
-    customer_update_edited(update.organization_id, update, actor=actor)
-    return update
-
-
-@transaction.atomic
-def do_approve_customer_update(update: CustomerUpdate, *, actor: Membership) -> CustomerUpdate:
-    """Approve and queue the email; a second approval can never send a second message."""
-    if not _may_approve(update, actor):
-        raise ValidationFailed({"actor": "only the action's owner or an admin approves updates"})
-    contact = update.contact
-    if contact.unsubscribed_at is not None:
-        raise Conflict("this customer has unsubscribed; the update cannot be sent")
-    now = clock.now()
-    # Compare-and-set: of two approvals at once, one moves the draft; the other stops here.
-    moved = CustomerUpdate.objects.filter(pk=update.pk, status=CustomerUpdateStatus.DRAFT).update(
-        status=CustomerUpdateStatus.SENT, approved_by=actor, sent_at=now
-    )
-    if not moved:
-        raise Conflict("this update was already sent or discarded")
-    update.refresh_from_db()
-    # The customer's newest invitation carries their unsubscribe link, when they have one.
-    invitation = (
-        Invitation.objects.for_org(update.organization_id)
-        .filter(contact=contact)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    unsubscribe = unsubscribe_url(invitation) if invitation is not None else ""
-    context = {"update": update, "org": update.action.organization, "unsubscribe": unsubscribe}
-    do_queue_email(
-        update.organization_id,
-        to=contact.email,
-        subject=update.subject,
-        text=render_to_string("loop/email/customer_update.txt", context),
-        html=render_to_string("loop/email/customer_update.html", context),
-        cause=update,
-        # Keyed by action and customer, not by row: the outbox refuses a second message.
-        key=f"{customer_update_key_prefix(update.action_id)}{contact.pk}",
-        headers={"List-Unsubscribe": f"<{unsubscribe}>"} if unsubscribe else None,
-    )
-    customer_update_sent(update.organization_id, update, actor=actor)
-    return update
-
-
-@transaction.atomic
-def do_discard_customer_update(update: CustomerUpdate, *, actor: Membership) -> None:
-    if not _may_approve(update, actor):
-        raise ValidationFailed({"actor": "only the action's owner or an admin discards updates"})
-    moved = CustomerUpdate.objects.filter(pk=update.pk, status=CustomerUpdateStatus.DRAFT).update(
-        status=CustomerUpdateStatus.DISCARDED
-    )
-    if not moved:
-        raise Conflict("this update was already sent or discarded")
-    customer_update_discarded(update.organization_id, update, actor=actor)
-
-
-@transaction.atomic
-def do_publish_action(action: Action, summary: str, *, on_wall: bool, actor: Membership) -> None:
-    """What the public wall says about a completed action."""
+def do_publish_action(
+    action: Action,
+    summary: str,
+    *,
+    on_wall: bool,
+    actor: Membership,
+    customer_said: str | None = None,
+) -> None:
+    """What customers are told about a completed action: on the public wall, and in the
+    "you said, we did" messages (what they told us, what we changed)."""
     if on_wall and action.status != ActionStatus.DONE:
         raise ValidationFailed({"on_wall": "only completed actions go on the wall"})
     if on_wall and not summary.strip():
         raise ValidationFailed({"public_summary": "say what changed, in customers' words"})
     if len(summary) > MAX_TEXT:
         raise ValidationFailed({"public_summary": f"must be at most {MAX_TEXT} characters"})
-    Action.objects.filter(pk=action.pk).update(public_summary=summary.strip(), on_wall=on_wall)
-    action.public_summary, action.on_wall = summary.strip(), on_wall
+    said = action.customer_said if customer_said is None else customer_said.strip()
+    if len(said) > MAX_TEXT:
+        raise ValidationFailed({"customer_said": f"must be at most {MAX_TEXT} characters"})
+    Action.objects.filter(pk=action.pk).update(
+        public_summary=summary.strip(), on_wall=on_wall, customer_said=said
+    )
+    action.public_summary, action.on_wall, action.customer_said = summary.strip(), on_wall, said
     action_published(action.organization_id, action, actor=actor, on=on_wall)

@@ -196,8 +196,11 @@ class Action(TenantModel):
         "cxmodel.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cases = models.ManyToManyField(Case, blank=True, related_name="actions")
-    # What customers are told; shown on the public wall when `on_wall`.
+    # What customers are told; shown on the public wall when `on_wall`. It is also the
+    # "what we changed" of the customer messages, never the internal title.
     public_summary = models.TextField(blank=True)
+    # What customers told us, in their words (the messages' "what you told us").
+    customer_said = models.TextField(blank=True)
     on_wall = models.BooleanField(default=False)
 
     class Meta:
@@ -234,8 +237,15 @@ class ActionReminder(TenantModel):
 
 class CustomerUpdateStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    # Approved and waiting for the throttled sender to hand it to the outbox.
+    APPROVED = "approved", "Approved, waiting to be sent"
+    # Handed to the outbox (whose row says whether the server took it).
     SENT = "sent", "Sent"
     DISCARDED = "discarded", "Discarded"
+
+
+class UpdateChannel(models.TextChoices):
+    EMAIL = "email", "Email"
 
 
 class CustomerUpdate(TenantModel):
@@ -248,15 +258,56 @@ class CustomerUpdate(TenantModel):
     status = models.CharField(
         max_length=10, choices=CustomerUpdateStatus.choices, default=CustomerUpdateStatus.DRAFT
     )
+    channel = models.CharField(
+        max_length=10, choices=UpdateChannel.choices, default=UpdateChannel.EMAIL
+    )
+    # The language the message was written in (the customer's, from the template).
+    language = models.CharField(max_length=10, default="en")
     approved_by = models.ForeignKey(
         "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approved_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["action", "contact"], name="customer_update_once_per_action"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["action", "status"]),
+            # The throttled sender reads approved updates oldest first, and counts what it
+            # handed to the outbox in the last minute.
+            models.Index(fields=["status", "approved_at"]),
+            models.Index(fields=["organization", "sent_at"]),
+        ]
+
+
+class CustomerUpdateTemplate(TenantModel):
+    """The organisation's wording of "you said, we did" in one language (defaults in code)."""
+
+    language = models.CharField(max_length=10)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "language"], name="customer_update_template_unique"
+            )
+        ]
+
+
+class CustomerUpdateSettings(TenantModel):
+    """How fast approved updates leave: at most `per_minute` messages a minute."""
+
+    per_minute = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], name="customer_update_settings_one_per_org"
             )
         ]
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
 
+from beacon.contacts.models import Contact
 from beacon.core import clock
+from beacon.insights.models import ThemeMention
+from beacon.loop.events import LoopEvent
 from beacon.loop.models import (
     Action,
     ActionStatus,
@@ -18,6 +22,8 @@ from beacon.loop.models import (
     CaseEvent,
     CaseEventKind,
     CaseStatus,
+    CustomerUpdate,
+    CustomerUpdateStatus,
     Recognition,
     RootCause,
     SurveyConsent,
@@ -27,7 +33,8 @@ from beacon.loop.models import (
     WinBackCall,
     WinBackStatus,
 )
-from beacon.orgs.models import Membership
+from beacon.notifications.models import OutboxMessage, OutboxState
+from beacon.orgs.models import Event, Membership
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 # The case list's status filter (page, export and API read the same table).
@@ -277,4 +284,124 @@ def public_thread(case: Case) -> list[CaseEvent]:
         )
         .select_related("actor")
         .order_by("created_at", "pk")
+    )
+
+
+# ------------------------------------------------------------------ "you said, we did"
+
+
+def raised_by_ids(action: Action) -> set[int]:
+    """Customers whose feedback raised what the action fixed: its cases, its root cause,
+    and comments tagged with its theme up to completion."""
+    condition = Q(actions=action)
+    if action.root_cause_id is not None:
+        condition |= Q(root_cause_id=action.root_cause_id)
+    cases = Case.objects.for_org(action.organization_id).filter(condition, contact__isnull=False)
+    contact_ids = set(cases.values_list("contact_id", flat=True))
+    if action.theme_id is not None:
+        mentions = ThemeMention.objects.for_org(action.organization_id).filter(
+            theme_id=action.theme_id, response__contact__isnull=False
+        )
+        if action.completed_at is not None:
+            mentions = mentions.filter(response__responded_at__lte=action.completed_at)
+        contact_ids |= set(mentions.values_list("response__contact_id", flat=True))
+    return contact_ids
+
+
+def reachable(org_id: int, contact_ids: Iterable[int]) -> list[Contact]:
+    """Of these customers, those an email can reach: an address, not unsubscribed."""
+    return list(
+        Contact.objects.for_org(org_id)
+        .filter(pk__in=list(contact_ids), unsubscribed_at__isnull=True)
+        .exclude(email="")
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class UpdateGroup:
+    channel: str
+    language: str
+    drafted: int
+    approved: int
+    sent: int
+
+
+@dataclass(frozen=True)
+class UpdateSummary:
+    """Who will be told about an action, by channel and language, and how far it got."""
+
+    raised: int  # customers whose feedback raised it
+    reachable: int  # of those, with an address and not unsubscribed
+    groups: list[UpdateGroup]
+    drafted: int
+    approved: int  # approved, waiting for the throttled sender
+    discarded: int
+    queued: int  # handed to the outbox, not yet taken by the mail server
+    delivered: int
+    failed: int  # failed after retries, or refused by the receiving server
+    withheld: int
+
+    @property
+    def unreachable(self) -> int:
+        return self.raised - self.reachable
+
+    @property
+    def told(self) -> int:
+        """Customers who have, or will have, a message (drafts included)."""
+        return sum(g.drafted + g.approved + g.sent for g in self.groups)
+
+
+def update_summary(action: Action) -> UpdateSummary:
+    org_id = action.organization_id
+    raised = raised_by_ids(action)
+    updates = CustomerUpdate.objects.for_org(org_id).filter(action=action)
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[str, int] = defaultdict(int)
+    for row in updates.values("channel", "language", "status").annotate(n=Count("pk")).order_by():
+        cells[(row["channel"], row["language"])][row["status"]] += row["n"]
+        totals[row["status"]] += row["n"]
+    outbox: dict[str, int] = defaultdict(int)
+    sent = OutboxMessage.objects.for_org(org_id).filter(
+        cause_type=CustomerUpdate._meta.label_lower,
+        cause_id__in=updates.filter(status=CustomerUpdateStatus.SENT).values("pk"),
+    )
+    for row in sent.values("state").annotate(n=Count("pk")).order_by():
+        outbox[row["state"]] += row["n"]
+    return UpdateSummary(
+        raised=len(raised),
+        reachable=len(reachable(org_id, raised)),
+        groups=[
+            UpdateGroup(
+                channel,
+                language,
+                c[CustomerUpdateStatus.DRAFT],
+                c[CustomerUpdateStatus.APPROVED],
+                c[CustomerUpdateStatus.SENT],
+            )
+            for (channel, language), c in sorted(cells.items())
+        ],
+        drafted=totals[CustomerUpdateStatus.DRAFT],
+        approved=totals[CustomerUpdateStatus.APPROVED],
+        discarded=totals[CustomerUpdateStatus.DISCARDED],
+        queued=outbox[OutboxState.PENDING] + outbox[OutboxState.SENDING],
+        delivered=outbox[OutboxState.SENT],
+        failed=outbox[OutboxState.FAILED] + outbox[OutboxState.BOUNCED],
+        withheld=outbox[OutboxState.WITHHELD],
+    )
+
+
+def update_confirmation(action: Action) -> Event | None:
+    """The owner's confirmation that customers be told although the metric did not show
+    the action helped (who, why, and the figures they saw), if there is one."""
+    return (
+        Event.objects.for_org(action.organization_id)
+        .filter(
+            verb=LoopEvent.CUSTOMER_UPDATES_CONFIRMED,
+            subject_type=Action._meta.label_lower,
+            subject_id=action.pk,
+        )
+        .select_related("actor")
+        .order_by("-pk")
+        .first()
     )

@@ -8,6 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from beacon.loop.actions import escalate_overdue_cases
 from beacon.loop.improvements import send_action_reminders
 from beacon.loop.sharing import send_digests
+from beacon.loop.updates import send_approved_updates
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -25,3 +26,11 @@ def remind_action_owners() -> int:
 @db_periodic_task(crontab(minute="*/15"))
 def send_staff_digests() -> int:
     return send_digests()
+
+
+# Every minute, on the critical queue: approved "you said, we did" updates leave at each
+# organisation's rate (a batch a minute), so thousands approved at once never flood the
+# mail server nor wait behind analysis.
+@db_periodic_task(crontab(minute="*"))
+def send_customer_updates() -> int:
+    return send_approved_updates()

@@ -26,6 +26,7 @@ from beacon.web.views import (
 from beacon.web.views.loop import cases as loop_cases
 from beacon.web.views.loop import channels as loop_channels
 from beacon.web.views.loop import improvements, lost, rules, sharing
+from beacon.web.views.loop import updates as loop_updates
 
 app_name = "web"
 
@@ -119,6 +120,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("actions/<int:action_id>/status/", improvements.action_status, name="action_status"),
     path("actions/<int:action_id>/publish/", improvements.action_publish, name="action_publish"),
     path("actions/updates/<int:update_id>/", improvements.customer_update, name="customer_update"),
+    path(
+        "actions/<int:action_id>/updates/approve/",
+        improvements.action_updates_approve,
+        name="action_updates_approve",
+    ),
+    path(
+        "actions/<int:action_id>/updates/propose/",
+        improvements.action_updates_propose,
+        name="action_updates_propose",
+    ),
+    path("loop/updates/template/", loop_updates.update_templates, name="update_templates"),
+    path("loop/updates/rate/", loop_updates.update_rate, name="update_rate"),
     path("cases/rules/", rules.case_rules, name="case_rules"),
     path("cases/<int:case_id>/reply/", loop_cases.case_reply, name="case_reply"),
     path("loop/reports/", loop_cases.loop_reports, name="loop_reports"),

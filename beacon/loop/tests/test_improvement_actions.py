@@ -15,10 +15,7 @@ from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import (
     ActionIn,
     do_add_action_update,
-    do_approve_customer_update,
     do_create_action,
-    do_discard_customer_update,
-    do_edit_customer_update,
     do_publish_action,
     do_set_action_status,
     send_action_reminders,
@@ -26,6 +23,12 @@ from beacon.loop.improvements import (
 from beacon.loop.models import Action, CustomerUpdate, RootCause
 from beacon.loop.queries import actions_board, root_cause_recurrence
 from beacon.loop.tests.helpers import respond
+from beacon.loop.updates import (
+    do_approve_customer_update,
+    do_discard_customer_update,
+    do_edit_customer_update,
+    send_approved_updates,
+)
 from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.responses.models import Answer
@@ -135,7 +138,8 @@ def test_completion_drafts_you_said_we_did_once_per_customer(
         assert case is not None
         do_resolve_case(case, _cause(world), "explained", actor=world.agent)
         do_unsubscribe(Contact.objects.get(external_id="cust-3"))
-        action = _action(world)
+        # No metric to contradict the owner: completion proposes the drafts at once.
+        action = _action(world, question=None)
     with clock.frozen_at(T0 + dt.timedelta(days=10)):
         do_set_action_status(action, "done", actor=world.stage_owner)
     drafts = CustomerUpdate.objects.filter(action=action).order_by("contact__external_id")
@@ -157,6 +161,9 @@ def test_completion_drafts_you_said_we_did_once_per_customer(
     do_set_action_status(action, "in_progress", actor=world.stage_owner)
     do_set_action_status(action, "done", actor=world.stage_owner)
     assert CustomerUpdate.objects.filter(action=action).count() == 2
+    # Approved updates leave through the throttled sender, once.
+    assert send_approved_updates() == 1
+    assert send_approved_updates() == 0
     messages = OutboxMessage.objects.filter(idempotency_key__startswith="you-said-we-did:")
     assert messages.count() == 1
     assert do_deliver(messages.get().pk) == "sent"
@@ -206,7 +213,7 @@ def test_theme_action_drafts_for_customers_whose_comments_carry_the_theme(
     with pytest.raises(ValidationFailed) as exc:
         _action(world, source="theme", theme_id=foreign.pk, root_cause=None)
     assert exc.value.errors == {"theme_id": "no such theme in this organisation"}
-    action = _action(world, source="theme", theme_id=theme.pk, root_cause=None)
+    action = _action(world, source="theme", theme_id=theme.pk, root_cause=None, question=None)
     do_set_action_status(action, "done", actor=world.stage_owner)
     drafted = CustomerUpdate.objects.filter(action=action).order_by("contact__external_id")
     assert [d.contact.external_id for d in drafted] == ["cust-1", "cust-2"]
@@ -216,9 +223,10 @@ def test_update_carries_the_customers_unsubscribe_link(world: World) -> None:
     _resolved_cases(world, range(1, 2))
     contact = Contact.objects.get(external_id="cust-1")
     invitation = do_create_invitation(world.survey, contact)
-    action = _action(world)
+    action = _action(world, question=None)
     do_set_action_status(action, "done", actor=world.stage_owner)
     do_approve_customer_update(CustomerUpdate.objects.get(action=action), actor=world.owner)
+    send_approved_updates()
     message = OutboxMessage.objects.get(idempotency_key__startswith="you-said-we-did:")
     link = f"{settings.BASE_URL}/s/u/{invitation.token}/"
     assert message.headers == {"List-Unsubscribe": f"<{link}>"}

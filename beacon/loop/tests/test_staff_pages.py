@@ -18,6 +18,7 @@ from beacon.loop.models import (
 )
 from beacon.loop.sharing import do_record_survey_consent, do_share_response
 from beacon.loop.tests.helpers import respond
+from beacon.loop.updates import send_approved_updates
 from beacon.notifications.models import OutboxMessage
 from beacon.testing import World
 from beacon.web.tests.helpers import logged_in, page
@@ -30,7 +31,8 @@ def _action(world: World) -> Action:
         world.org.pk,
         ActionIn(title="Simplify billing", source="root_cause", owner=world.stage_owner,
                  deadline=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
-                 root_cause=RootCause.objects.for_org(world.org).get(code="process")),
+                 root_cause=RootCause.objects.for_org(world.org).get(code="process"),
+                 public_summary="Bills fit on one page now."),
     )  # fmt: skip
 
 
@@ -73,12 +75,13 @@ def test_complete_then_approve_you_said_we_did_once(world: World) -> None:
     assert client.post(f"/actions/{action.pk}/status/", {"status": "done"}).status_code == 302
     draft = CustomerUpdate.objects.get(action=action)
     html = page(client, f"/actions/{action.pk}/")
-    assert "Approve and send" in html
+    assert "Approve drafts (1)" in html
     body = {"op": "approve", "subject": "We fixed it", "body": "Hello <there>"}
     assert client.post(f"/actions/updates/{draft.pk}/", body).status_code == 302
     again = client.post(f"/actions/updates/{draft.pk}/", body)
     assert again.status_code == 409
-    assert "already sent or discarded" in again.content.decode()
+    assert "already approved, sent or discarded" in again.content.decode()
+    assert send_approved_updates() == 1
     assert OutboxMessage.objects.filter(idempotency_key__startswith="you-said-we-did:").count() == 1
     # The agent neither owns the action nor is an admin.
     assert logged_in(world.agent).post(f"/actions/updates/{draft.pk}/", body).status_code == 400

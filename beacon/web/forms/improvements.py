@@ -10,10 +10,19 @@ from django import forms
 
 from beacon.core.ids import is_id
 from beacon.insights.models import Theme
-from beacon.loop.models import Case, RootCause
+from beacon.loop.models import Case, RootCause, UpdateChannel
+from beacon.loop.updates import MAX_PER_MINUTE
 from beacon.orgs.models import Membership, Organization
+from beacon.surveys.distribution import LANGUAGES
 from beacon.surveys.models import Question
-from beacon.web.forms.common import OrgChoiceField, PostForm, WholeNumberField, flag, text
+from beacon.web.forms.common import (
+    OrgChoiceField,
+    PostForm,
+    QueryForm,
+    WholeNumberField,
+    flag,
+    text,
+)
 
 CASE_LIST = "list case numbers of this organisation, separated by spaces"
 # A deadline is the end of the working day (UTC) of the date chosen.
@@ -75,6 +84,7 @@ class ActionStatusForm(PostForm):
 
 class PublishForm(PostForm):
     public_summary = text()
+    customer_said = text()
     on_wall = flag()
 
 
@@ -88,3 +98,55 @@ class CustomerUpdateForm(PostForm):
     )
     subject = text()
     body = text()
+
+
+PAGE = "must be a page number from 1"
+LANGUAGE = f"must be one of {', '.join(LANGUAGES)}"
+CHANNEL = f"must be one of {', '.join(UpdateChannel.values)}"
+
+
+class UpdatesPageForm(QueryForm):
+    """Which page of the action's drafts and of its approved or sent updates to show."""
+
+    drafts = WholeNumberField(min_value=1, error_messages={"min_value": PAGE, "invalid": PAGE})
+    done = WholeNumberField(min_value=1, error_messages={"min_value": PAGE, "invalid": PAGE})
+
+
+def _choice(values: tuple[str, ...] | list[str], message: str) -> forms.ChoiceField:
+    # Empty means "all": bulk approval of every draft whatever its language or channel.
+    return forms.ChoiceField(
+        choices=[("", "all")] + [(v, v) for v in values],
+        required=False,
+        error_messages={"invalid_choice": message},
+    )
+
+
+class BulkApproveForm(PostForm):
+    language = _choice(LANGUAGES, LANGUAGE)
+    channel = _choice(UpdateChannel.values, CHANNEL)
+
+
+class ConfirmUpdatesForm(PostForm):
+    # Required only when the metric did not improve; the action's check says so.
+    reason = text()
+
+
+class UpdateTemplateForm(PostForm):
+    language = forms.ChoiceField(
+        choices=[(v, v) for v in LANGUAGES],
+        error_messages={"invalid_choice": LANGUAGE, "required": LANGUAGE},
+    )
+    subject = text()
+    body = text()
+
+
+RATE = f"must be a whole number from 1 to {MAX_PER_MINUTE}"
+
+
+class SendingRateForm(PostForm):
+    per_minute = WholeNumberField(
+        min_value=1,
+        max_value=MAX_PER_MINUTE,
+        required=True,
+        error_messages={"invalid": RATE, "min_value": RATE, "max_value": RATE, "required": RATE},
+    )

@@ -97,7 +97,8 @@ def _seeded(world: World) -> dict[str, str]:
     action = do_create_action(
         world.org.pk,
         ActionIn(title="Simplify billing", source="root_cause", owner=world.stage_owner,
-                 deadline=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), root_cause=cause),
+                 deadline=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), root_cause=cause,
+                 public_summary="Bills fit on one page now."),
     )  # fmt: skip
     do_resolve_case(case, cause, "done", actor=world.agent)
     do_set_action_status(action, "done", actor=world.stage_owner)
