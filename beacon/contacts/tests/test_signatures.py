@@ -24,9 +24,11 @@ BODY = json.dumps({"ticket": {"id": 77, "requester": {"id": "cust-77"}}}).encode
 
 
 def post(hook: InboundWebhook, **headers: str) -> Any:
-    meta = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
     return Client().post(
-        f"/api/v1/webhooks/{hook.token}", data=BODY, content_type="application/json", **meta
+        f"/api/v1/webhooks/{hook.token}",
+        data=BODY,
+        content_type="application/json",
+        headers=headers,
     )
 
 
