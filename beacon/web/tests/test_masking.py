@@ -54,3 +54,14 @@ def test_the_case_page_shows_contact_details_to_agents(world: World) -> None:
     html = _case_page(world, world.agent)
     assert "mailto:" in html and "07700 900123" in html
     assert "Hidden for your role" not in html
+
+
+def test_the_verbatim_export_searches_what_the_viewer_is_shown(world: World) -> None:
+    """An analyst's export finds nothing by the masked phone number; an admin's finds it."""
+    process_response(answer(world, nps=2, text=PHONE_COMMENT).pk)
+    analyst = logged_in(add_analyst(world)).get("/exports/verbatims.csv", {"q": "900123"})
+    assert analyst.status_code == 200
+    assert b"".join(analyst.streaming_content).decode().strip().count("\n") == 0  # header only
+    admin = logged_in(world.stage_owner).get("/exports/verbatims.csv", {"q": "900123"})
+    body = b"".join(admin.streaming_content).decode()
+    assert body.strip().count("\n") == 1 and "07700 900123" in body
