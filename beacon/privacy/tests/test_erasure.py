@@ -14,7 +14,7 @@ from django.db import models
 from beacon.api.tests.conftest import Api
 from beacon.contacts.models import Contact
 from beacon.core import clock
-from beacon.loop.actions import do_add_note, do_open_case_for, do_reply_to_customer
+from beacon.loop.actions import do_add_note, do_reply_to_customer
 from beacon.loop.models import Case, CaseEvent
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.actions import do_create_api_key
@@ -125,9 +125,8 @@ def test_erasure_removes_personal_data_everywhere_and_keeps_every_metric(world: 
     assert Answer.objects.filter(response__contact=contact, number__isnull=False).count() == 3
     case.refresh_from_db()
     assert case.title.startswith("[erased] gave NPS 2")
-    assert set(CaseEvent.objects.filter(case=case).exclude(body="").values_list("body", flat=True)) == {
-        "[erased]"
-    }
+    bodies = CaseEvent.objects.filter(case=case).exclude(body="").values_list("body", flat=True)
+    assert set(bodies) == {"[erased]"}
     # The other customer's words are untouched.
     assert Answer.objects.get(response=other, question=world.comment).text == OTHER_COMMENT
     erased = Event.objects.get(verb="contact.erased", subject_id=contact.pk)
@@ -141,7 +140,7 @@ def test_erasure_removes_personal_data_everywhere_and_keeps_every_metric(world: 
 
 
 def test_a_message_not_sent_yet_is_withheld_not_sent_blank(world: World) -> None:
-    contact, case = _customer(world)
+    contact, _case = _customer(world)
     reply = OutboxMessage.objects.get(recipient=contact.email)
     assert reply.state == OutboxState.PENDING
     do_erase_contact(contact, actor=world.owner)

@@ -28,7 +28,7 @@ NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 @pytest.mark.parametrize(
     ("moment", "months", "expected"),
     [
-        (dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC), 6, dt.datetime(2026, 5, 30, 9, tzinfo=dt.UTC)),
+        (NOW, 6, dt.datetime(2026, 5, 30, 9, tzinfo=dt.UTC)),
         (dt.datetime(2026, 3, 31, tzinfo=dt.UTC), 1, dt.datetime(2026, 2, 28, tzinfo=dt.UTC)),
         (dt.datetime(2028, 3, 31, tzinfo=dt.UTC), 1, dt.datetime(2028, 2, 29, tzinfo=dt.UTC)),
         (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), 13, dt.datetime(2024, 12, 15, tzinfo=dt.UTC)),
