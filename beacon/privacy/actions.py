@@ -11,6 +11,7 @@ from django.db.models import Q
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
+from beacon.core.redacted import ERASED, EXPIRED
 from beacon.loop.models import Case, CaseEvent
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.privacy.events import (
@@ -20,7 +21,7 @@ from beacon.privacy.events import (
     retention_set,
 )
 from beacon.privacy.models import MAX_RETENTION_MONTHS, Erasure, PrivacySettings
-from beacon.privacy.redaction import ERASED, EXPIRED, TextScope, redact_free_text
+from beacon.privacy.redaction import TextScope, redact_free_text
 from beacon.responses.models import RollupAttribute
 
 

@@ -36,8 +36,6 @@ from beacon.loop.models import (
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.responses.models import Answer
 
-ERASED = "[erased]"
-EXPIRED = "[removed after the retention period]"
 BATCH = 500
 
 # Messages not sent yet are withheld, not sent with their words gone.
