@@ -56,6 +56,7 @@ def _customer(world: World) -> tuple[Contact, Case]:
     case = Case.objects.get(response=response)
     do_add_note(case, f"Called {SECRET_PHONE}, they were in {SECRET_WORD}", actor=world.agent)
     do_reply_to_customer(case, f"Sorry about {SECRET_WORD}", actor=world.agent)
+    assert response.contact_id is not None
     contact = Contact.objects.get(pk=response.contact_id)
     Contact.objects.filter(pk=contact.pk).update(attributes={"phone": SECRET_PHONE})
     do_record_outcome(

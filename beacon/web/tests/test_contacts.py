@@ -5,6 +5,7 @@ another organisation's ids."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -108,7 +109,7 @@ def test_the_list_searches_the_organisations_contacts_only(
     html = page(owner, "/contacts/", expect=400, persona=other_world.persona.pk)
     assert "persona: unknown persona; the filter was not applied." in html
     page(logged_in(other_world.owner), f"/contacts/{contact.pk}/", expect=404)
-    export = owner.get("/exports/contacts.csv", {"q": contact.email})
+    export: Any = owner.get("/exports/contacts.csv", {"q": contact.email})
     assert b"".join(export.streaming_content).decode().count("\n") == 2  # header, one row
 
 
