@@ -119,8 +119,10 @@ class CustomerHistory:
     currency: str
 
 
-def _masked_title(title: str, contact: Contact, reveal: bool) -> str:
-    if reveal:
+def case_title(title: str, contact: Contact | None, reveal: bool) -> str:
+    """A case's title as the viewer may see it: titles name the customer ("Ann Lee gave NPS
+    2 on ..."), so those who see customers masked read "the customer gave NPS 2 on ..."."""
+    if reveal or contact is None:
         return title
     for personal in (contact.name, contact.email, contact.external_id):
         if personal:
@@ -181,7 +183,7 @@ def _case_lines(
     lines = [
         CaseLine(
             id=c.pk,
-            title=_masked_title(c.title, contact, reveal),
+            title=case_title(c.title, contact, reveal),
             status=c.status,
             status_label=c.get_status_display(),
             opened_at=c.created_at,

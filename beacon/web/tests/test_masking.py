@@ -48,6 +48,8 @@ def _case_page(world: World, member: Membership) -> str:
 def test_the_case_page_masks_contact_details_for_analysts(world: World) -> None:
     html = _case_page(world, add_analyst(world))
     assert "@example.com" not in html and "mailto:" not in html
+    # The title names the customer for those who see them ("Customer 1 gave NPS 1 ...").
+    assert "Customer " not in html and "<h1>the customer gave NPS 1 on" in html
     assert "07700" not in html and "[phone]" in html
     assert "Hidden for your role" in html
 

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from beacon.analytics.customer import customer_history, score_on_scale
+from beacon.analytics.customer import case_title, customer_history, score_on_scale
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
@@ -151,6 +151,7 @@ def _case_page(
         "case": case,
         # Analysts and viewers see the customer's words masked and no contact details.
         "reveal": reveal,
+        "title": case_title(case.title, case.contact, reveal),
         "shown_answers": [
             (
                 a,
