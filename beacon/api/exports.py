@@ -158,7 +158,7 @@ def export_list(
         raise ValidationFailed({"name": f"unknown list; one of {', '.join(DATASETS)}"})
     dataset = dataset_of(name)
     spec = _check(org, name, query)
-    page: Page = page_of(dataset, org, spec, _cursor(query.cursor), query.limit)
+    page: Page = page_of(dataset, org, spec, False, _cursor(query.cursor), query.limit)
     if query.format != "json":
         return download(dataset, org, spec, False, query.format, page=page)
     header = dataset.header

@@ -20,6 +20,7 @@ from beacon.api import (
     members,
     metrics,
     outcomes,
+    privacy,
     responses,
     surveys,
 )
@@ -84,3 +85,4 @@ api.add_router("", members.router)
 api.add_router("", exports.router)
 # Outcomes and money figures (issue 13).
 api.add_router("", outcomes.router)
+api.add_router("", privacy.router)

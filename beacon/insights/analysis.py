@@ -10,6 +10,7 @@ import logging
 from django.db import transaction
 
 from beacon.contacts.models import Interaction
+from beacon.core.redacted import MARKERS
 from beacon.insights import text as textutil
 from beacon.insights.events import insights_analysed, insights_backfilled
 from beacon.insights.labels import Analysis
@@ -73,7 +74,13 @@ def do_analyse_answers(response: Response, answers: list[Answer]) -> list[Answer
 def do_backfill(org: Organization, *, redo: bool = False, batch_size: int = 500) -> int:
     """Analyse the organisation's free-text answers that have no insight yet (all, with
     `redo`) many per model call; returns how many were analysed."""
-    qs = Answer.objects.for_org(org).filter(question__kind=QuestionKind.TEXT)
+    # Erased or expired text is a marker, not a comment: re-reading it would change the
+    # sentiment and themes that erasure and retention keep (docs/adr/0014).
+    qs = (
+        Answer.objects.for_org(org)
+        .filter(question__kind=QuestionKind.TEXT)
+        .exclude(text__in=MARKERS)
+    )
     if not redo:
         qs = qs.exclude(pk__in=AnswerInsight.objects.for_org(org).values("answer_id"))
     ids = list(qs.order_by("pk").values_list("pk", flat=True))

@@ -167,6 +167,45 @@ def do_set_status(case: Case, status: str, *, actor: Membership) -> None:
     case.status = status
 
 
+# How staff reached the customer the first time (the case's "Contacted the customer" step).
+FIRST_CONTACT_CHANNELS = [
+    ("phone", "Phone call"),
+    ("email", "Email"),
+    ("message", "Text or chat message"),
+    ("in_person", "In person"),
+    ("other", "Other"),
+]
+
+
+@transaction.atomic
+def do_record_first_contact(case: Case, channel: str, note: str, *, actor: Membership) -> None:
+    """Staff reached the customer: the case's first-contact time, once.
+
+    The same field as a reply or the move to "in progress" sets, and the one the loop's
+    time-to-first-contact report reads. A conditional UPDATE makes it once even when two
+    people press the button at the same moment; the second is told it was recorded.
+    """
+    channels = dict(FIRST_CONTACT_CHANNELS)
+    errors: dict[str, str] = {}
+    if channel not in channels:
+        errors["channel"] = f"must be one of {', '.join(channels)}"
+    if len(note.strip()) > MAX_NOTE_LENGTH:
+        errors["note"] = f"must be at most {MAX_NOTE_LENGTH} characters"
+    if errors:
+        raise ValidationFailed(errors)
+    now = clock.now()
+    if not Case.objects.filter(pk=case.pk, first_contact_at__isnull=True).update(
+        first_contact_at=now
+    ):
+        raise Conflict("first contact with the customer is already recorded on this case")
+    case.first_contact_at = now
+    _log(case, CaseEventKind.FIRST_CONTACT, actor, note.strip(), channel=channel)
+    # Reaching the customer is work under way: a new case moves on (only if still new).
+    if Case.objects.filter(pk=case.pk, status=CaseStatus.NEW).update(status=CaseStatus.IN_PROGRESS):
+        _log(case, CaseEventKind.STATUS, actor, frm=CaseStatus.NEW, to=CaseStatus.IN_PROGRESS)
+        case.status = CaseStatus.IN_PROGRESS
+
+
 @transaction.atomic
 def do_reassign(case: Case, owner: Membership, reason: str, *, actor: Membership) -> None:
     errors: dict[str, str] = {}

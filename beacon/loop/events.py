@@ -35,6 +35,7 @@ class LoopEvent(EventVerb):
     CASE_ESCALATED = "case.escalated"
     CASE_REPLIED = "case.replied"
     CASE_CUSTOMER = "case.customer"
+    CASE_FIRST_CONTACT = "case.first_contact"
     ACTION_CREATED = "action.created"
     ACTION_DRAFTED = "action.drafted"
     ACTION_PUBLISHED = "action.published"

@@ -123,6 +123,7 @@ class CaseEventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     REPLIED = "replied", "Reply sent to the customer"
     CUSTOMER = "customer", "The customer answered"
+    FIRST_CONTACT = "first_contact", "First contact with the customer"
 
 
 class CaseEvent(TenantModel):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, Q
 
 from beacon.analytics import metrics
 from beacon.contacts.models import Contact
@@ -49,8 +49,9 @@ class Dataset:
     name: str
     label: str
     columns: tuple[Column, ...]
-    # (org, spec) -> the page's rows as a queryset.
-    select: Callable[[Organization, Mapping[str, Any]], Any]
+    # (org, spec, reveal) -> the page's rows as a queryset. `reveal` matters where a filter
+    # reads text: a viewer who sees it masked searches the masked text (ADR 0004).
+    select: Callable[[Organization, Mapping[str, Any], bool], Any]
     # (org, a chunk of those rows, reveal) -> one output row each, in the same order.
     shape: Callable[[Organization, list[Any], bool], Iterable[Row]]
 
@@ -58,15 +59,17 @@ class Dataset:
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def queryset(self, org: Organization, spec: Mapping[str, Any], after: int = 0) -> Any:
-        qs = self.select(org, spec).order_by("pk")
+    def queryset(
+        self, org: Organization, spec: Mapping[str, Any], reveal: bool, after: int = 0
+    ) -> Any:
+        qs = self.select(org, spec, reveal).order_by("pk")
         return qs.filter(pk__gt=after) if after else qs
 
     def rows(
         self, org: Organization, spec: Mapping[str, Any], reveal: bool, *, after: int = 0
     ) -> Iterator[Row]:
         """Every row, in id order; the first column is always the row's id (the cursor)."""
-        for chunk in chunked(self.queryset(org, spec, after).iterator(chunk_size=CHUNK)):
+        for chunk in chunked(self.queryset(org, spec, reveal, after).iterator(chunk_size=CHUNK)):
             yield from self.shape(org, chunk, reveal)
 
 
@@ -137,7 +140,7 @@ _RESPONSE_VALUES = (
 )  # fmt: skip
 
 
-def _select_responses(org: Organization, spec: Mapping[str, Any]) -> Any:
+def _select_responses(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     f = filters_from_spec(spec)
     kept = Answer.objects.filter(organization_id=org.pk).filter(metrics.responses_q(org, f))
     return (
@@ -292,11 +295,11 @@ _VERBATIM_VALUES = (
 )  # fmt: skip
 
 
-def _select_verbatims(org: Organization, spec: Mapping[str, Any]) -> Any:
+def _select_verbatims(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     values = {k: str(v) for k, v in spec.items() if v not in (None, "")}
     return (
         Answer.objects.for_org(org)
-        .filter(question__kind=QuestionKind.TEXT, **verbatim_lookups(org, values))
+        .filter(question__kind=QuestionKind.TEXT, **verbatim_lookups(org, values, reveal=reveal))
         .exclude(text="")
         .values_list(*_VERBATIM_VALUES)
     )
@@ -373,7 +376,7 @@ def case_spec_lookups(spec: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _select_cases(org: Organization, spec: Mapping[str, Any]) -> Any:
+def _select_cases(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     return (
         Case.objects.for_org(org)
         .filter(**case_spec_lookups(spec))
@@ -436,7 +439,7 @@ CASES = Dataset(
 # --- actions -------------------------------------------------------------------------------
 
 
-def _select_actions(org: Organization, spec: Mapping[str, Any]) -> Any:
+def _select_actions(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     qs = Action.objects.for_org(org).select_related("owner", "root_cause", "stage", "question")
     if spec.get("status"):
         qs = qs.filter(status=spec["status"])
@@ -501,10 +504,20 @@ ACTIONS = Dataset(
 # --- contacts ------------------------------------------------------------------------------
 
 
-def _select_contacts(org: Organization, spec: Mapping[str, Any]) -> Any:
+def contact_search(q: str, reveal: bool) -> Q:
+    """Contacts matching a search: by name, email or external id for those who see them;
+    only by Beacon's own contact number for those who see contacts masked (ADR 0004)."""
+    if reveal:
+        return Q(name__icontains=q) | Q(email__icontains=q) | Q(external_id__icontains=q)
+    return Q(pk=int(q)) if q.isascii() and q.isdigit() and len(q) < 19 else Q(pk__in=[])
+
+
+def _select_contacts(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     qs = Contact.objects.for_org(org).select_related("persona")
     if spec.get("persona"):
         qs = qs.filter(persona_id=int(spec["persona"]))
+    if q := str(spec.get("q") or "").strip():
+        qs = qs.filter(contact_search(q, reveal))
     return qs
 
 

@@ -58,9 +58,9 @@ class Page:
 
 
 def page_of(
-    dataset: Dataset, org: Organization, spec: dict[str, Any], after: int, limit: int
+    dataset: Dataset, org: Organization, spec: dict[str, Any], reveal: bool, after: int, limit: int
 ) -> Page:
-    ids = list(dataset.queryset(org, spec, after).values_list("pk", flat=True)[: limit + 1])
+    ids = list(dataset.queryset(org, spec, reveal, after).values_list("pk", flat=True)[: limit + 1])
     if len(ids) <= limit:
         return Page(after, None, None)
     return Page(after, ids[limit - 1], ids[limit - 1])
@@ -118,8 +118,8 @@ def download(
     return response
 
 
-def row_count(dataset: Dataset, org: Organization, spec: dict[str, Any]) -> int:
-    return int(dataset.queryset(org, spec).count())
+def row_count(dataset: Dataset, org: Organization, spec: dict[str, Any], reveal: bool) -> int:
+    return int(dataset.queryset(org, spec, reveal).count())
 
 
 def runs_in_worker(count: int) -> bool:
@@ -196,7 +196,7 @@ def do_run_export(job_id: int) -> str:
     path = export_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        total = row_count(dataset, job.organization, job.spec)
+        total = row_count(dataset, job.organization, job.spec, job.reveal)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
         rows = dataset.rows(job.organization, job.spec, job.reveal)
         write_file(dataset, _progress(job, rows), job.fmt, path)

@@ -44,10 +44,13 @@ VERBATIM_ID_FILTERS = {
 }
 
 
-def verbatim_lookups(org: Any, values: dict[str, str]) -> dict[str, Any]:
+def verbatim_lookups(org: Any, values: dict[str, str], *, reveal: bool) -> dict[str, Any]:
     """The feed's checked filter values (survey, stage, persona, team, band, q) as lookups.
 
-    The page and the exports read the same rows through this one function.
+    The page and the exports read the same rows through this one function. Search reads
+    what the viewer is shown: those who see comments masked (`reveal` false, ADR 0004)
+    search the masked text, so a phone number or email they cannot see cannot find a
+    comment either.
     """
     lookups: dict[str, Any] = {
         lookup: int(values[name])
@@ -63,7 +66,8 @@ def verbatim_lookups(org: Any, values: dict[str, str]) -> dict[str, Any]:
             .values("response_id")
         )
     if values.get("q"):
-        lookups["text__icontains"] = values["q"]
+        field = "text" if reveal else "insight__redacted_text"
+        lookups[f"{field}__icontains"] = values["q"]
     return lookups
 
 

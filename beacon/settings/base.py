@@ -256,6 +256,7 @@ INSTALLED_APPS = [
     "beacon.pipeline",
     "beacon.members",
     "beacon.reports",
+    "beacon.privacy",
     "beacon.public",
     "beacon.api",
     "beacon.web",

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from beacon.insights.models import ContactReason
-from beacon.loop.actions import MAX_NOTE_LENGTH
+from beacon.loop.actions import FIRST_CONTACT_CHANNELS, MAX_NOTE_LENGTH
 from beacon.loop.models import RootCause
 from beacon.loop.queries import CASE_STATUS_FILTERS
 from beacon.orgs.models import Membership
@@ -64,7 +64,25 @@ class CaseListForm(QueryForm):
 
 
 class ReasonForm(PostForm):
-    reason = OrgChoiceField(ContactReason, "choose one of the reasons", only={"active": True})
+    # Required: the select starts on "Choose a reason", and sending it unchanged is refused
+    # rather than filing whatever reason happened to be first.
+    reason = OrgChoiceField(
+        ContactReason, "choose one of the reasons", only={"active": True}, required=True
+    )
+
+
+class FirstContactForm(PostForm):
+    channel = forms.ChoiceField(
+        choices=FIRST_CONTACT_CHANNELS,
+        error_messages={
+            "required": "say how you reached the customer",
+            "invalid_choice": "choose one of the channels offered",
+        },
+    )
+    note = text(
+        MAX_NOTE_LENGTH,
+        error_messages={"max_length": f"must be at most {MAX_NOTE_LENGTH} characters"},
+    )
 
 
 class NoteForm(PostForm):

@@ -57,14 +57,9 @@ class FeedForm(QueryForm):
             shown["q"] = data["q"].strip()
         return shown
 
-    def lookups(self, *, reveal: bool = True) -> dict[str, Any]:
-        """The feed's filters as lookups. Search reads what the viewer is shown: those who
-        see comments masked search the masked text, so a phone number or email they cannot
-        see cannot find a comment either."""
-        found = verbatim_lookups(self.organization, self.applied())
-        if not reveal and "text__icontains" in found:
-            found["insight__redacted_text__icontains"] = found.pop("text__icontains")
-        return found
+    def lookups(self, *, reveal: bool) -> dict[str, Any]:
+        """The feed's filters as lookups; search reads what the viewer is shown."""
+        return verbatim_lookups(self.organization, self.applied(), reveal=reveal)
 
     def page_number(self) -> int:
         self.is_valid()

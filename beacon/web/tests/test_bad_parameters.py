@@ -121,6 +121,7 @@ def _seeded(world: World) -> dict[str, str]:
         "theme_id": str(theme.pk),
         "answer_id": str(comment.pk),
         "reason_id": str(reason.pk),
+        "contact_id": str(response.contact.pk),
     }
 
 

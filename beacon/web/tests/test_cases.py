@@ -72,11 +72,15 @@ def test_mine_and_status_filters(world: World, case: Case) -> None:
 def test_case_page_shows_answers_contact_stage_and_timeline(world: World, case: Case) -> None:
     html = page(logged_in(world.owner), f"/cases/{case.pk}/")
     assert f"<dt>{world.nps.text}</dt>" in html
-    assert '<strong class="answer-score">2</strong>' in html
+    # Each score with its scale: a bare "2" does not say whether 2 is good.
+    assert '<strong class="answer-score">2 of 10</strong> <span class="muted">NPS</span>' in html
     assert "<p>Waited 40 minutes<br>and nobody called back</p>" in html
     contact = case.contact
     assert contact is not None
-    assert f'{contact.name} · <a href="mailto:{contact.email}">{contact.email}</a>' in html
+    assert (
+        f'<a href="/contacts/{contact.pk}/">{contact.name}</a> · '
+        f'<a href="mailto:{contact.email}">{contact.email}</a>'
+    ) in html
     assert "<dt>Stage</dt><dd>Get help</dd>" in html
     assert "Case opened by rule nps&lt;=6" in html
     assert "Owner notified at stage@acme-telecom.test" in html

@@ -3,6 +3,8 @@ page (the customer's contact details and what they wrote)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from beacon.insights.tests.test_pages import add_analyst
@@ -46,6 +48,8 @@ def _case_page(world: World, member: Membership) -> str:
 def test_the_case_page_masks_contact_details_for_analysts(world: World) -> None:
     html = _case_page(world, add_analyst(world))
     assert "@example.com" not in html and "mailto:" not in html
+    # The title names the customer for those who see them ("Customer 1 gave NPS 1 ...").
+    assert "Customer " not in html and "<h1>the customer gave NPS 1 on" in html
     assert "07700" not in html and "[phone]" in html
     assert "Hidden for your role" in html
 
@@ -54,3 +58,18 @@ def test_the_case_page_shows_contact_details_to_agents(world: World) -> None:
     html = _case_page(world, world.agent)
     assert "mailto:" in html and "07700 900123" in html
     assert "Hidden for your role" not in html
+
+
+def test_the_verbatim_export_searches_what_the_viewer_is_shown(world: World) -> None:
+    """An analyst's export finds nothing by the masked phone number; an admin's finds it."""
+    process_response(answer(world, nps=2, text=PHONE_COMMENT).pk)
+    analyst = _csv(logged_in(add_analyst(world)), {"q": "900123"})
+    assert analyst.strip().count("\n") == 0  # the header only
+    admin = _csv(logged_in(world.stage_owner), {"q": "900123"})
+    assert admin.strip().count("\n") == 1 and "07700 900123" in admin
+
+
+def _csv(client: Any, params: dict[str, str]) -> str:
+    response = client.get("/exports/verbatims.csv", params)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from beacon.analytics.customer import case_title, customer_history, score_on_scale
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
@@ -19,9 +20,11 @@ from beacon.insights import queries as insight_queries
 from beacon.insights.reasons import do_set_interaction_reason
 from beacon.insights.text import redact
 from beacon.loop.actions import (
+    FIRST_CONTACT_CHANNELS,
     MAX_NOTE_LENGTH,
     do_add_note,
     do_reassign,
+    do_record_first_contact,
     do_resolve_case,
     do_set_status,
 )
@@ -35,9 +38,11 @@ from beacon.loop.queries import (
     timeline,
 )
 from beacon.orgs.models import Membership, Organization, Role
+from beacon.outcomes.queries import may_see_money
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.cases import (
     CaseListForm,
+    FirstContactForm,
     NoteForm,
     ReasonForm,
     ReassignForm,
@@ -121,6 +126,9 @@ def _describe(event: CaseEvent, names: dict[int, str]) -> str:
         return "The customer answered"
     if kind == CaseEventKind.RESOLVED:
         return f"Resolved (root cause: {data.get('root_cause', '')})"
+    if kind == CaseEventKind.FIRST_CONTACT:
+        channel = str(data.get("channel", ""))
+        return f"Contacted the customer ({dict(FIRST_CONTACT_CHANNELS).get(channel, channel)})"
     return str(dict(CaseEventKind.choices).get(kind, kind))
 
 
@@ -143,7 +151,22 @@ def _case_page(
         "case": case,
         # Analysts and viewers see the customer's words masked and no contact details.
         "reveal": reveal,
-        "shown_answers": [(a, a.text if reveal else redact(a.text)) for a in answers],
+        "title": case_title(case.title, case.contact, reveal),
+        "shown_answers": [
+            (
+                a,
+                a.text if reveal else redact(a.text),
+                score_on_scale(a.question, a.number) if a.number is not None else None,
+            )
+            for a in answers
+        ],
+        # Everything else the customer told us and bought, this case's response included.
+        "history": (
+            customer_history(org, case.contact, reveal=reveal, money=may_see_money(member))
+            if case.contact is not None
+            else None
+        ),
+        "first_contact_channels": FIRST_CONTACT_CHANNELS,
         "overdue": is_overdue(case),
         "answers": answers,
         "events": [(e, _describe(e, names)) for e in timeline(case)],
@@ -217,12 +240,28 @@ def case_reason(request: HttpRequest, member: Membership, case_id: int) -> HttpR
     if interaction is None:
         errors = {"reason": "this case has no interaction"}
         return _refused(request, member, case_id, ValidationFailed(errors), {})
-    reason = form.cleaned_data["reason"] if form.is_valid() else None
-    if reason is None:
-        errors = {"reason": "choose one of the reasons"}
-        return _refused(request, member, case_id, ValidationFailed(errors), {})
+    try:
+        reason = form.checked()["reason"]
+    except ValidationFailed as exc:
+        return _refused(request, member, case_id, exc, {})
     do_set_interaction_reason(interaction, reason, actor=member)
     messages.success(request, f"Reason for contact set to {reason.name}.")
+    return redirect("web:case", case_id=case.pk)
+
+
+@staff_view
+@require_POST
+@reads(FirstContactForm)
+def case_first_contact(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
+    """ "Contacted the customer": how, and what was said; the first-contact time, once."""
+    case = _acting(member, case_id)
+    form = FirstContactForm(member.organization_id, request.POST)
+    try:
+        data = form.checked()
+        do_record_first_contact(case, data["channel"], data["note"], actor=member)
+    except (ValidationFailed, Conflict) as exc:
+        return _refused(request, member, case_id, exc, values(form))
+    messages.success(request, "First contact with the customer recorded.")
     return redirect("web:case", case_id=case.pk)
 
 

@@ -33,6 +33,7 @@ from beacon.reports.writers import CONTENT_TYPES
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.analytics import ScopeForm
 from beacon.web.forms.cases import CaseListForm
+from beacon.web.forms.contacts import ContactListForm
 from beacon.web.forms.feed import FeedForm
 from beacon.web.rows import may_see_contact_details
 from beacon.web.views import analytics
@@ -43,7 +44,7 @@ LIST_PAGES = {
     "verbatims": "web:verbatims",
     "cases": "web:cases",
     "actions": "web:actions",
-    "contacts": "web:imports",
+    "contacts": "web:contacts",
 }
 # The whole customer list is personal data in bulk: admins and owners only.
 MIN_ROLE = {"contacts": Role.ADMIN}
@@ -64,6 +65,11 @@ def _cases_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any
     return form.spec(member), bool(form.problems())
 
 
+def _contacts_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+    form = ContactListForm(member.organization, request.GET)
+    return form.spec(), bool(form.problems())
+
+
 def _no_filters(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
     return {}, False
 
@@ -73,7 +79,7 @@ SPECS: dict[str, Callable[[HttpRequest, Membership], tuple[dict[str, Any], bool]
     "verbatims": _verbatims_spec,
     "cases": _cases_spec,
     "actions": _no_filters,
-    "contacts": _no_filters,
+    "contacts": _contacts_spec,
 }
 
 
@@ -93,7 +99,7 @@ def export_list(
     data = DATASETS[dataset]
     org = member.organization
     reveal = may_see_contact_details(member)
-    count = row_count(data, org, spec)
+    count = row_count(data, org, spec, reveal)
     if runs_in_worker(count):
         job = do_request_export(member, data, spec, fmt, reveal=reveal, total=count)
         return redirect("web:export_job", job.pk)

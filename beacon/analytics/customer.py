@@ -1,0 +1,246 @@
+"""One customer's history: what they answered, the cases it opened, what they bought.
+
+The contact page and the case page show it through one include
+(`web/_customer_history.html`); the contact's JSON export reads it too, unmasked and
+without a limit. Personal data is masked as everywhere else (ADR 0004): without `reveal`
+comments go through the redaction the pages use and case titles lose the customer's name;
+without `money` amounts are left out (viewers, unless the organisation shows them money).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beacon.contacts.models import Contact
+from beacon.insights.text import redact
+from beacon.loop.models import Case
+from beacon.orgs.models import Organization
+from beacon.outcomes.models import Outcome
+from beacon.outcomes.queries import settings_of
+from beacon.responses.models import Answer, Response
+from beacon.surveys.models import Question
+
+# The newest this many of each are shown on a page; the export passes None (all).
+HISTORY_LIMIT = 20
+HIDDEN_NAME = "the customer"
+
+
+@dataclass(frozen=True)
+class ScoreOnScale:
+    """A score with the scale it was given on: "3 of 10" reads, a bare "3" does not."""
+
+    question: str
+    kind: str
+    number: int
+    low: int | None
+    high: int | None
+
+    @property
+    def label(self) -> str:
+        return {"nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(self.kind, "Rating")
+
+    @property
+    def of_scale(self) -> str:
+        return f"{self.number} of {self.high}" if self.high is not None else str(self.number)
+
+
+def score_on_scale(question: Question, number: int) -> ScoreOnScale:
+    scale = question.scale
+    return ScoreOnScale(
+        question=question.text,
+        kind=question.kind,
+        number=number,
+        low=scale.low if scale else None,
+        high=scale.high if scale else None,
+    )
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    question: str
+    text: str = ""
+    choices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResponseLine:
+    id: int
+    survey: str
+    responded_at: dt.datetime
+    channel: str
+    stage: str
+    scores: list[ScoreOnScale]
+    comments: list[AnswerLine]
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    id: int
+    title: str
+    status: str
+    status_label: str
+    opened_at: dt.datetime
+    first_contact_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    owner: str
+    root_cause: str
+    response_id: int
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    id: int
+    kind: str
+    kind_label: str
+    occurred_at: dt.datetime
+    # None when the viewer may not see money, or none was sent.
+    amount: Decimal | None
+    product: str
+    plan: str
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    responses: list[ResponseLine]
+    cases: list[CaseLine]
+    outcomes: list[OutcomeLine]
+    # How many there are in all (the page shows the newest HISTORY_LIMIT of each).
+    responses_total: int
+    cases_total: int
+    outcomes_total: int
+    reveal: bool
+    money: bool
+    currency: str
+
+
+def case_title(title: str, contact: Contact | None, reveal: bool) -> str:
+    """A case's title as the viewer may see it: titles name the customer ("Ann Lee gave NPS
+    2 on ..."), so those who see customers masked read "the customer gave NPS 2 on ..."."""
+    if reveal or contact is None:
+        return title
+    for personal in (contact.name, contact.email, contact.external_id):
+        if personal:
+            title = title.replace(personal, HIDDEN_NAME)
+    return redact(title)
+
+
+def _response_lines(
+    org: Organization, contact: Contact, reveal: bool, limit: int | None
+) -> tuple[list[ResponseLine], int]:
+    responses = Response.objects.for_org(org).filter(contact=contact)
+    total = responses.count()
+    newest = list(
+        responses.select_related("survey", "stage").order_by("-responded_at", "-pk")[:limit]
+    )
+    answers: dict[int, list[Answer]] = defaultdict(list)
+    for a in (
+        Answer.objects.for_org(org)
+        .filter(response_id__in=[r.pk for r in newest])
+        .select_related("question")
+        .order_by("question__position", "pk")
+    ):
+        answers[a.response_id].append(a)
+    cases = dict(
+        Case.objects.for_org(org)
+        .filter(response_id__in=[r.pk for r in newest])
+        .values_list("response_id", "pk")
+    )
+    lines = []
+    for r in newest:
+        scores, comments = [], []
+        for a in answers[r.pk]:
+            if a.number is not None:
+                scores.append(score_on_scale(a.question, a.number))
+            if a.text or a.choices:
+                text = a.text if reveal else redact(a.text)
+                comments.append(AnswerLine(a.question.text, text, [str(c) for c in a.choices]))
+        lines.append(
+            ResponseLine(
+                id=r.pk,
+                survey=r.survey.name,
+                responded_at=r.responded_at,
+                channel=r.channel,
+                stage=r.stage.name if r.stage else "",
+                scores=scores,
+                comments=comments,
+                case_id=cases.get(r.pk),
+            )
+        )
+    return lines, total
+
+
+def _case_lines(
+    org: Organization, contact: Contact, reveal: bool, limit: int | None
+) -> tuple[list[CaseLine], int]:
+    cases = Case.objects.for_org(org).filter(contact=contact)
+    newest = cases.select_related("owner", "root_cause").order_by("-created_at", "-pk")[:limit]
+    lines = [
+        CaseLine(
+            id=c.pk,
+            title=case_title(c.title, contact, reveal),
+            status=c.status,
+            status_label=c.get_status_display(),
+            opened_at=c.created_at,
+            first_contact_at=c.first_contact_at,
+            resolved_at=c.resolved_at,
+            owner=c.owner.display_name,
+            root_cause=c.root_cause.name if c.root_cause else "",
+            response_id=c.response_id,
+        )
+        for c in newest
+    ]
+    return lines, cases.count()
+
+
+def _outcome_lines(
+    org: Organization, contact: Contact, money: bool, limit: int | None
+) -> tuple[list[OutcomeLine], int]:
+    outcomes = Outcome.objects.for_org(org).filter(contact=contact)
+    lines = [
+        OutcomeLine(
+            id=o.pk,
+            kind=o.kind,
+            kind_label=o.get_kind_display(),
+            occurred_at=o.occurred_at,
+            amount=o.amount if money else None,
+            product=o.product,
+            plan=o.plan,
+            channel=o.channel,
+            reason=o.reason,
+        )
+        for o in outcomes.order_by("-occurred_at", "-pk")[:limit]
+    ]
+    return lines, outcomes.count()
+
+
+def customer_history(
+    org: Organization,
+    contact: Contact,
+    *,
+    reveal: bool,
+    money: bool,
+    limit: int | None = HISTORY_LIMIT,
+) -> CustomerHistory:
+    """The contact's responses, cases and outcomes, newest first, as the viewer may see them."""
+    if contact.organization_id != org.pk:
+        raise ValueError("the contact belongs to another organisation")
+    responses, responses_total = _response_lines(org, contact, reveal, limit)
+    cases, cases_total = _case_lines(org, contact, reveal, limit)
+    outcomes, outcomes_total = _outcome_lines(org, contact, money, limit)
+    return CustomerHistory(
+        responses=responses,
+        cases=cases,
+        outcomes=outcomes,
+        responses_total=responses_total,
+        cases_total=cases_total,
+        outcomes_total=outcomes_total,
+        reveal=reveal,
+        money=money,
+        currency=settings_of(org).currency,
+    )
