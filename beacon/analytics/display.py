@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-USUAL_DECIMALS = {"nps": 0, "csat": 0, "ces_easy": 0, "ces": 1, "percent": 0}
+USUAL_DECIMALS = {
+    "nps": 0,
+    "csat": 0,
+    "ces_easy": 0,
+    "ces": 1,
+    "percent": 0,
+    # Krippendorff's alpha (-1..1) and counts of people.
+    "alpha": 2,
+    "count": 0,
+}
 DEFAULT_DECIMALS = 1
 MAX_DECIMALS = 3
 
