@@ -8,6 +8,7 @@ the point estimates against the thresholds below.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class Score:
     def text(self) -> str:
         """ "62% (48% to 75%, n=24)": value, interval and n as every page shows them."""
         if not self.enough:
-            return f"no answers (n={self.n})"
+            return f"not enough answers (n={self.n})"
         key = {"share": "percent", "alpha": "alpha", "count": "count"}[self.kind]
         shown = figure(key, *self._scaled())
         unit = "%" if self.kind == "share" else ""
@@ -90,9 +91,9 @@ class Score:
 
 
 def _score(statistic: Callable[[IntArray], FloatArray], n: int, *, kind: str, seed: int) -> Score:
-    if n == 0:
-        return Score(None, None, None, 0, kind)
-    value = float(statistic(np.arange(n)[None, :])[0])
+    value = float(statistic(np.arange(n)[None, :])[0]) if n else math.nan
+    if not math.isfinite(value):  # no answers, or alpha from fewer than two
+        return Score(None, None, None, n, kind)
     low, high = bootstrap(statistic, n, seed=seed)
     return Score(value, low, high, n, kind)
 
