@@ -120,7 +120,8 @@ def _queue(round_: Round, recipient: Recipient, *, reminder: bool) -> None:
         to=recipient.membership.user.email,
         cause=recipient,
         key=f"alignment-{'reminder' if reminder else 'invitation'}:{recipient.pk}",
-        **mail,
+        subject=mail["subject"],
+        text=mail["text"],
     )
 
 

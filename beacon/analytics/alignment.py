@@ -98,7 +98,7 @@ def _score(statistic: Callable[[IntArray], FloatArray], n: int, *, kind: str, se
     return Score(value, low, high, n, kind)
 
 
-def share(x: Sequence[bool] | Sequence[float], *, seed: int = SEED) -> Score:
+def share(x: Sequence[float], *, seed: int = SEED) -> Score:
     """The share of True (or the mean of shares in 0..1), with its bootstrap interval."""
     values = np.asarray(x, dtype=float)
     return _score(lambda idx: values[idx].mean(axis=1), len(values), kind="share", seed=seed)
@@ -468,6 +468,14 @@ def round_results(round_: Round) -> Results:
     )
 
 
+def _named_owner(reply: Reply, owners: dict[int, int]) -> float:
+    """The share of a respondent's stage answers that name the stage's recorded owner."""
+    answers = list(reply.stages.all())
+    if not answers:
+        return 0.0
+    return sum(a.member_id == owners.get(a.stage_id) for a in answers) / len(answers)
+
+
 @dataclass(frozen=True)
 class TrendPoint:
     round: Round
@@ -487,10 +495,7 @@ def trend(org: Organization | int) -> list[TrendPoint]:
             .filter(journey_id=round_.journey_id)
             .values_list("pk", "owner_id")
         )
-        per_person = [
-            np.mean([a.member_id == owners.get(a.stage_id) for a in r.stages.all()] or [0.0])
-            for r in found
-        ]
+        per_person = [_named_owner(r, owners) for r in found]
         result = round_results(round_)
         points.append(
             TrendPoint(

@@ -127,12 +127,21 @@ def _score(s: Score) -> ScoreOut:
     return ScoreOut(value=s.value, low=s.low, high=s.high, n=s.n)
 
 
-def _own_rows(org: Organization, model: type[Department] | type[Team], ids: list[int],
-              field: str) -> list[Department] | list[Team]:  # fmt: skip
-    found = list(model.objects.for_org(org).filter(pk__in=ids))
-    if len(found) != len(set(ids)):
+def _departments(org: Organization, ids: list[int]) -> list[Department]:
+    found = list(Department.objects.for_org(org).filter(pk__in=ids))
+    _all_found(len(found), ids, "department_ids")
+    return found
+
+
+def _teams(org: Organization, ids: list[int]) -> list[Team]:
+    found = list(Team.objects.for_org(org).filter(pk__in=ids))
+    _all_found(len(found), ids, "team_ids")
+    return found
+
+
+def _all_found(count: int, ids: list[int], field: str) -> None:
+    if count != len(set(ids)):
         raise ValidationFailed({field: "names an id that is not in your organisation"})
-    return found  # type: ignore[return-value]
 
 
 @router.get("/alignment/rounds", response={200: list[RoundOut], **ERRORS},
@@ -160,8 +169,8 @@ def create_round(request: HttpRequest, payload: RoundIn) -> Status[RoundOut]:
     people = audience(
         org,
         payload.audience,
-        departments=_own_rows(org, Department, payload.department_ids, "department_ids"),
-        teams=_own_rows(org, Team, payload.team_ids, "team_ids"),
+        departments=_departments(org, payload.department_ids),
+        teams=_teams(org, payload.team_ids),
     )
     issued = do_create_round(
         org,

@@ -4,10 +4,10 @@ registry's primary persona, and the questionnaire a recipient opens from their e
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -99,14 +99,19 @@ def round_create(request: HttpRequest, member: Membership) -> HttpResponse:
             actor=member,
         )
     except ValidationFailed as exc:
-        sent = values(form) | {"departments": form.data.getlist("departments"),
-                               "teams": form.data.getlist("teams")}  # fmt: skip
+        sent = values(form) | _ticked(form)
         return _list_page(request, member, errors=exc.errors, sent=sent, status=400)
     count = len(issued.tokens)
     messages.success(
         request, f"“{issued.round.title}” was sent to {count} member{'s' if count != 1 else ''}."
     )
     return redirect("web:alignment_round", round_id=issued.round.pk)
+
+
+def _ticked(form: RoundForm) -> dict[str, list[str]]:
+    """The boxes ticked, to tick them again on the page shown with the errors."""
+    data = cast(QueryDict, form.data)
+    return {"departments": data.getlist("departments"), "teams": data.getlist("teams")}
 
 
 @staff_view
