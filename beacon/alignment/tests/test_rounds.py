@@ -25,7 +25,7 @@ from beacon.cxmodel.models import Journey
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_place_member
 from beacon.orgs.models import Department, Event
-from beacon.testing import World
+from beacon.testing import World, race
 
 
 def test_a_round_mails_each_recipient_a_link_of_their_own(world: World) -> None:
@@ -212,3 +212,20 @@ def test_journey_of_another_organisation_is_refused(world: World, other_world: W
             recipients=[world.owner],
         )
     assert exc.value.errors == {"journey": "belongs to another organisation"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_leave_one_reply(world: World) -> None:
+    issued = send_round(world)
+    mine = recipient(issued, world.agent)
+    picks = [world.owner, None]
+
+    def submit(i: int) -> int:
+        return do_answer(mine, answer_in(world, overall=picks[i])).pk
+
+    race(2, submit)
+    [reply] = Reply.objects.all()
+    assert reply.overall_id in (world.owner.pk, None)
+    assert StageReply.objects.count() == 2
+    mine.refresh_from_db()
+    assert mine.answers == 2
