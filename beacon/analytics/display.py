@@ -21,6 +21,9 @@ USUAL_DECIMALS = {
     "money_total": 0,
     "per_customer": 2,
     "ratio": 2,
+    # Krippendorff's alpha (-1..1) and counts of people.
+    "alpha": 2,
+    "count": 0,
 }
 DEFAULT_DECIMALS = 1
 MAX_DECIMALS = 3

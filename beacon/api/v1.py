@@ -10,6 +10,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from beacon.api import (
+    alignment,
     analytics,
     distribution,
     errors,
@@ -86,3 +87,4 @@ api.add_router("", exports.router)
 # Outcomes and money figures (issue 13).
 api.add_router("", outcomes.router)
 api.add_router("", privacy.router)
+api.add_router("", alignment.router)

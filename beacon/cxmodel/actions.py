@@ -10,6 +10,7 @@ from beacon.cxmodel.events import (
     journey_created,
     need_added,
     persona_created,
+    persona_primary_set,
     stage_added,
     stage_owner_set,
     touchpoint_added,
@@ -44,6 +45,19 @@ def do_create_persona(
     )
     persona_created(org, persona, actor=actor)
     return persona
+
+
+@transaction.atomic
+def do_set_primary_persona(persona: Persona, *, actor: Membership | None = None) -> None:
+    """Make `persona` the registry's primary one; the previous primary stops being it."""
+    org_id = persona.organization_id
+    # Clear first: the partial unique constraint allows one primary per organisation.
+    Persona.objects.for_org(org_id).filter(primary=True).exclude(pk=persona.pk).update(
+        primary=False
+    )
+    Persona.objects.filter(pk=persona.pk).update(primary=True)
+    persona.primary = True
+    persona_primary_set(org_id, persona, actor=actor)
 
 
 @transaction.atomic

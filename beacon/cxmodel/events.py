@@ -11,6 +11,7 @@ class CxModelEvent(EventVerb):
     JOURNEY_CREATED = "journey.created"
     NEED_ADDED = "need.added"
     PERSONA_CREATED = "persona.created"
+    PERSONA_PRIMARY_SET = "persona.primary_set"
     STAGE_ADDED = "stage.added"
     STAGE_OWNER_SET = "stage.owner_set"
     TOUCHPOINT_ADDED = "touchpoint.added"
@@ -30,6 +31,12 @@ def persona_created(
     org: Organization | int, persona: Persona, *, actor: Membership | None = None
 ) -> Event:
     return record_event(org, CxModelEvent.PERSONA_CREATED, persona, actor=actor)
+
+
+def persona_primary_set(
+    org: Organization | int, persona: Persona, *, actor: Membership | None = None
+) -> Event:
+    return record_event(org, CxModelEvent.PERSONA_PRIMARY_SET, persona, actor=actor)
 
 
 def stage_added(

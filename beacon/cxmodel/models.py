@@ -13,10 +13,18 @@ class Persona(TenantModel):
     name = models.CharField(max_length=120)
     description = models.TextField()
     needs = models.TextField(help_text="What this customer needs from us, in their words.")
+    # The customer the company designs, markets and sells for first; the alignment audit
+    # asks each department whether it names the same one.
+    primary = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="persona_name_unique")
+            models.UniqueConstraint(fields=["organization", "name"], name="persona_name_unique"),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(primary=True),
+                name="one_primary_persona",
+            ),
         ]
 
     def __str__(self) -> str:

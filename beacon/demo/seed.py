@@ -31,6 +31,7 @@ from beacon.cxmodel.actions import (
     do_create_persona,
 )
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
+from beacon.demo.alignment import seed_alignment
 from beacon.demo.closed_loop import seed_closed_loop, withhold_history
 from beacon.demo.distribution import seed_distribution
 from beacon.demo.insights import outage_comment, outage_note, teach
@@ -729,6 +730,8 @@ def seed(
     say("cases, actions and updates to customers")
     _cases(demo, rng, now)
     _alert_rules(demo, now)
+    say("alignment rounds")
+    seed_alignment(org, demo.stages, now)
     # Emails the seeded history would have sent months ago are kept as rows, not mailed.
     withhold_history(org, seed_closed_loop(org, today=now))
     # Orders, subscriptions and service contacts over the same months, and the money

@@ -247,6 +247,7 @@ INSTALLED_APPS = [
     "beacon.notifications",
     "beacon.cxmodel",
     "beacon.contacts",
+    "beacon.alignment",
     "beacon.outcomes",
     "beacon.surveys",
     "beacon.responses",

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from beacon.web.views import (
     account,
+    alignment,
     analytics,
     cases,
     contacts,
@@ -107,6 +108,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cx/journey/", cx.journey, name="journey"),
     path("cx/journey/stages/", cx.stage_add, name="stage_add"),
     path("cx/journey/needs/", cx.need_add, name="need_add"),
+    path("cx/alignment/", alignment.alignment, name="alignment"),
+    path("cx/alignment/rounds/", alignment.round_create, name="alignment_create"),
+    path("cx/alignment/primary/", alignment.primary_persona, name="alignment_primary"),
+    path("cx/alignment/<int:round_id>/", alignment.round_results_page, name="alignment_round"),
+    path("cx/alignment/<int:round_id>/report/", alignment.round_report, name="alignment_report"),
+    path("cx/alignment/<int:round_id>/close/", alignment.round_close, name="alignment_close"),
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:case_id>/", cases.case_page, name="case"),
     path("cases/<int:case_id>/note/", cases.case_note, name="case_note"),
@@ -217,6 +224,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="department_remove",
     ),
     path("invite/<str:token>/", members.accept_invitation, name="accept_invitation"),
+    path("alignment/<str:token>/", alignment.answer, name="alignment_answer"),
     path("settings/api-keys/", settings_keys.api_keys, name="api_keys"),
     path(
         "settings/api-keys/<int:key_id>/revoke/",

@@ -11,6 +11,8 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from beacon.alignment.actions import do_answer
+from beacon.alignment.tests.helpers import answer_in, recipient, send_round
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
 from beacon.loop.tests.helpers import respond
 from beacon.testing import PASSWORD, World
@@ -68,6 +70,8 @@ def test_no_staff_page_has_accessibility_violations(
     for n in range(1, 6):
         respond(world, n, nps=2 + n, csat=2, comment=f"Waited {n} days for a call back")
     do_create_wallboard(world.org, WallboardIn(name="Shop TV", metrics=["nps"]))
+    # An answered alignment round: its results and report pages are linked from the list.
+    do_answer(recipient(send_round(world), world.agent), answer_in(world))
     base = live_server.url
     _log_in(page, base, world.owner.email)
     queue, seen, problems = [f"{base}/"], set(), {}

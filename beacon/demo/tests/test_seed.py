@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from beacon.analytics.alignment import latest_round, round_results, trend
 from beacon.analytics.metrics import summary
 from beacon.analytics.models import AlertRule
 from beacon.contacts.models import Interaction
@@ -76,6 +77,29 @@ def test_demo_is_a_believable_organisation() -> None:
     open_cases = Case.objects.for_org(org).exclude(status="resolved")
     overdue = open_cases.filter(due_at__lt=TODAY).count()
     assert open_cases.filter(due_at__gte=TODAY).exists() and overdue < open_cases.count() / 2
+    _planted_misalignment(org)
+
+
+def _planted_misalignment(org: Organization) -> None:
+    """The latest alignment round shows the gaps the demo tells its story with."""
+    latest = latest_round(org)
+    assert latest is not None and latest.title == "Alignment check, autumn"
+    flags = [(where, f.kind) for where, f in round_results(latest).flags]
+    assert flags == [
+        ("Get connected", "contested"),
+        ("Billing & payment", "contested"),
+        ("Overall accountability", "unknown"),
+        ("Sales", "misaligned"),
+    ]
+    assert [p.round.title for p in trend(org)] == [
+        "Alignment check, spring", "Alignment check, autumn"
+    ]  # fmt: skip
+    # Nothing was mailed to staff: the rounds are history.
+    assert (
+        not OutboxMessage.objects.for_org(org)
+        .filter(cause_type="alignment.recipient", state=OutboxState.PENDING)
+        .exists()
+    )
 
 
 def _fingerprint() -> list[tuple[int | None, str]]:

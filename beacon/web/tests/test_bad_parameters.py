@@ -21,6 +21,7 @@ from django import forms
 from django.contrib.auth.views import LoginView
 from django.urls import URLPattern
 
+from beacon.alignment.tests.helpers import send_round
 from beacon.contacts.imports import do_start_import
 from beacon.insights.reasons import do_create_reason
 from beacon.insights.taxonomy import do_create_theme
@@ -106,6 +107,7 @@ def _seeded(world: World) -> dict[str, str]:
     job = do_start_import(world.org, "contacts", "people.csv", 10, actor=world.owner)
     assert response.contact is not None
     call = do_record_churn(world.org, ChurnIn(response.contact.external_id, "churn")).call
+    alignment = send_round(world)
     return {
         "survey_id": str(world.survey.pk),
         # An answered question: removing it asks for confirmation first.
@@ -122,6 +124,8 @@ def _seeded(world: World) -> dict[str, str]:
         "answer_id": str(comment.pk),
         "reason_id": str(reason.pk),
         "contact_id": str(response.contact.pk),
+        "round_id": str(alignment.round.pk),
+        "token": alignment.tokens[world.agent.pk],
     }
 
 
