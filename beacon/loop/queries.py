@@ -8,9 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Min, Q
 
 from beacon.core import clock
+from beacon.loop.channels import post_key_prefix
 from beacon.loop.models import (
     Action,
     ActionStatus,
@@ -18,6 +19,7 @@ from beacon.loop.models import (
     CaseEvent,
     CaseEventKind,
     CaseStatus,
+    Channel,
     Recognition,
     RootCause,
     SurveyConsent,
@@ -27,7 +29,9 @@ from beacon.loop.models import (
     WinBackCall,
     WinBackStatus,
 )
+from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Membership
+from beacon.surveys.models import QuestionKind
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 # The case list's status filter (page, export and API read the same table).
@@ -53,12 +57,30 @@ def case_lookups(
     return lookups
 
 
-def cases(org: Any, **filters: Any) -> Any:
+# The case list's orders: name -> ORDER BY (the id last, so a page never repeats a row).
+CASE_SORTS: dict[str, tuple[Any, ...]] = {
+    "status": ("status", "due_at", "pk"),
+    "deadline": ("due_at", "pk"),
+    "opened": ("-created_at", "-pk"),
+    # The unhappiest first; a case without a score (opened by hand) last.
+    "score": (F("score").asc(nulls_last=True), "due_at", "pk"),
+}
+
+
+def cases(org: Any, *, sort: str = "status", **filters: Any) -> Any:
+    """Cases matching the filters, each with `score`: its response's 0-10 (NPS) answer,
+    None without one, in one of CASE_SORTS' orders."""
     return (
         Case.objects.for_org(org)
         .filter(**filters)
         .select_related("owner", "contact", "response__survey", "root_cause")
-        .order_by("status", "due_at")
+        .annotate(
+            score=Min(
+                "response__answers__number",
+                filter=Q(response__answers__question__kind=QuestionKind.NPS),
+            )
+        )
+        .order_by(*CASE_SORTS[sort])
     )
 
 
@@ -277,4 +299,16 @@ def public_thread(case: Case) -> list[CaseEvent]:
         )
         .select_related("actor")
         .order_by("created_at", "pk")
+    )
+
+
+CHANNEL_LOG_LENGTH = 10
+
+
+def channel_log(org: Any, channel: Channel, limit: int = CHANNEL_LOG_LENGTH) -> list[OutboxMessage]:
+    """The channel's latest posts, newest first, with their state and last error."""
+    return list(
+        OutboxMessage.objects.for_org(org)
+        .filter(idempotency_key__startswith=post_key_prefix(channel.pk))
+        .order_by("-created_at", "-pk")[:limit]
     )
