@@ -140,7 +140,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", analytics.my_work, name="mine"),
     path("insights/", insights.insights_home, name="insights"),
     path("insights/themes/", insights.theme_list, name="insights_themes"),
-    path("insights/themes/<int:theme_id>/", insights.theme_edit, name="insights_theme"),
+    path("insights/themes/<int:theme_id>/", insights.theme_page, name="insights_theme"),
     path(
         "insights/verbatims/<int:answer_id>/",
         insights.verbatim_detail,
