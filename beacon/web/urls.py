@@ -201,7 +201,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/audit/", settings_audit.audit_log, name="audit"),
     path("settings/audit.csv", settings_audit.audit_csv, name="audit_csv"),
     # --- exports, board pack ---
-    path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
+    # The lists with filters first: each reads its own list's form (same addresses).
+    path("exports/responses.<str:file_format>", exports.export_responses, name="export_responses"),
+    path("exports/verbatims.<str:file_format>", exports.export_verbatims, name="export_verbatims"),
+    path("exports/cases.<str:file_format>", exports.export_cases, name="export_cases"),
+    path("exports/<str:dataset>.<str:file_format>", exports.export_list, name="export"),
     path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
     path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
     path("reports/pack/", packs.pack_page, name="pack"),
