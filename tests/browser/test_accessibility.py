@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
+from beacon.insights.taxonomy import do_create_theme
 from beacon.loop.tests.helpers import respond
 from beacon.testing import PASSWORD, World
 from tests.browser.axe import load_axe
@@ -68,6 +69,8 @@ def test_no_staff_page_has_accessibility_violations(
     for n in range(1, 6):
         respond(world, n, nps=2 + n, csat=2, comment=f"Waited {n} days for a call back")
     do_create_wallboard(world.org, WallboardIn(name="Shop TV", metrics=["nps"]))
+    # The themes list links to a theme's page, and that to the action form it prefills.
+    do_create_theme(world.org, "Call backs", phrases=["call back"])
     base = live_server.url
     _log_in(page, base, world.owner.email)
     queue, seen, problems = [f"{base}/"], set(), {}
