@@ -18,6 +18,7 @@ from beacon.loop.improvements import ActionIn, do_create_action
 from beacon.responses.models import Answer
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, logged_in, page
+from beacon.web.views.feed import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,23 @@ def test_create_action_opens_the_form_with_the_theme_chosen(
     foreign = do_create_theme(other_world.org, "Secret")
     refused = page(client, "/actions/", expect=400, theme_id=str(foreign.pk))
     assert "theme_id: choose one of this organisation&#x27;s themes" in refused
+
+
+def test_comments_are_paged_and_load_more_answers_the_next_items(world: World) -> None:
+    price = do_create_theme(world.org, "Price")
+    responses = answered(world, [(5, None, f"price comment {i}") for i in range(PAGE_SIZE + 2)])
+    for response in responses:
+        comment = Answer.objects.get(response=response, question=world.comment)
+        do_correct_theme(comment, price, "negative", actor=world.owner)
+    client = logged_in(world.owner)
+    url = f"/insights/themes/{price.pk}/"
+    html = page(client, url)
+    assert (
+        f"{PAGE_SIZE + 2} comments" in html
+        and html.count('<article class="verbatim">') == PAGE_SIZE
+    )
+    assert 'hx-get="?page=2"' in html
+    more = client.get(url, {"page": "2"}, headers={"HX-Request": "true", "HX-Target": "load-more"})
+    items = more.content.decode()
+    assert more.status_code == 200 and "<h1>" not in items
+    assert items.count('<article class="verbatim">') == 2 and "hx-get" not in items
