@@ -62,3 +62,13 @@ def figure(key: str, value: float, low: float, high: float) -> Figure:
         low=number(low, places),
         high=number(high, places),
     )
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") or float(text) == 0 else f"+{text}"
+
+
+def signed_figure(key: str, value: float, low: float, high: float) -> Figure:
+    """A change (a difference, an impact): the value and both bounds with their sign."""
+    f = figure(key, value, low, high)
+    return Figure(_signed(f.value), f.margin, _signed(f.low), _signed(f.high))

@@ -49,7 +49,9 @@ def do_create_channel(
     url = url.strip()
     if len(url) > 500:
         errors["url"] = "must be at most 500 characters"
-    elif (problem := destination_problem(url)) is not None:
+    # A host that does not resolve yet is saved; the send-time check refuses to post to it
+    # until it does, and the channel's log shows why.
+    elif (problem := destination_problem(url, unresolved_ok=True)) is not None:
         errors["url"] = problem
     if errors:
         raise ValidationFailed(errors)
@@ -66,6 +68,11 @@ def do_create_channel(
     )
     channel_created(org_id, channel, actor=actor, kind=kind)
     return channel
+
+
+def post_key_prefix(channel_id: int) -> str:
+    """The start of the outbox key of every post to a channel (its log reads them back)."""
+    return f"channel:{channel_id}:"
 
 
 def _comment(answers: list[Answer]) -> str:
@@ -129,7 +136,7 @@ def post_to_channels(
             subject=title,
             text=_payload(channel, event, response, title, cause),
             cause=cause,
-            key=f"channel:{channel.pk}:{event}:{cause.pk}",
+            key=f"{post_key_prefix(channel.pk)}{event}:{cause.pk}",
             headers={SECRET_HEADER: channel.secret},
         )
         queued.append(message)

@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Min, Q
 
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.insights.models import ThemeMention
+from beacon.loop.channels import post_key_prefix
 from beacon.loop.events import LoopEvent
 from beacon.loop.models import (
     Action,
@@ -22,6 +23,7 @@ from beacon.loop.models import (
     CaseEvent,
     CaseEventKind,
     CaseStatus,
+    Channel,
     CustomerUpdate,
     CustomerUpdateStatus,
     Recognition,
@@ -35,6 +37,7 @@ from beacon.loop.models import (
 )
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.models import Event, Membership
+from beacon.surveys.models import QuestionKind
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 # The case list's status filter (page, export and API read the same table).
@@ -60,12 +63,30 @@ def case_lookups(
     return lookups
 
 
-def cases(org: Any, **filters: Any) -> Any:
+# The case list's orders: name -> ORDER BY (the id last, so a page never repeats a row).
+CASE_SORTS: dict[str, tuple[Any, ...]] = {
+    "status": ("status", "due_at", "pk"),
+    "deadline": ("due_at", "pk"),
+    "opened": ("-created_at", "-pk"),
+    # The unhappiest first; a case without a score (opened by hand) last.
+    "score": (F("score").asc(nulls_last=True), "due_at", "pk"),
+}
+
+
+def cases(org: Any, *, sort: str = "status", **filters: Any) -> Any:
+    """Cases matching the filters, each with `score`: its response's 0-10 (NPS) answer,
+    None without one, in one of CASE_SORTS' orders."""
     return (
         Case.objects.for_org(org)
         .filter(**filters)
         .select_related("owner", "contact", "response__survey", "root_cause")
-        .order_by("status", "due_at")
+        .annotate(
+            score=Min(
+                "response__answers__number",
+                filter=Q(response__answers__question__kind=QuestionKind.NPS),
+            )
+        )
+        .order_by(*CASE_SORTS[sort])
     )
 
 
@@ -404,4 +425,16 @@ def update_confirmation(action: Action) -> Event | None:
         .select_related("actor")
         .order_by("-pk")
         .first()
+    )
+
+
+CHANNEL_LOG_LENGTH = 10
+
+
+def channel_log(org: Any, channel: Channel, limit: int = CHANNEL_LOG_LENGTH) -> list[OutboxMessage]:
+    """The channel's latest posts, newest first, with their state and last error."""
+    return list(
+        OutboxMessage.objects.for_org(org)
+        .filter(idempotency_key__startswith=post_key_prefix(channel.pk))
+        .order_by("-created_at", "-pk")[:limit]
     )

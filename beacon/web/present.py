@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from beacon.analytics.attention import Item
 from beacon.analytics.display import figure
-from beacon.analytics.metrics import MetricValue
+from beacon.analytics.metrics import MetricValue, Rate
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,16 @@ def shown(mv: MetricValue) -> Shown:
         low=f.low + unit,
         high=f.high + unit,
     )
+
+
+def shown_rate(rate: Rate) -> Shown:
+    """A share as a percentage with its interval; n is the number it is a share of."""
+    n = rate.denominator
+    if rate.value is None or rate.low is None or rate.high is None:
+        return Shown("percent", rate.label, n, rate.min_n, enough=False)
+    f = figure("percent", rate.value, rate.low, rate.high)
+    return Shown("percent", rate.label, n, rate.min_n, True, f"{f.value}%", f.margin,
+                 f"{f.low}%", f"{f.high}%")  # fmt: skip
 
 
 def _rounded(x: float | None) -> float | None:

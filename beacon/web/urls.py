@@ -172,7 +172,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", analytics.my_work, name="mine"),
     path("insights/", insights.insights_home, name="insights"),
     path("insights/themes/", insights.theme_list, name="insights_themes"),
-    path("insights/themes/<int:theme_id>/", insights.theme_edit, name="insights_theme"),
+    path("insights/themes/<int:theme_id>/", insights.theme_page, name="insights_theme"),
     path(
         "insights/verbatims/<int:answer_id>/",
         insights.verbatim_detail,
@@ -234,7 +234,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/audit/", settings_audit.audit_log, name="audit"),
     path("settings/audit.csv", settings_audit.audit_csv, name="audit_csv"),
     # --- exports, board pack ---
-    path("exports/<str:dataset>.<str:fmt>", exports.export_list, name="export"),
+    # The lists with filters first: each reads its own list's form (same addresses).
+    path("exports/responses.<str:file_format>", exports.export_responses, name="export_responses"),
+    path("exports/verbatims.<str:file_format>", exports.export_verbatims, name="export_verbatims"),
+    path("exports/cases.<str:file_format>", exports.export_cases, name="export_cases"),
+    path("exports/contacts.<str:file_format>", exports.export_contacts, name="export_contacts"),
+    path("exports/<str:dataset>.<str:file_format>", exports.export_list, name="export"),
     path("exports/<int:job_id>/", exports.export_job_page, name="export_job"),
     path("exports/<int:job_id>/file", exports.export_job_file, name="export_file"),
     path("reports/pack/", packs.pack_page, name="pack"),

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from beacon.alignment.actions import do_answer
 from beacon.alignment.tests.helpers import answer_in, recipient, send_round
 from beacon.analytics.actions import WallboardIn, do_create_wallboard
+from beacon.insights.taxonomy import do_create_theme
 from beacon.loop.tests.helpers import respond
 from beacon.testing import PASSWORD, World
 from tests.browser.axe import load_axe
@@ -72,6 +73,8 @@ def test_no_staff_page_has_accessibility_violations(
     do_create_wallboard(world.org, WallboardIn(name="Shop TV", metrics=["nps"]))
     # An answered alignment round: its results and report pages are linked from the list.
     do_answer(recipient(send_round(world), world.agent), answer_in(world))
+    # The themes list links to a theme's page, and that to the action form it prefills.
+    do_create_theme(world.org, "Call backs", phrases=["call back"])
     base = live_server.url
     _log_in(page, base, world.owner.email)
     queue, seen, problems = [f"{base}/"], set(), {}

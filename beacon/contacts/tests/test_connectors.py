@@ -273,3 +273,12 @@ def test_zendesk_connector_chosen_from_the_list_on_the_page(world: World) -> Non
     refused = client.post("/imports/webhooks/", {**form, "connector": "otrs"})
     assert refused.status_code == 400 and InboundWebhook.objects.count() == 1
     assert logged_in(world.agent).get("/imports/", {"connector": "zendesk"}).status_code == 403
+
+
+def test_an_unknown_connector_in_the_address_answers_400_naming_it(world: World) -> None:
+    """It was ignored in silence: the page looked as if no connector had been asked for."""
+    response = logged_in(world.owner).get("/imports/", {"connector": "otrs"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"<li>connector: must be one of {', '.join(CONNECTORS)}</li>" in html
+    assert 'value="ticket.requester.id"' not in html

@@ -17,6 +17,7 @@ from beacon.notifications.actions import do_deliver
 from beacon.notifications.models import OutboxMessage
 from beacon.notifications.transports.webhook import destination_problem
 from beacon.testing import World
+from beacon.web.tests.helpers import logged_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,43 @@ def test_every_address_that_is_not_globally_routable_is_refused_for_every_kind(
     assert not Channel.objects.exists()
     assert destination_problem("http://8.8.8.8/x", allow_private=False) is None
     assert destination_problem("http://[2001:4860:4860::8888]/x", allow_private=False) is None
+
+
+def test_a_host_that_does_not_resolve_is_saved_checked_at_send_time_and_logged(
+    world: World, settings: Any
+) -> None:
+    """A chat service's host may not resolve at the moment of saving (DNS down, a receiver
+    not set up yet): the channel is saved, and every post checks the host again."""
+    settings.BEACON_WEBHOOK_ALLOW_PRIVATE = False
+    client = logged_in(world.owner)
+    url = "https://hooks.beacon-test.invalid/services/T1"
+    saved = client.post("/loop/channels/", {"name": "Ops", "kind": "slack", "url": url,
+                                            "event": "case"})  # fmt: skip
+    assert saved.status_code == 200
+    channel = Channel.objects.get(organization=world.org)
+    assert (channel.name, channel.url) == ("Ops", url)
+    case = do_open_case_for(respond(world, 1, nps=2))
+    assert case is not None
+    assert _deliver_all() == ["pending"]
+    log = page(client, "/loop/channels/").split('<h2 id="log-')[1]
+    assert case.title in log
+    assert '<span class="badge badge-pending">Pending</span>' in log
+    assert "DestinationRefused: webhook URL host hooks.beacon-test.invalid does not resolve" in log
+    # Still refused when saving: a name that cannot be a host, and literal internal addresses.
+    for bad, message in (
+        ("https://hooks_beacon.invalid/x", "host hooks_beacon.invalid is not a valid host name"),
+        ("http://10.0.0.1/x", "host 10.0.0.1 resolves to 10.0.0.1, which is not a public"),
+    ):
+        with pytest.raises(ValidationFailed) as exc:
+            do_create_channel(world.org.pk, name="x", kind="teams", url=bad, event="case")
+        assert exc.value.errors["url"].startswith(message)
+    assert destination_problem(url) == "host hooks.beacon-test.invalid does not resolve"
+    assert destination_problem(url, unresolved_ok=True) is None
+
+
+def test_the_channels_log_is_the_organisations_own(world: World, other_world: World) -> None:
+    do_create_channel(world.org.pk, name="Ops", kind="teams",
+                      url="https://hooks.beacon-test.invalid/a", event="case")  # fmt: skip
+    do_open_case_for(respond(world, 1, nps=2))
+    other = page(logged_in(other_world.owner), "/loop/channels/")
+    assert "Ops" not in other and "No channels." in other

@@ -9,7 +9,7 @@ from django import forms
 from beacon.insights.models import ContactReason
 from beacon.loop.actions import FIRST_CONTACT_CHANNELS, MAX_NOTE_LENGTH
 from beacon.loop.models import RootCause
-from beacon.loop.queries import CASE_STATUS_FILTERS
+from beacon.loop.queries import CASE_SORTS, CASE_STATUS_FILTERS
 from beacon.orgs.models import Membership
 from beacon.web.forms.common import (
     OrgChoiceField,
@@ -25,6 +25,7 @@ class CaseListForm(QueryForm):
     status = forms.ChoiceField(choices=[(s, s) for s in CASE_STATUS_FILTERS], required=False)
     mine = flag()
     overdue = flag()
+    sort = forms.ChoiceField(choices=[(s, s) for s in CASE_SORTS], required=False)
     page = WholeNumberField(min_value=1)
 
     def problems(self) -> list[str]:
@@ -37,6 +38,8 @@ class CaseListForm(QueryForm):
                     f"status: must be one of {', '.join(CASE_STATUS_FILTERS)} (got {raw!r}); "
                     "showing open cases."
                 )
+            elif name == "sort":
+                out.append(f"sort: must be one of {', '.join(CASE_SORTS)}; sorted by status.")
             else:
                 out.append(f"{name}: {errors[0]}; the filter was not applied.")
         return out
@@ -53,6 +56,15 @@ class CaseListForm(QueryForm):
 
     def only_overdue(self) -> bool:
         return bool(self.value("overdue") == "1")
+
+    def chosen_sort(self) -> str:
+        return str(self.value("sort") or "status")
+
+    def query(self) -> dict[str, str]:
+        """The filters and order in use, for the pager's and the sort links' query strings."""
+        shown = {"status": self.chosen_status(), "sort": self.chosen_sort()}
+        shown.update({name: "1" for name in ("mine", "overdue") if self.value(name) == "1"})
+        return shown
 
     def spec(self, member: Membership) -> dict[str, Any]:
         """The filters as plain JSON (for exports): the same rows as the list shows."""

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from beacon.contacts.connectors import CONNECTORS, connector_choices
 from beacon.contacts.models import ImportKind
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.cxmodel.models import Stage, Touchpoint
@@ -16,7 +17,14 @@ from beacon.outcomes.webhooks import ALL_FIELDS as OUTCOME_FIELDS
 from beacon.outcomes.webhooks import RECORDS
 from beacon.surveys.distribution import RuleIn
 from beacon.surveys.models import InvitationChannel
-from beacon.web.forms.common import OrgChoiceField, PostForm, WholeNumberField, flag, text
+from beacon.web.forms.common import (
+    OrgChoiceField,
+    PostForm,
+    QueryForm,
+    WholeNumberField,
+    flag,
+    text,
+)
 
 MAX_UPLOAD = 500 * 1024 * 1024
 MAX_CONDITION_NAME, MAX_CONDITION_VALUE = 100, 200
@@ -132,3 +140,26 @@ class WebhookForm(PostForm):
 
 for _field in HOOK_FIELDS:
     WebhookForm.base_fields[f"path_{_field}"] = text()
+
+
+def _connector() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=connector_choices,
+        required=False,
+        error_messages={"invalid_choice": f"must be one of {', '.join(CONNECTORS)}"},
+    )
+
+
+class ConnectorForm(QueryForm):
+    """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
+
+    connector = _connector()
+
+
+class WebhookConditionForm(PostForm):
+    connector = _connector()
+    only_when_path = forms.CharField(max_length=200, required=False)
+    only_when_values = forms.CharField(max_length=500, required=False)
+
+    def values(self) -> list[str]:
+        return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]

@@ -20,6 +20,7 @@ from beacon.web.forms.common import (
     PostForm,
     QueryForm,
     WholeNumberField,
+    errors_of,
     flag,
     text,
 )
@@ -63,6 +64,21 @@ class ActionForm(PostForm):
     def deadline_at(self) -> dt.datetime | None:
         day = self.cleaned_data["deadline"]
         return None if day is None else dt.datetime.combine(day, DEADLINE_TIME, tzinfo=dt.UTC)
+
+
+class NewActionForm(QueryForm):
+    """What the new-action form starts with, from a link (a theme page's "Create action")."""
+
+    theme_id = OrgChoiceField(Theme, "choose one of this organisation's themes")
+
+    def initial_values(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The form's first values and the errors of what could not be read."""
+        if not self.is_valid():
+            return {}, errors_of(self)
+        theme = self.cleaned_data["theme_id"]
+        if theme is None:
+            return {}, {}
+        return {"source": "theme", "theme_id": str(theme.pk)}, {}
 
 
 PROGRESS = "must be a whole number from 0 to 100"

@@ -8,7 +8,14 @@ from typing import Any
 from django import forms
 
 from beacon.insights.models import Theme
-from beacon.web.forms.common import OrgChoiceField, PostForm, TextListField, text
+from beacon.web.forms.common import (
+    OrgChoiceField,
+    PostForm,
+    QueryForm,
+    TextListField,
+    WholeNumberField,
+    text,
+)
 
 MAX_PHRASE_LINES = 50
 
@@ -64,3 +71,16 @@ class SuggestedForm(PostForm):
     name = text()
     description = text()
     phrase = TextListField()
+
+
+class ThemePageForm(QueryForm):
+    """The theme page's page of comments."""
+
+    page = WholeNumberField(min_value=1)
+
+    def page_number(self) -> tuple[int, list[str]]:
+        """The page asked for, or the first with a message naming the field."""
+        if not self.is_valid():
+            message = self.errors["page"][0]
+            return 1, [f"page: {message}; showing the first page of comments."]
+        return int(self.cleaned_data.get("page") or 1), []

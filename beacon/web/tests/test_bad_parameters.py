@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib.auth.views import LoginView
 from django.urls import URLPattern
@@ -29,6 +30,7 @@ from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.lost import ChurnIn, do_record_churn
 from beacon.loop.models import CustomerUpdate, RootCause
+from beacon.orgs.actions import do_add_department
 from beacon.responses.models import Answer
 from beacon.surveys.distribution import RuleIn, do_add_rule
 from beacon.testing import World
@@ -45,14 +47,6 @@ from beacon.web.tests.helpers import answer, logged_in, page
 BAD_VALUES = ("²", "٣", "-1", str(10**30), "")
 HUGE_ID = str(10**30)
 WEB = Path(__file__).resolve().parents[1]
-# Pages added at the same time as the forms (members, API keys, audit log, exports, board
-# packs, sign-in) still read or make forms undeclared; they move over next. Named so that
-# no other module is exempt.
-NOT_YET_FORMS = {"members", "settings_audit", "settings_keys", "exports", "packs", "sign_in"}
-
-
-def _exempt(module_name: str) -> bool:
-    return module_name.rsplit(".", 1)[-1] in NOT_YET_FORMS
 
 
 def _patterns() -> Iterator[URLPattern]:
@@ -126,6 +120,10 @@ def _seeded(world: World) -> dict[str, str]:
         "contact_id": str(response.contact.pk),
         "round_id": str(alignment.round.pk),
         "token": alignment.tokens[world.agent.pk],
+        "dataset": "actions",
+        "member_id": str(world.agent.pk),
+        "department_id": str(do_add_department(world.org, "Support").pk),
+        "file_format": "csv",
     }
 
 
@@ -139,6 +137,9 @@ def _url(pattern: URLPattern, ids: dict[str, str], *, strict: bool = True) -> st
 
 def test_no_page_parameter_gives_a_server_error(world: World) -> None:
     ids = _seeded(world)
+    # Junk sent to the sign-in settings may switch "two-factor required" on; the owner has
+    # an authenticator app, so that does not send every later request to set one up.
+    Authenticator.objects.create(user=world.owner.user, type=Authenticator.Type.TOTP, data={})
     client = logged_in(world.owner)
     client.raise_request_exception = False
     failures: list[str] = []
@@ -151,7 +152,12 @@ def test_no_page_parameter_gives_a_server_error(world: World) -> None:
             for name, field in form_class.base_fields.items():
                 for value in BAD_VALUES:
                     send = client.get if method == "GET" else client.post
-                    status = send(url, {name: value}).status_code
+                    answer = send(url, {name: value})
+                    status = answer.status_code
+                    if method == "GET" and status == 302:
+                        # An export sends a filter it cannot read back to its list, which
+                        # names it (400).
+                        status = client.get(answer["Location"]).status_code
                     sent += 1
                     if status >= 500:
                         failures.append(f"{method} {url} {name}={value!r}: {status}")
@@ -228,8 +234,6 @@ def test_views_read_parameters_only_through_forms() -> None:
     by_hand = re.compile(r"request\.(GET|POST|FILES)(?!\s*[,)])")
     found = []
     for path in sorted((WEB / "views").rglob("*.py")):
-        if _exempt(path.stem):
-            continue
         for n, line in enumerate(path.read_text().splitlines(), start=1):
             if by_hand.search(line):
                 found.append(f"{path.relative_to(WEB)}:{n}: {line.strip()}")
@@ -242,8 +246,6 @@ def test_every_form_a_view_uses_is_declared() -> None:
     made = re.compile(r"\b([A-Z]\w*Form)\(")
     missing = []
     for module in _view_modules():
-        if _exempt(module.__name__):
-            continue
         declared = {
             form.__name__
             for p in _patterns()

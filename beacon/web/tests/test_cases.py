@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from beacon.loop.actions import do_create_root_cause
 from beacon.loop.models import Case, CaseEvent, CaseStatus
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, logged_in, open_case, page
+from beacon.web.views.cases import PAGE_SIZE
 
 
 @pytest.fixture
@@ -263,3 +265,39 @@ def test_other_organisations_cases_are_404(world: World, other_world: World, cas
     assert (theirs.status, theirs.owner_id) == ("new", other_world.stage_owner.pk)
     assert _kinds(theirs) == before
     assert client.get("/cases/999999/").status_code == 404
+
+
+def _listed(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<a href="/cases/(\d+)/">', html)]
+
+
+def test_list_counts_sorts_and_pages_keeping_filters_in_every_link(world: World) -> None:
+    opened = []
+    for n, score in enumerate([4, 0, 6, 2] + [5] * (PAGE_SIZE - 3)):
+        with clock.frozen_at(dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n)):
+            opened.append(open_case(world, nps=score, text=f"case {n}"))
+    # Deadlines in the reverse order of opening, so each order is a different list.
+    for n, case in enumerate(opened):
+        Case.objects.filter(pk=case.pk).update(
+            due_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC) - dt.timedelta(hours=n)
+        )
+    total = len(opened)
+    client = logged_in(world.stage_owner)
+    html = page(client, "/cases/", sort="score", mine="1")
+    assert f"{total} cases, showing 1\N{EN DASH}{PAGE_SIZE}" in html
+    assert _listed(html)[:3] == [opened[1].pk, opened[3].pk, opened[0].pk]
+    assert "<td>0 of 10</td>" in html
+    # The next page keeps the filter and the order; the export keeps the filter.
+    assert 'href="?status=open&amp;sort=score&amp;mine=1&amp;page=2"' in html
+    assert 'href="/exports/cases.csv?status=open&amp;mine=1"' in html
+    second = page(client, "/cases/", sort="score", mine="1", page="2")
+    assert f"{total} cases, showing {PAGE_SIZE + 1}\N{EN DASH}{total}" in second
+    assert _listed(second)[-1] == opened[2].pk  # the highest score, 6, last
+    assert set(_listed(html)) | set(_listed(second)) == {c.pk for c in opened}
+    assert _listed(page(client, "/cases/", sort="opened"))[0] == opened[-1].pk
+    assert _listed(page(client, "/cases/", sort="deadline"))[0] == opened[-1].pk
+    assert _listed(page(client, "/cases/", sort="status"))[0] == opened[-1].pk
+    # An unknown order names the field and falls back to the default.
+    refused = page(client, "/cases/", expect=400, sort="owner")
+    assert "sort: must be one of status, deadline, opened, score; sorted by status." in refused
+    assert "No cases match." in page(client, "/cases/", status="resolved")

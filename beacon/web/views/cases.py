@@ -30,6 +30,7 @@ from beacon.loop.actions import (
 )
 from beacon.loop.models import TRANSITIONS, Case, CaseEvent, CaseEventKind, CaseStatus
 from beacon.loop.queries import (
+    CASE_SORTS,
     CASE_STATUS_FILTERS,
     case_detail,
     case_lookups,
@@ -75,19 +76,22 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     problems = form.problems()
     status, mine, overdue = form.chosen_status(), form.only_mine(), form.only_overdue()
     lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
-    page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(form.value("page") or 1)
-    query = {"status": status, **({"mine": "1"} if mine else {})}
-    if overdue:
-        query["overdue"] = "1"
+    found = cases(org, sort=form.chosen_sort(), **lookups)
+    page = Paginator(found, PAGE_SIZE).get_page(form.value("page") or 1)
+    query = form.query()
     context = {
         "status": status,
         "statuses": list(CASE_STATUS_FILTERS),
+        "sort": query["sort"],
+        "sorts": list(CASE_SORTS),
         "mine": mine,
         "overdue": overdue,
         "problems": problems,
         "page": page,
         "rows": [CaseRow(c, is_overdue(c)) for c in page.object_list],
         "query": urlencode(query),
+        # The export reads the same filters (the page number and order are the list's own).
+        "export_query": urlencode({k: v for k, v in query.items() if k != "sort"}),
     }
     return render_page(
         request, member, "web/cases.html", context, status=400 if problems else 200, nav="cases"

@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -17,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from beacon.contacts.connectors import CONNECTORS, connector_choices
+from beacon.contacts.connectors import CONNECTORS
 from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
 from beacon.contacts.webhooks import do_create_webhook, recent_deliveries
@@ -45,9 +44,11 @@ from beacon.web.forms.common import errors_of, reads
 from beacon.web.forms.distribution import (
     HOOK_FIELDS,
     BudgetForm,
+    ConnectorForm,
     ImportForm,
     RuleForm,
     RuleStateForm,
+    WebhookConditionForm,
     WebhookForm,
 )
 
@@ -323,20 +324,6 @@ def qr_image(
 # ---------------------------------------------------------------- imports
 
 
-class ConnectorForm(forms.Form):
-    """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
-
-    connector = forms.ChoiceField(choices=connector_choices, required=False)
-
-
-class WebhookConditionForm(ConnectorForm):
-    only_when_path = forms.CharField(max_length=200, required=False)
-    only_when_values = forms.CharField(max_length=500, required=False)
-
-    def values(self) -> list[str]:
-        return [v for v in self.cleaned_data.get("only_when_values", "").split(",") if v.strip()]
-
-
 @staff_view
 @require_http_methods(["GET", "POST"])
 @reads(ImportForm, ConnectorForm)
@@ -386,8 +373,10 @@ def _imports_page(
     org_id = member.organization_id
     hook_values = hook_values or {}
     if not hook_values and request.method == "GET":
-        chosen = ConnectorForm(request.GET)
-        if chosen.is_valid() and chosen.cleaned_data["connector"]:
+        chosen = ConnectorForm(org_id, request.GET)
+        if not chosen.is_valid():
+            errors = {**errors_of(chosen), **(errors or {})}
+        elif chosen.cleaned_data["connector"]:
             hook_values = _preset(chosen.cleaned_data["connector"])
     webhooks = list(InboundWebhook.objects.for_org(org_id).order_by("name"))
     context = {
@@ -424,7 +413,7 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
     mapping = {f: v for f, v in values.items() if v}
     name = form.cleaned_data["name"].strip()[:200]
     records = form.cleaned_data.get("records", "")
-    condition = WebhookConditionForm(request.POST)
+    condition = WebhookConditionForm(member.organization_id, request.POST)
     if not form.is_valid() or not condition.is_valid():
         errors = {
             k: " ".join(str(e) for e in v)

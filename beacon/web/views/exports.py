@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,6 +35,7 @@ from beacon.reports.writers import CONTENT_TYPES
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.analytics import ScopeForm
 from beacon.web.forms.cases import CaseListForm
+from beacon.web.forms.common import reads, values
 from beacon.web.forms.contacts import ContactListForm
 from beacon.web.forms.feed import FeedForm
 from beacon.web.rows import may_see_contact_details
@@ -46,56 +49,61 @@ LIST_PAGES = {
     "actions": "web:actions",
     "contacts": "web:contacts",
 }
+# The lists whose export reads no filters.
+UNFILTERED = ("actions",)
 # The whole customer list is personal data in bulk: admins and owners only.
 MIN_ROLE = {"contacts": Role.ADMIN}
 
 
-def _responses_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
-    _check, f, problems = analytics._scope(ScopeForm(member.organization, request.GET), member)
-    return filters_to_spec(f), bool(problems)
+# A list's filters as an export spec, whether one could not be read, and what was sent (to
+# show the list again with the same filters).
+Read = tuple[dict[str, Any], bool, dict[str, str]]
 
 
-def _verbatims_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+def _sent(form: forms.Form) -> dict[str, str]:
+    return {name: value for name, value in values(form).items() if value}
+
+
+def _responses_spec(request: HttpRequest, member: Membership) -> Read:
+    form = ScopeForm(member.organization, request.GET)
+    _check, f, problems = analytics._scope(form, member)
+    return filters_to_spec(f), bool(problems), _sent(form)
+
+
+def _verbatims_spec(request: HttpRequest, member: Membership) -> Read:
     form = FeedForm(member.organization, request.GET)
-    return form.applied(), bool(form.problems())
+    return form.applied(), bool(form.problems()), _sent(form)
 
 
-def _cases_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+def _cases_spec(request: HttpRequest, member: Membership) -> Read:
     form = CaseListForm(member.organization, request.GET)
-    return form.spec(member), bool(form.problems())
+    return form.spec(member), bool(form.problems()), _sent(form)
 
 
-def _contacts_spec(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
+def _contacts_spec(request: HttpRequest, member: Membership) -> Read:
     form = ContactListForm(member.organization, request.GET)
-    return form.spec(), bool(form.problems())
+    return form.spec(), bool(form.problems()), _sent(form)
 
 
-def _no_filters(request: HttpRequest, member: Membership) -> tuple[dict[str, Any], bool]:
-    return {}, False
+def _no_filters(request: HttpRequest, member: Membership) -> Read:
+    return {}, False, {}
 
 
-SPECS: dict[str, Callable[[HttpRequest, Membership], tuple[dict[str, Any], bool]]] = {
-    "responses": _responses_spec,
-    "verbatims": _verbatims_spec,
-    "cases": _cases_spec,
-    "actions": _no_filters,
-    "contacts": _contacts_spec,
-}
+Spec = Callable[[HttpRequest, Membership], Read]
 
 
-@staff_view
-@require_GET
-def export_list(
-    request: HttpRequest, member: Membership, dataset: str, fmt: str
+def _export(
+    request: HttpRequest, member: Membership, dataset: str, fmt: str, spec_of: Spec
 ) -> HttpResponseBase:
     if dataset not in DATASETS or fmt not in FORMATS:
         raise Http404("no such export")
     if dataset in MIN_ROLE:
         require_role(member, MIN_ROLE[dataset])
-    spec, refused = SPECS[dataset](request, member)
+    spec, refused, sent = spec_of(request, member)
     if refused:
-        # The list shows which filter it could not use; an export must not quietly drop it.
-        return redirect(f"{reverse(LIST_PAGES[dataset])}?{request.GET.urlencode()}")
+        # The list shows which filter it could not use (400); an export must not quietly
+        # drop it, so it sends the user back there with the same filters.
+        return redirect(f"{reverse(LIST_PAGES[dataset])}?{urlencode(sent)}")
     data = DATASETS[dataset]
     org = member.organization
     reveal = may_see_contact_details(member)
@@ -104,6 +112,53 @@ def export_list(
         job = do_request_export(member, data, spec, fmt, reveal=reveal, total=count)
         return redirect("web:export_job", job.pk)
     return download(data, org, spec, reveal, fmt)
+
+
+# Each list with filters has its own address (the same shape as the others), so it can
+# declare the form its filters are read with.
+
+
+@staff_view
+@require_GET
+@reads(ScopeForm)
+def export_responses(
+    request: HttpRequest, member: Membership, file_format: str
+) -> HttpResponseBase:
+    return _export(request, member, "responses", file_format, _responses_spec)
+
+
+@staff_view
+@require_GET
+@reads(FeedForm)
+def export_verbatims(
+    request: HttpRequest, member: Membership, file_format: str
+) -> HttpResponseBase:
+    return _export(request, member, "verbatims", file_format, _verbatims_spec)
+
+
+@staff_view
+@require_GET
+@reads(CaseListForm)
+def export_cases(request: HttpRequest, member: Membership, file_format: str) -> HttpResponseBase:
+    return _export(request, member, "cases", file_format, _cases_spec)
+
+
+@staff_view
+@require_GET
+@reads(ContactListForm)
+def export_contacts(request: HttpRequest, member: Membership, file_format: str) -> HttpResponseBase:
+    return _export(request, member, "contacts", file_format, _contacts_spec)
+
+
+@staff_view
+@require_GET
+def export_list(
+    request: HttpRequest, member: Membership, dataset: str, file_format: str
+) -> HttpResponseBase:
+    """Lists without filters (actions); any other name is not found."""
+    if dataset not in UNFILTERED:
+        raise Http404("no such export")
+    return _export(request, member, dataset, file_format, _no_filters)
 
 
 def _own_job(member: Membership, job_id: int) -> Any:

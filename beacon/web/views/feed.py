@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import patch_vary_headers
 
@@ -14,7 +17,7 @@ from beacon.surveys.models import Survey
 from beacon.web.access import render_page, staff_view
 from beacon.web.forms.common import reads
 from beacon.web.forms.feed import BANDS, FeedForm
-from beacon.web.rows import may_see_contact_details, with_scores
+from beacon.web.rows import VerbatimRow, may_see_contact_details, with_scores
 
 PAGE_SIZE = 25
 
@@ -37,34 +40,71 @@ def _query(values: dict[str, str], page: int | None = None) -> str:
     return q.urlencode()
 
 
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of comments as the feed shows them (masked by the viewer's role), with the
+    query strings of the next page and of the first."""
+
+    page: Page[Any]
+    rows: list[VerbatimRow]
+    next_query: str
+    first_query: str
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "rows": self.rows,
+            "next_query": self.next_query,
+            "first_query": self.first_query,
+        }
+
+
+def comment_page(
+    member: Membership, answers: Any, number: int, filters: dict[str, str]
+) -> CommentPage:
+    """Page `number` of `answers` (a `verbatims` queryset) for `member`; `filters` are the
+    query-string values the page links keep."""
+    page = Paginator(answers, PAGE_SIZE).get_page(number)
+    return CommentPage(
+        page=page,
+        rows=with_scores(member.organization, page.object_list, viewer=member),
+        next_query=_query(filters, page.next_page_number()) if page.has_next() else "",
+        first_query=_query(filters),
+    )
+
+
+def htmx_part(request: HttpRequest) -> str:
+    """The part of the page htmx asks for ("results", "load-more"), or "" for the page."""
+    return request.headers.get("HX-Target", "") if request.headers.get("HX-Request") else ""
+
+
+def with_htmx_vary(response: HttpResponse) -> HttpResponse:
+    # The same URL answers with a part or the whole page: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
 @staff_view
 @reads(FeedForm)
 def verbatim_feed(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     form = FeedForm(org, request.GET)
     applied, problems = form.applied(), form.problems()
-    paginator = Paginator(
-        verbatims(org, **form.lookups(reveal=may_see_contact_details(member))), PAGE_SIZE
-    )
-    page = paginator.get_page(form.page_number())
+    answers = verbatims(org, **form.lookups(reveal=may_see_contact_details(member)))
     context = {
         "options": filter_options(org),
         "bands": list(BANDS),
         "filters": applied,
         "problems": problems,
-        "page": page,
-        "rows": with_scores(org, page.object_list, viewer=member),
-        "next_query": _query(applied, page.next_page_number()) if page.has_next() else "",
-        "first_query": _query(applied),
+        **comment_page(member, answers, form.page_number(), applied).context(),
     }
     # htmx asks for a part of the page: the results after a filter change, or the next
     # items for "load more". Without JS the same URLs give the full page.
-    target = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") else ""
     template = {
         "results": "web/_verbatim_results.html",
         "load-more": "web/_verbatim_items.html",
-    }.get(target, "web/verbatims.html")
+    }.get(htmx_part(request), "web/verbatims.html")
     status = 400 if problems else 200
-    response = render_page(request, member, template, context, status=status, nav="verbatims")
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
+    return with_htmx_vary(
+        render_page(request, member, template, context, status=status, nav="verbatims")
+    )

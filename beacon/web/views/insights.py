@@ -13,8 +13,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from beacon.analytics import stats
-from beacon.analytics.display import figure
+from beacon.analytics.display import figure, signed_figure
 from beacon.analytics.metrics import MetricValue
+from beacon.analytics.theme_profile import ThemeProfile, theme_profile
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
@@ -31,7 +32,11 @@ from beacon.insights.models import (
 from beacon.insights.reasons import do_create_reason, do_update_reason
 from beacon.insights.starters import STARTERS
 from beacon.insights.taxonomy import do_adopt_starter, do_create_theme, do_update_theme
+from beacon.insights.text import redact
+from beacon.loop.models import Action
+from beacon.loop.queries import cases
 from beacon.orgs.models import Membership, Role
+from beacon.responses.queries import verbatims
 from beacon.surveys.models import QuestionKind
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import reads, values
@@ -41,15 +46,21 @@ from beacon.web.forms.insights import (
     NamedForm,
     SuggestedForm,
     ThemeListForm,
+    ThemePageForm,
 )
-from beacon.web.present import breakdown_chart, shown
+from beacon.web.present import breakdown_chart, shown, shown_rate, trend_chart
 from beacon.web.rows import may_see_contact_details, with_scores
+from beacon.web.views.feed import comment_page, htmx_part, with_htmx_vary
 
 # Themes are the shared vocabulary of analysis: analysts and up shape them.
 THEME_EDITOR = Role.ANALYST
 # Anyone who reads verbatims for a living may say what a comment is about; viewers read.
 CORRECTOR = Role.AGENT
 PERIOD_DAYS = 90
+# Actions are planned by analysts and up (as on the actions board).
+ACTION_PLANNER = Role.ANALYST
+# The theme page lists the latest cases; the cases list has them all.
+THEME_CASES = 10
 
 
 def _since() -> dt.datetime:
@@ -189,24 +200,87 @@ def _named_edit(
         "can_edit": member.has_role(THEME_EDITOR),
         **context(),
     }
-    status = 400 if errors else 200
+    status = 400 if errors or page.get("problems") else 200
     return render_page(request, member, template, page, status=status, nav="insights")
+
+
+def _impact(profile: ThemeProfile) -> dict[str, Any] | None:
+    """The theme's row of the drivers analysis, each number with its interval."""
+    d = profile.driver
+    if d is None:
+        return None
+    out: dict[str, Any] = {"mentioned": shown(d.mentioned), "rest": shown(d.rest),
+                           "share": shown_rate(d.share), "enough": d.enough}  # fmt: skip
+    if d.enough and d.diff is not None and d.diff_low is not None and d.diff_high is not None:
+        out["difference"] = signed_figure("nps", d.diff, d.diff_low, d.diff_high)
+    if d.impact is not None and d.impact_low is not None and d.impact_high is not None:
+        out["impact"] = signed_figure("nps", d.impact, d.impact_low, d.impact_high)
+    return out
+
+
+def _theme_work(member: Membership, theme: Theme) -> dict[str, Any]:
+    """The cases opened on responses that mention the theme, and the actions taken on it."""
+    org = member.organization
+    mentioning = ThemeMention.objects.for_org(org).filter(theme=theme).values("response_id")
+    found = cases(org, sort="opened", response_id__in=mentioning)
+    reveal = may_see_contact_details(member)
+    latest = [(c, c.title if reveal else redact(c.title)) for c in found[:THEME_CASES]]
+    actions = Action.objects.for_org(org).filter(theme_id=theme.pk).select_related("owner")
+    return {
+        "cases": latest,
+        "case_count": found.count(),
+        "actions": list(actions.order_by("status", "deadline", "pk")),
+        "can_plan": member.has_role(ACTION_PLANNER),
+    }
+
+
+def _theme_context(request: HttpRequest, member: Membership, theme: Theme) -> dict[str, Any]:
+    org = member.organization
+    number, problems = ThemePageForm(org, request.GET).page_number()
+    profile = theme_profile(org, theme, today=clock.now().date(), days=PERIOD_DAYS)
+    answers = verbatims(org, pk__in=ThemeMention.objects.for_org(org).filter(theme=theme)
+                        .values("answer_id"))  # fmt: skip
+    return {
+        "period": PERIOD_DAYS,
+        "problems": problems,
+        "overall": shown(profile.overall),
+        "impact": _impact(profile),
+        "volume": profile.volume,
+        "weeks": [
+            (w.week, w.mentions.numerator, shown_rate(w.mentions), shown(w.nps))
+            for w in profile.weeks
+        ],
+        "trend_chart": trend_chart(
+            "NPS of responses mentioning the theme", [(w.week, w.nps) for w in profile.weeks]
+        ),
+        "sentiments": [
+            (s.label, s.share.numerator, shown_rate(s.share)) for s in profile.sentiments
+        ],
+        **comment_page(member, answers, number, {}).context(),
+        **_theme_work(member, theme),
+    }
 
 
 @staff_view
 @require_http_methods(["GET", "POST"])
-@reads(NamedForm)
-def theme_edit(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
+@reads(NamedForm, ThemePageForm)
+def theme_page(request: HttpRequest, member: Membership, theme_id: int) -> HttpResponse:
+    """What a theme does to NPS, its trend, volume, sentiment, comments, cases and actions;
+    analysts and up edit it in a section of the page."""
     theme = _theme_or_404(member, theme_id)
-    mentions = ThemeMention.objects.for_org(member.organization).filter(theme=theme)
-    return _named_edit(
-        request,
-        member,
-        theme,
-        do_update_theme,
-        what="Theme",
-        template="web/insights/theme.html",
-        context=lambda: {"mentions": mentions.count()},
+    if request.method == "GET" and htmx_part(request) == "load-more":
+        context = _theme_context(request, member, theme)
+        return with_htmx_vary(render_page(request, member, "web/_verbatim_items.html", context))
+    return with_htmx_vary(
+        _named_edit(
+            request,
+            member,
+            theme,
+            do_update_theme,
+            what="Theme",
+            template="web/insights/theme.html",
+            context=lambda: _theme_context(request, member, theme),
+        )
     )
 
 

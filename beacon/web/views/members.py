@@ -3,13 +3,12 @@ and the invitee's own page that turns an invitation link into a membership."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -53,9 +52,17 @@ from beacon.orgs.actions import (
     do_remove_department,
     do_rename_department,
 )
-from beacon.orgs.models import Department, Membership, Role, Team
-from beacon.orgs.queries import active_members
+from beacon.orgs.models import Department, Membership, Role
 from beacon.web.access import SESSION_ORG, render_page, require_role, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.members import (
+    AcceptForm,
+    DepartmentForm,
+    HandoverForm,
+    InviteForm,
+    JoinForm,
+    MemberForm,
+)
 
 T = TypeVar("T", bound=models.Model)
 
@@ -67,50 +74,6 @@ def errors_onto(form: forms.Form, exc: ValidationFailed | Conflict) -> None:
         return
     for field, message in exc.errors.items():
         form.add_error(field if field in form.fields else None, message)
-
-
-def _org_choice(queryset: Any, label: str) -> forms.ModelChoiceField:  # type: ignore[type-arg]
-    return forms.ModelChoiceField(queryset=queryset, required=False, label=label)
-
-
-class InviteForm(forms.Form):
-    email = forms.EmailField(max_length=254)
-    display_name = forms.CharField(max_length=200, required=False, label="Name")
-    # Every role is offered; the action refuses one above the inviter's with a message.
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
-
-    def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        org = member.organization_id
-        self.fields["department"] = _org_choice(Department.objects.for_org(org), "Department")
-        self.fields["team"] = _org_choice(Team.objects.for_org(org).order_by("name"), "Team")
-
-
-class MemberForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
-
-    def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        org = member.organization_id
-        self.fields["department"] = _org_choice(Department.objects.for_org(org), "Department")
-        self.fields["team"] = _org_choice(Team.objects.for_org(org).order_by("name"), "Team")
-
-
-class HandoverForm(forms.Form):
-    """One item (kind + id) or, without them, all of the member's open work."""
-
-    kind = forms.ChoiceField(choices=[(k, k) for k in WORK_KINDS], required=False)
-    item = forms.IntegerField(min_value=1, required=False)
-
-    def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["to"] = forms.ModelChoiceField(
-            queryset=active_members(member.organization_id), label="Hand over to"
-        )
-
-
-class DepartmentForm(forms.Form):
-    name = forms.CharField(max_length=100)
 
 
 def _member(member: Membership, member_id: int) -> Membership:
@@ -145,6 +108,7 @@ def _members_page(
 
 @staff_view
 @require_http_methods(["GET"])
+@reads()
 def member_list(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     return _members_page(request, member, InviteForm(member))
@@ -152,6 +116,7 @@ def member_list(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 @require_POST
+@reads(InviteForm)
 def member_invite(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     form = InviteForm(member, request.POST)
@@ -242,6 +207,7 @@ def _member_page(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(MemberForm, HandoverForm)
 def member_edit(request: HttpRequest, member: Membership, member_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
     target = _member(member, member_id)
@@ -304,6 +270,7 @@ def member_reactivate(request: HttpRequest, member: Membership, member_id: int) 
 
 @staff_view
 @require_POST
+@reads(HandoverForm)
 def member_handover(request: HttpRequest, member: Membership, member_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
     target = _member(member, member_id)
@@ -334,9 +301,11 @@ def member_handover(request: HttpRequest, member: Membership, member_id: int) ->
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(DepartmentForm)
 def departments(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
-    form = DepartmentForm(request.POST if request.method == "POST" else None)
+    org = member.organization_id
+    form = DepartmentForm(org, request.POST) if request.method == "POST" else DepartmentForm(org)
     if request.method == "POST" and form.is_valid():
         try:
             do_add_department(member.organization, form.cleaned_data["name"], actor=member)
@@ -354,15 +323,16 @@ def _departments_page(
     editing: tuple[int, DepartmentForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    rows = Department.objects.for_org(member.organization_id).order_by("name")
+    org = member.organization_id
+    rows = Department.objects.for_org(org).order_by("name")
     context = {
-        "form": form if request.method == "POST" and editing is None else DepartmentForm(),
+        "form": form if request.method == "POST" and editing is None else DepartmentForm(org),
         "rows": [
             (
                 d,
                 editing[1]
                 if editing and editing[0] == d.pk
-                else DepartmentForm(initial={"name": d.name}),
+                else DepartmentForm(org, initial={"name": d.name}),
             )
             for d in rows
         ],
@@ -374,10 +344,11 @@ def _departments_page(
 
 @staff_view
 @require_POST
+@reads(DepartmentForm)
 def department_rename(request: HttpRequest, member: Membership, department_id: int) -> HttpResponse:
     require_role(member, Role.ADMIN)
     dept = own_or_404(member, Department, department_id)
-    form = DepartmentForm(request.POST)
+    form = DepartmentForm(member.organization_id, request.POST)
     if form.is_valid():
         try:
             do_rename_department(dept, form.cleaned_data["name"], actor=member)
@@ -385,7 +356,8 @@ def department_rename(request: HttpRequest, member: Membership, department_id: i
             errors_onto(form, exc)
         else:
             return redirect("web:departments")
-    return _departments_page(request, member, DepartmentForm(), editing=(dept.pk, form), status=400)
+    blank = DepartmentForm(member.organization_id)
+    return _departments_page(request, member, blank, editing=(dept.pk, form), status=400)
 
 
 @staff_view
@@ -399,12 +371,6 @@ def department_remove(request: HttpRequest, member: Membership, department_id: i
 
 
 # ------------------------------------------------------------------ the invitee's page
-
-
-class AcceptForm(SetPasswordForm):  # type: ignore[type-arg]
-    """Django's own password rules (AUTH_PASSWORD_VALIDATORS), plus the name to show."""
-
-    display_name = forms.CharField(max_length=200, label="Your name")
 
 
 _UNUSABLE = {
@@ -425,6 +391,7 @@ def _unusable(request: HttpRequest, reason: str, invitation: Invitation | None) 
 
 
 @require_http_methods(["GET", "POST"])
+@reads(AcceptForm, JoinForm)
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(hash_token(token))
     if invitation is None:
@@ -443,12 +410,12 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         }
         return render(request, "web/members/invitation_sign_in.html", context)
     user = signed_in if existing else User(username=invitation.email, email=invitation.email)
-    data = request.POST if request.method == "POST" else None
-    form: forms.Form = (
-        forms.Form(data)
-        if existing
-        else AcceptForm(user, data, initial={"display_name": invitation.display_name})
-    )
+    initial = {"display_name": invitation.display_name}
+    form: forms.Form
+    if request.method == "POST":
+        form = JoinForm(request.POST) if existing else AcceptForm(user, request.POST)
+    else:
+        form = JoinForm() if existing else AcceptForm(user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             member = do_accept_invitation(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
@@ -16,7 +15,6 @@ from beacon.core.errors import ValidationFailed
 from beacon.core.streaming import ChunkedFileResponse
 from beacon.orgs.models import Membership, Role
 from beacon.reports.actions import (
-    MAX_PACK_DAYS,
     do_generate_pack,
     do_save_schedule,
     pack_path,
@@ -24,46 +22,11 @@ from beacon.reports.actions import (
 )
 from beacon.reports.models import BoardPack, PackSchedule
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.reports import PackForm, ScheduleForm
 
 READER = Role.ANALYST
 SCHEDULER = Role.ADMIN
-
-
-class PackForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "must be on or after the start")
-            elif (end - start).days + 1 > MAX_PACK_DAYS:
-                self.add_error("end", f"a pack covers at most {MAX_PACK_DAYS} days")
-        return data
-
-
-class MemberChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.display_name} ({obj.user.email})"
-
-
-class ScheduleForm(forms.Form):
-    day = forms.IntegerField(
-        min_value=1, max_value=28, help_text="Day of the month; the pack covers last month."
-    )
-    recipients = MemberChoiceField(
-        queryset=Membership.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
-    active = forms.BooleanField(required=False)
-
-    def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Only this organisation's members can be chosen; another org's id is refused.
-        field = self.fields["recipients"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = Membership.objects.for_org(member.organization_id).order_by("display_name")
 
 
 def _schedule_form(member: Membership, data: Any = None) -> ScheduleForm:
@@ -87,7 +50,7 @@ def _page(
 ) -> HttpResponse:
     start, end = previous_month(clock.now().date())
     context = {
-        "form": form or PackForm(initial={"start": start, "end": end}),
+        "form": form or PackForm(member.organization_id, initial={"start": start, "end": end}),
         "schedule_form": schedule_form or _schedule_form(member),
         "may_schedule": member.has_role(SCHEDULER),
         "packs": BoardPack.objects.for_org(member.organization_id).order_by("-pk")[:12],
@@ -97,11 +60,12 @@ def _page(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(PackForm)
 def pack_page(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, READER)
     if request.method != "POST":
         return _page(request, member)
-    form = PackForm(request.POST)
+    form = PackForm(member.organization_id, request.POST)
     if not form.is_valid():
         return _page(request, member, form=form, status=400)
     start: dt.date = form.cleaned_data["start"]
@@ -113,6 +77,7 @@ def pack_page(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 @require_POST
+@reads(ScheduleForm)
 def pack_schedule(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, SCHEDULER)
     form = _schedule_form(member, request.POST)

@@ -3,73 +3,27 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
-from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from beacon.orgs.models import Membership, Role
-from beacon.orgs.queries import AuditFilter, audit_events, audit_verbs
+from beacon.orgs.queries import audit_events
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads, values
+from beacon.web.forms.settings import AuditFilterForm
 
 PAGE_SIZE = 50
 
 
-class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-    def __init__(self, member: Membership, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        org = member.organization
-        self.zone = org.zone
-        self.fields["member"] = forms.ModelChoiceField(
-            queryset=Membership.objects.for_org(org).order_by("display_name"),
-            required=False,
-            label="Member",
-        )
-        self.fields["verb"] = forms.ChoiceField(
-            choices=[("", "Any")] + [(v, v) for v in audit_verbs(org)],
-            required=False,
-            label="What happened",
-        )
-        self.order_fields(["member", "verb", "date_from", "date_to"])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "must be on or after the From date")
-        return data
-
-    def where(self) -> AuditFilter:
-        data = self.cleaned_data
-        return AuditFilter(
-            actor=data.get("member"),
-            verb=data.get("verb") or "",
-            since=self._midnight(data.get("date_from")),
-            until=self._midnight(data["date_to"] + dt.timedelta(days=1))
-            if data.get("date_to")
-            else None,
-        )
-
-    def _midnight(self, day: dt.date | None) -> dt.datetime | None:
-        # Days are the organisation's days, as everywhere else in Beacon.
-        return None if day is None else dt.datetime.combine(day, dt.time(), self.zone)
-
-
 @staff_view
 @require_GET
+@reads(AuditFilterForm)
 def audit_log(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     form = AuditFilterForm(member, request.GET)
@@ -77,9 +31,9 @@ def audit_log(request: HttpRequest, member: Membership) -> HttpResponse:
     if form.is_valid():
         paginator = Paginator(audit_events(member.organization, form.where()), PAGE_SIZE)
         page = paginator.get_page(form.cleaned_data.get("page") or 1)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    # The pager keeps the filters as they were read (the page number apart).
+    query = urlencode({k: v for k, v in values(form).items() if v and k != "page"})
+    context = {"form": form, "page": page, "query": query}
     status = 200 if page is not None else 400
     return render_page(request, member, "web/audit.html", context, status=status, nav="audit")
 
@@ -113,6 +67,7 @@ def _csv_rows(events: Any) -> Iterator[str]:
 
 @staff_view
 @require_GET
+@reads(AuditFilterForm)
 def audit_csv(request: HttpRequest, member: Membership) -> HttpResponseBase:
     require_role(member, Role.ADMIN)
     form = AuditFilterForm(member, request.GET)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,33 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from beacon.core.errors import ValidationFailed
 from beacon.orgs.actions import IssuedKey, do_create_api_key, do_revoke_api_key
-from beacon.orgs.models import ApiKey, Membership, Role, Scope
+from beacon.orgs.models import ApiKey, Membership, Role
 from beacon.orgs.queries import api_keys as org_keys
 from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.settings import ApiKeyForm
 from beacon.web.views.members import errors_onto, own_or_404
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Help desk sync”.")
-    scopes = forms.MultipleChoiceField(
-        choices=Scope.choices,
-        widget=forms.CheckboxSelectMultiple,
-        initial=[Scope.READ],
-        help_text="Read: GET requests. Write: everything else. Admin: members and keys.",
-    )
-    expires_on = forms.DateField(
-        required=False,
-        label="Expires after",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional: the key stops working at the end of this day.",
-    )
-
-    def expires_at(self, member: Membership) -> dt.datetime | None:
-        day: dt.date | None = self.cleaned_data.get("expires_on")
-        if day is None:
-            return None
-        # The end of the chosen day where the organisation is, not in UTC.
-        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), member.organization.zone)
 
 
 def _page(
@@ -59,11 +36,12 @@ def _page(
 
 @staff_view
 @require_http_methods(["GET", "POST"])
+@reads(ApiKeyForm)
 def api_keys(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     if request.method == "GET":
-        return _page(request, member, ApiKeyForm())
-    form = ApiKeyForm(request.POST)
+        return _page(request, member, ApiKeyForm(member.organization_id))
+    form = ApiKeyForm(member.organization_id, request.POST)
     if form.is_valid():
         try:
             issued = do_create_api_key(
@@ -80,7 +58,9 @@ def api_keys(request: HttpRequest, member: Membership) -> HttpResponse:
             errors_onto(form, exc)
         else:
             # Rendered, not redirected: the secret exists only in this response.
-            return _page(request, member, ApiKeyForm(), issued=issued, status=201)
+            return _page(
+                request, member, ApiKeyForm(member.organization_id), issued=issued, status=201
+            )
     return _page(request, member, form, status=400)
 
 

@@ -19,19 +19,21 @@ from beacon.accounts.actions import (
     do_save_sso_connection,
     do_set_require_2fa,
 )
-from beacon.accounts.forms import (
+from beacon.core.errors import ValidationFailed
+from beacon.orgs.models import Membership, Role
+from beacon.web.access import render_page, require_role, staff_view
+from beacon.web.forms.common import reads
+from beacon.web.forms.sign_in import (
     NextPageForm,
     SsoConnectionForm,
     SsoStartForm,
     TwoFactorPolicyForm,
 )
-from beacon.core.errors import ValidationFailed
-from beacon.orgs.models import Membership, Role
-from beacon.web.access import render_page, require_role, staff_view
 
 logger = logging.getLogger(__name__)
 
 
+@reads(SsoStartForm, NextPageForm)
 def sso_start(request: HttpRequest) -> HttpResponse:
     """Work email in, off to the identity provider of the organisation owning its domain."""
     if request.method == "POST":
@@ -103,6 +105,7 @@ def sign_in_settings(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @staff_view
 @require_POST
+@reads(TwoFactorPolicyForm)
 def two_factor_policy(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     form = TwoFactorPolicyForm(request.POST)
@@ -123,6 +126,7 @@ def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
 
 @staff_view
 @require_POST
+@reads(SsoConnectionForm)
 def sso_save(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, Role.ADMIN)
     connection = queries.sso_connection(member.organization)

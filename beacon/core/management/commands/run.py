@@ -13,6 +13,20 @@ from django.core.management.base import BaseCommand, CommandParser
 from beacon.core.server import H11Protocol
 
 
+def worker_command(*, verbose: bool = False) -> list[str]:
+    """The worker beside the web server: quiet unless asked, so its routine lines do not
+    scroll the sign-in and invitation links away."""
+    command = [sys.executable, "-m", "beacon", "worker", "--stop-with-parent"]
+    return command if verbose else [*command, "--quiet"]
+
+
+def banner(host: str, port: int) -> list[str]:
+    return [
+        f"Beacon is running at http://{host}:{port}/",
+        "Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)",
+    ]
+
+
 class Command(BaseCommand):
     help = "Serve Beacon on 127.0.0.1:8000 (uvicorn) and start the job worker beside it."
     # The checks import every view (and NumPy, SciPy, ...) into this supervising process,
@@ -26,16 +40,20 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
         parser.add_argument("--no-worker", action="store_true", help="do not start the job worker")
         parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+        parser.add_argument(
+            "--worker-log",
+            action="store_true",
+            help="show every job the worker runs (by default only its warnings and errors)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "beacon", "worker", "--stop-with-parent"]
-            )
-        url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(self.style.SUCCESS(f"Beacon is running at {url}"))
-        self.stdout.write("Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)")
+            worker = subprocess.Popen(worker_command(verbose=options["worker_log"]))
+        running, *rest = banner(options["host"], options["port"])
+        self.stdout.write(self.style.SUCCESS(running))
+        for line in rest:
+            self.stdout.write(line)
         try:
             uvicorn.run(
                 "beacon.asgi:application",

@@ -28,6 +28,24 @@ def queue_names(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def consumer_config(name: str, workers: int, *, quiet: bool = False) -> ConsumerConfig:
+    """How one queue's consumer runs. Quiet, it logs warnings and errors only: Huey logs
+    every job at INFO, and beside the web server those lines would push the sign-in and
+    invitation links `beacon run` prints out of sight within seconds."""
+    # An idle consumer polls less and less often (Huey's default backs off to 10 s);
+    # the critical queue keeps polling every half second so a case never waits long.
+    config = ConsumerConfig(
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        max_delay=0.5 if name == "critical" else 10.0,
+        # Huey's own switch: None logs at INFO, False at WARNING.
+        verbose=False if quiet else None,
+    )
+    config.validate()
+    return config
+
+
 class Command(BaseCommand):
     help = (
         "Run the background job worker: the critical queue (cases, emails, sweepers, "
@@ -42,6 +60,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=2, help="threads per queue")
         parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="log warnings and errors only, not every job run (used by `beacon run`)",
+        )
+        parser.add_argument(
             "--stop-with-parent",
             action="store_true",
             help="stop when the process that started this one ends (used by `beacon run`)",
@@ -50,42 +73,35 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         names = queue_names(options["queues"])
         if len(names) == 1:
-            self._consume(names[0], options["workers"])
+            self._consume(names[0], options["workers"], quiet=options["quiet"])
         else:
-            self._supervise(names, options["workers"], options["stop_with_parent"])
+            self._supervise(
+                names, options["workers"], options["stop_with_parent"], quiet=options["quiet"]
+            )
 
-    def _consume(self, name: str, workers: int) -> None:
+    def _consume(self, name: str, workers: int, *, quiet: bool) -> None:
         from beacon.core.jobs import QUEUES
 
         autodiscover_modules("tasks")
-        # An idle consumer polls less and less often (Huey's default backs off to 10 s);
-        # the critical queue keeps polling every half second so a case never waits long.
-        config = ConsumerConfig(
-            workers=workers,
-            worker_type="thread",
-            periodic=True,
-            max_delay=0.5 if name == "critical" else 10.0,
-        )
-        config.validate()
+        config = consumer_config(name, workers, quiet=quiet)
         logger = logging.getLogger("huey")
         if not logger.handlers:
             config.setup_logger(logger)
         self.stdout.write(f"worker: serving the {name} queue with {workers} threads")
         QUEUES[name].create_consumer(**config.values).run()
 
-    def _supervise(self, names: list[str], workers: int, stop_with_parent: bool) -> None:
+    def _supervise(
+        self, names: list[str], workers: int, stop_with_parent: bool, *, quiet: bool
+    ) -> None:
         """One child per queue, so a busy bulk queue never holds the critical one's GIL.
 
         With `stop_with_parent`, the children stop when the parent goes: uvicorn ends
         `beacon run` by re-raising SIGTERM, which skips its clean-up.
         """
         parent = os.getppid()
-        children = [
-            subprocess.Popen(
-                [sys.executable, "-m", "beacon", "worker", "--queues", n, "--workers", str(workers)]
-            )
-            for n in names
-        ]
+        quietly = ["--quiet"] if quiet else []
+        command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
+        children = [subprocess.Popen([*command, "--queues", n]) for n in names]
 
         def stop(signum: int, frame: FrameType | None) -> None:
             for child in children:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -34,6 +35,10 @@ class DestinationRefused(Exception):
     """The URL points somewhere Beacon must not post to."""
 
 
+class HostUnresolved(DestinationRefused):
+    """The URL's host name has no address at the moment (it may have one later)."""
+
+
 @dataclass(frozen=True)
 class Destination:
     """A webhook URL resolved once: the post goes to `addresses`, the very ones checked.
@@ -49,6 +54,10 @@ class Destination:
     target: str  # path and query, as sent in the request line
     addresses: tuple[str, ...]  # tried in the resolver's order, like a normal connection
 
+
+# A DNS name as written in a URL: dot-separated labels of letters, digits and hyphens
+# (international names are checked in their xn-- form).
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 
 # IPv6 forms that carry an IPv4 address: what is reached is the IPv4 address inside.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -73,6 +82,13 @@ def is_public_address(address: str) -> bool:
     return True
 
 
+def _ascii(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+
+
 def resolve_destination(url: str, *, allow_private: bool | None = None) -> Destination:
     """Resolve `url`'s host once and check every address it resolves to.
 
@@ -93,8 +109,12 @@ def resolve_destination(url: str, *, allow_private: bool | None = None) -> Desti
         raise DestinationRefused("has an invalid port") from None
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise DestinationRefused(f"host {parts.hostname} does not resolve") from None
+    except UnicodeError:
+        raise DestinationRefused(f"host {parts.hostname} is not a valid host name") from None
+    except socket.gaierror:
+        if not _HOST_NAME.fullmatch(_ascii(parts.hostname)):
+            raise DestinationRefused(f"host {parts.hostname} is not a valid host name") from None
+        raise HostUnresolved(f"host {parts.hostname} does not resolve") from None
     # An IPv6 zone ("fe80::1%eth0") is not part of the address that is checked.
     addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
     if not allow_private:
@@ -109,10 +129,20 @@ def resolve_destination(url: str, *, allow_private: bool | None = None) -> Desti
     return Destination(parts.scheme, parts.hostname, port, target, tuple(addresses))
 
 
-def destination_problem(url: str, *, allow_private: bool | None = None) -> str | None:
-    """Why Beacon refuses to post to `url`, or None when it may."""
+def destination_problem(
+    url: str, *, allow_private: bool | None = None, unresolved_ok: bool = False
+) -> str | None:
+    """Why Beacon refuses to post to `url`, or None when it may.
+
+    With `unresolved_ok` (saving a channel), a host name without an address right now is
+    accepted: DNS may be down for a moment or the receiver not set up yet, and every post
+    resolves and checks the host again before it is sent. Literal addresses and names
+    that do resolve are still checked here.
+    """
     try:
         resolve_destination(url, allow_private=allow_private)
+    except HostUnresolved as exc:
+        return None if unresolved_ok else str(exc)
     except DestinationRefused as exc:
         return str(exc)
     return None

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from beacon.core.errors import ValidationFailed
 from beacon.loop.channels import do_create_channel
 from beacon.loop.models import Channel, ChannelEvent, ChannelKind
+from beacon.loop.queries import channel_log
 from beacon.orgs.models import Membership, Role
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import reads, values
@@ -34,7 +35,12 @@ def channels(request: HttpRequest, member: Membership) -> HttpResponse:
         else:
             shown = {}
     context = {
-        "channels": list(Channel.objects.for_org(org).order_by("name")),
+        # Each with its latest posts: a receiver that is down or a host that does not
+        # resolve (checked again at every send) shows here, not only in the worker's log.
+        "channels": [
+            (channel, channel_log(org, channel))
+            for channel in Channel.objects.for_org(org).order_by("name")
+        ],
         "kinds": ChannelKind.choices,
         "events": ChannelEvent.choices,
         "created": created,

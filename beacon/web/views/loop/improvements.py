@@ -54,6 +54,7 @@ from beacon.web.forms.improvements import (
     BulkApproveForm,
     ConfirmUpdatesForm,
     CustomerUpdateForm,
+    NewActionForm,
     ProgressForm,
     PublishForm,
     UpdatesPageForm,
@@ -107,8 +108,10 @@ def _board(
 
 @staff_view
 @require_GET
+@reads(NewActionForm)
 def action_board(request: HttpRequest, member: Membership) -> HttpResponse:
-    return _board(request, member)
+    start, errors = NewActionForm(member.organization_id, request.GET).initial_values()
+    return _board(request, member, errors=errors, values=start, status=400 if errors else 200)
 
 
 @staff_view

@@ -1,0 +1,42 @@
+"""`beacon run`'s console: the sign-in line stays in sight; the worker beside the web
+server logs its warnings and errors, not every job it runs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from beacon.core.management.commands.run import banner, worker_command
+from beacon.core.management.commands.worker import consumer_config
+
+
+def test_the_worker_beside_the_web_server_is_quiet_unless_asked() -> None:
+    assert worker_command() == [sys.executable, "-m", "beacon", "worker", "--stop-with-parent",
+                                "--quiet"]  # fmt: skip
+    assert "--quiet" not in worker_command(verbose=True)
+    assert banner("127.0.0.1", 8000) == [
+        "Beacon is running at http://127.0.0.1:8000/",
+        "Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quiet", "shown"), [(True, ["job failed"]), (False, ["Executing job", "job failed"])]
+)
+def test_a_quiet_consumer_logs_only_warnings_and_errors(
+    quiet: bool, shown: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = consumer_config("critical", 2, quiet=quiet)
+    logger = logging.getLogger(f"huey.console-test.{quiet}")
+    logger.propagate = False
+    config.setup_logger(logger)
+    try:
+        logger.info("Executing job")  # what Huey logs for every job it runs
+        logger.warning("job failed")
+    finally:
+        logger.handlers.clear()
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.rsplit(":", 1)[-1] for line in lines] == shown
+    assert (config.max_delay, config.workers) == (0.5, 2)
