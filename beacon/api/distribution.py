@@ -238,6 +238,8 @@ def receive_webhook(request: HttpRequest, token: str) -> Status[WebhookAcceptedO
     try:
         verify(webhook, request.body, request.headers)
     except BadSignature as exc:
+        # Logged, so an admin setting up a help desk sees why its posts are refused.
+        record_delivery(webhook, DeliveryOutcome.REFUSED, str(exc))
         return Status(401, ErrorOut(detail=str(exc)))  # type: ignore[arg-type]
     try:
         reason = ignored_because(webhook, request.body)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from beacon.contacts.models import InboundWebhook
+from beacon.contacts.signatures import Scheme
 from beacon.contacts.webhooks import do_create_webhook, payload_of, scalar, value_at, when_of
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
@@ -68,6 +69,8 @@ def do_create_outcome_webhook(
     actor: Membership | None = None,
     only_when_path: str = "",
     only_when_values: list[str] | None = None,
+    signature: str = Scheme.BEACON,
+    help_desk_secret: str = "",
 ) -> InboundWebhook:
     """A webhook whose posts record outcomes of one kind; the mapping names its fields."""
     if records not in RECORDS:
@@ -82,6 +85,8 @@ def do_create_outcome_webhook(
         records=records,
         fields=FIELDS[records],
         required=REQUIRED[records],
+        signature=signature,
+        help_desk_secret=help_desk_secret,
     )
 
 

@@ -102,6 +102,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("imports/", distribution.imports, name="imports"),
     path("imports/webhooks/", distribution.webhook_add, name="webhook_add"),
+    path(
+        "imports/webhooks/<int:webhook_id>/signing/",
+        distribution.webhook_signing,
+        name="webhook_signing",
+    ),
     path("imports/<int:job_id>/", distribution.import_job, name="import"),
     path("imports/<int:job_id>/errors.csv", distribution.import_errors, name="import_errors"),
     path("cx/personas/", cx.persona_list, name="personas"),

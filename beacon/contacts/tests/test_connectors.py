@@ -4,7 +4,10 @@ field is named in the webhook's log and nothing is written."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -268,7 +271,36 @@ def test_zendesk_connector_chosen_from_the_list_on_the_page(world: World) -> Non
     assert hook.connector == "zendesk" and hook.mapping["description"] == "ticket.id"
     assert hook.only_when_values == ["solved", "closed"]
     do_add_touchpoint(world.stage, "Mail", "email")
-    assert _post(hook, zendesk()).status_code == 201
+    # Zendesk signs with its own secret, which exists only once the webhook is set up there:
+    # until it is pasted, posts are refused and the log says why.
+    assert hook.signature == "zendesk"
+    assert _post(hook, zendesk()).status_code == 401
+    assert hook.deliveries.get().detail == (
+        "no Zendesk signing secret is set on this webhook yet: paste it on the imports page"
+    )
+    signing = f"/imports/webhooks/{hook.pk}/signing/"
+    bad = client.post(signing, {"signature": "md5", "help_desk_secret": "x"})
+    assert bad.status_code == 400
+    assert (
+        "<li>signature: must be one of beacon, zendesk, intercom, token</li>"
+        in bad.content.decode()
+    )
+    assert logged_in(world.agent).post(signing, {"signature": "zendesk"}).status_code == 403
+    saved = client.post(signing, {"signature": "zendesk", "help_desk_secret": "zd-secret"})
+    assert saved.status_code == 302 and saved["Location"] == "/imports/"
+    body = json.dumps(zendesk()).encode()
+    stamp = "2026-12-03T10:00:00Z"
+    mac = hmac.new(b"zd-secret", stamp.encode() + body, hashlib.sha256).digest()
+    posted = Client().post(
+        f"/api/v1/webhooks/{hook.token}",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Zendesk-Webhook-Signature": base64.b64encode(mac).decode(),
+            "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+        },
+    )
+    assert posted.status_code == 201
     assert Interaction.objects.get().description == "35436"
     refused = client.post("/imports/webhooks/", {**form, "connector": "otrs"})
     assert refused.status_code == 400 and InboundWebhook.objects.count() == 1

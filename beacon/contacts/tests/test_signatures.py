@@ -16,6 +16,7 @@ from beacon.contacts.webhooks import do_create_webhook, do_set_webhook_signing
 from beacon.core.errors import ValidationFailed
 from beacon.orgs.models import Event
 from beacon.testing import World
+from beacon.web.tests.helpers import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,13 @@ def test_signing_settings_are_checked(world: World) -> None:
     }
     assert InboundWebhook.objects.get(pk=hook.pk).signature == "beacon"
     assert not Event.objects.filter(verb="webhook.signing_set").exists()
+
+
+def test_another_organisations_webhook_signing_is_not_found(
+    world: World, other_world: World
+) -> None:
+    hook = do_create_webhook(other_world.org, "Theirs", MAPPING)
+    client = logged_in(world.owner)
+    r = client.post(f"/imports/webhooks/{hook.pk}/signing/", {"signature": "token"})
+    assert r.status_code == 404
+    assert InboundWebhook.objects.get(pk=hook.pk).signature == "beacon"

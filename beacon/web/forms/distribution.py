@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from beacon.contacts.connectors import CONNECTORS, connector_choices
 from beacon.contacts.models import ImportKind
+from beacon.contacts.signatures import Scheme
 from beacon.contacts.webhooks import FIELDS as WEBHOOK_FIELDS
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.models import Organization, Team
@@ -150,6 +151,21 @@ def _connector() -> forms.ChoiceField:
     )
 
 
+def _scheme(required: bool) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=Scheme.choices,
+        required=required,
+        error_messages={"invalid_choice": f"must be one of {', '.join(Scheme.values)}"},
+    )
+
+
+class WebhookSigningForm(PostForm):
+    """How an existing webhook's posts are verified, and the help desk's own secret."""
+
+    signature = _scheme(required=True)
+    help_desk_secret = forms.CharField(max_length=200, required=False, strip=False)
+
+
 class ConnectorForm(QueryForm):
     """Which ready-made mapping to start a new webhook from (contacts.connectors)."""
 
@@ -158,6 +174,14 @@ class ConnectorForm(QueryForm):
 
 class WebhookConditionForm(PostForm):
     connector = _connector()
+    # Empty: the connector's own scheme (contacts.connectors), else Beacon's signature.
+    signature = _scheme(required=False)
+
+    def scheme(self) -> str:
+        chosen: str = self.cleaned_data.get("signature") or ""
+        connector = CONNECTORS.get(self.cleaned_data.get("connector") or "")
+        return chosen or (connector.signature if connector else Scheme.BEACON)
+
     only_when_path = forms.CharField(max_length=200, required=False)
     only_when_values = forms.CharField(max_length=500, required=False)
 

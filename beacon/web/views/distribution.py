@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from beacon.contacts.connectors import CONNECTORS
 from beacon.contacts.imports import do_start_import, job_progress, upload_path
 from beacon.contacts.models import ImportJob, ImportKind, ImportState, InboundWebhook
-from beacon.contacts.webhooks import do_create_webhook, recent_deliveries
+from beacon.contacts.signatures import HELP_DESK_KEYED, Scheme
+from beacon.contacts.webhooks import do_create_webhook, do_set_webhook_signing, recent_deliveries
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.jobs import enqueue_on_commit
@@ -50,6 +51,7 @@ from beacon.web.forms.distribution import (
     RuleStateForm,
     WebhookConditionForm,
     WebhookForm,
+    WebhookSigningForm,
 )
 
 EDITOR = Role.ADMIN
@@ -394,6 +396,8 @@ def _imports_page(
         "hook_values": hook_values or {},
         "created": created,
         "base_url": settings.BASE_URL.rstrip("/"),
+        "schemes": Scheme.choices,
+        "help_desk_keyed": list(HELP_DESK_KEYED),
     }
     status = 400 if errors else 200
     return render_page(
@@ -424,6 +428,7 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
         "name": name,
         "records": records,
         "connector": condition.cleaned_data["connector"],
+        "signature": condition.cleaned_data["signature"],
         "only_when_path": condition.cleaned_data["only_when_path"],
         "only_when_values": condition.cleaned_data["only_when_values"],
     }
@@ -437,6 +442,7 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
                 actor=member,
                 only_when_path=condition.cleaned_data["only_when_path"],
                 only_when_values=condition.values(),
+                signature=condition.scheme(),
             )
         else:
             hook = do_create_webhook(
@@ -447,10 +453,37 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
                 connector=condition.cleaned_data["connector"],
                 only_when_path=condition.cleaned_data["only_when_path"],
                 only_when_values=condition.values(),
+                signature=condition.scheme(),
             )
     except ValidationFailed as exc:
         return _imports_page(request, member, exc.errors, hook_values={**values, **kept})
     return _imports_page(request, member, created=hook)
+
+
+@staff_view
+@require_POST
+@reads(WebhookSigningForm)
+def webhook_signing(request: HttpRequest, member: Membership, webhook_id: int) -> HttpResponse:
+    """Set how a webhook's posts are verified: a Zendesk or Intercom secret exists only once
+    the webhook is set up in the help desk, so it is pasted here afterwards."""
+    require_role(member, EDITOR)
+    webhook = InboundWebhook.objects.for_org(member.organization_id).filter(pk=webhook_id).first()
+    if webhook is None:
+        raise Http404("no such webhook")
+    form = WebhookSigningForm(member.organization_id, request.POST)
+    if not form.is_valid():
+        return _imports_page(request, member, errors_of(form))
+    try:
+        do_set_webhook_signing(
+            webhook,
+            form.cleaned_data["signature"],
+            form.cleaned_data["help_desk_secret"],
+            actor=member,
+        )
+    except ValidationFailed as exc:
+        return _imports_page(request, member, exc.errors)
+    messages.success(request, f"Signing of “{webhook.name}” saved.")
+    return redirect("web:imports")
 
 
 def _job_or_404(member: Membership, job_id: int) -> ImportJob:
