@@ -52,6 +52,8 @@ class Option:
     checked: bool
     # Read out with the end boxes of a scale, so the meaning of 0 and 10 is heard too.
     hint: str = ""
+    # Where later questions depend on this one: "1" if picking it ends the survey here.
+    ends: str = ""
 
 
 def widget(question: Question) -> str:
@@ -81,7 +83,7 @@ def options(question: Question, prefill: Prefill) -> list[Option]:
     return [Option(str(n), str(n), str(n) in prefill.selected, hints.get(n, "")) for n in values]
 
 
-def prefill_from(answer: Answer | None) -> Prefill:
+def prefill_from(answer: Answer | AnswerIn | None) -> Prefill:
     if answer is None:
         return Prefill()
     selected = [str(answer.number)] if answer.number is not None else list(answer.choices)
