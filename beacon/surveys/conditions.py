@@ -87,7 +87,7 @@ def rule_problems(
     scale = controller.scale
     if scale is not None:
         if op not in (ShowIfOp.AT_MOST, ShowIfOp.AT_LEAST):
-            return {"show_if_op": "a score question's condition is “at most” or “at least”"}
+            return {"show_if_op": "the condition on a score is “at most” or “at least”"}
         raw = value.strip()
         if not (raw.lstrip("-").isascii() and raw.lstrip("-").isdigit()):
             return {"show_if_value": "must be a whole number"}
@@ -96,7 +96,7 @@ def rule_problems(
         return {}
     if kind in CHOICE_KINDS:
         if op != ShowIfOp.PICKED:
-            return {"show_if_op": "a choice question's condition is “this choice is picked”"}
+            return {"show_if_op": "the condition on a choice is “this choice is picked”"}
         if value not in controller.choices:
             return {"show_if_value": "must be one of the choices of that question"}
         return {}

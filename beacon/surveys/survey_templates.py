@@ -197,7 +197,17 @@ AFTER_PURCHASE = SurveyTemplate(
                 "nl": ("Prijs", "Assortiment", "Levering", "Advies"),
             },
         ),
-        TemplateQuestion(QuestionKind.TEXT, REASON),
+        TemplateQuestion(
+            QuestionKind.TEXT,
+            {
+                "en": "What could we have done better?",
+                "de": "Was hätten wir besser machen können?",
+                "fr": "Qu'aurions-nous pu mieux faire ?",
+                "es": "¿Qué podríamos haber hecho mejor?",
+                "nl": "Wat hadden we beter kunnen doen?",
+            },
+            show_if=(0, ShowIfOp.AT_MOST, "3"),
+        ),
     ),
 )
 
