@@ -15,8 +15,12 @@ def test_lists_surveys_with_questions(api: Api, world: World) -> None:
     draft = do_create_survey(world.org, "Onboarding", "Welcome aboard?")
     plan = do_add_question(draft, QuestionIn("single", "Which plan?", choices=["Basic", "Pro"]))
     stars = do_add_question(draft, QuestionIn("rating", "Stars?", scale_min=1, scale_max=10))
-    rule = {"show_if_question": plan, "show_if_op": "picked", "show_if_value": "Basic"}
-    why = do_add_question(draft, QuestionIn("text", "Why Basic?", **rule))  # type: ignore[arg-type]
+    why = do_add_question(
+        draft,
+        QuestionIn(
+            "text", "Why Basic?", show_if_question=plan, show_if_op="picked", show_if_value="Basic"
+        ),
+    )
     r = api.get("/surveys")
     assert r.status_code == 200
     assert r.json() == {
