@@ -214,6 +214,14 @@ def _survey_json(survey: Survey) -> dict[str, Any]:
                 "high": scale.high if scale else None,
                 "low_label": q.low_label,
                 "high_label": q.high_label,
+                # Show-if: the widget hides the question while the rule is not met.
+                "show_if": {
+                    "question_id": q.show_if_question_id,
+                    "op": q.show_if_op,
+                    "value": q.show_if_value,
+                }
+                if q.show_if_question_id is not None
+                else None,
             }
         )
     return {

@@ -363,7 +363,7 @@ def _save(
 def _is_last(flow: Flow, step: int, choices: list[Option]) -> bool:
     """Whether the button reads Finish: where the answer decides, as the chosen option does
     (none chosen yet: Next, since a follow-up may come)."""
-    if any(o.ends for o in choices):
+    if len({o.ends for o in choices} - {""}) > 1:
         return any(o.checked and o.ends == "1" for o in choices)
     return flow.after(step) is None
 
@@ -482,7 +482,8 @@ def render_step(
         "action": r.step_url(step),
         "back": r.step_url(back) if (back := flow.before(step)) else "",
         "last": _is_last(flow, step, choices),
-        "branches": any(o.ends for o in choices),
+        # The button's label depends on the pick only if some picks end here and some not.
+        "branches": len({o.ends for o in choices} - {""}) > 1,
         "preview": r.preview,
         "carried": carried_fields(r.carried, exclude=question.pk) if r.preview else [],
         # Came from a score link: the form says so, and submits itself if it may.

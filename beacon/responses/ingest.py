@@ -32,6 +32,7 @@ from beacon.responses.checks import (
 from beacon.responses.events import response_answered, response_created
 from beacon.responses.models import Answer, Response
 from beacon.surveys.actions import do_mark_completed
+from beacon.surveys.conditions import Given
 from beacon.surveys.models import Question
 
 
@@ -121,19 +122,19 @@ def _write_answers(
     their score) is withdrawn with its rollup count.
     """
     current = {a.question_id: a for a in Answer.objects.filter(response=response)}
-    after: dict[int, object] = {**current, **given_answers(answers)}
+    after: dict[int, Given] = {**current, **given_answers(answers)}
     for a in answers:
         if a.is_empty:
             after.pop(a.question_id, None)
-    hidden = check_shown(questions, after, answers)  # type: ignore[arg-type]
+    hidden = check_shown(questions, after, answers)
     answered = set(current)
     deltas: Counter[rollups.Cell] = Counter()
     changed = False
     for qid in sorted(hidden & set(current)):
-        old = current.pop(qid)
-        if old.number is not None and questions[qid].is_scored:
-            deltas[rollups.cell_for(response, qid, old.number)] -= 1
-        Answer.objects.filter(pk=old.pk).delete()
+        withdrawn = current.pop(qid)
+        if withdrawn.number is not None and questions[qid].is_scored:
+            deltas[rollups.cell_for(response, qid, withdrawn.number)] -= 1
+        Answer.objects.filter(pk=withdrawn.pk).delete()
         answered.discard(qid)
         changed = True
     for a in answers:

@@ -237,7 +237,7 @@ def _dependents_problems(question: Question, data: QuestionIn) -> dict[str, str]
         **_scale_of(data),
     )
     numbers = {q.pk: n for n, q in enumerate(_questions(question.survey), start=1)}
-    for dep in question.dependents.order_by("position"):  # type: ignore[attr-defined]
+    for dep in question.dependents.order_by("position"):
         if rule_problems(changed, dep.show_if_op, dep.show_if_value, own_position=dep.position):
             field = "choices" if data.is_choice else "kind"
             where = f"question {numbers.get(dep.pk, '?')} is {describe(dep, numbers)}"
@@ -281,7 +281,7 @@ def do_update_question(
         errors = _dependents_problems(question, data)
     _raise_if(errors)
     fields = data.fields()
-    fields["translations"] = _remapped_choice_labels(question, list(fields["choices"]))  # type: ignore[call-overload]
+    fields["translations"] = _remapped_choice_labels(question, data.cleaned_choices())
     for name, value in fields.items():
         setattr(question, name, value)
     question.save(update_fields=[*fields])
@@ -376,7 +376,7 @@ def do_duplicate_survey(survey: Survey, *, actor: Membership | None = None) -> S
 @transaction.atomic
 def do_remove_question(question: Question, *, actor: Membership | None = None) -> None:
     """Remove a question and (by cascade) its answers; a rule reading it must go first."""
-    dependent = question.dependents.order_by("position").first()  # type: ignore[attr-defined]
+    dependent = question.dependents.order_by("position").first()
     if dependent is not None:
         numbers = {q.pk: n for n, q in enumerate(_questions(question.survey), start=1)}
         raise ValidationFailed(
@@ -526,8 +526,8 @@ def do_create_survey_from_template(
     survey.thank_you = THANKS["en"]
     survey.save(update_fields=["thank_you"])
     for code in sorted(set(template.title) - {"en"}):
-        texts = {"title": template.title[code], "intro": template.intro.get(code, "")}
-        do_translate_survey(survey, code, texts | {"thank_you": THANKS[code]}, actor=actor)
+        shown = {"title": template.title[code], "intro": template.intro.get(code, "")}
+        do_translate_survey(survey, code, shown | {"thank_you": THANKS[code]}, actor=actor)
     made: list[Question] = []
     for tq in template.questions:
         ref, op, value = tq.show_if if tq.show_if is not None else (None, "", "")

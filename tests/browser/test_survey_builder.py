@@ -1,5 +1,6 @@
 """The survey builder in a real Chromium: a follow-up asked only after a low score, seen
-first in the preview (which stores nothing), then answered on the respondent's page."""
+first in the preview (which stores nothing), then answered on the respondent's page and
+in the in-app widget."""
 
 from __future__ import annotations
 
@@ -107,4 +108,31 @@ def test_preview_and_answer_a_survey_with_a_follow_up(
     assert [(a.question_id, a.number, a.text) for a in stored] == [
         (nps.pk, 9, ""),
         (last.pk, None, "Quick"),
+    ]
+
+    # The in-app widget shows every question at once: the follow-up hides and shows as
+    # the score changes, and what it holds while hidden is not sent.
+    page.evaluate(
+        """(token) => {
+          const s = document.createElement("script");
+          s.src = "/static/beacon/widget.js";
+          s.dataset.beaconSurvey = token;
+          document.body.appendChild(s);
+        }""",
+        survey.anonymous_token,
+    )
+    page.wait_for_function("() => window.Beacon !== undefined")
+    page.evaluate("() => window.Beacon.show()")
+    dialog = page.get_by_role("dialog", name="How was checking out?")
+    follow_up = dialog.get_by_label("What went wrong?")
+    expect(follow_up).to_be_hidden()
+    dialog.locator(f'input[name="q{nps.pk}"][value="3"]').check()
+    follow_up.fill("Late")
+    dialog.locator(f'input[name="q{nps.pk}"][value="8"]').check()
+    expect(follow_up).to_be_hidden()
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog.get_by_role("status")).to_be_visible()
+    widget = Response.objects.get(survey=survey, channel="widget")
+    assert list(Answer.objects.filter(response=widget).values_list("question_id", "number")) == [
+        (nps.pk, 8)
     ]

@@ -26,8 +26,10 @@ def _follow_up(world: World) -> Question:
     )  # fmt: skip
 
 
-def _data(world: World, answers: list[AnswerIn], key: str = "k1", **kw: bool) -> ResponseIn:
-    return ResponseIn(survey=world.survey, idempotency_key=key, answers=answers, **kw)
+def _data(
+    world: World, answers: list[AnswerIn], key: str = "k1", *, complete: bool = True
+) -> ResponseIn:
+    return ResponseIn(world.survey, idempotency_key=key, answers=answers, complete=complete)
 
 
 def test_an_answer_to_a_question_not_asked_is_refused(world: World) -> None:

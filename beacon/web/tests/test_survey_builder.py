@@ -113,7 +113,7 @@ def test_every_bad_show_if_is_a_form_error_naming_its_field(
     plan = do_add_question(world.survey, QuestionIn("single", "Plan?", choices=["Basic", "Pro"]))
     follow = do_add_question(world.survey, QuestionIn("text", "Why?"))
     nps, comment = world.nps, world.comment
-    bad = [
+    bad: list[tuple[Question, dict[str, object], str]] = [
         # A later question cannot decide an earlier one.
         (nps, {"show_if_question": plan.pk, "show_if_op": "picked", "show_if_value": "Pro"},
          "show_if_question: must be an earlier question of this survey"),
@@ -310,20 +310,24 @@ def test_preview_in_a_language_stores_nothing(world: World) -> None:
     assert 'method="get"' in html and "csrfmiddlewaretoken" not in html
     # A low score leads to the follow-up (step 3) after the reason (step 2).
     token = url.split("/")[3]
-    step2 = anonymous.get(f"/s/p/{token}/", {"language": "de", "question": nps.pk, "answer": "3"})
+    step2 = anonymous.get(
+        f"/s/p/{token}/", {"language": "de", "question": str(nps.pk), "answer": "3"}
+    )
     assert step2.status_code == 302
     step3 = anonymous.get(step2["Location"] + f"&question={_reason.pk}&answer=Teuer")
     assert step3.status_code == 302 and f"/s/p/{token}/3/" in step3["Location"]
     assert TEMPLATES[key].questions[2].text["de"] in page(anonymous, step3["Location"])
     # A high score skips it: the reason is the last step.
     high = anonymous.get(f"/s/p/{token}/2/", {"language": "de", f"a{nps.pk}": "9",
-                                               "question": _reason.pk, "answer": ""})  # fmt: skip
+                                               "question": str(_reason.pk), "answer": ""})  # fmt: skip
     assert high.status_code == 302 and f"/s/p/{token}/thanks/" in high["Location"]
     # The follow-up's own address, with a high score, moves on to the next asked step.
     skipped = anonymous.get(f"/s/p/{token}/3/", {"language": "de", f"a{nps.pk}": "9"})
     assert skipped.status_code == 302 and f"/s/p/{token}/2/" in skipped["Location"]
     assert "Preview" in page(anonymous, high["Location"])
-    bad = anonymous.get(f"/s/p/{token}/", {"language": "de", "question": nps.pk, "answer": "11"})
+    bad = anonymous.get(
+        f"/s/p/{token}/", {"language": "de", "question": str(nps.pk), "answer": "11"}
+    )
     assert bad.status_code == 400
     assert not Response.objects.exists() and not Answer.objects.exists()
     assert fix.show_if_value == "6"
