@@ -127,6 +127,17 @@ def parse_answer(question: Question, post: QueryDict) -> AnswerIn:
     return AnswerIn(question.pk, text=_text(post))
 
 
+def read_step(question: Question, data: QueryDict) -> AnswerIn | str:
+    """The step's answer, or the message to show the step again with."""
+    try:
+        answer = parse_answer(question, data)
+    except BadAnswer as exc:
+        return str(exc)
+    if answer.is_empty and question.required:
+        return NEEDS_ANSWER
+    return answer
+
+
 def message_for(errors: dict[str, str]) -> str:
     """Ingest's field errors in the respondent's words (they never see question ids)."""
     key, msg = next(iter(errors.items()))

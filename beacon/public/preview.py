@@ -17,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from beacon.public.answers import (
-    NEEDS_ANSWER,
     NOT_THIS_QUESTION,
     BadAnswer,
     Prefill,
@@ -25,6 +24,7 @@ from beacon.public.answers import (
     parse_answer,
     prefill_from,
     prefill_posted,
+    read_step,
 )
 from beacon.public.flow import flow_of
 from beacon.public.i18n import available, survey_text
@@ -111,12 +111,9 @@ def _answer(
 
     if request.GET.get("question", "") != str(question.pk):
         return render_step(request, r, questions, step, Prefill(), NOT_THIS_QUESTION, 400)
-    try:
-        answer = parse_answer(question, request.GET)
-    except BadAnswer as exc:
-        return again(str(exc))
-    if answer.is_empty and question.required:
-        return again(NEEDS_ANSWER)
+    answer = read_step(question, request.GET)
+    if isinstance(answer, str):
+        return again(answer)
     errors = check_answer(question, answer, "answer")
     if errors:
         return again(message_for(errors))

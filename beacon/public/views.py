@@ -25,17 +25,15 @@ from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import DEFAULT_BRAND, Organization
 from beacon.pipeline.actions import submit_response
 from beacon.public.answers import (
-    NEEDS_ANSWER,
     NOT_THIS_QUESTION,
-    BadAnswer,
     Option,
     Prefill,
     end_labels,
     message_for,
     options,
-    parse_answer,
     prefill_from,
     prefill_posted,
+    read_step,
     widget,
 )
 from beacon.public.flow import Flow, flow_of
@@ -339,12 +337,9 @@ def _save(
         # browser, or a person whose scanner went first. A person confirms with Next.
         prefill = prefill_posted(question, request.POST)
         return render_step(request, r, questions, step, prefill, CONFIRM_SCORE, 200, Landing())
-    try:
-        answer = parse_answer(question, request.POST)
-    except BadAnswer as exc:
-        return again(str(exc))
-    if answer.is_empty and question.required:
-        return again(NEEDS_ANSWER)
+    answer = read_step(question, request.POST)
+    if isinstance(answer, str):
+        return again(answer)
     following = flow_of(questions, with_answer(stored, answer)).after(step)
     last = following is None
     try:

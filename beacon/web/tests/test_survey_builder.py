@@ -259,6 +259,9 @@ def test_duplicate_copies_questions_translations_and_rules_not_responses(world: 
     assert not Response.objects.filter(survey=copy).exists()
     assert not copy.rules.exists() and not copy.invitations.exists()
     assert Event.objects.filter(verb="survey.duplicated", subject_id=copy.pk).count() == 1
+    # A rule keeps the question it reads from being removed alone, not the whole survey.
+    copy.delete()
+    assert not Question.objects.filter(survey_id=copy.pk).exists()
 
 
 @pytest.mark.parametrize("key", list(TEMPLATES))
@@ -318,8 +321,8 @@ def test_preview_in_a_language_stores_nothing(world: World) -> None:
     assert step3.status_code == 302 and f"/s/p/{token}/3/" in step3["Location"]
     assert TEMPLATES[key].questions[2].text["de"] in page(anonymous, step3["Location"])
     # A high score skips it: the reason is the last step.
-    high = anonymous.get(f"/s/p/{token}/2/", {"language": "de", f"a{nps.pk}": "9",
-                                               "question": str(_reason.pk), "answer": ""})  # fmt: skip
+    carried = {"language": "de", f"a{nps.pk}": "9"}
+    high = anonymous.get(f"/s/p/{token}/2/", {**carried, "question": str(_reason.pk), "answer": ""})
     assert high.status_code == 302 and f"/s/p/{token}/thanks/" in high["Location"]
     # The follow-up's own address, with a high score, moves on to the next asked step.
     skipped = anonymous.get(f"/s/p/{token}/3/", {"language": "de", f"a{nps.pk}": "9"})
