@@ -112,6 +112,7 @@ def test_preview_and_answer_a_survey_with_a_follow_up(
 
     # The in-app widget shows every question at once: the follow-up hides and shows as
     # the score changes, and what it holds while hidden is not sent.
+    Survey.objects.filter(pk=survey.pk).update(widget_origins=base)
     page.evaluate(
         """(token) => {
           const s = document.createElement("script");
