@@ -28,7 +28,14 @@ from beacon.public.answers import (
 )
 from beacon.public.flow import flow_of
 from beacon.public.i18n import available, survey_text
-from beacon.public.views import Respondent, branding, render_step, show_problem, with_answer
+from beacon.public.views import (
+    Respondent,
+    branding,
+    carried_fields,
+    render_step,
+    show_problem,
+    with_answer,
+)
 from beacon.responses.checks import AnswerIn, check_answer
 from beacon.surveys.models import Question, Survey
 from beacon.surveys.queries import questions_of, survey_of_preview_token
@@ -60,10 +67,7 @@ def _carried(questions: list[Question], query: QueryDict) -> dict[int, AnswerIn]
 def _respondent(
     survey: Survey, token: str, language: str, carried: dict[int, AnswerIn]
 ) -> Respondent:
-    pairs: list[tuple[str, str]] = [("language", language)]
-    for qid, a in carried.items():
-        values = [str(a.number)] if a.number is not None else (a.choices or [a.text])
-        pairs += [(f"a{qid}", v) for v in values]
+    pairs = [("language", language), *carried_fields(carried, exclude=0)]
     return Respondent(
         survey=survey,
         idempotency_key="preview",
