@@ -308,7 +308,7 @@ def test_preview_in_a_language_stores_nothing(world: World) -> None:
     url = _preview_url(page(client, f"/surveys/{survey.pk}/"), "de")
     anonymous = logged_in(world.agent)  # the link is the credential: anyone it is shared with
     html = page(anonymous, url)
-    assert "Preview" in html and "Wie machen wir uns?" in html
+    assert "Vorschau" in html and "Wie machen wir uns?" in html
     assert TEMPLATES[key].questions[0].text["de"] in html
     assert 'method="get"' in html and "csrfmiddlewaretoken" not in html
     # A low score leads to the follow-up (step 3) after the reason (step 2).
@@ -327,7 +327,7 @@ def test_preview_in_a_language_stores_nothing(world: World) -> None:
     # The follow-up's own address, with a high score, moves on to the next asked step.
     skipped = anonymous.get(f"/s/p/{token}/3/", {"language": "de", f"a{nps.pk}": "9"})
     assert skipped.status_code == 302 and f"/s/p/{token}/2/" in skipped["Location"]
-    assert "Preview" in page(anonymous, high["Location"])
+    assert "Vorschau" in page(anonymous, high["Location"])
     bad = anonymous.get(
         f"/s/p/{token}/", {"language": "de", "question": str(nps.pk), "answer": "11"}
     )
