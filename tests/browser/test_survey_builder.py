@@ -137,3 +137,17 @@ def test_preview_and_answer_a_survey_with_a_follow_up(
     assert list(Answer.objects.filter(response=widget).values_list("question_id", "number")) == [
         (nps.pk, 8)
     ]
+
+    # Reordering in place (htmx): a follow-up stays after the question it reads.
+    page.goto(editor)
+    page.get_by_role("button", name="Move down question 1").click()
+    refused = "question 2 is shown when question 1 is at most 6, so it stays after that question"
+    expect(page.get_by_text(refused)).to_be_visible()
+    page.get_by_role("button", name="Move up question 3").click()
+    expect(page.locator(".question-text").nth(1)).to_have_text("Anything else?")
+    assert page.url == editor
+    assert list(survey.questions.order_by("position").values_list("pk", flat=True)) == [
+        nps.pk,
+        last.pk,
+        follow.pk,
+    ]
