@@ -145,6 +145,15 @@ class ScaleOut(Schema):
     high: int
 
 
+class ShowIfOut(Schema):
+    question_id: int = Field(description="The earlier question whose answer decides.")
+    op: str = Field(
+        description="le (score at most value), ge (score at least value) or picked "
+        "(the choice `value` is among the answer's choices)."
+    )
+    value: str = Field(description="A score (le, ge) or a choice as stored (picked).")
+
+
 class QuestionOut(Schema):
     id: int
     kind: str = Field(description="nps, csat, ces, rating, single, multi or text.")
@@ -152,6 +161,15 @@ class QuestionOut(Schema):
     required: bool
     choices: list[str]
     scale: ScaleOut | None = Field(description="Score range of scored questions, else null.")
+    show_if: ShowIfOut | None = Field(
+        default=None,
+        description=(
+            "Show-if rule: the question is asked only when the earlier question's answer "
+            "meets it (null: always asked). `POST /responses` refuses, naming the answer, "
+            "an answer to a question whose rule is not met by the response's answers; a "
+            "question not asked is never required."
+        ),
+    )
 
 
 class SurveyOut(Schema):

@@ -6,7 +6,14 @@ from django.http import HttpRequest
 from ninja import Router
 
 from beacon.api.auth import org_of
-from beacon.api.schemas import ErrorOut, QuestionOut, ScaleOut, SurveyListOut, SurveyOut
+from beacon.api.schemas import (
+    ErrorOut,
+    QuestionOut,
+    ScaleOut,
+    ShowIfOut,
+    SurveyListOut,
+    SurveyOut,
+)
 from beacon.surveys.models import Question, Survey
 
 router = Router(tags=["surveys"])
@@ -21,6 +28,9 @@ def question_out(q: Question) -> QuestionOut:
         required=q.required,
         choices=list(q.choices),
         scale=ScaleOut(low=scale.low, high=scale.high) if scale else None,
+        show_if=ShowIfOut(question_id=q.show_if_question_id, op=q.show_if_op, value=q.show_if_value)
+        if q.show_if_question_id is not None
+        else None,
     )
 
 

@@ -52,6 +52,8 @@ class Option:
     checked: bool
     # Read out with the end boxes of a scale, so the meaning of 0 and 10 is heard too.
     hint: str = ""
+    # Where later questions depend on this one: "1" if picking it ends the survey here.
+    ends: str = ""
 
 
 def widget(question: Question) -> str:
@@ -81,7 +83,7 @@ def options(question: Question, prefill: Prefill) -> list[Option]:
     return [Option(str(n), str(n), str(n) in prefill.selected, hints.get(n, "")) for n in values]
 
 
-def prefill_from(answer: Answer | None) -> Prefill:
+def prefill_from(answer: Answer | AnswerIn | None) -> Prefill:
     if answer is None:
         return Prefill()
     selected = [str(answer.number)] if answer.number is not None else list(answer.choices)
@@ -123,6 +125,17 @@ def parse_answer(question: Question, post: QueryDict) -> AnswerIn:
     if kind == QuestionKind.MULTI:
         return AnswerIn(question.pk, choices=values)
     return AnswerIn(question.pk, text=_text(post))
+
+
+def read_step(question: Question, data: QueryDict) -> AnswerIn | str:
+    """The step's answer, or the message to show the step again with."""
+    try:
+        answer = parse_answer(question, data)
+    except BadAnswer as exc:
+        return str(exc)
+    if answer.is_empty and question.required:
+        return NEEDS_ANSWER
+    return answer
 
 
 def message_for(errors: dict[str, str]) -> str:

@@ -22,7 +22,7 @@ from beacon.cxmodel.models import Touchpoint
 from beacon.pipeline.actions import submit_response
 from beacon.public.queries import survey_by_anonymous_token
 from beacon.public.ratelimit import Limit, take
-from beacon.public.views import QR_COOKIE, QR_MAX_AGE, QR_SALT, _problem
+from beacon.public.views import QR_COOKIE, QR_MAX_AGE, QR_SALT, show_problem
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.surveys.models import Survey, SurveyStatus
 from beacon.surveys.queries import questions_of
@@ -42,10 +42,10 @@ def qr_scan(request: HttpRequest, token: str, touchpoint_id: int) -> HttpRespons
     """Where a poster's QR code points: remember the touchpoint, then open the survey."""
     survey = survey_by_anonymous_token(token)
     if survey is None:
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     touchpoint = Touchpoint.objects.for_org(survey.organization_id).filter(pk=touchpoint_id)
     if not touchpoint.exists():
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     page = redirect(reverse("public:anonymous", args=[token]))
     page.set_signed_cookie(
         QR_COOKIE,
@@ -214,6 +214,14 @@ def _survey_json(survey: Survey) -> dict[str, Any]:
                 "high": scale.high if scale else None,
                 "low_label": q.low_label,
                 "high_label": q.high_label,
+                # Show-if: the widget hides the question while the rule is not met.
+                "show_if": {
+                    "question_id": q.show_if_question_id,
+                    "op": q.show_if_op,
+                    "value": q.show_if_value,
+                }
+                if q.show_if_question_id is not None
+                else None,
             }
         )
     return {

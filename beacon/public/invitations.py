@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.contacts.actions import do_unsubscribe
 from beacon.public.i18n import choose_language
-from beacon.public.views import _branding, _problem, invitation_page
+from beacon.public.views import branding, invitation_page, show_problem
 from beacon.surveys.actions import do_mark_opened
 from beacon.surveys.distribution import do_mark_clicked
 from beacon.surveys.models import QuestionKind
@@ -33,7 +33,7 @@ def one_click_score(request: HttpRequest, token: str, value: int) -> HttpRespons
     invitation = invitation_by_token(token)
     problem = invitation_problem(invitation)
     if invitation is None or problem is not None:
-        return _problem(request, problem or "unknown", invitation=invitation)
+        return show_problem(request, problem or "unknown", invitation=invitation)
     questions = questions_of(invitation.survey)
     first = questions[0] if questions else None
     scale = first.scale if first is not None else None
@@ -58,12 +58,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation (link scanners must not unsubscribe anyone); POST does it."""
     invitation = invitation_by_token(token)
     if invitation is None:
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     if request.method == "POST":
         do_unsubscribe(invitation.contact, how="one-click" if request.POST else "page")
     with translation.override(choose_language(request, invitation.survey, invitation)):
         context = {
-            **_branding(invitation.survey.organization),
+            **branding(invitation.survey.organization),
             "done": request.method == "POST" or invitation.contact.unsubscribed_at is not None,
         }
         return render(request, "public/unsubscribe.html", context)

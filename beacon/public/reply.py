@@ -15,14 +15,14 @@ from beacon.core.errors import ValidationFailed
 from beacon.loop.actions import MAX_NOTE_LENGTH, case_for_reply_token, do_record_customer_reply
 from beacon.loop.models import Case
 from beacon.loop.queries import public_thread
-from beacon.public.views import _branding
+from beacon.public.views import branding
 
 
 def _page(
     request: HttpRequest, case: Case, *, error: str = "", body: str = "", status: int = 200
 ) -> HttpResponse:
     context = {
-        **_branding(case.organization),
+        **branding(case.organization),
         "thread": public_thread(case),
         "error": error,
         "body": body,
@@ -38,7 +38,7 @@ def reply(request: HttpRequest, token: str) -> HttpResponse:
     case = case_for_reply_token(token)
     if case is None:
         context = {
-            **_branding(None),
+            **branding(None),
             "heading": "We can't find this conversation",
             "text": "The link may be incomplete or too old. Please reply to the "
             "email you received instead.",

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from beacon.public import channels, invitations, reply, views, wall
+from beacon.public import channels, invitations, preview, reply, views, wall
 
 app_name = "public"
 
@@ -15,6 +15,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("q/<str:token>/<int:touchpoint_id>/", channels.qr_scan, name="qr"),
     path("widget/<str:token>/", channels.widget_endpoint, name="widget"),
     path("<str:token>/score/<int:value>/", invitations.one_click_score, name="score"),
+    path("p/<str:token>/", preview.preview_step, name="preview"),
+    path("p/<str:token>/<int:step>/", preview.preview_step, name="preview_step"),
+    path("p/<str:token>/thanks/", preview.preview_thanks, name="preview_thanks"),
     path("a/<str:token>/", views.anonymous_step, name="anonymous"),
     path("a/<str:token>/<int:step>/", views.anonymous_step, name="anonymous_step"),
     path("a/<str:token>/thanks/", views.anonymous_thanks, name="anonymous_thanks"),

@@ -8,7 +8,8 @@ reloading never resubmits and a respondent who leaves half-way keeps what they s
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,22 +25,23 @@ from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import DEFAULT_BRAND, Organization
 from beacon.pipeline.actions import submit_response
 from beacon.public.answers import (
-    NEEDS_ANSWER,
     NOT_THIS_QUESTION,
-    BadAnswer,
+    Option,
     Prefill,
     end_labels,
     message_for,
     options,
-    parse_answer,
     prefill_from,
     prefill_posted,
+    read_step,
     widget,
 )
+from beacon.public.flow import Flow, flow_of
 from beacon.public.i18n import choose_language, is_rtl, question_text, survey_text
 from beacon.public.queries import stored_answers, stored_response, survey_by_anonymous_token
 from beacon.responses.checks import MAX_TEXT_LENGTH, AnswerIn, ResponseIn
 from beacon.surveys.actions import do_mark_opened
+from beacon.surveys.conditions import Given
 from beacon.surveys.models import Invitation, Question, Survey, SurveyStatus
 from beacon.surveys.queries import invitation_by_token, invitation_problem, questions_of
 
@@ -98,15 +100,27 @@ class Respondent:
     channel: str = "link"
     # Where the respondent was (a QR code on a poster at this touchpoint).
     touchpoint: Touchpoint | None = None
+    # The preview: nothing is stored; the answers so far travel in the address (`query`).
+    preview: bool = False
+    carried: Mapping[int, AnswerIn] = field(default_factory=dict)
+    query: str = ""
 
     def step_url(self, step: int) -> str:
         if step == 1:
-            return reverse(f"public:{self.route}", args=[self.token])
-        return reverse(f"public:{self.route}_step", args=[self.token, step])
+            url = reverse(f"public:{self.route}", args=[self.token])
+        else:
+            url = reverse(f"public:{self.route}_step", args=[self.token, step])
+        return f"{url}?{self.query}" if self.query else url
 
     @property
     def thanks_url(self) -> str:
-        return reverse(f"public:{self.route}_thanks", args=[self.token])
+        url = reverse(f"public:{self.route}_thanks", args=[self.token])
+        return f"{url}?{self.query}" if self.query else url
+
+    def answers_so_far(self) -> Mapping[int, Given]:
+        if self.preview:
+            return self.carried
+        return stored_answers(stored_response(self.survey, self.idempotency_key, self.invitation))
 
     def response_in(self, answer: AnswerIn, *, complete: bool) -> ResponseIn:
         return ResponseIn(
@@ -129,7 +143,7 @@ def invitation_step(request: HttpRequest, token: str, step: int = 1) -> HttpResp
     invitation = invitation_by_token(token)
     problem = invitation_problem(invitation)
     if invitation is None or problem is not None:
-        return _problem(request, problem or "unknown", invitation=invitation)
+        return show_problem(request, problem or "unknown", invitation=invitation)
     if invitation.opened_at is None:
         do_mark_opened(invitation)
     return _step(request, _invited(invitation), step)
@@ -179,12 +193,12 @@ def invitation_page(
 def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(token)
     if invitation is None:
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     if invitation.completed_at is not None:
         return _thanks(request, invitation.survey)
     problem = invitation_problem(invitation)
     if problem is not None:
-        return _problem(request, problem, invitation=invitation)
+        return show_problem(request, problem, invitation=invitation)
     return redirect(reverse("public:invitation", args=[token]))
 
 
@@ -196,9 +210,9 @@ def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
 def anonymous_step(request: HttpRequest, token: str, step: int = 1) -> HttpResponse:
     survey = survey_by_anonymous_token(token)
     if survey is None:
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     if survey.status != SurveyStatus.ACTIVE:
-        return _problem(request, _inactive(survey), survey=survey)
+        return show_problem(request, _inactive(survey), survey=survey)
     key, fresh = _anonymous_key(request, survey)
     touchpoint = scanned_touchpoint(request, survey)
     respondent = Respondent(
@@ -229,13 +243,13 @@ def anonymous_step(request: HttpRequest, token: str, step: int = 1) -> HttpRespo
 def anonymous_thanks(request: HttpRequest, token: str) -> HttpResponse:
     survey = survey_by_anonymous_token(token)
     if survey is None:
-        return _problem(request, "unknown")
+        return show_problem(request, "unknown")
     key, fresh = _anonymous_key(request, survey)
     response = None if fresh else stored_response(survey, key)
     if response is not None and response.completed_at is not None:
         return _thanks(request, survey)
     if survey.status != SurveyStatus.ACTIVE:
-        return _problem(request, _inactive(survey), survey=survey)
+        return show_problem(request, _inactive(survey), survey=survey)
     return redirect(reverse("public:anonymous", args=[token]))
 
 
@@ -276,51 +290,58 @@ def _step_in_language(
 ) -> HttpResponse:
     questions = questions_of(r.survey)
     if not questions:
-        return _problem(request, "not_open", survey=r.survey)
+        return show_problem(request, "not_open", survey=r.survey)
     if not 1 <= step <= len(questions):
         return redirect(r.step_url(1))
     response = stored_response(r.survey, r.idempotency_key, r.invitation)
     if response is not None and response.completed_at is not None:
         return redirect(r.thanks_url)
     question = questions[step - 1]
+    stored = stored_answers(response)
     if request.method == "POST":
-        return _save(request, r, questions, step)
+        return _save(request, r, questions, step, stored)
+    flow = flow_of(questions, stored)
+    if not flow.asked(step):
+        # A step the answers so far skip (an old link, or a score changed since).
+        return redirect(r.step_url(flow.after(step) or flow.before(step) or 1))
     if landing is not None:
         prefill = Prefill(selected=[] if landing.score is None else [str(landing.score)])
         status = 400 if landing.message else 200
-        return _render_step(request, r, questions, step, prefill, landing.message, status, landing)
-    saved = stored_answers(response).get(question.pk)
+        return render_step(request, r, questions, step, prefill, landing.message, status, landing)
+    saved = stored.get(question.pk)
     message = ""
     if request.GET.get("missing") and question.required and saved is None:
         message = gettext("Please answer this question to finish.")
     prefill = prefill_from(saved)
-    return _render_step(request, r, questions, step, prefill, message)
+    return render_step(request, r, questions, step, prefill, message)
 
 
 def _save(
-    request: HttpRequest, r: Respondent, questions: list[Question], step: int
+    request: HttpRequest,
+    r: Respondent,
+    questions: list[Question],
+    step: int,
+    stored: Mapping[int, Given],
 ) -> HttpResponse:
     question = questions[step - 1]
 
     def again(message: str) -> HttpResponse:
         prefill = prefill_posted(question, request.POST)
-        return _render_step(request, r, questions, step, prefill, message, status=400)
+        return render_step(request, r, questions, step, prefill, message, status=400)
 
     # The survey may have changed since the page was shown, or the id was tampered with.
     if request.POST.get("question", "") != str(question.pk):
-        return _render_step(request, r, questions, step, Prefill(), NOT_THIS_QUESTION, 400)
+        return render_step(request, r, questions, step, Prefill(), NOT_THIS_QUESTION, 400)
     if _scanned(r, request.POST.get("oneclick", "")):
         # The page submitted itself, but every score link was followed: a mail scanner's
         # browser, or a person whose scanner went first. A person confirms with Next.
         prefill = prefill_posted(question, request.POST)
-        return _render_step(request, r, questions, step, prefill, CONFIRM_SCORE, 200, Landing())
-    try:
-        answer = parse_answer(question, request.POST)
-    except BadAnswer as exc:
-        return again(str(exc))
-    if answer.is_empty and question.required:
-        return again(NEEDS_ANSWER)
-    last = step == len(questions)
+        return render_step(request, r, questions, step, prefill, CONFIRM_SCORE, 200, Landing())
+    answer = read_step(question, request.POST)
+    if isinstance(answer, str):
+        return again(answer)
+    following = flow_of(questions, with_answer(stored, answer)).after(step)
+    last = following is None
     try:
         submit_response(r.response_in(answer, complete=last))
     except ValidationFailed as exc:
@@ -331,7 +352,55 @@ def _save(
         # keep this step's answer and send the respondent back to the gap.
         submit_response(r.response_in(answer, complete=False))
         return redirect(f"{r.step_url(missing[0])}?missing=1")
-    return redirect(r.thanks_url if last else r.step_url(step + 1))
+    return redirect(r.thanks_url if following is None else r.step_url(following))
+
+
+def _is_last(flow: Flow, step: int, choices: list[Option]) -> bool:
+    """Whether the button reads Finish: where the answer decides, as the chosen option does
+    (none chosen yet: Next, since a follow-up may come)."""
+    if len({o.ends for o in choices} - {""}) > 1:
+        return any(o.checked and o.ends == "1" for o in choices)
+    return flow.after(step) is None
+
+
+def carried_fields(carried: Mapping[int, AnswerIn], *, exclude: int) -> list[tuple[str, str]]:
+    """The preview's answers so far as hidden fields (name, value), for the next request."""
+    out: list[tuple[str, str]] = []
+    for qid, a in carried.items():
+        if qid == exclude:
+            continue
+        values = [str(a.number)] if a.number is not None else (a.choices or [a.text])
+        out += [(f"a{qid}", v) for v in values]
+    return out
+
+
+def with_answer(answers: Mapping[int, Given], answer: AnswerIn) -> dict[int, Given]:
+    """The answers so far with this one given (or, when empty, taken back)."""
+    out = dict(answers)
+    if answer.is_empty:
+        out.pop(answer.question_id, None)
+    else:
+        out[answer.question_id] = answer
+    return out
+
+
+def _branch_ends(
+    questions: list[Question], step: int, answers: Mapping[int, Given], values: list[str]
+) -> dict[str, str]:
+    """Per option of a question other questions depend on: "1" if picking it ends the
+    survey here, else "0" (the browser's script sets the button's label from it)."""
+    question = questions[step - 1]
+    if not any(q.show_if_question_id == question.pk for q in questions):
+        return {}
+    scored = question.scale is not None
+    out = {}
+    for v in values:
+        answer = (
+            AnswerIn(question.pk, number=int(v)) if scored else AnswerIn(question.pk, choices=[v])
+        )
+        following = flow_of(questions, with_answer(answers, answer)).after(step)
+        out[v] = "1" if following is None else "0"
+    return out
 
 
 def _scanned(r: Respondent, oneclick: str) -> bool:
@@ -351,7 +420,7 @@ def _missing_steps(exc: ValidationFailed, questions: list[Question]) -> list[int
     return [i for i, q in enumerate(questions, start=1) if f"question {q.pk}" in keys]
 
 
-def _render_step(
+def render_step(
     request: HttpRequest,
     r: Respondent,
     questions: list[Question],
@@ -363,6 +432,8 @@ def _render_step(
 ) -> HttpResponse:
     question = questions[step - 1]
     language = translation.get_language() or "en"
+    answers = r.answers_so_far()
+    flow: Flow = flow_of(questions, answers)
     notice = ""
     if landing is not None and status == 200:
         notice, message = message, ""  # asked to confirm: a request, not an error
@@ -381,14 +452,17 @@ def _render_step(
     else:
         hints = {str(scale.low): low, str(scale.high): high}
         choices = [replace(o, hint=hints.get(o.value, "")) for o in choices]
+    if widget(question) in ("boxes", "radio"):
+        ends = _branch_ends(questions, step, answers, [o.value for o in choices])
+        choices = [replace(o, ends=ends.get(o.value, "")) for o in choices]
     context = {
-        **_branding(r.survey.organization),
+        **branding(r.survey.organization),
         "survey": r.survey,
         "texts": survey_text(r.survey, language),
         "shown": shown,
         "question": question,
-        "step": step,
-        "count": len(questions),
+        "step": flow.number(step),
+        "count": flow.count(step),
         "widget": widget(question),
         "options": choices,
         "scale": question.scale,
@@ -401,8 +475,12 @@ def _render_step(
         "notice": notice,
         "described_by": " ".join(described),
         "action": r.step_url(step),
-        "back": r.step_url(step - 1) if step > 1 else "",
-        "last": step == len(questions),
+        "back": r.step_url(back) if (back := flow.before(step)) else "",
+        "last": _is_last(flow, step, choices),
+        # The button's label depends on the pick only if some picks end here and some not.
+        "branches": len({o.ends for o in choices} - {""}) > 1,
+        "preview": r.preview,
+        "carried": carried_fields(r.carried, exclude=question.pk) if r.preview else [],
         # Came from a score link: the form says so, and submits itself if it may.
         "oneclick": landing is not None,
         "auto_submit": landing is not None and landing.auto,
@@ -417,14 +495,14 @@ def _thanks(request: HttpRequest, survey: Survey) -> HttpResponse:
     language = choose_language(request, survey)
     with translation.override(language):
         context = {
-            **_branding(survey.organization),
+            **branding(survey.organization),
             "survey": survey,
             "texts": survey_text(survey, language),
         }
         return render(request, "public/thanks.html", context)
 
 
-def _problem(
+def show_problem(
     request: HttpRequest,
     problem: str,
     *,
@@ -447,7 +525,7 @@ def _problem_page(
     invitation: Invitation | None,
 ) -> HttpResponse:
     context = {
-        **_branding(survey.organization if survey is not None else None),
+        **branding(survey.organization if survey is not None else None),
         "problem": problem,
         "heading": gettext(heading),
         "text": gettext(text),
@@ -457,7 +535,7 @@ def _problem_page(
     return render(request, "public/problem.html", context, status=status)
 
 
-def _branding(org: Organization | None) -> dict[str, str]:
+def branding(org: Organization | None) -> dict[str, str]:
     color = org.safe_brand_color if org is not None else DEFAULT_BRAND
     language = translation.get_language() or "en"
     return {

@@ -15,7 +15,7 @@ from beacon.analytics.metrics import Filters, metric
 from beacon.core import clock
 from beacon.loop.queries import wall_actions, wall_posts, wall_settings
 from beacon.orgs.models import Organization
-from beacon.public.views import _branding
+from beacon.public.views import branding
 
 SCORE_DAYS = 90
 
@@ -30,7 +30,7 @@ def _wall(request: HttpRequest, slug: str, *, embed: bool) -> HttpResponse:
     today = clock.now().date()
     score = metric(org, "nps", Filters(start=today - dt.timedelta(days=SCORE_DAYS), end=today))
     context = {
-        **_branding(org),
+        **branding(org),
         "org": org,
         "headline": settings.headline or f"What customers say about {org.name}",
         "posts": wall_posts(org),

@@ -34,7 +34,9 @@ from beacon.responses.checks import (
     check_answers,
     check_envelope,
     check_required,
+    check_shown,
     dimensions,
+    given_answers,
 )
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Question, QuestionKind
@@ -72,6 +74,9 @@ class _Rules:
                 ranges[q.pk] = (scale.low, scale.high)
         texts = frozenset(q.pk for q in questions.values() if q.kind == QuestionKind.TEXT)
         required = frozenset(q.pk for q in questions.values() if q.required)
+        # Show-if rules are read by the full checks (conditions.py), never guessed here.
+        if any(q.show_if_question_id is not None for q in questions.values()):
+            ranges, texts = {}, frozenset()
         return cls(questions, ranges, texts, required)
 
 
@@ -149,7 +154,10 @@ def _validate(items: Sequence[ResponseIn], seen: _Seen) -> list[int]:
             # The full checks raise with the field's message (or find the item valid).
             check_envelope(d)
             check_answers(r.questions, d.answers)
-            check_required(r.questions, {a.question_id for a in d.answers if not a.is_empty})
+            hidden = check_shown(r.questions, given_answers(d.answers), d.answers)
+            check_required(
+                r.questions, {a.question_id for a in d.answers if not a.is_empty}, hidden
+            )
         marker = (id(survey), id(d.invitation), id(d.contact), id(d.interaction),
                   id(d.touchpoint))  # fmt: skip
         code = seen.codes.get(marker)

@@ -4,13 +4,14 @@ path (bulk.py): the input shapes, their checks, and the dimensions copied onto a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from beacon.contacts.models import Contact, Interaction
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.responses import rollups
+from beacon.surveys.conditions import Given, hidden_questions
 from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
 
 MAX_TEXT_LENGTH = 20_000
@@ -86,12 +87,51 @@ def check_answers(questions: dict[int, Question], answers: Sequence[AnswerIn]) -
         raise ValidationFailed(errors)
 
 
-def missing_required(questions: dict[int, Question], answered: set[int]) -> list[Question]:
-    return [q for q in questions.values() if q.required and q.pk not in answered]
+def check_shown(
+    questions: dict[int, Question], answers: Mapping[int, Given], given: Sequence[AnswerIn]
+) -> set[int]:
+    """The questions not asked (show-if), given the response's answers after this call.
+
+    An answer sent to a question that is not asked is refused, naming it: a client that
+    answers it has not applied the survey's rules, and storing the answer would count a
+    score the survey never asked for. Returns the hidden question ids.
+    """
+    hidden = hidden_of(questions, answers)
+    errors = {
+        f"answers[{i}].question_id": (
+            f"question {a.question_id} is not asked: its show-if condition is not met"
+        )
+        for i, a in enumerate(given)
+        if a.question_id in hidden and not a.is_empty
+    }
+    if errors:
+        raise ValidationFailed(errors)
+    return hidden
 
 
-def check_required(questions: dict[int, Question], answered: set[int]) -> None:
-    missing = missing_required(questions, answered)
+def hidden_of(questions: dict[int, Question], answers: Mapping[int, Given]) -> set[int]:
+    """The questions not asked given these answers (none when the survey has no rules)."""
+    if not any(q.show_if_question_id is not None for q in questions.values()):
+        return set()
+    return hidden_questions(questions.values(), answers)
+
+
+def given_answers(answers: Sequence[AnswerIn]) -> dict[int, AnswerIn]:
+    return {a.question_id: a for a in answers if not a.is_empty}
+
+
+def missing_required(
+    questions: dict[int, Question], answered: set[int], hidden: set[int] | None = None
+) -> list[Question]:
+    """Required questions left unanswered; a question not asked (show-if) is not required."""
+    skip = hidden or set()
+    return [q for q in questions.values() if q.required and q.pk not in answered | skip]
+
+
+def check_required(
+    questions: dict[int, Question], answered: set[int], hidden: set[int] | None = None
+) -> None:
+    missing = missing_required(questions, answered, hidden)
     if missing:
         raise ValidationFailed(
             {f"question {q.pk}": "this question needs an answer" for q in missing}

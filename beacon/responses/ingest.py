@@ -23,12 +23,16 @@ from beacon.responses.checks import (
     check_answers,
     check_envelope,
     check_required,
+    check_shown,
     dimensions,
+    given_answers,
+    hidden_of,
     missing_required,
 )
 from beacon.responses.events import response_answered, response_created
 from beacon.responses.models import Answer, Response
 from beacon.surveys.actions import do_mark_completed
+from beacon.surveys.conditions import Given
 from beacon.surveys.models import Question
 
 
@@ -110,12 +114,29 @@ def _write_new_answers(
 
 def _write_answers(
     response: Response, questions: dict[int, Question], answers: Sequence[AnswerIn]
-) -> tuple[bool, set[int]]:
-    """Apply answers to a stored response; returns (changed, questions now answered)."""
+) -> tuple[bool, set[int], set[int]]:
+    """Apply answers to a stored response.
+
+    Returns (changed, questions now answered, questions not asked). An earlier answer to
+    a question that a changed answer now hides (the respondent went back and changed
+    their score) is withdrawn with its rollup count.
+    """
     current = {a.question_id: a for a in Answer.objects.filter(response=response)}
+    after: dict[int, Given] = {**current, **given_answers(answers)}
+    for a in answers:
+        if a.is_empty:
+            after.pop(a.question_id, None)
+    hidden = check_shown(questions, after, answers)
     answered = set(current)
     deltas: Counter[rollups.Cell] = Counter()
     changed = False
+    for qid in sorted(hidden & set(current)):
+        withdrawn = current.pop(qid)
+        if withdrawn.number is not None and questions[qid].is_scored:
+            deltas[rollups.cell_for(response, qid, withdrawn.number)] -= 1
+        Answer.objects.filter(pk=withdrawn.pk).delete()
+        answered.discard(qid)
+        changed = True
     for a in answers:
         old = current.get(a.question_id)
         if old is not None and (old.number, old.text, old.choices) == (a.number, a.text, a.choices):
@@ -144,7 +165,7 @@ def _write_answers(
         else:
             Answer.objects.filter(pk=old.pk).update(**fields)
     rollups.apply(deltas)
-    return changed, answered
+    return changed, answered, hidden
 
 
 def ingest(data: ResponseIn) -> IngestResult:
@@ -157,22 +178,26 @@ def ingest(data: ResponseIn) -> IngestResult:
     questions = {q.pk: q for q in Question.objects.filter(survey=data.survey)}
     check_answers(questions, data.answers)
     given = {a.question_id for a in data.answers if not a.is_empty}
+    # The questions these answers alone leave unasked; a stored response is checked
+    # below, with its earlier answers.
+    hidden = hidden_of(questions, given_answers(data.answers))
     # A new response that answers every required question is stored completed at once.
-    complete_now = data.complete and not missing_required(questions, given)
+    complete_now = data.complete and not missing_required(questions, given, hidden)
     with transaction.atomic():
         response, created = _get_or_create_response(data, complete=complete_now)
         if response.survey_id != data.survey.pk:
             raise ValidationFailed({"idempotency_key": "already used for another survey"})
         stored: list[Answer] | None = None
         if created:
+            check_shown(questions, given_answers(data.answers), data.answers)
             stored = _write_new_answers(response, questions, data.answers)
             changed, answered = bool(stored), given
         elif response.completed_at is not None:
             return IngestResult(response, created=False, changed=False)
         else:
-            changed, answered = _write_answers(response, questions, data.answers)
+            changed, answered, hidden = _write_answers(response, questions, data.answers)
         if data.complete:
-            check_required(questions, answered)
+            check_required(questions, answered, hidden)
             changed |= _complete(response)
         if changed:
             response_answered(

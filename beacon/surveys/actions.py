@@ -15,14 +15,18 @@ from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Membership, Organization
+from beacon.surveys.conditions import describe, rule_problems
 from beacon.surveys.events import (
     invitation_completed,
     invitation_created,
     invitation_opened,
     question_added,
+    question_moved,
     question_removed,
     question_translated,
+    question_updated,
     survey_created,
+    survey_duplicated,
     survey_translated,
     survey_updated,
 )
@@ -34,6 +38,7 @@ from beacon.surveys.models import (
     Survey,
     SurveyStatus,
 )
+from beacon.surveys.survey_templates import TEMPLATES, THANKS
 
 
 def new_token() -> str:
@@ -115,6 +120,43 @@ class QuestionIn:
     low_label: str = ""
     high_label: str = ""
     help_text: str = ""
+    # Show-if: asked only when this earlier question's answer meets the condition.
+    show_if_question: Question | None = None
+    show_if_op: str = ""
+    show_if_value: str = ""
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
+
+    def cleaned_choices(self) -> list[str]:
+        return [c.strip() for c in self.choices if c.strip()] if self.is_choice else []
+
+    def fields(self) -> dict[str, object]:
+        """The columns this input sets, as stored."""
+        rating = self.kind == QuestionKind.RATING
+        has_rule = self.show_if_question is not None
+        return {
+            "kind": self.kind,
+            "text": self.text.strip(),
+            "help_text": self.help_text,
+            "required": self.required,
+            "choices": self.cleaned_choices(),
+            "scale_min": self.scale_min if rating else None,
+            "scale_max": self.scale_max if rating else None,
+            "low_label": self.low_label,
+            "high_label": self.high_label,
+            "show_if_question": self.show_if_question,
+            "show_if_op": self.show_if_op if has_rule else "",
+            "show_if_value": self.show_if_value.strip() if has_rule else "",
+        }
+
+
+def _check_rule(survey: Survey, data: QuestionIn, own_position: int | None) -> dict[str, str]:
+    controller = data.show_if_question
+    if controller is not None and controller.survey_id != survey.pk:
+        return {"show_if_question": "must be an earlier question of this survey"}
+    return rule_problems(controller, data.show_if_op, data.show_if_value, own_position=own_position)
 
 
 def check_question(data: QuestionIn) -> None:
@@ -141,29 +183,208 @@ def check_question(data: QuestionIn) -> None:
 def do_add_question(
     survey: Survey, data: QuestionIn, *, actor: Membership | None = None
 ) -> Question:
-    check_question(data)
+    _raise_if(_problems(data) | _check_rule(survey, data, None))
     last = Question.objects.filter(survey=survey).aggregate(m=Max("position"))["m"]
-    is_choice = data.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
     question = Question.objects.create(
         organization_id=survey.organization_id,
         survey=survey,
         position=(last or 0) + 1,
-        kind=data.kind,
-        text=data.text.strip(),
-        help_text=data.help_text,
-        required=data.required,
-        choices=[c.strip() for c in data.choices if c.strip()] if is_choice else [],
-        scale_min=data.scale_min if data.kind == QuestionKind.RATING else None,
-        scale_max=data.scale_max if data.kind == QuestionKind.RATING else None,
-        low_label=data.low_label,
-        high_label=data.high_label,
+        **data.fields(),
     )
     question_added(survey.organization_id, question, actor=actor)
     return question
 
 
+def _problems(data: QuestionIn) -> dict[str, str]:
+    try:
+        check_question(data)
+    except ValidationFailed as exc:
+        return dict(exc.errors)
+    return {}
+
+
+def _raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _kept_answers_problems(question: Question, data: QuestionIn) -> dict[str, str]:
+    """Answers already given stay readable: their kind, scale and choices cannot go."""
+    if data.kind != question.kind:
+        return {"kind": "cannot change once answered; add a new question instead"}
+    if question.scale != Question(kind=data.kind, **_scale_of(data)).scale:
+        return {"scale": "cannot change once answered; add a new question instead"}
+    gone = [c for c in question.choices if c not in data.cleaned_choices()]
+    if gone:
+        return {"choices": f"“{gone[0]}” was offered to those who answered; keep it"}
+    return {}
+
+
+def _scale_of(data: QuestionIn) -> dict[str, int | None]:
+    rating = data.kind == QuestionKind.RATING
+    return {
+        "scale_min": data.scale_min if rating else None,
+        "scale_max": data.scale_max if rating else None,
+    }
+
+
+def _dependents_problems(question: Question, data: QuestionIn) -> dict[str, str]:
+    """The follow-ups that read this question must still make sense after the change."""
+    changed = Question(
+        kind=data.kind,
+        choices=data.cleaned_choices(),
+        position=question.position,
+        **_scale_of(data),
+    )
+    numbers = {q.pk: n for n, q in enumerate(_questions(question.survey), start=1)}
+    for dep in question.dependents.order_by("position"):
+        if rule_problems(changed, dep.show_if_op, dep.show_if_value, own_position=dep.position):
+            field = "choices" if data.is_choice else "kind"
+            where = f"question {numbers.get(dep.pk, '?')} is {describe(dep, numbers)}"
+            return {field: f"{where}: change its condition first"}
+    return {}
+
+
+def _questions(survey: Survey) -> list[Question]:
+    return list(Question.objects.filter(survey=survey).order_by("position"))
+
+
+def _remapped_choice_labels(question: Question, choices: list[str]) -> dict[str, object]:
+    """Translated choice labels follow their choice when choices are added or moved."""
+    out: dict[str, object] = {}
+    for code, texts in (question.translations or {}).items():
+        texts = dict(texts)
+        shown = texts.get("choices")
+        if isinstance(shown, list) and len(shown) == len(question.choices):
+            label = dict(zip(question.choices, shown, strict=True))
+            texts["choices"] = [str(label.get(c, c)) for c in choices]
+        elif choices != question.choices:
+            texts.pop("choices", None)
+        out[code] = texts
+    return out
+
+
+@transaction.atomic
+def do_update_question(
+    question: Question, data: QuestionIn, *, answered: int, actor: Membership | None = None
+) -> Question:
+    """Change a question's texts, scale, choices, requirement or show-if rule.
+
+    `answered` is how many answers the question has (responses sit above surveys, so the
+    caller counts them, as the removal page does).
+    """
+    survey = question.survey
+    errors = _problems(data) | _check_rule(survey, data, question.position)
+    if not errors and answered:
+        errors = _kept_answers_problems(question, data)
+    if not errors:
+        errors = _dependents_problems(question, data)
+    _raise_if(errors)
+    fields = data.fields()
+    fields["translations"] = _remapped_choice_labels(question, data.cleaned_choices())
+    for name, value in fields.items():
+        setattr(question, name, value)
+    question.save(update_fields=[*fields])
+    question_updated(question.organization_id, question, actor=actor)
+    return question
+
+
+@transaction.atomic
+def do_move_question(
+    question: Question, direction: str, *, actor: Membership | None = None
+) -> Question:
+    """Swap a question with its neighbour above ("up") or below ("down").
+
+    The survey's row is locked first, so two swaps of one survey run one after the other
+    and each reads positions the other has finished writing. The question parks at
+    position 0 (positions start at 1) while its neighbour takes its place: SQLite and
+    PostgreSQL check the (survey, position) unique constraint row by row, so a swap in
+    one statement would collide with itself.
+    """
+    Survey.objects.select_for_update().filter(pk=question.survey_id).first()
+    questions = _questions(question.survey)
+    index = next(i for i, q in enumerate(questions) if q.pk == question.pk)
+    other_index = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other_index < len(questions):
+        raise ValidationFailed({"direction": "there is no question on that side to swap with"})
+    me, other = questions[index], questions[other_index]
+    first, second = (other, me) if direction == "up" else (me, other)
+    if second.show_if_question_id == first.pk:
+        numbers = {q.pk: n for n, q in enumerate(questions, start=1)}
+        raise ValidationFailed(
+            {
+                "direction": f"question {numbers[second.pk]} is {describe(second, numbers)}, "
+                "so it stays after that question"
+            }
+        )
+    rows = Question.objects.filter(survey_id=question.survey_id)
+    rows.filter(pk=me.pk).update(position=0)
+    rows.filter(pk=other.pk).update(position=me.position)
+    rows.filter(pk=me.pk).update(position=other.position)
+    me.position = other.position
+    question_moved(me.organization_id, me, actor=actor, position=me.position)
+    return me
+
+
+@transaction.atomic
+def do_duplicate_survey(survey: Survey, *, actor: Membership | None = None) -> Survey:
+    """A new draft with the same texts, questions, translations and show-if rules.
+
+    Responses, invitations, distribution rules and the anonymous link are not copied: the
+    copy starts collecting on its own.
+    """
+    copy = Survey.objects.create(
+        organization_id=survey.organization_id,
+        name=f"{survey.name[:193]} (copy)",
+        title=survey.title,
+        intro=survey.intro,
+        thank_you=survey.thank_you,
+        status=SurveyStatus.DRAFT,
+        anonymous_token=new_token(),
+        invitation_days_valid=survey.invitation_days_valid,
+        reminder_after_days=survey.reminder_after_days,
+        resurvey_after_days=survey.resurvey_after_days,
+        translations=survey.translations,
+    )
+    copy.touchpoints.set(survey.touchpoints.all())
+    new_of: dict[int, Question] = {}
+    for q in _questions(survey):
+        ref = q.show_if_question_id
+        new_of[q.pk] = Question.objects.create(
+            organization_id=copy.organization_id,
+            survey=copy,
+            position=q.position,
+            kind=q.kind,
+            text=q.text,
+            help_text=q.help_text,
+            required=q.required,
+            choices=q.choices,
+            scale_min=q.scale_min,
+            scale_max=q.scale_max,
+            low_label=q.low_label,
+            high_label=q.high_label,
+            translations=q.translations,
+            # The question a rule reads always comes earlier, so its copy exists already.
+            show_if_question=new_of[ref] if ref is not None else None,
+            show_if_op=q.show_if_op,
+            show_if_value=q.show_if_value,
+        )
+    survey_duplicated(copy.organization_id, copy, actor=actor, source=survey.pk)
+    return copy
+
+
 @transaction.atomic
 def do_remove_question(question: Question, *, actor: Membership | None = None) -> None:
+    """Remove a question and (by cascade) its answers; a rule reading it must go first."""
+    dependent = question.dependents.order_by("position").first()
+    if dependent is not None:
+        numbers = {q.pk: n for n, q in enumerate(_questions(question.survey), start=1)}
+        raise ValidationFailed(
+            {
+                "question": f"question {numbers[dependent.pk]} is {describe(dependent, numbers)}; "
+                "change its condition first"
+            }
+        )
     question_removed(question.organization_id, question.survey, actor=actor, question=question.pk)
     question.delete()
 
@@ -289,3 +510,41 @@ def do_translate_question(
     question.save(update_fields=["translations"])
     question_translated(question.organization_id, question, actor=actor)
     return question
+
+
+@transaction.atomic
+def do_create_survey_from_template(
+    org: Organization, key: str, *, actor: Membership | None = None
+) -> Survey:
+    """A draft from a ready-made template, its texts in every language the template has."""
+    template = TEMPLATES.get(key)
+    if template is None:
+        raise ValidationFailed({"template": f"must be one of {', '.join(TEMPLATES)}"})
+    survey = do_create_survey(
+        org, template.name, template.title["en"], intro=template.intro["en"], actor=actor
+    )
+    survey.thank_you = THANKS["en"]
+    survey.save(update_fields=["thank_you"])
+    for code in sorted(set(template.title) - {"en"}):
+        shown = {"title": template.title[code], "intro": template.intro.get(code, "")}
+        do_translate_survey(survey, code, shown | {"thank_you": THANKS[code]}, actor=actor)
+    made: list[Question] = []
+    for tq in template.questions:
+        ref, op, value = tq.show_if if tq.show_if is not None else (None, "", "")
+        data = QuestionIn(
+            kind=tq.kind,
+            text=tq.text["en"],
+            required=tq.required,
+            choices=list(tq.choices.get("en", ())),
+            show_if_question=made[ref] if ref is not None else None,
+            show_if_op=op,
+            show_if_value=value,
+        )
+        question = do_add_question(survey, data, actor=actor)
+        for code in sorted(set(tq.text) - {"en"}):
+            texts: dict[str, str | list[str]] = {"text": tq.text[code]}
+            if tq.choices:
+                texts["choices"] = list(tq.choices[code])
+            do_translate_question(question, code, texts, actor=actor)
+        made.append(question)
+    return survey

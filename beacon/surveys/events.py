@@ -30,9 +30,12 @@ class SurveyEvent(EventVerb):
     INVITATION_SENT = "invitation.sent"
     INVITATION_SUPPRESSED = "invitation.suppressed"
     QUESTION_ADDED = "question.added"
+    QUESTION_MOVED = "question.moved"
+    QUESTION_UPDATED = "question.updated"
     QUESTION_REMOVED = "question.removed"
     QUESTION_TRANSLATED = "question.translated"
     SURVEY_CREATED = "survey.created"
+    SURVEY_DUPLICATED = "survey.duplicated"
     SURVEY_DISTRIBUTION_UPDATED = "survey.distribution_updated"
     SURVEY_TRANSLATED = "survey.translated"
     SURVEY_UPDATED = "survey.updated"
@@ -110,6 +113,28 @@ def question_added(
     org: Organization | int, question: Question, *, actor: Membership | None = None
 ) -> Event:
     return record_event(org, SurveyEvent.QUESTION_ADDED, question, actor=actor)
+
+
+def question_moved(
+    org: Organization | int,
+    question: Question,
+    *,
+    actor: Membership | None = None,
+    position: int,
+) -> Event:
+    return record_event(org, SurveyEvent.QUESTION_MOVED, question, actor=actor, position=position)
+
+
+def question_updated(
+    org: Organization | int, question: Question, *, actor: Membership | None = None
+) -> Event:
+    return record_event(org, SurveyEvent.QUESTION_UPDATED, question, actor=actor)
+
+
+def survey_duplicated(
+    org: Organization | int, survey: Survey, *, actor: Membership | None = None, source: int
+) -> Event:
+    return record_event(org, SurveyEvent.SURVEY_DUPLICATED, survey, actor=actor, source=source)
 
 
 def question_removed(

@@ -39,6 +39,14 @@ FIXED_SCALES = {
 SCORED_KINDS = {QuestionKind.NPS, QuestionKind.CSAT, QuestionKind.CES, QuestionKind.RATING}
 
 
+class ShowIfOp(models.TextChoices):
+    """How a follow-up question's condition reads the earlier answer it depends on."""
+
+    AT_MOST = "le", "score is at most"
+    AT_LEAST = "ge", "score is at least"
+    PICKED = "picked", "this choice is picked"
+
+
 class SurveyStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"
@@ -93,6 +101,15 @@ class Question(TenantModel):
     # Language code -> {"text", "help_text", "low_label", "high_label", "choices"}; the
     # stored answer is always the original choice, translations are only what is shown.
     translations = models.JSONField(default=dict, blank=True)
+    # Show-if: asked only when the answer to an earlier question of the same survey meets
+    # the condition (surveys/conditions.py). RESTRICT: the question it reads cannot be
+    # removed while the rule stands, but the whole survey still can.
+    show_if_question = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="dependents"
+    )
+    show_if_op = models.CharField(max_length=10, choices=ShowIfOp.choices, blank=True)
+    # A score ("6") for le/ge, a choice as stored for picked.
+    show_if_value = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["survey_id", "position"]

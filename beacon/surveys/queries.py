@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core import signing
 from django.db.models import Count, Q
 
 from beacon.contacts.models import Interaction
@@ -290,3 +291,32 @@ def translation_status(
         if not value or (isinstance(value, list) and not all(str(v).strip() for v in value)):
             missing.append(label)
     return TranslationStatus(language, len(needed) - len(missing), len(needed), missing)
+
+
+# ---------------------------------------------------------------- preview links
+
+PREVIEW_SALT = "beacon.surveys.preview"
+# A preview link works this long: enough to share it with a colleague for a review.
+PREVIEW_MAX_AGE = 7 * 24 * 3600
+
+
+def preview_token(survey: Survey) -> str:
+    """A signed, expiring link token that shows the survey as respondents see it.
+
+    The signature is the credential (the link may be shared for a review); it names one
+    survey, so it cannot be turned into another's.
+    """
+    return signing.dumps([survey.organization_id, survey.pk], salt=PREVIEW_SALT, compress=True)
+
+
+def survey_of_preview_token(token: str) -> Survey | None:
+    try:
+        org_id, survey_id = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return (
+        Survey.objects.for_org(int(org_id))
+        .select_related("organization")
+        .filter(pk=int(survey_id))
+        .first()
+    )

@@ -47,6 +47,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("verbatims/", feed.verbatim_feed, name="verbatims"),
     path("surveys/", surveys.survey_list, name="surveys"),
     path("surveys/new/", surveys.survey_create, name="survey_create"),
+    path("surveys/from-template/", surveys.survey_from_template, name="survey_from_template"),
+    path("surveys/<int:survey_id>/duplicate/", surveys.survey_duplicate, name="survey_duplicate"),
+    path(
+        "surveys/<int:survey_id>/questions/<int:question_id>/",
+        surveys.question_edit,
+        name="question_edit",
+    ),
+    path(
+        "surveys/<int:survey_id>/questions/<int:question_id>/move/",
+        surveys.question_move,
+        name="question_move",
+    ),
     path("surveys/<int:survey_id>/", surveys.survey_editor, name="survey"),
     path("surveys/<int:survey_id>/questions/", surveys.question_add, name="question_add"),
     path(

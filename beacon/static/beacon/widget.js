@@ -51,7 +51,7 @@
   function question(q) {
     var id = "bcn-" + (++n), kids = [];
     if (q.kind === "text") {
-      return el("div", {}, [el("label", { "for": id, "class": "bcn-q", text: q.text }),
+      return el("div", { "data-bcn-q": q.id }, [el("label", { "for": id, "class": "bcn-q", text: q.text }),
         el("textarea", { id: id, name: "q" + q.id, rows: "3", maxlength: "20000" })]);
     }
     var type = q.kind === "multi" ? "checkbox" : "radio";
@@ -61,23 +61,48 @@
       kids.push(el("label", {}, [el("input", { type: type, name: "q" + q.id, value: v }), document.createTextNode(v)]));
     });
     var legend = q.text + (q.low !== null && q.low_label ? " (" + q.low + " = " + q.low_label + ", " + q.high + " = " + q.high_label + ")" : "");
-    return el("fieldset", {}, [el("legend", { text: legend }), el("div", { "class": q.low !== null ? "bcn-s" : "" }, kids)]);
+    return el("fieldset", { "data-bcn-q": q.id }, [el("legend", { text: legend }), el("div", { "class": q.low !== null ? "bcn-s" : "" }, kids)]);
+  }
+
+  function picked(form, id) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[name='q" + id + "']"), function (i) { return i.checked; })
+      .map(function (i) { return i.value; });
+  }
+
+  // Show-if: a follow-up shows only while the earlier answer it reads meets its rule (the
+  // server applies the same rule and refuses an answer to a question not asked).
+  function met(rule, values) {
+    if (!values.length) return false;
+    if (rule.op === "picked") return values.indexOf(rule.value) >= 0;
+    var n = parseInt(values[0], 10), v = parseInt(rule.value, 10);
+    return rule.op === "le" ? n <= v : rule.op === "ge" ? n >= v : false;
+  }
+
+  function refresh(form, s) {
+    var hidden = {};
+    s.questions.forEach(function (q) {
+      var r = q.show_if;
+      var shown = !r || (!hidden[r.question_id] && met(r, picked(form, r.question_id)));
+      if (!shown) hidden[q.id] = true;
+      form.querySelector("[data-bcn-q='" + q.id + "']").hidden = !shown;
+    });
+    return hidden;
   }
 
   function answers(form, s) {
-    var out = [];
+    var out = [], hidden = refresh(form, s);
     s.questions.forEach(function (q) {
       var name = "q" + q.id;
+      if (hidden[q.id]) return;
       if (q.kind === "text") {
         var t = form.elements[name].value;
         if (t.trim()) out.push({ question_id: q.id, text: t });
         return;
       }
-      var picked = Array.prototype.filter.call(form.querySelectorAll("input[name='" + name + "']"), function (i) { return i.checked; })
-        .map(function (i) { return i.value; });
-      if (!picked.length) return;
-      if (q.low !== null) out.push({ question_id: q.id, number: parseInt(picked[0], 10) });
-      else out.push({ question_id: q.id, choices: picked });
+      var values = picked(form, q.id);
+      if (!values.length) return;
+      if (q.low !== null) out.push({ question_id: q.id, number: parseInt(values[0], 10) });
+      else out.push({ question_id: q.id, choices: values });
     });
     return out;
   }
@@ -90,6 +115,8 @@
     box = el("div", { "class": "bcn-w", role: "dialog", "aria-labelledby": "bcn-t" },
       [el("style", style(css(/^#[0-9a-f]{6}$/i.test(s.brand) ? s.brand : "#0b5cad"))), x, title, form]);
     x.addEventListener("click", close);
+    form.addEventListener("change", function () { refresh(form, s); });
+    refresh(form, s);
     box.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
     form.addEventListener("submit", function (e) {
       e.preventDefault();

@@ -7,10 +7,12 @@ from typing import Any
 from django import forms
 
 from beacon.cxmodel.models import Touchpoint
-from beacon.surveys.actions import SURVEY_TEXT_KEYS
+from beacon.surveys.actions import SURVEY_TEXT_KEYS, QuestionIn
 from beacon.surveys.distribution import LANGUAGES
 from beacon.surveys.models import Question
+from beacon.surveys.survey_templates import TEMPLATES
 from beacon.web.forms.common import (
+    OrgChoiceField,
     OrgMultipleChoiceField,
     PostForm,
     QueryForm,
@@ -61,6 +63,27 @@ class QuestionForm(PostForm):
     high_label = limited(QUESTION_LIMITS["high_label"])
     help_text = limited(QUESTION_LIMITS["help_text"])
     required = flag()
+    show_if_question = OrgChoiceField(Question, "must be an earlier question of this survey")
+    show_if_op = limited(10)
+    show_if_value = limited(200)
+
+    def question_in(self) -> QuestionIn:
+        """The typed question (after `is_valid()`); the action checks what it means."""
+        data = self.cleaned_data
+        return QuestionIn(
+            kind=data["kind"],
+            text=data["text"],
+            required=data["required"] == "1",
+            choices=[line.strip() for line in data["choices"].splitlines() if line.strip()],
+            scale_min=data["scale_min"],
+            scale_max=data["scale_max"],
+            low_label=data["low_label"].strip(),
+            high_label=data["high_label"].strip(),
+            help_text=data["help_text"].strip(),
+            show_if_question=data["show_if_question"],
+            show_if_op=data["show_if_op"].strip(),
+            show_if_value=data["show_if_value"],
+        )
 
     def problems(self) -> dict[str, str]:
         """Field messages; both ends of the scale are reported as "scale", as the page shows."""
@@ -77,6 +100,23 @@ class QuestionForm(PostForm):
 
 class QuestionRemoveForm(PostForm):
     confirm = flag()
+
+
+class QuestionMoveForm(PostForm):
+    direction = forms.ChoiceField(
+        choices=[("up", "up"), ("down", "down")],
+        error_messages={"invalid_choice": "must be up or down", "required": "must be up or down"},
+    )
+
+
+class SurveyTemplateForm(PostForm):
+    template = forms.ChoiceField(
+        choices=[(key, t.name) for key, t in TEMPLATES.items()],
+        error_messages={
+            "invalid_choice": f"must be one of {', '.join(TEMPLATES)}",
+            "required": "choose a template",
+        },
+    )
 
 
 class LanguageForm(QueryForm):

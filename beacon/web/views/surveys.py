@@ -21,17 +21,27 @@ from beacon.orgs.models import Membership, Role
 from beacon.responses.models import Answer
 from beacon.surveys.actions import (
     SURVEY_TEXT_KEYS,
-    QuestionIn,
     do_add_question,
     do_create_survey,
+    do_create_survey_from_template,
+    do_duplicate_survey,
+    do_move_question,
     do_remove_question,
     do_translate_question,
     do_translate_survey,
+    do_update_question,
     do_update_survey,
 )
+from beacon.surveys.conditions import describe
 from beacon.surveys.distribution import LANGUAGES
-from beacon.surveys.models import Question, QuestionKind, Survey, SurveyStatus
-from beacon.surveys.queries import questions_of, survey_editor_warnings, translation_status
+from beacon.surveys.models import Question, QuestionKind, ShowIfOp, Survey, SurveyStatus
+from beacon.surveys.queries import (
+    preview_token,
+    questions_of,
+    survey_editor_warnings,
+    translation_status,
+)
+from beacon.surveys.survey_templates import TEMPLATES
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import reads, values
 from beacon.web.forms.surveys import (
@@ -39,9 +49,11 @@ from beacon.web.forms.surveys import (
     SURVEY_LIMITS,
     LanguageForm,
     QuestionForm,
+    QuestionMoveForm,
     QuestionRemoveForm,
     SurveyCreateForm,
     SurveyForm,
+    SurveyTemplateForm,
     TranslationsForm,
 )
 
@@ -67,6 +79,7 @@ def _list_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    template_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
     surveys = (
         Survey.objects.for_org(member.organization_id)
@@ -80,6 +93,8 @@ def _list_page(
     )
     context = {
         "surveys": surveys,
+        "templates": list(TEMPLATES.values()),
+        "template_errors": template_errors or {},
         "can_edit": member.has_role(EDITOR),
         "errors": errors or {},
         "values": values or {},
@@ -102,6 +117,31 @@ def survey_create(request: HttpRequest, member: Membership) -> HttpResponse:
     return redirect("web:survey", survey_id=survey.pk)
 
 
+@staff_view
+@require_POST
+@reads(SurveyTemplateForm)
+def survey_from_template(request: HttpRequest, member: Membership) -> HttpResponse:
+    require_role(member, EDITOR)
+    form = SurveyTemplateForm(member.organization_id, request.POST)
+    try:
+        data = form.checked()
+        survey = do_create_survey_from_template(member.organization, data["template"], actor=member)
+    except ValidationFailed as exc:
+        return _list_page(request, member, status=400, template_errors=exc.errors)
+    messages.success(request, f"Survey “{survey.name}” created from its template as a draft.")
+    return redirect("web:survey", survey_id=survey.pk)
+
+
+@staff_view
+@require_POST
+def survey_duplicate(request: HttpRequest, member: Membership, survey_id: int) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    require_role(member, EDITOR)
+    copy = do_duplicate_survey(survey, actor=member)
+    messages.success(request, f"Survey copied as “{copy.name}”, a draft with no responses.")
+    return redirect("web:survey", survey_id=copy.pk)
+
+
 def _touchpoint_groups(member: Membership) -> list[tuple[str, list[Touchpoint]]]:
     groups: dict[str, list[Touchpoint]] = {}
     for tp in (
@@ -120,6 +160,7 @@ def _editor_page(
     *,
     errors: dict[str, str] | None = None,
     question_errors: dict[str, str] | None = None,
+    list_errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     question_values: dict[str, Any] | None = None,
     status: int = 200,
@@ -132,9 +173,19 @@ def _editor_page(
         "status": survey.status,
         "touchpoints": set(survey.touchpoints.values_list("pk", flat=True)),
     }
+    questions = questions_of(survey)
+    numbers = {q.pk: n for n, q in enumerate(questions, start=1)}
+    token = preview_token(survey)
     context = {
         "survey": survey,
-        "questions": questions_of(survey),
+        "questions": [(q, describe(q, numbers)) for q in questions],
+        "last_number": len(questions),
+        "earlier": questions,
+        "ops": ShowIfOp.choices,
+        "previews": [
+            (code, f"{reverse('public:preview', args=[token])}?{urlencode({'language': code})}")
+            for code in _languages(survey, questions)
+        ],
         "warnings": survey_editor_warnings(survey),
         "anonymous_url": f"{settings.BASE_URL}/s/a/{survey.anonymous_token}/",
         "can_edit": member.has_role(EDITOR),
@@ -143,6 +194,7 @@ def _editor_page(
         "touchpoint_groups": _touchpoint_groups(member),
         "errors": errors or {},
         "question_errors": question_errors or {},
+        "list_errors": list_errors or {},
         "values": values or current,
         "q": question_values or {"kind": QuestionKind.NPS},
     }
@@ -189,22 +241,7 @@ def question_add(request: HttpRequest, member: Membership, survey_id: int) -> Ht
     try:
         if not form.is_valid():
             raise ValidationFailed(form.problems())
-        data = form.cleaned_data
-        question = do_add_question(
-            survey,
-            QuestionIn(
-                kind=data["kind"],
-                text=data["text"],
-                required=data["required"] == "1",
-                choices=[line.strip() for line in data["choices"].splitlines() if line.strip()],
-                scale_min=data["scale_min"],
-                scale_max=data["scale_max"],
-                low_label=data["low_label"].strip(),
-                high_label=data["high_label"].strip(),
-                help_text=data["help_text"].strip(),
-            ),
-            actor=member,
-        )
+        question = do_add_question(survey, form.question_in(), actor=member)
     except ValidationFailed as exc:
         return _editor_page(
             request,
@@ -218,13 +255,7 @@ def question_add(request: HttpRequest, member: Membership, survey_id: int) -> Ht
     return redirect("web:survey", survey_id=survey.pk)
 
 
-@staff_view
-@require_POST
-@reads(QuestionRemoveForm)
-def question_remove(
-    request: HttpRequest, member: Membership, survey_id: int, question_id: int
-) -> HttpResponse:
-    survey = _survey_or_404(member, survey_id)
+def _question_or_404(member: Membership, survey: Survey, question_id: int) -> Question:
     question = (
         Question.objects.for_org(member.organization_id)
         .filter(survey=survey, pk=question_id)
@@ -232,6 +263,106 @@ def question_remove(
     )
     if question is None:
         raise Http404("no such question")
+    return question
+
+
+def _values_of(question: Question) -> dict[str, Any]:
+    """A stored question as the form shows it."""
+    return {
+        "kind": question.kind,
+        "text": question.text,
+        "help_text": question.help_text,
+        "choices": "\n".join(question.choices),
+        "scale_min": "" if question.scale_min is None else str(question.scale_min),
+        "scale_max": "" if question.scale_max is None else str(question.scale_max),
+        "low_label": question.low_label,
+        "high_label": question.high_label,
+        "required": question.required,
+        "show_if_question": str(question.show_if_question_id or ""),
+        "show_if_op": question.show_if_op,
+        "show_if_value": question.show_if_value,
+    }
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+@reads(QuestionForm)
+def question_edit(
+    request: HttpRequest, member: Membership, survey_id: int, question_id: int
+) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    question = _question_or_404(member, survey, question_id)
+    answered = Answer.objects.for_org(member.organization_id).filter(question=question).count()
+    if request.method != "POST":
+        return _question_page(request, member, survey, question, answered, _values_of(question))
+    require_role(member, EDITOR)
+    form = QuestionForm(member.organization_id, request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed(form.problems())
+        do_update_question(question, form.question_in(), answered=answered, actor=member)
+    except ValidationFailed as exc:
+        question.refresh_from_db()
+        return _question_page(
+            request, member, survey, question, answered, form.shown(), exc.errors, status=400
+        )
+    messages.success(request, "Question saved.")
+    return redirect("web:survey", survey_id=survey.pk)
+
+
+def _question_page(
+    request: HttpRequest,
+    member: Membership,
+    survey: Survey,
+    question: Question,
+    answered: int,
+    shown: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    questions = questions_of(survey)
+    context = {
+        "survey": survey,
+        "question": question,
+        "number": next(n for n, q in enumerate(questions, start=1) if q.pk == question.pk),
+        "answered": answered,
+        "earlier": [q for q in questions if q.position < question.position],
+        "ops": ShowIfOp.choices,
+        "kinds": QuestionKind.choices,
+        "can_edit": member.has_role(EDITOR),
+        "question_errors": errors or {},
+        "q": shown,
+    }
+    return render_page(
+        request, member, "web/question_edit.html", context, status=status, nav="surveys"
+    )
+
+
+@staff_view
+@require_POST
+@reads(QuestionMoveForm)
+def question_move(
+    request: HttpRequest, member: Membership, survey_id: int, question_id: int
+) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    question = _question_or_404(member, survey, question_id)
+    require_role(member, EDITOR)
+    form = QuestionMoveForm(member.organization_id, request.POST)
+    try:
+        do_move_question(question, form.checked()["direction"], actor=member)
+    except ValidationFailed as exc:
+        return _editor_page(request, member, survey, list_errors=exc.errors, status=400)
+    return redirect(f"{reverse('web:survey', args=[survey.pk])}#question-{question.pk}")
+
+
+@staff_view
+@require_POST
+@reads(QuestionRemoveForm)
+def question_remove(
+    request: HttpRequest, member: Membership, survey_id: int, question_id: int
+) -> HttpResponse:
+    survey = _survey_or_404(member, survey_id)
+    question = _question_or_404(member, survey, question_id)
     require_role(member, EDITOR)
     # Removing a question deletes its answers: ask once more when there are any.
     answered = Answer.objects.for_org(member.organization_id).filter(question=question).count()
@@ -242,7 +373,10 @@ def question_remove(
         return render_page(
             request, member, "web/question_remove.html", context, status=status, nav="surveys"
         )
-    do_remove_question(question, actor=member)
+    try:
+        do_remove_question(question, actor=member)
+    except ValidationFailed as exc:
+        return _editor_page(request, member, survey, list_errors=exc.errors, status=400)
     messages.success(request, "Question removed.")
     return redirect("web:survey", survey_id=survey.pk)
 
