@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from beacon.cxmodel.models import Stage
 from beacon.insights.models import ContactReason
 from beacon.loop.actions import MAX_NOTE_LENGTH
 from beacon.loop.models import RootCause
@@ -25,6 +26,7 @@ class CaseListForm(QueryForm):
     status = forms.ChoiceField(choices=[(s, s) for s in CASE_STATUS_FILTERS], required=False)
     mine = flag()
     overdue = flag()
+    stage = OrgChoiceField(Stage, "unknown stage")
     page = WholeNumberField(min_value=1)
 
     def problems(self) -> list[str]:
@@ -54,12 +56,17 @@ class CaseListForm(QueryForm):
     def only_overdue(self) -> bool:
         return bool(self.value("overdue") == "1")
 
+    def stage_id(self) -> int | None:
+        stage = self.value("stage")
+        return stage.pk if stage else None
+
     def spec(self, member: Membership) -> dict[str, Any]:
         """The filters as plain JSON (for exports): the same rows as the list shows."""
         return {
             "status": self.chosen_status(),
             "owner_id": member.pk if self.only_mine() else None,
             "overdue": self.only_overdue(),
+            "stage_id": self.stage_id(),
         }
 
 

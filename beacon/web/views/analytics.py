@@ -272,7 +272,9 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
     context = {
         "problems": problems,
         "form": form.data if problems else {},
-        "alerts": Alert.objects.for_org(org).select_related("rule").order_by("-fired_at")[:100],
+        "alerts": Alert.objects.for_org(org)
+        .select_related("rule__stage__owner")
+        .order_by("-fired_at")[:100],
         "rules": AlertRule.objects.for_org(org)
         .select_related("stage", "team", "survey", "theme", "notify")
         .order_by("-active", "name"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
+from beacon.cxmodel.queries import stages
 from beacon.insights import queries as insight_queries
 from beacon.insights.reasons import do_set_interaction_reason
 from beacon.insights.text import redact
@@ -69,12 +70,19 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     form = CaseListForm(org, request.GET)
     problems = form.problems()
     status, mine, overdue = form.chosen_status(), form.only_mine(), form.only_overdue()
-    lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
+    stage_id = form.stage_id()
+    lookups = case_lookups(
+        status, owner_id=member.pk if mine else None, overdue=overdue, stage_id=stage_id
+    )
     page = Paginator(cases(org, **lookups), PAGE_SIZE).get_page(form.value("page") or 1)
     query = {"status": status, **({"mine": "1"} if mine else {})}
     if overdue:
         query["overdue"] = "1"
+    if stage_id:
+        query["stage"] = str(stage_id)
     context = {
+        "stages": stages(org),
+        "stage_id": stage_id,
         "status": status,
         "statuses": list(CASE_STATUS_FILTERS),
         "mine": mine,
