@@ -11,6 +11,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from beacon.api import (
     analytics,
+    cx,
     distribution,
     errors,
     exports,
@@ -84,3 +85,4 @@ api.add_router("", members.router)
 api.add_router("", exports.router)
 # Outcomes and money figures (issue 13).
 api.add_router("", outcomes.router)
+api.add_router("", cx.router)

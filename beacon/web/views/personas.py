@@ -23,7 +23,6 @@ from beacon.web.present import shown
 from beacon.web.rows import may_see_contact_details, with_scores
 
 POSTER_VERBATIMS = 2
-CLOSING_QUESTION = "What's in it for our customers?"
 
 
 @staff_view
@@ -74,7 +73,7 @@ def poster(request: HttpRequest, member: Membership, persona_id: int) -> HttpRes
 def story(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization
     found = meeting_story(org)
-    context: dict[str, object] = {"rule": STORY_RULE, "question": CLOSING_QUESTION, "story": found}
+    context: dict[str, object] = {"rule": STORY_RULE, "story": found}
     if found is not None:
         reveal = may_see_contact_details(member)
         context["row"] = with_scores(org, [found.comment], viewer=member)[0]
