@@ -120,6 +120,7 @@ def _seeded(world: World) -> dict[str, str]:
         "theme_id": str(theme.pk),
         "answer_id": str(comment.pk),
         "reason_id": str(reason.pk),
+        "persona_id": str(world.persona.pk),
     }
 
 
