@@ -38,7 +38,7 @@ def meeting_story(org: Organization) -> Story | None:
     )
     if comment is None:
         return None
-    case = comment.response.case  # type: ignore[attr-defined]
+    case = comment.response.case
     action = (
         Action.objects.for_org(org)
         .filter(cases=case)
