@@ -205,6 +205,7 @@ def journey_map(
     )
     now_hists, before_hists = _histograms(org, current), _histograms(org, before)
     cases, history = _case_counts(org, now), _history(org)
+    volumes = metrics.response_volume_by_stage(org, current)
     journeys = journeys_with_stages(org)
     question_ids = {
         n.measure_question_id for j in journeys for s in j.stages.all() for n in s.needs.all()
@@ -233,9 +234,7 @@ def journey_map(
                     flags=flags,
                     scores=scores,
                     trends=trends,
-                    volume=metrics.response_volume(
-                        org, metrics.Filters(start=start, end=end, stage_id=stage.pk)
-                    ),
+                    volume=volumes.get(stage.pk, 0),
                     open_cases=int(counts.get("open", 0)),
                     overdue_cases=int(counts.get("overdue", 0)),
                     needs=_need_statuses(org, stage, current, questions),

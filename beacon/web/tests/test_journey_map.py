@@ -4,14 +4,18 @@ figures shown with n and interval, cross-tenant and role rules."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from beacon.analytics.actions import AlertRuleIn, do_create_alert_rule, evaluate_alert_rules
+from beacon.analytics.tests.helpers import BASE, answered
 from beacon.core import clock
 from beacon.cxmodel.actions import do_add_need
 from beacon.cxmodel.models import Need, OwnerChange
 from beacon.loop.actions import do_create_root_cause, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action
+from beacon.notifications.models import OutboxMessage
 from beacon.orgs.actions import do_deactivate_member
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, open_case, page
@@ -176,3 +180,27 @@ def test_the_stage_owner_is_named_on_case_action_and_alert_pages(world: World) -
     assert line in page(client, f"/actions/{action.pk}/")
     do_deactivate_member(world.stage_owner, actor=world.owner)
     assert "the stage is orphaned until it is handed over" in page(client, f"/cases/{case.pk}/")
+
+
+def test_an_alert_of_a_stage_names_its_accountable_owner(world: World) -> None:
+    rule = AlertRuleIn(name="Help NPS", metric="nps", kind="below", threshold=0, window_days=7,
+                       stage=world.stage, notify=world.owner)  # fmt: skip
+    do_create_alert_rule(world.org, rule)
+    answered(world, [(2, 1, "")] * 40, day=2, prefix="bad")
+    (alert,) = evaluate_alert_rules(BASE + dt.timedelta(days=6))
+    mail = OutboxMessage.objects.get(idempotency_key=f"alert:{alert.pk}")
+    assert "\nAccountable for this stage: Sam Stage (Get help)\n" in mail.body_text
+    html = page(logged_in(world.agent), "/analytics/alerts/")
+    assert "Accountable for this stage: <strong>Sam Stage</strong>" in html
+
+
+def test_the_map_reads_a_fixed_number_of_queries(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    for target in (0.0, 10.0, 20.0):
+        do_add_need(world.stage, f"Need {target}", "Outcome", owner=world.agent,
+                    measure="nps", target=target)  # fmt: skip
+    client = logged_in(world.agent)
+    # Grouped reads for all stages; each measured need adds two.
+    with django_assert_max_num_queries(36):
+        page(client, "/cx/journey/")
