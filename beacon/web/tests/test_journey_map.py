@@ -204,3 +204,17 @@ def test_the_map_reads_a_fixed_number_of_queries(
     # Grouped reads for all stages; each measured need adds two.
     with django_assert_max_num_queries(36):
         page(client, "/cx/journey/")
+
+
+def test_the_analytics_breakdown_as_percent_of_perfect(world: World) -> None:
+    for i in range(30):
+        answer(world, nps=9, csat=[5, 4, 1][i % 3], when=clock.now() - dt.timedelta(days=i))
+    client = logged_in(world.agent)
+    html = page(client, "/analytics/", metric="csat", dimension="stage", scale="perfect")
+    assert "CSAT (% of perfect) by stage" in html
+    row = html.split('<th scope="row">Get help</th>')[1].split("</tr>")[0]
+    assert '<td class="num">58%</td>' in row  # mean 3.33 of 1-5: 58% of the way to 5
+    native = page(client, "/analytics/", metric="csat", dimension="stage")
+    assert '<td class="num">67%</td>' in native.split('<th scope="row">Get help</th>')[1]
+    bad = page(client, "/analytics/", expect=400, scale="best")
+    assert "<strong>scale</strong>: must be native or perfect" in bad
