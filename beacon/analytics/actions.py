@@ -178,6 +178,14 @@ def _describe(rule: AlertRule, f: Finding) -> str:
     )
 
 
+def _accountable(rule: AlertRule) -> str:
+    """The stage's accountable owner, named in the alert (a line of its own, or nothing)."""
+    stage = rule.stage
+    if stage is None:
+        return ""
+    return f"Accountable for this stage: {stage.owner.display_name} ({stage.name})\n"
+
+
 def evaluate_rule(rule: AlertRule, now: dt.datetime) -> Alert | None:
     """Open an alert (and email it) when the condition starts to hold; close it when it
     no longer does. Returns the alert opened by this call, if any."""
@@ -213,7 +221,10 @@ def evaluate_rule(rule: AlertRule, now: dt.datetime) -> Alert | None:
             rule.organization_id,
             to=rule.notify.email,
             subject=f"Beacon alert: {rule.name}",
-            text=f"{opened.message}\n\nSee {settings.BASE_URL}/analytics/alerts/\n",
+            text=(
+                f"{opened.message}\n{_accountable(rule)}\n"
+                f"See {settings.BASE_URL}/analytics/alerts/\n"
+            ),
             cause=opened,
             key=f"alert:{opened.pk}",
         )

@@ -13,6 +13,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDate
 
 from beacon.analytics import stats
+from beacon.analytics.perfect import percent_of_perfect
 from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.insights import queries as insight_queries
@@ -65,6 +66,22 @@ METRICS: dict[str, MetricDef] = {
         lambda s: top_box_contribution(s, CES_EASY_MIN),
     ),
 }
+
+
+def as_perfect(metric: MetricDef) -> MetricDef:
+    """The metric shown as "% of perfect" (analytics.perfect): same answers, one 0-100 axis."""
+    return MetricDef(
+        "percent",
+        f"{metric.label} (% of perfect)",
+        metric.question_kind,
+        "%",
+        lambda h: percent_of_perfect(metric.key, h),
+        metric.contribution,
+    )
+
+
+def shown_metric(key: str, *, perfect: bool = False) -> MetricDef:
+    return as_perfect(METRICS[key]) if perfect else METRICS[key]
 
 
 class _Gated:
@@ -294,6 +311,14 @@ def answer_cells(
     return qs.annotate(**names)
 
 
+def question_histogram(org: Organization, question_id: int, f: Filters) -> dict[int, int]:
+    """Scores of one question (the organisation's own; another's id reads as no answers)."""
+    if not Question.objects.for_org(org).filter(pk=question_id).exists():
+        return {}
+    rows = _cells_of(org, [question_id], f).values("score").annotate(c=Sum("count")).order_by()
+    return {r["score"]: int(r["c"]) for r in rows if r["c"]}
+
+
 def value_of(org: Organization, metric: MetricDef, hist: Mapping[int, int]) -> MetricValue:
     return MetricValue(
         key=metric.key,
@@ -373,28 +398,31 @@ def breakdown(
     key: str,
     dimension: str,
     f: Filters = Filters(),
+    *,
+    perfect: bool = False,
 ) -> list[tuple[str, int, MetricValue]]:
     """The metric per value of a dimension: (label, id, value), best-known labels first.
 
-    Sentiment rows are named by the sentiment and have id 0.
+    Sentiment rows are named by the sentiment and have id 0. `perfect` shows each value
+    as % of perfect (analytics.perfect).
     """
+    shown_as = shown_metric(key, perfect=perfect)
     if dimension == SENTIMENT_DIMENSION:
-        hists = _histograms_by(org, key, f, "sentiment")
-        return [(s, 0, value_of(org, METRICS[key], hists.get(s, {}))) for s in SENTIMENTS]
+        hists = histograms_by(org, key, f, "sentiment")
+        return [(s, 0, value_of(org, shown_as, hists.get(s, {}))) for s in SENTIMENTS]
     column, model = DIMENSIONS[dimension]
-    buckets = _histograms_by(org, key, f, column)
+    buckets = histograms_by(org, key, f, column)
     labelled = _labelled(org, model)
-    out = [
-        (str(obj), obj.pk, value_of(org, METRICS[key], buckets.get(obj.pk, {}))) for obj in labelled
-    ]
+    out = [(str(obj), obj.pk, value_of(org, shown_as, buckets.get(obj.pk, {}))) for obj in labelled]
     if buckets.get(0):
-        out.append(("(none)", 0, value_of(org, METRICS[key], buckets[0])))
+        out.append(("(none)", 0, value_of(org, shown_as, buckets[0])))
     return out
 
 
-def _histograms_by(
+def histograms_by(
     org: Organization, key: str, f: Filters, column: str
 ) -> dict[Any, dict[int, int]]:
+    """Score histograms of the metric per value of `column` (e.g. "stage_id"), one read."""
     rows = (
         _cells(org, METRICS[key], f, by=column)
         .values(column, "score")
@@ -482,7 +510,7 @@ def dimension_names(org: Organization) -> list[str]:
 
 
 def attribute_breakdown(
-    org: Organization, key: str, attribute: str, f: Filters = Filters()
+    org: Organization, key: str, attribute: str, f: Filters = Filters(), *, perfect: bool = False
 ) -> list[tuple[str, MetricValue]]:
     """The metric per value of an org-chosen contact attribute, most answers first.
 
@@ -510,7 +538,8 @@ def attribute_breakdown(
     hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in qs.values("value", "score").annotate(c=Sum("count")).order_by():
         hist[r["value"]][r["score"]] += int(r["c"])
-    out = [(value or "(none)", value_of(org, metric_def, h)) for value, h in hist.items()]
+    shown_as = as_perfect(metric_def) if perfect else metric_def
+    out = [(value or "(none)", value_of(org, shown_as, h)) for value, h in hist.items()]
     return sorted(out, key=lambda item: (-item[1].n, item[0]))
 
 
@@ -566,6 +595,17 @@ def response_volume(org: Organization, f: Filters = Filters()) -> int:
         if value:
             qs = qs.filter(**{name: value})
     return int(qs.aggregate(n=Sum("responses"))["n"] or 0)
+
+
+def response_volume_by_stage(org: Organization, f: Filters = Filters()) -> dict[int, int]:
+    """Responses per stage id in the period (the date filters apply), in one read."""
+    qs = ResponseCountRollup.objects.filter(organization_id=org.pk)
+    if f.start:
+        qs = qs.filter(day__gte=f.start)
+    if f.end:
+        qs = qs.filter(day__lte=f.end)
+    rows = qs.values("stage_id").annotate(n=Sum("responses")).order_by()
+    return {r["stage_id"] or 0: int(r["n"] or 0) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from ninja.responses import NinjaJSONEncoder
 from beacon.api import (
     alignment,
     analytics,
+    cx,
     distribution,
     errors,
     exports,
@@ -88,3 +89,4 @@ api.add_router("", exports.router)
 api.add_router("", outcomes.router)
 api.add_router("", privacy.router)
 api.add_router("", alignment.router)
+api.add_router("", cx.router)

@@ -10,6 +10,8 @@ from beacon.orgs.models import Event, Membership, Organization
 class CxModelEvent(EventVerb):
     JOURNEY_CREATED = "journey.created"
     NEED_ADDED = "need.added"
+    NEED_MEASURE_SET = "need.measure_set"
+    NEED_OWNER_SET = "need.owner_set"
     PERSONA_CREATED = "persona.created"
     PERSONA_PRIMARY_SET = "persona.primary_set"
     STAGE_ADDED = "stage.added"
@@ -25,6 +27,32 @@ def journey_created(
 
 def need_added(org: Organization | int, need: Need, *, actor: Membership | None = None) -> Event:
     return record_event(org, CxModelEvent.NEED_ADDED, need, actor=actor)
+
+
+def need_owner_set(
+    org: Organization | int, need: Need, *, actor: Membership | None = None, owner: int
+) -> Event:
+    return record_event(org, CxModelEvent.NEED_OWNER_SET, need, actor=actor, owner=owner)
+
+
+def need_measure_set(
+    org: Organization | int,
+    need: Need,
+    *,
+    actor: Membership | None = None,
+    measure: str,
+    target: float | None,
+    question: int | None,
+) -> Event:
+    return record_event(
+        org,
+        CxModelEvent.NEED_MEASURE_SET,
+        need,
+        actor=actor,
+        measure=measure,
+        target=target,
+        question=question,
+    )
 
 
 def persona_created(

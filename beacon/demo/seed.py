@@ -51,7 +51,12 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import Case, RootCause
-from beacon.orgs.actions import do_add_member, do_create_organization, do_create_team
+from beacon.orgs.actions import (
+    do_add_member,
+    do_create_organization,
+    do_create_team,
+    do_deactivate_member,
+)
 from beacon.orgs.models import Membership, Organization, Role, Team
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest_bulk
@@ -150,7 +155,11 @@ LEADERS = {
     "tom": ("Tom Whitaker", Role.ADMIN),
     "priya": ("Priya Nair", Role.ADMIN),
     "elena": ("Elena Rossi", Role.ADMIN),
+    # Owned a need, then left: deactivated, so the journey map shows it orphaned and the
+    # handover page lists it for reassignment.
+    "leo": ("Leo Grant", Role.ADMIN),
 }
+LEAVER = "leo"
 
 # team name -> (parent, lead key or None, channels it serves, agents, team effect)
 TEAMS = {
@@ -275,6 +284,9 @@ def _cx_model(demo: DemoOrg) -> None:
             owner=demo.members[need["owner"]],
             persona=personas[need["persona"]],
             metric="CSAT of the stage's survey",
+            # What shows the need is met, for this persona at this stage (journey map).
+            measure=need["measure"],
+            target=float(need["target"]),
         )
 
 
@@ -739,4 +751,6 @@ def seed(
     seed_outcomes(org, today=now)
     refresh_value(org, now)
     _open_invitations(demo, now)
+    with clock.frozen_at(now - dt.timedelta(days=12)):
+        do_deactivate_member(demo.members[LEAVER], actor=demo.members["dana"])
     return org

@@ -51,12 +51,19 @@ CASE_STATUS_FILTERS: dict[str, dict[str, Any]] = {
 
 
 def case_lookups(
-    status: str, *, owner_id: int | None = None, overdue: bool = False
+    status: str,
+    *,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    stage_id: int | None = None,
 ) -> dict[str, Any]:
-    """The case list's filters as lookups: a status of CASE_STATUS_FILTERS, mine, overdue."""
+    """The case list's filters as lookups: a status of CASE_STATUS_FILTERS, mine, overdue,
+    the journey stage of the response the case is about."""
     lookups: dict[str, Any] = dict(CASE_STATUS_FILTERS[status])
     if owner_id is not None:
         lookups["owner_id"] = owner_id
+    if stage_id is not None:
+        lookups["response__stage_id"] = stage_id
     if overdue:
         lookups["due_at__lt"] = clock.now()
         lookups.setdefault("status__in", OPEN_STATUSES)
@@ -93,7 +100,9 @@ def cases(org: Any, *, sort: str = "status", **filters: Any) -> Any:
 def case_detail(org: Any, case_id: int) -> Case | None:
     return (
         Case.objects.for_org(org)
-        .select_related("owner", "contact", "root_cause", "response__survey", "response__stage")
+        .select_related(
+            "owner", "contact", "root_cause", "response__survey", "response__stage__owner"
+        )
         .prefetch_related("response__answers__question")
         .filter(pk=case_id)
         .first()
@@ -208,7 +217,7 @@ def actions_board(org: Any) -> dict[str, list[Action]]:
 def action_detail(org: Any, action_id: int) -> Action | None:
     return (
         Action.objects.for_org(org)
-        .select_related("owner", "root_cause", "question", "stage")
+        .select_related("owner", "root_cause", "question", "stage__owner")
         .filter(pk=action_id)
         .first()
     )

@@ -18,8 +18,7 @@ from django.db.models import F
 from beacon.analytics.models import AlertRule
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
-from beacon.cxmodel.actions import do_set_stage_owner
-from beacon.cxmodel.models import Need
+from beacon.cxmodel.actions import do_set_need_owner, do_set_stage_owner
 from beacon.loop.actions import do_reassign
 from beacon.loop.improvements import do_reassign_action
 from beacon.members.events import HandoverEvent, InvitationEvent
@@ -250,11 +249,7 @@ def do_hand_over(kind: str, item: Any, to: Membership, *, actor: Membership) -> 
     elif kind == "stage":
         do_set_stage_owner(item, to, actor=actor)
     elif kind == "need":
-        Need.objects.filter(pk=item.pk).update(owner=to)
-        item.owner = to
-        record_event(
-            item.organization_id, HandoverEvent.NEED_OWNER_SET, item, actor=actor, owner=to.pk
-        )
+        do_set_need_owner(item, to, actor=actor)
     elif kind == "alert_rule":
         AlertRule.objects.filter(pk=item.pk).update(notify=to)
         item.notify = to

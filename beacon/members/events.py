@@ -13,5 +13,4 @@ class InvitationEvent(EventVerb):
 
 
 class HandoverEvent(EventVerb):
-    NEED_OWNER_SET = "need.owner_set"
     ALERT_RULE_NOTIFY_SET = "alert_rule.notify_set"

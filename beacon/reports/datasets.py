@@ -373,6 +373,7 @@ def case_spec_lookups(spec: Mapping[str, Any]) -> dict[str, Any]:
         status if status in CASE_STATUS_FILTERS else "open",
         owner_id=int(spec["owner_id"]) if spec.get("owner_id") else None,
         overdue=bool(spec.get("overdue")),
+        stage_id=int(spec["stage_id"]) if spec.get("stage_id") else None,
     )
 
 

@@ -28,6 +28,7 @@ PAGES = [
     "/imports/",
     "/surveys/",
     "/cx/journey/",
+    "/cx/story/",
 ]
 
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from beacon.analytics.alignment import latest_round, round_results, trend
+from beacon.analytics.journey import journey_map
 from beacon.analytics.metrics import summary
 from beacon.analytics.models import AlertRule
 from beacon.contacts.models import Interaction
@@ -77,6 +78,13 @@ def test_demo_is_a_believable_organisation() -> None:
     open_cases = Case.objects.for_org(org).exclude(status="resolved")
     overdue = open_cases.filter(due_at__lt=TODAY).count()
     assert open_cases.filter(due_at__gte=TODAY).exists() and overdue < open_cases.count() / 2
+    # Every need names its measure and target; one lost its owner (an orphaned need), and
+    # the outside stage nobody surveys has no data to judge its needs by.
+    needs = Need.objects.for_org(org).select_related("owner")
+    assert all(n.measure and n.target is not None for n in needs)
+    assert [n.owner.display_name for n in needs if n.owner.deactivated_at] == ["Leo Grant"]
+    figures = {f.stage.name: f for _, figs in journey_map(org, TODAY).journeys for f in figs}
+    assert {n.status for n in figures["Discover & compare"].needs} == {"not_enough"}
     _planted_misalignment(org)
 
 

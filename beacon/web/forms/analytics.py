@@ -73,6 +73,12 @@ class ExploreForm(ScopeForm):
     metric = text()
     grain = text()
     dimension = text()
+    # The breakdown on the metric's own scale, or every row as "% of perfect".
+    scale = forms.ChoiceField(
+        choices=[("native", "own scale"), ("perfect", "% of perfect")],
+        required=False,
+        error_messages={"invalid_choice": "must be native or perfect"},
+    )
 
 
 class DrillForm(ScopeForm):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from beacon.cxmodel.models import Stage
 from beacon.insights.models import ContactReason
 from beacon.loop.actions import FIRST_CONTACT_CHANNELS, MAX_NOTE_LENGTH
 from beacon.loop.models import RootCause
@@ -26,6 +27,7 @@ class CaseListForm(QueryForm):
     mine = flag()
     overdue = flag()
     sort = forms.ChoiceField(choices=[(s, s) for s in CASE_SORTS], required=False)
+    stage = OrgChoiceField(Stage, "unknown stage")
     page = WholeNumberField(min_value=1)
 
     def problems(self) -> list[str]:
@@ -60,10 +62,16 @@ class CaseListForm(QueryForm):
     def chosen_sort(self) -> str:
         return str(self.value("sort") or "status")
 
+    def stage_id(self) -> int | None:
+        stage = self.value("stage")
+        return stage.pk if stage else None
+
     def query(self) -> dict[str, str]:
         """The filters and order in use, for the pager's and the sort links' query strings."""
         shown = {"status": self.chosen_status(), "sort": self.chosen_sort()}
         shown.update({name: "1" for name in ("mine", "overdue") if self.value(name) == "1"})
+        if stage_id := self.stage_id():
+            shown["stage"] = str(stage_id)
         return shown
 
     def spec(self, member: Membership) -> dict[str, Any]:
@@ -72,6 +80,7 @@ class CaseListForm(QueryForm):
             "status": self.chosen_status(),
             "owner_id": member.pk if self.only_mine() else None,
             "overdue": self.only_overdue(),
+            "stage_id": self.stage_id(),
         }
 
 

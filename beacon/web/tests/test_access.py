@@ -20,6 +20,8 @@ def _get_urls(world: World) -> list[str]:
         f"/surveys/{world.survey.pk}/",
         "/cx/personas/",
         "/cx/journey/",
+        f"/cx/personas/{world.persona.pk}/poster/",
+        "/cx/story/",
         "/cases/",
         "/cases/1/",
     ]
@@ -35,6 +37,8 @@ def _post_urls(world: World) -> list[str]:
         f"/surveys/{s}/questions/{world.nps.pk}/remove/",
         "/cx/journey/stages/",
         "/cx/journey/needs/",
+        "/cx/journey/owners/",
+        "/cx/journey/measures/",
         "/cases/1/note/",
         "/cases/1/status/",
         "/cases/1/reassign/",

@@ -124,6 +124,7 @@ def _seeded(world: World) -> dict[str, str]:
         "member_id": str(world.agent.pk),
         "department_id": str(do_add_department(world.org, "Support").pk),
         "file_format": "csv",
+        "persona_id": str(world.persona.pk),
     }
 
 

@@ -106,6 +106,7 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
     key = form.value("metric") or "nps"
     grain = form.value("grain") or "week"
     dimension = form.value("dimension") or "stage"
+    perfect = form.value("scale") == "perfect"
     check.metric(key)
     check.grain(grain)
     check.dimension(dimension)
@@ -119,10 +120,12 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
     if dimension.startswith("attribute:"):
         rows = [
             (label, 0, mv)
-            for label, mv in metrics.attribute_breakdown(org, key, dimension.split(":", 1)[1], f)
+            for label, mv in metrics.attribute_breakdown(
+                org, key, dimension.split(":", 1)[1], f, perfect=perfect
+            )
         ]
     else:
-        rows = metrics.breakdown(org, key, dimension, f)
+        rows = metrics.breakdown(org, key, dimension, f, perfect=perfect)
     links = [_drill_link(f, key, dimension, name, pk) for name, pk, _ in rows]
     length = (f.end - f.start).days + 1
     before = metrics.Filters(
@@ -131,8 +134,11 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
     )  # fmt: skip
     comparison = metrics.compare(org, key, before, f)
     label = metrics.METRICS[key].label
+    shown_label = metrics.shown_metric(key, perfect=perfect).label
     context = {
         "problems": problems,
+        "perfect": perfect,
+        "breakdown_label": shown_label,
         "metric": key,
         "metric_label": label,
         "metrics": metrics.METRICS.values(),
@@ -148,7 +154,9 @@ def explore(request: HttpRequest, member: Membership) -> HttpResponse:
         ],
         "themes": insight_queries.themes(org),
         "sentiments": metrics.SENTIMENTS,
-        "breakdown_chart": breakdown_chart(f"{label} by {dimension}", [r for r in rows if r[2].n]),
+        "breakdown_chart": breakdown_chart(
+            f"{shown_label} by {dimension}", [r for r in rows if r[2].n]
+        ),
         "comparison": comparison,
         "before": before,
         "now_shown": shown(comparison.b),
@@ -274,7 +282,9 @@ def alerts_page(request: HttpRequest, member: Membership) -> HttpResponse:
     context = {
         "problems": problems,
         "form": form.data if problems else {},
-        "alerts": Alert.objects.for_org(org).select_related("rule").order_by("-fired_at")[:100],
+        "alerts": Alert.objects.for_org(org)
+        .select_related("rule__stage__owner")
+        .order_by("-fired_at")[:100],
         "rules": AlertRule.objects.for_org(org)
         .select_related("stage", "team", "survey", "theme", "notify")
         .order_by("-active", "name"),

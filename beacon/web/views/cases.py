@@ -16,6 +16,7 @@ from beacon.analytics.customer import case_title, customer_history, score_on_sca
 from beacon.contacts.models import Interaction
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
+from beacon.cxmodel.queries import stages
 from beacon.insights import queries as insight_queries
 from beacon.insights.reasons import do_set_interaction_reason
 from beacon.insights.text import redact
@@ -75,11 +76,16 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     form = CaseListForm(org, request.GET)
     problems = form.problems()
     status, mine, overdue = form.chosen_status(), form.only_mine(), form.only_overdue()
-    lookups = case_lookups(status, owner_id=member.pk if mine else None, overdue=overdue)
+    stage_id = form.stage_id()
+    lookups = case_lookups(
+        status, owner_id=member.pk if mine else None, overdue=overdue, stage_id=stage_id
+    )
     found = cases(org, sort=form.chosen_sort(), **lookups)
     page = Paginator(found, PAGE_SIZE).get_page(form.value("page") or 1)
     query = form.query()
     context = {
+        "stages": stages(org),
+        "stage_id": stage_id,
         "status": status,
         "statuses": list(CASE_STATUS_FILTERS),
         "sort": query["sort"],
