@@ -10,13 +10,9 @@ import pytest
 from beacon.core import clock
 from beacon.cxmodel.actions import do_add_need
 from beacon.loop.actions import do_create_root_cause, do_resolve_case
-from beacon.loop.improvements import (
-    ActionIn,
-    do_approve_customer_update,
-    do_create_action,
-    do_set_action_status,
-)
+from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.models import CustomerUpdate
+from beacon.loop.updates import do_approve_customer_update
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, open_case, page
 
