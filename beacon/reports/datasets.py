@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Model, Q
 
 from beacon.analytics import metrics
+from beacon.analytics.customer import case_title
 from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.insights.models import AnswerInsight, Theme, ThemeMention
@@ -392,7 +393,7 @@ def _shape_cases(org: Organization, chunk: list[Case], reveal: bool) -> Iterator
         yield (
             c.pk,
             c.response_id,
-            c.title if reveal else redact(c.title),
+            case_title(c.title, c.contact, reveal),
             c.status,
             c.priority,
             _name(c.owner, "display_name"),

@@ -3,6 +3,7 @@ page (the customer's contact details and what they wrote)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -52,6 +53,17 @@ def test_the_case_page_masks_contact_details_for_analysts(world: World) -> None:
     assert "Customer " not in html and "<h1>the customer gave NPS 1 on" in html
     assert "07700" not in html and "[phone]" in html
     assert "Hidden for your role" in html
+
+
+def test_the_cases_list_and_its_export_mask_customers_names_for_analysts(world: World) -> None:
+    html = _case_page(world, world.agent)  # opens the case; the agent sees the name
+    name = re.findall(r"<h1>(Customer \d+) gave NPS 1 on", html)[0]
+    analyst = logged_in(add_analyst(world))
+    listed = page(analyst, "/cases/")
+    assert name not in listed and "the customer gave NPS 1 on" in listed
+    exported = b"".join(analyst.get("/exports/cases.csv").streaming_content).decode()
+    assert name not in exported and "the customer gave NPS 1 on" in exported
+    assert f"{name} gave NPS 1 on" in page(logged_in(world.agent), "/cases/")
 
 
 def test_the_case_page_shows_contact_details_to_agents(world: World) -> None:

@@ -66,6 +66,7 @@ def is_overdue(case: Case) -> bool:
 class CaseRow:
     case: Case
     overdue: bool
+    title: str  # as the member may see it: masked names for analysts and viewers
 
 
 @staff_view
@@ -83,6 +84,7 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
     found = cases(org, sort=form.chosen_sort(), **lookups)
     page = Paginator(found, PAGE_SIZE).get_page(form.value("page") or 1)
     query = form.query()
+    reveal = may_see_contact_details(member)
     context = {
         "stages": stages(org),
         "stage_id": stage_id,
@@ -94,7 +96,10 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
         "overdue": overdue,
         "problems": problems,
         "page": page,
-        "rows": [CaseRow(c, is_overdue(c)) for c in page.object_list],
+        "rows": [
+            CaseRow(c, is_overdue(c), case_title(c.title, c.contact, reveal))
+            for c in page.object_list
+        ],
         "query": urlencode(query),
         # The export reads the same filters (the page number and order are the list's own).
         "export_query": urlencode({k: v for k, v in query.items() if k != "sort"}),
