@@ -44,6 +44,8 @@ from beacon.loop.models import Action, Case, CaseStatus, CustomerUpdate
 from beacon.loop.models import CustomerUpdateStatus as UpdateStatus
 from beacon.loop.queries import percentile
 from beacon.orgs.models import Organization
+from beacon.reports.pack_alignment import TITLE as ALIGNMENT_TITLE
+from beacon.reports.pack_alignment import alignment_section
 from beacon.reports.pack_money import TITLE as MONEY_TITLE
 from beacon.reports.pack_money import MoneyBlock, money_section
 
@@ -116,6 +118,7 @@ class PackFigures:
     updates_sent: int = 0
     update_examples: list[tuple[str, str]] = field(default_factory=list)
     money: list[MoneyBlock] = field(default_factory=list)
+    alignment: list[MoneyBlock] = field(default_factory=list)
 
 
 def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -226,6 +229,7 @@ def pack_figures(org: Organization, start: dt.date, end: dt.date) -> PackFigures
             seen.add(title)
             figures.update_examples.append((title, summary))
     figures.money = money_section(org.pk)
+    figures.alignment = alignment_section(org)
     return figures
 
 
@@ -361,6 +365,7 @@ SECTIONS = (
     "Actions and their impact",
     "You said, we did",
     MONEY_TITLE,
+    ALIGNMENT_TITLE,
 )
 
 
@@ -481,16 +486,28 @@ def _update_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowabl
     return out
 
 
-def _money_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
-    """Money beside experience, read from the Value page's stored report (pack_money)."""
+def _blocks(blocks: list[MoneyBlock], s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """A section of text blocks: its first heading is the section's title."""
     out: list[Flowable] = []
-    for i, block in enumerate(fig.money):
+    for i, block in enumerate(blocks):
         out.append(_p(block.heading, s["h1"] if i == 0 else s["h2"]))
         out += [_p(line, s["body"]) for line in block.lines]
         if block.rows:
             cells = [[_p(cell, s["cell"]) for cell in row] for row in block.rows]
-            out.append(_table(cells, [7 * cm, 10 * cm]))
+            columns = len(block.rows[0])
+            widths = [7 * cm, 10 * cm] if columns == 2 else [17 * cm / columns] * columns
+            out.append(_table(cells, widths))
     return out
+
+
+def _money_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Money beside experience, read from the Value page's stored report (pack_money)."""
+    return _blocks(fig.money, s)
+
+
+def _alignment_page(fig: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The latest alignment round's agreement and flags (pack_alignment)."""
+    return _blocks(fig.alignment, s)
 
 
 def render_pdf(fig: PackFigures) -> tuple[bytes, int]:
@@ -505,6 +522,7 @@ def render_pdf(fig: PackFigures) -> tuple[bytes, int]:
         _action_page,
         _update_page,
         _money_page,
+        _alignment_page,
     ]
     story: list[Flowable] = []
     for i, page in enumerate(pages):

@@ -10,6 +10,9 @@ from decimal import Decimal
 import pypdf
 import pytest
 
+from beacon.alignment.actions import do_answer
+from beacon.alignment.tests.helpers import answer_in, recipient, send_round
+from beacon.analytics.alignment import round_results
 from beacon.analytics.tasks import refresh_value_reports
 from beacon.analytics.tests.money_synth import TODAY, action_plan, retention_plan, to_db
 from beacon.api.tests.conftest import Api
@@ -51,7 +54,7 @@ def test_pack_reads_back_with_one_page_per_section_and_the_apis_figures(world: W
     start, end = today - dt.timedelta(days=27), today
     _seed(world, 40, clock.now() - dt.timedelta(days=3))
     reader = _pdf(_generate(logged_in(world.owner), start, end))
-    assert len(reader.pages) == len(SECTIONS) == 8
+    assert len(reader.pages) == len(SECTIONS) == 9
     text = _text(reader)
     api = Api(world.api_secret).get(
         "/metrics/summary", start=start.isoformat(), end=end.isoformat()
@@ -69,10 +72,14 @@ def test_pack_reads_back_with_one_page_per_section_and_the_apis_figures(world: W
     page_texts = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
     assert "Scores by stage" in page_texts[1] and "Get help" in page_texts[1]
     assert "Cases opened: 0" in page_texts[4]
-    assert BoardPack.objects.get().pages == 8
+    assert BoardPack.objects.get().pages == 9
     # No outcomes sent: the money section says what is missing instead of figures.
     assert page_texts[7].startswith("Follow the money No outcome data yet, so no money figures.")
     assert "No service contacts received yet: needed for cost to serve." in page_texts[7]
+    # No alignment round either: the last section says how to get one.
+    assert page_texts[8].startswith(
+        "Do we agree on the customer? No alignment round has been answered yet."
+    )
 
 
 def test_a_period_with_too_few_answers_says_not_enough_answers(world: World) -> None:
@@ -137,7 +144,7 @@ def test_schedule_emails_last_months_pack_once_through_the_outbox(
     assert mail["Subject"] == "Board pack: 01 Jun 2026 to 30 Jun 2026"
     assert f"/reports/packs/{pack.pk}.pdf" in part(mail, "text/plain")
     assert smtp.inbox.to(world.owner.user.email) == []
-    assert len(_pdf(logged_in(world.agent).get(f"/reports/packs/{pack.pk}.pdf")).pages) == 8
+    assert len(_pdf(logged_in(world.agent).get(f"/reports/packs/{pack.pk}.pdf")).pages) == 9
 
 
 @pytest.mark.parametrize("day", ["0", "29", "x"])
@@ -202,3 +209,27 @@ def test_follow_the_money_reads_the_value_pages_stored_figures(world: World) -> 
     ):
         assert heading in money, heading  # fmt: skip
     assert "No subscription events" not in money and "No service contacts" not in money
+
+
+def test_the_alignment_section_shows_the_latest_rounds_agreement_and_flags(
+    world: World,
+) -> None:
+    issued = send_round(world)
+    # Three people name three different people accountable for the first stage: contested.
+    stage = world.stage.pk
+    do_answer(recipient(issued, world.owner), answer_in(world, overall=world.owner))
+    agent = answer_in(world, who={stage: world.agent}, overall=world.owner)
+    do_answer(recipient(issued, world.agent), agent)
+    do_answer(recipient(issued, world.stage_owner), answer_in(world, who={stage: world.owner}))
+    results = round_results(issued.round)
+    today = clock.now().date()
+    reader = _pdf(_generate(logged_in(world.owner), today - dt.timedelta(days=27), today))
+    text = " ".join((reader.pages[-1].extract_text() or "").split())
+    assert text.startswith("Do we agree on the customer? Round “Spring alignment”, 3 answers.")
+    assert f"first persona choice; 1 is perfect, 0 is chance): {results.alpha.text}." in text
+    assert (
+        f"the most named, {world.owner.display_name}, by {results.overall.top_share.text}" in text
+    )
+    assert ("Contested", world.stage.name) in {(f.label, w) for w, f in results.flags}
+    for where, flag in results.flags:
+        assert f"{where} {flag.label}" in text
