@@ -59,7 +59,7 @@ def test_a_page_is_reached_through_a_group_by_keyboard_alone(
     assert stops[-4:] == ["Overview", "My work", "Listen", "Act"]
     page.keyboard.press("Enter")
     expect(_group(page, "Act")).to_have_attribute("open", "")
-    assert _tab_to(page, "Actions", limit=3) == ["Cases", "Actions"]
+    assert _tab_to(page, "Actions", limit=3) == ["Cases", "Customers", "Actions"]
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/actions/")
     # The page's link is marked current, and its group says it holds the current page.

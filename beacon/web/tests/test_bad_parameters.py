@@ -24,6 +24,7 @@ from django.urls import URLPattern
 
 from beacon.alignment.tests.helpers import send_round
 from beacon.contacts.imports import do_start_import
+from beacon.contacts.webhooks import do_create_webhook
 from beacon.insights.reasons import do_create_reason
 from beacon.insights.taxonomy import do_create_theme
 from beacon.loop.actions import do_open_case_for, do_resolve_case
@@ -124,6 +125,7 @@ def _seeded(world: World) -> dict[str, str]:
         "member_id": str(world.agent.pk),
         "department_id": str(do_add_department(world.org, "Support").pk),
         "file_format": "csv",
+        "webhook_id": str(do_create_webhook(world.org, "Desk", {"contact_id": "a.id"}).pk),
         "persona_id": str(world.persona.pk),
     }
 

@@ -12,7 +12,7 @@ from beacon.cxmodel.actions import do_add_need
 from beacon.loop.actions import do_create_root_cause, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.models import CustomerUpdate
-from beacon.loop.updates import do_approve_customer_update
+from beacon.loop.updates import do_approve_customer_update, do_send_approved_batch
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, open_case, page
 
@@ -66,6 +66,7 @@ def _story(world: World) -> None:
     do_set_action_status(action, "done", actor=world.agent)  # drafts the customer's update
     update = CustomerUpdate.objects.get(action=action)
     do_approve_customer_update(update, actor=world.agent)
+    assert do_send_approved_batch(world.org.pk) == 1  # approved ones leave at the set rate
     # A newer comment whose case is not resolved is not the story.
     open_case(world, text="Still waiting")
 
@@ -81,7 +82,8 @@ def test_the_meeting_opener_tells_what_happened_next(world: World, other_world: 
     assert f"Took an hour, {SECRET}" in html and "Still waiting" not in html
     assert "root cause: Long queue" in html and "Called back on jo.bloggs@example.com" in html
     assert "Shorter queue</a> (done, " in html and "We added evening staff" in html
-    assert "“You said, we did: Shorter queue”" in html
+    # The message as the customer got it: the organisation's wording, not the action's title.
+    assert "“You told us, and we changed it”" in html and "We added evening staff" in html
     assert CLOSING in html
     assert "Globex story" not in html
     masked = page(logged_in(add_viewer(world)), "/cx/story/")
