@@ -59,5 +59,7 @@ def test_customer_answers_and_staff_see_the_answer_and_the_case(
     page.goto(f"{live_server.url}/cases/")
     page.get_by_text(case.title).click()
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
-    expect(page.get_by_text(COMMENT)).to_be_visible()
+    # The answer, and the same response again in the customer's history, as text not markup.
+    expect(page.get_by_role("definition").get_by_text(COMMENT)).to_be_visible()
+    expect(page.locator("#history").get_by_text(COMMENT)).to_be_visible()
     expect(page.get_by_text(world.stage_owner.display_name).first).to_be_visible()
