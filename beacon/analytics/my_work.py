@@ -59,7 +59,7 @@ def concerning(member: Membership, today: dt.date, days: int = 90) -> MyWork:
         Case.objects.for_org(org)
         .filter(owner=member)
         .exclude(status=CaseStatus.RESOLVED)
-        .select_related("response__survey")
+        .select_related("response__survey", "contact")
         .order_by("due_at")
     )
     return MyWork(scopes, stages, comments, open_cases)

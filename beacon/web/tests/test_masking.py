@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from beacon.insights.tests.test_pages import add_analyst
-from beacon.loop.actions import do_open_case_for
+from beacon.loop.actions import do_open_case_for, do_reassign
+from beacon.loop.models import Case
 from beacon.orgs.models import Membership
 from beacon.pipeline.processing import process_response
 from beacon.testing import World
@@ -58,12 +59,17 @@ def test_the_case_page_masks_contact_details_for_analysts(world: World) -> None:
 def test_the_cases_list_and_its_export_mask_customers_names_for_analysts(world: World) -> None:
     html = _case_page(world, world.agent)  # opens the case; the agent sees the name
     name = re.findall(r"<h1>(Customer \d+) gave NPS 1 on", html)[0]
-    analyst = logged_in(add_analyst(world))
+    analyst_member = add_analyst(world)
+    analyst = logged_in(analyst_member)
     listed = page(analyst, "/cases/")
     assert name not in listed and "the customer gave NPS 1 on" in listed
     exported = b"".join(analyst.get("/exports/cases.csv").streaming_content).decode()  # type: ignore[attr-defined]
     assert name not in exported and "the customer gave NPS 1 on" in exported
     assert f"{name} gave NPS 1 on" in page(logged_in(world.agent), "/cases/")
+    # An analyst who owns the case sees it masked on My work too.
+    do_reassign(Case.objects.get(), analyst_member, "covering", actor=world.owner)
+    mine = page(analyst, "/me/")
+    assert name not in mine and "the customer gave NPS 1 on" in mine
 
 
 def test_the_case_page_shows_contact_details_to_agents(world: World) -> None:

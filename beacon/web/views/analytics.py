@@ -22,6 +22,7 @@ from beacon.analytics.actions import (
     wall_token,
 )
 from beacon.analytics.attention import needs_attention
+from beacon.analytics.customer import case_title
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.analytics.my_work import concerning
 from beacon.analytics.params import Checker
@@ -44,7 +45,7 @@ from beacon.web.forms.analytics import (
 )
 from beacon.web.forms.common import errors_of, reads
 from beacon.web.present import attention_rows, breakdown_chart, shown, trend_chart
-from beacon.web.rows import with_scores
+from beacon.web.rows import may_see_contact_details, with_scores
 
 DRILL_SHOWN = 50
 
@@ -352,6 +353,10 @@ def my_work(request: HttpRequest, member: Membership) -> HttpResponse:
         "scopes": [(s.label, [shown(v) for v in s.values.values()]) for s in work.scopes],
         "stages": work.stages,
         "rows": with_scores(member.organization, work.verbatims),
-        "cases": work.cases,
+        # Titles name the customer: masked for those who see customers masked.
+        "cases": [
+            (case, case_title(case.title, case.contact, may_see_contact_details(member)))
+            for case in work.cases
+        ],
     }
     return render_page(request, member, "web/analytics/mine.html", context, nav="mine")
