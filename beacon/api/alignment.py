@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
@@ -267,16 +268,5 @@ def results(request: HttpRequest, round_id: QueryId) -> ResultsOut:
             for name, cells in r.heat
         ],
         flags=[FlagOut(kind=f.kind, where=where, detail=f.detail) for where, f in r.flags],  # type: ignore[arg-type]
-        people=[
-            PersonOut(
-                membership_id=p.membership_id,
-                name=p.name,
-                department=p.department,
-                role=p.role,
-                first_choice=p.first_choice,
-                overall=p.overall,
-                stages=p.stages,
-            )
-            for p in r.people
-        ],
+        people=[PersonOut(**asdict(p)) for p in r.people],
     )
