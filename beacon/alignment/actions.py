@@ -95,6 +95,16 @@ def _recipient_errors(org: Organization, members: Sequence[Membership]) -> dict[
     return {}
 
 
+def privacy_note(round_: Round) -> str:
+    """Who sees a recipient's answers, as the email and the questionnaire tell them."""
+    if round_.show_names:
+        return (
+            "Your answers will be shown with your name to the organisation's admins and "
+            "analysts, and by department and role in the summaries."
+        )
+    return "Your answers are shown only by department and role, never with your name."
+
+
 def _email(round_: Round, member: Membership, token: str, *, reminder: bool) -> dict[str, str]:
     org = round_.organization
     closes = round_.closes_at.astimezone(org.zone).strftime("%-d %B %Y, %H:%M")
@@ -105,8 +115,7 @@ def _email(round_: Round, member: Membership, token: str, *, reminder: bool) -> 
         "who we are making this for, who is accountable for each stage of the customer's "
         "journey, and what the customer needs most there. It takes about five minutes.\n\n"
         f"Answer here (the link is yours alone):\n{answer_url(token)}\n\n"
-        f"The round closes on {closes} ({org.timezone}). Your answers are shown to others "
-        "by department and role, not by name.\n"
+        f"The round closes on {closes} ({org.timezone}). {privacy_note(round_)}\n"
     )
     subject = f"{org.name}: who are we making this for? ({round_.title})"
     return {"subject": f"Reminder: {subject}" if reminder else subject, "text": text}
@@ -133,9 +142,14 @@ def do_create_round(
     journey: Journey,
     closes_at: dt.datetime,
     recipients: Sequence[Membership],
+    show_names: bool = False,
     actor: Membership | None = None,
 ) -> IssuedRound:
-    """Send the questionnaire to each recipient by email with a link of their own."""
+    """Send the questionnaire to each recipient by email with a link of their own.
+
+    `show_names`: each person's answers are shown with their name to admins and analysts
+    (the organisation's opt-in; otherwise answers are read by department and role only).
+    """
     errors = _round_errors(org, title, journey, closes_at) | _recipient_errors(org, recipients)
     if errors:
         raise ValidationFailed(errors)
@@ -146,6 +160,7 @@ def do_create_round(
         closes_at=closes_at,
         primary_persona=Persona.objects.for_org(org).filter(primary=True).first(),
         created_by=actor,
+        show_names=show_names,
     )
     unique = {m.pk: m for m in recipients}
     rows = []

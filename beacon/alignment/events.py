@@ -17,7 +17,14 @@ class AlignmentEvent(EventVerb):
 def round_sent(
     org: Organization | int, round_: Round, *, actor: Membership | None, recipients: int
 ) -> Event:
-    return record_event(org, AlignmentEvent.ROUND_SENT, round_, actor=actor, recipients=recipients)
+    return record_event(
+        org,
+        AlignmentEvent.ROUND_SENT,
+        round_,
+        actor=actor,
+        recipients=recipients,
+        show_names=round_.show_names,
+    )
 
 
 def round_reminded(org: Organization | int, round_: Round, *, recipients: int) -> Event:

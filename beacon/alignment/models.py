@@ -33,6 +33,10 @@ class Round(TenantModel):
     created_by = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The organisation's choice to show each person's answers with their name to admins
+    # and analysts. Set only when the round is sent: the email and the questionnaire tell
+    # recipients before they answer, so it can never change under answers already given.
+    show_names = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["status", "closes_at"], name="alignment_round_due")]

@@ -81,6 +81,7 @@ def replies(round_: Round) -> list[Reply]:
     return list(
         Reply.objects.for_org(round_.organization_id)
         .filter(round=round_)
+        .select_related("recipient")
         .prefetch_related("stages")
         .order_by("pk")
     )

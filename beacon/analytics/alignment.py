@@ -21,7 +21,7 @@ from beacon.alignment.queries import replies, round_stages, scored_rounds
 from beacon.analytics.display import figure
 from beacon.analytics.money.figures import bootstrap
 from beacon.cxmodel.models import Persona, Stage
-from beacon.orgs.models import Membership, Organization
+from beacon.orgs.models import Membership, Organization, Role
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -251,6 +251,19 @@ class OverallResult:
 
 
 @dataclass(frozen=True)
+class PersonAnswers:
+    """One respondent's answers under their name (a round that opted in only)."""
+
+    membership_id: int
+    name: str
+    department: str
+    role: str
+    first_choice: str
+    overall: str
+    stages: list[str]  # who they named, in the round's stage order
+
+
+@dataclass(frozen=True)
 class Results:
     round: Round
     n: int
@@ -262,6 +275,8 @@ class Results:
     overall: OverallResult
     # (department, one Score per stage in `stages` order): share naming the recorded owner.
     heat: list[tuple[str, list[Score]]] = field(default_factory=list)
+    # Each person's answers with their name: only in a round sent saying so, else empty.
+    people: list[PersonAnswers] = field(default_factory=list)
 
     @property
     def flags(self) -> list[tuple[str, Flag]]:
@@ -300,9 +315,14 @@ def _orphaned(stage: Stage) -> Flag | None:
     return None
 
 
+def _answer_key(answer: StageReply) -> str:
+    return (
+        f"m{answer.member_id}" if answer.accountable == Accountable.MEMBER else answer.accountable
+    )
+
+
 def _answer_code(answer: StageReply, index: dict[str, int]) -> int:
-    key = f"m{answer.member_id}" if answer.accountable == Accountable.MEMBER else answer.accountable
-    return index.setdefault(key, len(index))
+    return index.setdefault(_answer_key(answer), len(index))
 
 
 def _label(key: str, members: dict[int, str]) -> str:
@@ -436,6 +456,30 @@ def _heat(found: list[Reply], stages: list[Stage]) -> list[tuple[str, list[Score
     return rows
 
 
+def _people(
+    found: list[Reply], stages: list[Stage], members: dict[int, str], personas: dict[int, str]
+) -> list[PersonAnswers]:
+    roles = dict(Role.choices)
+    rows = []
+    for reply in found:
+        named = {a.stage_id: _answer_key(a) for a in reply.stages.all()}
+        member_id = reply.recipient.membership_id
+        rows.append(
+            PersonAnswers(
+                membership_id=member_id,
+                name=members.get(member_id, "a former member"),
+                department=_department(reply),
+                role=roles.get(reply.role, reply.role),
+                first_choice=personas.get(reply.persona_1_id or 0, OTHER),
+                overall=_label(
+                    f"m{reply.overall_id}" if reply.overall_id else Accountable.DONT_KNOW, members
+                ),
+                stages=[_label(named[s.pk], members) if s.pk in named else "-" for s in stages],
+            )
+        )
+    return sorted(rows, key=lambda p: (p.name, p.membership_id))
+
+
 def round_results(round_: Round) -> Results:
     org_id = round_.organization_id
     stages = round_stages(round_)
@@ -465,6 +509,7 @@ def round_results(round_: Round) -> Results:
         stages=[_stage_result(s, stage_answers[s.pk], members, needs) for s in stages],
         overall=_overall(found, members),
         heat=_heat(found, stages),
+        people=_people(found, stages, members, personas) if round_.show_names else [],
     )
 
 

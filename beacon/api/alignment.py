@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
@@ -34,6 +35,14 @@ class RoundIn(In):
     )
     department_ids: list[Id] = Field(default_factory=list, max_length=MAX_GROUPS)
     team_ids: list[Id] = Field(default_factory=list, max_length=MAX_GROUPS)
+    show_names: bool = Field(
+        False,
+        description=(
+            "Show each person's answers with their name to admins and analysts (results' "
+            "`people`). Recipients are told in the email and on the questionnaire; set only "
+            "when the round is sent. Off: answers are shown by department and role only."
+        ),
+    )
 
 
 class RoundOut(Schema):
@@ -46,6 +55,7 @@ class RoundOut(Schema):
     asked: int
     answered: int
     primary_persona_id: int | None
+    show_names: bool
     created_at: dt.datetime
 
 
@@ -96,6 +106,16 @@ class HeatRowOut(Schema):
     owner_share_by_stage: list[ScoreOut] = Field(description="In the order of `stages`.")
 
 
+class PersonOut(Schema):
+    membership_id: int
+    name: str
+    department: str
+    role: str
+    first_choice: str
+    overall: str = Field(description="Who they named accountable overall, or Don't know.")
+    stages: list[str] = Field(description="Who they named at each stage, in `stages` order.")
+
+
 class ResultsOut(Schema):
     round: RoundOut
     n: int
@@ -106,6 +126,10 @@ class ResultsOut(Schema):
     overall: OverallOut
     heat_map: list[HeatRowOut]
     flags: list[FlagOut]
+    people: list[PersonOut] = Field(
+        description="Each person's answers with their name; empty unless the round's "
+        "`show_names` is on."
+    )
 
 
 def _round_out(r: Round) -> RoundOut:
@@ -119,6 +143,7 @@ def _round_out(r: Round) -> RoundOut:
         asked=getattr(r, "asked", 0),
         answered=getattr(r, "answered", 0),
         primary_persona_id=r.primary_persona_id,
+        show_names=r.show_names,
         created_at=r.created_at,
     )
 
@@ -178,6 +203,7 @@ def create_round(request: HttpRequest, payload: RoundIn) -> Status[RoundOut]:
         journey=journey,
         closes_at=payload.closes_at,
         recipients=people,
+        show_names=payload.show_names,
         actor=actor_of(request),
     )
     found = round_of(org, issued.round.pk)
@@ -190,7 +216,10 @@ def create_round(request: HttpRequest, payload: RoundIn) -> Status[RoundOut]:
     response={200: ResultsOut, **ERRORS},
     operation_id="getAlignmentResults",
     summary="A round's scores and flags",
-    description="Every figure with n and its 95% bootstrap interval; answers by department.",
+    description=(
+        "Every figure with n and its 95% bootstrap interval; answers by department, and by "
+        "person only in a round sent with `show_names`."
+    ),
 )
 def results(request: HttpRequest, round_id: QueryId) -> ResultsOut:
     found = round_of(org_of(request), round_id)
@@ -239,4 +268,5 @@ def results(request: HttpRequest, round_id: QueryId) -> ResultsOut:
             for name, cells in r.heat
         ],
         flags=[FlagOut(kind=f.kind, where=where, detail=f.detail) for where, f in r.flags],  # type: ignore[arg-type]
+        people=[PersonOut(**asdict(p)) for p in r.people],
     )

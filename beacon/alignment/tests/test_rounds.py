@@ -46,7 +46,11 @@ def test_a_round_mails_each_recipient_a_link_of_their_own(world: World) -> None:
     assert not Recipient.objects.filter(token_hash=token).exists()
     found = recipient_by_token(token)
     assert found is not None and found.membership_id == world.agent.pk
-    assert Event.objects.get(verb=AlignmentEvent.ROUND_SENT).data == {"recipients": 3}
+    assert "Your answers are shown only by department and role, never with your name." in (
+        agent_mail.body_text
+    )
+    sent = Event.objects.get(verb=AlignmentEvent.ROUND_SENT).data
+    assert sent == {"recipients": 3, "show_names": False}
 
 
 def test_recipients_by_department_or_team_include_the_front_line(world: World) -> None:

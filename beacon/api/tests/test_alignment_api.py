@@ -46,6 +46,34 @@ def test_an_admin_key_sends_a_round_and_reads_its_results(world: World) -> None:
     assert help_stage["owner_share"] == {"value": 1.0, "low": 1.0, "high": 1.0, "n": 1}
     assert results["overall"]["everyone_named_the_same"] is True
     assert results["flags"] == []
+    # Not opted in: nothing per person.
+    assert out["show_names"] is False and results["people"] == []
+    assert b"Priya Agent" not in api.get(f"/alignment/rounds/{round_.pk}/results").content
+
+
+def test_a_round_sent_with_names_lists_each_persons_answers(
+    world: World, other_world: World
+) -> None:
+    api = admin_key(world)
+    created = api.post("/alignment/rounds", body(world, show_names=True)).json()
+    assert created["show_names"] is True
+    round_ = Round.objects.get(pk=created["id"])
+    do_answer(recipient_of(round_, world), answer_in(world, overall=world.owner))
+    people = api.get(f"/alignment/rounds/{round_.pk}/results").json()["people"]
+    assert people == [
+        {
+            "membership_id": world.agent.pk,
+            "name": "Priya Agent",
+            "department": "No department",
+            "role": "Agent",
+            "first_choice": "Busy professional",
+            "overall": "Olive Owner",
+            "stages": ["Olive Owner", "Sam Stage"],
+        }
+    ]
+    # Another organisation's key reads neither the round nor its names.
+    refused = Api(other_world.api_secret).get(f"/alignment/rounds/{round_.pk}/results")
+    assert refused.status_code == 404 and b"Priya Agent" not in refused.content
 
 
 def recipient_of(round_: Round, world: World) -> Any:

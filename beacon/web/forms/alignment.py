@@ -35,6 +35,10 @@ class RoundForm(PostForm):
     )
     departments = OrgMultipleChoiceField(Department, "choose departments of this organisation")
     teams = OrgMultipleChoiceField(Team, "choose teams of this organisation")
+    show_names = forms.BooleanField(
+        required=False,
+        label="Show each person's answers with their name to admins and analysts",
+    )
 
 
 class PrimaryPersonaForm(PostForm):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from typing import Any
 
 from django.test import Client
 
-from beacon.alignment.actions import do_answer
+from beacon.alignment.actions import do_answer, link_token
 from beacon.alignment.models import Recipient, Reply, Round
 from beacon.alignment.tests.helpers import answer_in, recipient, send_round
 from beacon.core import clock
@@ -50,6 +51,35 @@ def test_an_admin_sends_a_round_and_reads_its_results_and_report(world: World) -
     assert "100% (100% to 100%, n=1)" in html  # every figure with its interval and n
     report = page(owner, f"/cx/alignment/{round_.pk}/report/")
     assert "Alignment report: Q1 alignment" in report and "Trend over rounds" in report
+    # Not opted in: nobody's answers under their name, on the page or in the report.
+    assert round_.show_names is False
+    for shown in (html, report):
+        assert "Priya Agent" not in shown and "Answers by person" not in shown
+    assert "never by person." in report
+
+
+PERSON_ROW = (
+    '<tr><th scope="row">Priya Agent</th><td>No department</td><td>Agent</td>'
+    "<td>Busy professional</td><td>Olive Owner</td><td>Olive Owner</td><td>Sam Stage</td></tr>"
+)
+
+
+def test_a_round_sent_with_names_shows_each_persons_answers_and_says_so(world: World) -> None:
+    owner = logged_in(world.owner)
+    assert 'name="show_names"' in page(owner, "/cx/alignment/")
+    assert _send(owner, world, show_names="on").status_code == 302
+    round_ = Round.objects.get()
+    assert round_.show_names is True
+    mail = OutboxMessage.objects.get(recipient=world.agent.user.email)
+    named = "Your answers will be shown with your name to the organisation's admins and analysts"
+    assert named in mail.body_text
+    agent = recipient_of(round_, world)
+    assert escape(named) in page(Client(), f"/alignment/{link_token(agent.nonce)}/")
+    do_answer(agent, answer_in(world, overall=world.owner))
+    results = page(owner, f"/cx/alignment/{round_.pk}/")
+    report = page(_analyst(world), f"/cx/alignment/{round_.pk}/report/")
+    for html in (results, report):
+        assert "Answers by person" in html and PERSON_ROW in html
 
 
 def recipient_of(round_: Round, world: World) -> Recipient:
@@ -129,6 +159,7 @@ def test_the_questionnaire_from_the_link_saves_and_shows_the_answers_again(
     visitor = Client()  # no sign-in: the link is the key
     html = page(visitor, url)
     assert "Who are we making this for?" in html and "Stage 2: Get help" in html
+    assert "Your answers are shown only by department and role, never with your name." in html
     done = visitor.post(url, _answers(world))
     assert done.status_code == 302 and done["Location"] == url
     again = page(visitor, url)

@@ -17,6 +17,7 @@ from beacon.alignment.actions import (
     do_answer,
     do_close_round,
     do_create_round,
+    privacy_note,
 )
 from beacon.alignment.models import Accountable, Recipient, Round
 from beacon.alignment.queries import audience, link_state, recipient_by_token, round_of, rounds
@@ -30,8 +31,8 @@ from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.alignment import AnswerForm, PrimaryPersonaForm, RoundForm
 from beacon.web.forms.common import reads, values
 
-# Results are read by analysts and up (answers are shown by department and role only);
-# sending a round emails staff, an admin's job.
+# Results are read by analysts and up (answers by department and role, and by person only
+# in a round sent saying so); sending a round emails staff, an admin's job.
 READER = Role.ANALYST
 SENDER = Role.ADMIN
 CLOSES_AT_HOUR = 18
@@ -96,6 +97,7 @@ def round_create(request: HttpRequest, member: Membership) -> HttpResponse:
             journey=data["journey"],
             closes_at=_closes_at(member, data["closes_on"]),
             recipients=people,
+            show_names=data["show_names"],
             actor=member,
         )
     except ValidationFailed as exc:
@@ -108,10 +110,14 @@ def round_create(request: HttpRequest, member: Membership) -> HttpResponse:
     return redirect("web:alignment_round", round_id=issued.round.pk)
 
 
-def _ticked(form: RoundForm) -> dict[str, list[str]]:
+def _ticked(form: RoundForm) -> dict[str, Any]:
     """The boxes ticked, to tick them again on the page shown with the errors."""
     data = cast(QueryDict, form.data)
-    return {"departments": data.getlist("departments"), "teams": data.getlist("teams")}
+    return {
+        "departments": data.getlist("departments"),
+        "teams": data.getlist("teams"),
+        "show_names": bool(data.get("show_names")),
+    }
 
 
 @staff_view
@@ -250,6 +256,7 @@ def _questionnaire(
     context = {
         "round": recipient.round,
         "org": org,
+        "privacy_note": privacy_note(recipient.round),
         "errors": errors or {},
         "answered": recipient.answered_at is not None,
         "personas": [(str(p.pk), p.name) for p in Persona.objects.for_org(org).order_by("name")],
