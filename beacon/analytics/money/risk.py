@@ -26,6 +26,7 @@ from beacon.analytics.money.survival import (
     Cohort,
     common_plans,
     covariates,
+    cox_ratios,
     design,
     longest_horizon,
 )
@@ -121,25 +122,8 @@ def _interval(
 
 def _ratios(fitted: Any, n: int, events: int, data: Data, window: str) -> dict[str, Figure]:
     method = "Cox proportional hazards (lifelines), per customer; 95% Wald interval"
-    out: dict[str, Figure] = {}
-    summary = fitted.summary
-    for name in ("detractor", "passive", "log_revenue", "tenure_years"):
-        if name not in summary.index:
-            out[name] = not_enough(0, data.min_n, window=window, method=method)
-            continue
-        row = summary.loc[name]
-        out[name] = figure(
-            float(row["exp(coef)"]),
-            float(row["exp(coef) lower 95%"]),
-            float(row["exp(coef) upper 95%"]),
-            n=n,
-            min_n=data.min_n,
-            window=window,
-            method=method,
-            events=events,
-            p_value=float(row["p"]),
-        )
-    return out
+    names = ("detractor", "passive", "log_revenue", "tenure_years")
+    return cox_ratios(fitted, names, n, events, data, window, method)
 
 
 MODEL_WINDOW = "from the first survey while subscribed"

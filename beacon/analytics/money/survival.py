@@ -220,6 +220,40 @@ def design(c: Cohort, data: Data, extra: dict[str, np.ndarray] | None = None) ->
     return frame.loc[:, kept]
 
 
+def cox_ratios(
+    fitted: Any,
+    names: tuple[str, ...],
+    n: int,
+    events: int,
+    data: Data,
+    window: str,
+    method: str,
+    **extra: Any,
+) -> dict[str, Figure]:
+    """A fitted Cox model's hazard ratios with their 95% Wald intervals and p-values; a
+    covariate the fit dropped (no customer had it) is "not enough data"."""
+    out: dict[str, Figure] = {}
+    summary = fitted.summary
+    for name in names:
+        if name not in summary.index:
+            out[name] = not_enough(0, data.min_n, window=window, method=method)
+            continue
+        row = summary.loc[name]
+        out[name] = figure(
+            float(row["exp(coef)"]),
+            float(row["exp(coef) lower 95%"]),
+            float(row["exp(coef) upper 95%"]),
+            n=n,
+            min_n=data.min_n,
+            window=window,
+            method=method,
+            events=events,
+            p_value=float(row["p"]),
+            **extra,
+        )
+    return out
+
+
 def cox(c: Cohort, data: Data) -> dict[str, Any]:
     """Hazard ratios of detractors and passives against promoters, adjusted for tenure and plan."""
     method = "Cox proportional hazards (lifelines), adjusted for tenure and plan; 95% Wald interval"
@@ -246,24 +280,11 @@ def cox(c: Cohort, data: Data) -> dict[str, Any]:
         note = f"the model did not converge ({type(exc).__name__})"
         blank = not_enough(n, data.min_n, window=window, method=method, note=note)
         return {"detractor": blank, "passive": blank}
-    summary = fitted.summary
-    for name in ("detractor", "passive"):
-        if name not in summary.index:
-            out[name] = not_enough(0, data.min_n, window=window, method=method)
-            continue
-        row = summary.loc[name]
-        out[name] = figure(
-            float(row["exp(coef)"]),
-            float(row["exp(coef) lower 95%"]),
-            float(row["exp(coef) upper 95%"]),
-            n=n,
-            min_n=data.min_n,
-            window=window,
-            method=method,
-            events=events,
-            p_value=float(row["p"]),
-            versus="promoter",
+    out.update(
+        cox_ratios(
+            fitted, ("detractor", "passive"), n, events, data, window, method, versus="promoter"
         )
+    )
     out["concordance"] = round(float(fitted.concordance_index_), 3)
     return out
 
