@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponseBase
 from ninja import Field, Query, Router, Schema
 
+from beacon.alignment.models import Round
 from beacon.analytics import metrics
 from beacon.api.auth import org_of
 from beacon.api.lookups import Refs
@@ -18,6 +19,7 @@ from beacon.insights.models import Theme
 from beacon.loop.models import ActionStatus
 from beacon.loop.queries import CASE_STATUS_FILTERS
 from beacon.orgs.models import Organization, Team
+from beacon.outcomes.models import OutcomeKind
 from beacon.reports.datasets import DATASETS, filters_to_spec
 from beacon.reports.exports import Page, dataset_of, download, page_of, page_rows
 from beacon.responses.queries import NPS_BANDS
@@ -37,7 +39,11 @@ APPLIES = {
     "cases": {"status", "overdue"},
     "actions": {"status"},
     "contacts": {"persona_id"},
+    "outcomes": {"kind"},
+    "alignment": {"round_id"},
 }  # fmt: skip
+# Lists that need a filter to mean anything: a round's answers are one round's.
+REQUIRED = {"alignment": "round_id"}
 _MODELS: dict[str, Any] = {
     "survey_id": Survey,
     "stage_id": Stage,
@@ -45,6 +51,7 @@ _MODELS: dict[str, Any] = {
     "team_id": Team,
     "touchpoint_id": Touchpoint,
     "theme_id": Theme,
+    "round_id": Round,
 }
 
 
@@ -72,6 +79,8 @@ class ExportQuery(Schema):
     q: str | None = Field(None, max_length=200, description="verbatims: words in the comment.")
     status: str | None = Field(None, description="cases: open, new, in_progress, resolved, all.")
     overdue: bool = False
+    kind: str | None = Field(None, description="outcomes: order, subscription_started, ...")
+    round_id: QueryId | None = Field(None, description="alignment: the round (required).")
 
 
 class ExportPageOut(Schema):
@@ -101,6 +110,10 @@ def _check(org: Organization, name: str, query: ExportQuery) -> dict[str, Any]:
         errors["status"] = f"must be one of {', '.join(CASE_STATUS_FILTERS)}"
     if name == "actions" and query.status and query.status not in ActionStatus.values:
         errors["status"] = f"must be one of {', '.join(ActionStatus.values)}"
+    if name == "outcomes" and query.kind and query.kind not in OutcomeKind.values:
+        errors["kind"] = f"must be one of {', '.join(OutcomeKind.values)}"
+    if name in REQUIRED and REQUIRED[name] not in given:
+        errors[REQUIRED[name]] = f"is required for {name}"
     if query.format == "json" and query.limit > 1000:
         errors["limit"] = "must be at most 1000 for json"
     if errors:
@@ -119,6 +132,8 @@ def _spec(name: str, given: dict[str, Any]) -> dict[str, Any]:
         return {"status": given.get("status", "all"), "overdue": given.get("overdue", False)}
     if name == "contacts":
         return {"persona": given.get("persona_id")}
+    if name == "alignment":
+        return {"round": given["round_id"]}
     return given
 
 
@@ -146,7 +161,8 @@ def _cursor(raw: str | None) -> int:
         "Filters by list: responses take start, end, survey_id, stage_id, persona_id, "
         "team_id, touchpoint_id, theme_id, sentiment; verbatims take survey_id, stage_id, "
         "persona_id, team_id, band, q; cases take status (default all) and overdue; "
-        "actions take status; contacts take persona_id. A filter that matches nothing "
+        "actions take status; contacts take persona_id; outcomes take kind; alignment "
+        "takes round_id (required). A filter that matches nothing "
         "gives an empty page or a file with only the header."
     ),
 )

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Model, Q
 
+from beacon.alignment.models import StageReply
 from beacon.analytics import metrics
 from beacon.analytics.customer import case_title
 from beacon.contacts.models import Contact
@@ -29,6 +30,8 @@ from beacon.insights.text import redact
 from beacon.loop.models import Action, Case, CaseStatus
 from beacon.loop.queries import CASE_STATUS_FILTERS, case_lookups
 from beacon.orgs.models import Organization
+from beacon.outcomes.models import Outcome
+from beacon.outcomes.queries import settings_of
 from beacon.responses.models import Answer, Response
 from beacon.responses.queries import verbatim_lookups
 from beacon.surveys.models import QuestionKind
@@ -548,4 +551,117 @@ CONTACTS = Dataset(
     _shape_contacts,
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (RESPONSES, VERBATIMS, CASES, ACTIONS, CONTACTS)}
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+def _select_outcomes(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
+    qs = Outcome.objects.for_org(org).select_related("contact")
+    return qs.filter(kind=spec["kind"]) if spec.get("kind") else qs
+
+
+def _money(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _shape_outcomes(org: Organization, chunk: list[Outcome], reveal: bool) -> Iterator[Row]:
+    currency = settings_of(org).currency  # amounts are stored in it (ADR 0012)
+    for o in chunk:
+        yield (
+            o.pk,
+            o.kind,
+            o.occurred_at,
+            *_contact(o.contact, reveal),
+            _money(o.amount),
+            currency if o.amount is not None else "",
+            _money(o.sent_amount),
+            o.sent_currency,
+            o.subscription_id,
+            o.plan,
+            o.product,
+            o.channel,
+            o.reason if reveal else redact(o.reason),
+            _money(o.handle_minutes),
+        )
+
+
+OUTCOMES = Dataset(
+    "outcomes",
+    "Outcomes",
+    (
+        Column("outcome_id", "int"),
+        Column("kind"),
+        Column("occurred_at", "datetime"),
+        *_CONTACT_COLUMNS,
+        Column("amount", "float"),
+        Column("currency"),
+        Column("sent_amount", "float"),
+        Column("sent_currency"),
+        Column("subscription_id"),
+        Column("plan"),
+        Column("product"),
+        Column("channel"),
+        Column("reason"),
+        Column("handle_minutes", "float"),
+    ),
+    _select_outcomes,
+    _shape_outcomes,
+)
+
+
+# --- alignment answers -----------------------------------------------------------------------
+
+
+def _select_alignment(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
+    answers = StageReply.objects.for_org(org).filter(reply__round_id=int(spec["round"]))
+    return answers.select_related(
+        "reply__round", "reply__persona_1", "reply__overall", "reply__recipient__membership",
+        "stage", "member", "need",
+    )  # fmt: skip
+
+
+def _shape_alignment(org: Organization, chunk: list[StageReply], reveal: bool) -> Iterator[Row]:
+    for a in chunk:
+        reply = a.reply
+        # A person's own answers carry their name only where the round said so when sent.
+        named = reply.round.show_names
+        yield (
+            a.pk,
+            reply.round.title,
+            reply.department_name,
+            reply.role,
+            _name(reply.recipient.membership, "display_name") if named else "",
+            _name(reply.persona_1),
+            reply.persona_text,
+            _name(reply.overall, "display_name") if reply.overall_id else "don't know",
+            a.stage.name,
+            a.accountable,
+            _name(a.member, "display_name"),
+            _name(a.need, "description") if a.need_id else a.need_text,
+        )
+
+
+ALIGNMENT = Dataset(
+    "alignment",
+    "Alignment answers",
+    (
+        Column("answer_id", "int"),
+        Column("round"),
+        Column("department"),
+        Column("role"),
+        Column("respondent"),
+        Column("first_persona"),
+        Column("persona_in_words"),
+        Column("accountable_overall"),
+        Column("stage"),
+        Column("accountable_here"),
+        Column("member_named"),
+        Column("need"),
+    ),
+    _select_alignment,
+    _shape_alignment,
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (RESPONSES, VERBATIMS, CASES, ACTIONS, CONTACTS, OUTCOMES, ALIGNMENT)
+}

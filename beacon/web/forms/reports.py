@@ -6,9 +6,17 @@ from typing import Any
 
 from django import forms
 
+from beacon.alignment.models import Round
 from beacon.orgs.models import Membership
+from beacon.outcomes.models import OutcomeKind
 from beacon.reports.actions import MAX_PACK_DAYS
-from beacon.web.forms.common import OrgMultipleChoiceField, PostForm, WholeNumberField
+from beacon.web.forms.common import (
+    OrgChoiceField,
+    OrgMultipleChoiceField,
+    PostForm,
+    QueryForm,
+    WholeNumberField,
+)
 
 
 def _date() -> forms.DateField:
@@ -55,3 +63,25 @@ class ScheduleForm(PostForm):
         super().__init__(member.organization_id, *args, **kwargs)
         field: Any = self.fields["recipients"]
         field.queryset = field.queryset.select_related("user").order_by("display_name")
+
+
+class OutcomeExportForm(QueryForm):
+    """The outcome items to download: every kind, or one."""
+
+    kind = forms.ChoiceField(
+        choices=OutcomeKind.choices,
+        required=False,
+        error_messages={"invalid_choice": f"must be one of {', '.join(OutcomeKind.values)}"},
+    )
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.cleaned_data.get("kind") or None} if self.is_valid() else {}
+
+
+class AlignmentExportForm(QueryForm):
+    """Which alignment round's answers to download (one of the organisation's)."""
+
+    round = OrgChoiceField(Round, "unknown round", required=True)
+
+    def spec(self) -> dict[str, Any]:
+        return {"round": self.cleaned_data["round"].pk} if self.is_valid() else {}

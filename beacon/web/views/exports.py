@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -38,6 +38,7 @@ from beacon.web.forms.cases import CaseListForm
 from beacon.web.forms.common import reads, values
 from beacon.web.forms.contacts import ContactListForm
 from beacon.web.forms.feed import FeedForm
+from beacon.web.forms.reports import AlignmentExportForm, OutcomeExportForm
 from beacon.web.rows import may_see_contact_details
 from beacon.web.views import analytics
 
@@ -52,7 +53,7 @@ LIST_PAGES = {
 # The lists whose export reads no filters.
 UNFILTERED = ("actions",)
 # The whole customer list is personal data in bulk: admins and owners only.
-MIN_ROLE = {"contacts": Role.ADMIN}
+MIN_ROLE = {"contacts": Role.ADMIN, "outcomes": Role.ANALYST, "alignment": Role.ANALYST}
 
 
 # A list's filters as an export spec, whether one could not be read, and what was sent (to
@@ -148,6 +149,37 @@ def export_cases(request: HttpRequest, member: Membership, file_format: str) -> 
 @reads(ContactListForm)
 def export_contacts(request: HttpRequest, member: Membership, file_format: str) -> HttpResponseBase:
     return _export(request, member, "contacts", file_format, _contacts_spec)
+
+
+def _without_a_list(
+    request: HttpRequest, member: Membership, dataset: str, fmt: str, form: forms.Form
+) -> HttpResponseBase:
+    """An export reached from a page that is not a filtered list (the Value page, a round's
+    results): a parameter it cannot read answers 400 naming it, as the API does."""
+    require_role(member, MIN_ROLE[dataset])
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {errors[0]}" for name, errors in form.errors.items())
+        return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
+    spec = form.spec()  # type: ignore[attr-defined]
+    return _export(request, member, dataset, fmt, lambda _r, _m: (spec, False, {}))
+
+
+@staff_view
+@require_GET
+@reads(OutcomeExportForm)
+def export_outcomes(request: HttpRequest, member: Membership, file_format: str) -> HttpResponseBase:
+    form = OutcomeExportForm(member.organization, request.GET)
+    return _without_a_list(request, member, "outcomes", file_format, form)
+
+
+@staff_view
+@require_GET
+@reads(AlignmentExportForm)
+def export_alignment(
+    request: HttpRequest, member: Membership, file_format: str
+) -> HttpResponseBase:
+    form = AlignmentExportForm(member.organization, request.GET)
+    return _without_a_list(request, member, "alignment", file_format, form)
 
 
 @staff_view
