@@ -142,16 +142,31 @@ def do_deliver(message_id: int) -> str:
 def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     gave_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     state = OutboxState.FAILED if gave_up else OutboxState.PENDING
+    backoff = _backoff(message.attempts)
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=state,
         claimed_until=None,
-        queued_until=None,  # no job waits for it: the sweeper sends it when due
+        # No lease: the sweeper stays the backstop should the scheduled retry be lost.
+        queued_until=None,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        next_attempt_at=clock.now() + _backoff(message.attempts),
+        next_attempt_at=clock.now() + backoff,
     )
     log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, exc)
     outbox_failed(message.organization_id, message, error=str(exc)[:500])
+    if not gave_up:
+        _schedule_retry(message.pk, backoff)
     return state
+
+
+def _schedule_retry(message_id: int, backoff: dt.timedelta) -> None:
+    """The retry runs when the backoff ends, not at the sweeper's next minute after it: an
+    email held up by a short SMTP outage arrives up to a minute sooner. Should the sweeper
+    have sent it first, this job finds the row claimed or sent and does nothing."""
+    from beacon.notifications.tasks import send_outbox_message
+
+    transaction.on_commit(
+        lambda: send_outbox_message.schedule((message_id,), delay=backoff.total_seconds())
+    )
 
 
 def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -> str:
