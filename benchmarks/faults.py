@@ -728,14 +728,18 @@ def main() -> None:
         child = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
                  if k not in {"databases", "database", "keep_logs"}]  # fmt: skip
         child += ["--keep-logs"] if args.keep_logs else []
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.faults", *child, "--database", name],
             cwd=ROOT, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        for line in proc.stdout.splitlines():
-            if not line.startswith("{"):
-                print(line)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # progress as it happens, the result as the last line
+            if line.startswith("{"):
+                lines.append(line)
+            else:
+                print(line, end="", flush=True)
+        proc.wait()
         row = json.loads(lines[-1]) if lines else {"error": f"exit {proc.returncode}"}
         row.setdefault("database", name)
         row.setdefault("responses", args.responses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import socket
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -26,6 +27,20 @@ from beacon.orgs.models import Organization
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+
+# Failures that say the mail server could not be reached at all, not that it turned this
+# message down: once an email goes through, every email waiting out such a failure may go.
+# Matched by the class name `_record_failure` writes first in last_error, so each is named.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionRefusedError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 def do_queue_message(
@@ -136,7 +151,24 @@ def do_deliver(message_id: int) -> str:
         attempts=message.attempts,
         possible_duplicate=message.possible_duplicate,
     )
+    if message.transport == "email":
+        _release_unreachable()
     return OutboxState.SENT
+
+
+def _release_unreachable() -> None:
+    """The mail server is back: emails still waiting out a backoff after it could not be
+    reached are due now and are enqueued (a sweeper's batch at a time), rather than each
+    waiting up to its whole backoff after an outage that has ended."""
+    waiting = Q()
+    for kind in UNREACHABLE:
+        waiting |= Q(last_error__startswith=f"{kind.__name__}: ")
+    rows = OutboxMessage.objects.filter(
+        waiting, transport="email", state=OutboxState.PENDING, next_attempt_at__gt=clock.now()
+    )
+    if rows.exists():  # a read first: most sends find none, and SQLite serialises writes
+        rows.update(next_attempt_at=clock.now())
+        requeue_lost_messages()
 
 
 def _record_failure(message: OutboxMessage, exc: Exception) -> str:
