@@ -593,13 +593,25 @@ def count(org_id: int, owner_email: str, load: Load, sink: Sink,
     case_mail_ids = {pk for pk in ids_of_row if pk.isdigit() and int(pk) in mail_case}
     inside: list[float] = []
     outside: list[float] = []
+    # Where the time went, for journeys outside the fault windows: answer -> case opened
+    # (the case stage's queue and run) and case opened -> email arrived (the send job's).
+    opened = {pk: at.timestamp() for pk, at in Case.objects.filter(organization_id=org_id)
+              .values_list("pk", "created_at")}  # fmt: skip
+    to_case: list[float] = []
+    to_mail: list[float] = []
     for pk in case_mail_ids:
         key = case_keys.get(mail_case[int(pk)], "")
         sent = acked.get(key)
         if sent is None:
             continue
         start, end = sent.first_attempt, first_arrival[pk]
-        (inside if overlaps(start, end, windows) else outside).append(end - start)
+        if overlaps(start, end, windows):
+            inside.append(end - start)
+        else:
+            outside.append(end - start)
+            case_at = opened[mail_case[int(pk)]]
+            to_case.append(case_at - start)
+            to_mail.append(end - case_at)
     # How long an email stood accepted by the server but not yet marked sent: a worker
     # killed inside this gap sends it again (same Message-ID).
     sent_at = {str(pk): at.timestamp() for pk, at in mails.values_list("pk", "sent_at") if at}
@@ -638,6 +650,8 @@ def count(org_id: int, owner_email: str, load: Load, sink: Sink,
         "accepted_to_marked_sent": percentiles(gaps),
         "answer_to_email_outside_fault_windows": percentiles(outside),
         "answer_to_email_inside_fault_windows": percentiles(inside),
+        "outside_answer_to_case_opened": percentiles(to_case),
+        "outside_case_opened_to_email": percentiles(to_mail),
     }
     result["targets"] = {
         "0 lost": result["lost"] == 0,
@@ -683,6 +697,10 @@ def report(row: dict[str, Any]) -> None:
             else "n=0"
         )
         lines.append((f"answer -> email, {name} fault windows", text))
+    for name, key in (("  of which answer -> case", "outside_answer_to_case_opened"),
+                      ("  and case -> email", "outside_case_opened_to_email")):  # fmt: skip
+        p = row[key]
+        lines.append((name, f"p50 {p['p50_s']} s, p95 {p['p95_s']} s" if p["n"] else "n=0"))
     lines += [
         ("load / drain seconds", f"{row['load_seconds']} / {row['drain_seconds']}"),
         ("still pending after drain", str(row["drain_incomplete"] or "nothing")),
