@@ -62,8 +62,9 @@ bench: install-dev
 
 # Fault benchmark (issue 14): responses posted while the web server and the worker are
 # killed and the SMTP server is down; prints what was lost, duplicated and how late the case
-# emails came. Quick by default (2,000 responses, durations x 0.25: about 5-8 minutes per
-# database); FULL=1 runs the full plan (10,000 responses, a 3-minute SMTP outage).
+# emails came. Quick by default (2,000 responses, durations x 0.25: about 10 minutes per
+# database on a busy 2-core machine); FULL=1 runs the full plan (10,000 responses, a
+# 3-minute SMTP outage). PostgreSQL at BENCH_POSTGRES_URL, Redis db 4 as its job queue.
 # BENCH_FAULTS_ARGS passes more options (python -m benchmarks.faults --help).
 BENCH_FAULTS_ARGS ?=
 ifeq ($(FULL),1)
