@@ -31,6 +31,12 @@ def _build(config: dict[str, Any]) -> Huey:
     return huey
 
 
+# Within the critical queue an email goes before case jobs, and case jobs before sweeps:
+# when cases arrive faster than they are opened, each opened case's email must not wait
+# behind every case job queued before it (Huey takes the highest priority first).
+EMAIL_PRIORITY = 20
+CASE_PRIORITY = 10
+
 critical: Huey = HUEY
 bulk: Huey = _build(settings.HUEY_BULK)
 QUEUES: dict[str, Huey] = {"critical": critical, "bulk": bulk}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from beacon.core.jobs import EMAIL_PRIORITY
 from beacon.notifications.actions import do_deliver, requeue_lost_messages
 
 
-@db_task()
+@db_task(priority=EMAIL_PRIORITY)
 def send_outbox_message(message_id: int) -> None:
     do_deliver(message_id)
 

@@ -110,7 +110,15 @@ def _huey(redis_url: str | None, immediate: bool, queue: str = "critical") -> di
     if immediate:
         return {**common, "huey_class": "huey.MemoryHuey"}
     if redis_url:
-        return {**common, "huey_class": "huey.RedisHuey", "url": redis_url}
+        # A priority queue is a sorted set where the plain queue was a list, so it gets a
+        # name of its own: a list left by an earlier version is never read as a set (what
+        # waited there is re-enqueued by the sweepers, since rows, not jobs, hold the work).
+        return {
+            **common,
+            "name": f"{name}-by-priority",
+            "huey_class": "huey.PriorityRedisHuey",
+            "url": redis_url,
+        }
     return {
         **common,
         "huey_class": "beacon.core.queue.EmbeddedHuey",

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from huey import RedisHuey
+from huey import PriorityRedisHuey
 
 from beacon.orgs.models import Membership, Organization
 from beacon.settings.base import _huey
@@ -32,8 +32,11 @@ def test_createorg_and_createuser() -> None:
 
 def test_jobs_go_through_real_redis_when_redis_url_is_set() -> None:
     config = _huey("redis://127.0.0.1:6379/0", immediate=False)
-    assert config["huey_class"] == "huey.RedisHuey"
-    huey = RedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=config["url"])
+    assert (config["huey_class"], config["name"]) == (
+        "huey.PriorityRedisHuey",
+        "beacon-by-priority",
+    )
+    huey = PriorityRedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=config["url"])
     try:
 
         @huey.task()  # type: ignore[untyped-decorator]

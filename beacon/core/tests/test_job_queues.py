@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from huey import Huey
+from huey import Huey, PriorityRedisHuey
 
 from beacon.core.jobs import QUEUES, bulk, critical
+from beacon.core.queue import EmbeddedHuey
 from beacon.insights.tasks import classify_interaction_task, train_themes_task
 from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.transports.email import message_id_of
 from beacon.pipeline.actions import submit_response
 from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.settings.base import _huey
 from beacon.testing import SmtpServer, World
 
 
@@ -94,3 +98,32 @@ def test_worker_refuses_an_unknown_queue() -> None:
         CommandError, match="--queues takes a comma-separated list of critical, bulk"
     ):
         call_command("worker", queues="critical,urgent")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
+    queued: None, tmp_path: Path
+) -> None:
+    """Cases arriving faster than they open must not hold back the emails of opened ones."""
+    from beacon.notifications.tasks import send_outbox_message
+    from beacon.pipeline.tasks import open_case_task
+
+    redis = _huey("redis://127.0.0.1:6379/0", immediate=False)
+    stores = [
+        critical,
+        EmbeddedHuey("beacon", filename=str(tmp_path / "jobs.sqlite3")),
+        PriorityRedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=redis["url"]),
+    ]
+    jobs = [open_case_task.s(10_000 + i) for i in range(50)] + [send_outbox_message.s(1)]
+    for huey in stores:
+        for job in jobs:  # as Huey.enqueue stores them, each with its task's priority
+            huey.storage.enqueue(critical.serialize_task(job), job.priority)
+        try:
+            taken = [critical.deserialize_task(huey.storage.dequeue()) for _ in range(3)]
+            assert [task.name for task in taken] == [
+                "send_outbox_message",
+                "open_case_task",
+                "open_case_task",
+            ]
+        finally:
+            huey.flush()
