@@ -132,6 +132,13 @@ def test_flags_are_raised_exactly_on_the_planted_stages(world: World) -> None:
     assert r.first_choices == [("Busy professional", 6), ("Bargain hunter", 4)]
     heat = dict(r.heat)
     assert [c.value for c in heat["Sales"]] == [1.0, 1.0, 0.0, 1.0]
+    # The map reads point shares only (no bootstrap) and words each flag as the page does.
+    assert [(f.kind, f.detail) for f in flags[world.stage.pk]] == [
+        ("contested", "the most named person (Sam Stage) has 40%")
+    ]
+    assert [(f.kind, f.detail) for f in flags[pay.pk]] == [("unknown", "70% don't know who is")]
+    on_page = {s.stage.pk: [(f.kind, f.detail) for f in s.flags] for s in r.stages}
+    assert {k: [(f.kind, f.detail) for f in flags[k]] for k in on_page} == on_page
 
 
 def test_a_deactivated_owner_makes_the_stage_orphaned_without_any_round(world: World) -> None:
