@@ -426,6 +426,8 @@ def crawl(server: Any, urls: list[dict[str, Any]], cookie: str, key: str, reps: 
         status, took, _, size = get(u)
         rows.append({**u, "status": status, "warmup_ms": round(took * 1000, 1), "bytes": size,
                      "samples": [], "cpu": []})  # fmt: skip
+        if took > 1:
+            print(f"  warm-up {took * 1000:,.0f} ms: {u['url']}", flush=True)
     computed = _run_computed()
     print(f"computed {computed} stored analyses as the worker would", flush=True)
     measured = [r for r in rows if r["status"] != 405]

@@ -437,9 +437,15 @@ def stage_flags(stage: Stage, point: StagePoint) -> list[Flag]:
     return flags
 
 
-def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
+def _overall_codes(found: list[Reply]) -> tuple[list[int], int]:
+    """Each reply's overall accountable person as a code (-1: don't know), and how many."""
     index: dict[int, int] = {}
     codes = [index.setdefault(r.overall_id, len(index)) if r.overall_id else -1 for r in found]
+    return codes, len(index)
+
+
+def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
+    codes, named_count = _overall_codes(found)
     named = Counter(r.overall_id for r in found if r.overall_id)
     top = named.most_common(1)
     dont_know = share([r.overall_id is None for r in found], seed=SEED + 1)
@@ -448,10 +454,10 @@ def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
         flags.append(_flag("unknown", f"{dont_know.short} don't know who is"))
     return OverallResult(
         n=len(found),
-        distinct=distinct_count(codes, len(index), seed=SEED + 1),
+        distinct=distinct_count(codes, named_count, seed=SEED + 1),
         everyone_same=bool(found) and len(named) == 1 and dont_know.value == 0.0,
         top_person=members.get(top[0][0], "") if top else "",
-        top_share=top_share(codes, len(index), seed=SEED + 1),
+        top_share=top_share(codes, named_count, seed=SEED + 1),
         dont_know_share=dont_know,
         flags=flags,
     )
@@ -523,18 +529,24 @@ def _people(
     return sorted(rows, key=lambda p: (p.name, p.membership_id))
 
 
-def round_results(round_: Round) -> Results:
-    org_id = round_.organization_id
-    stages = round_stages(round_)
-    found = replies(round_)
-    personas = _persona_names(org_id)
-    members = _member_names(org_id)
+def _alpha(found: list[Reply], personas: dict[int, str]) -> Score:
+    """Agreement on the first persona choice: the registry's personas, then any chosen
+    persona no longer in it, then "another customer (in words)"."""
     options = sorted(personas) + sorted(
         {r.persona_1_id for r in found if r.persona_1_id} - set(personas)
     )
     option_index = {pk: i for i, pk in enumerate(options)}
     codes = [option_index.get(r.persona_1_id, len(options)) if r.persona_1_id else len(options)
              for r in found]  # fmt: skip
+    return first_choice_alpha(codes, len(options) + 1)
+
+
+def round_results(round_: Round) -> Results:
+    org_id = round_.organization_id
+    stages = round_stages(round_)
+    found = replies(round_)
+    personas = _persona_names(org_id)
+    members = _member_names(org_id)
     needs = {n.pk: n.description for s in stages for n in s.needs.all()}
     stage_answers: dict[int, list[StageReply]] = {s.pk: [] for s in stages}
     for reply in found:
@@ -546,7 +558,7 @@ def round_results(round_: Round) -> Results:
         round=round_,
         n=len(found),
         primary=primary,
-        alpha=first_choice_alpha(codes, len(options) + 1),
+        alpha=_alpha(found, personas),
         first_choices=first.most_common(),
         departments=_departments(found, primary, personas),
         stages=[_stage_result(s, stage_answers[s.pk], members, needs) for s in stages],
@@ -574,7 +586,12 @@ class TrendPoint:
 
 
 def trend(org: Organization | int) -> list[TrendPoint]:
-    """Each answered or closed round, oldest first: the figures that should move."""
+    """Each answered or closed round, oldest first: the figures that should move.
+
+    Only these three are computed (the same functions and seeds as `round_results`, so
+    the same intervals), not a round's every figure: each interval is a bootstrap."""
+    org_id = org if isinstance(org, int) else org.pk
+    personas = _persona_names(org_id)
     points = []
     for round_ in scored_rounds(org):
         found = replies(round_)
@@ -584,14 +601,14 @@ def trend(org: Organization | int) -> list[TrendPoint]:
             .values_list("pk", "owner_id")
         )
         per_person = [_named_owner(r, owners) for r in found]
-        result = round_results(round_)
+        codes, named_count = _overall_codes(found)
         points.append(
             TrendPoint(
                 round=round_,
                 n=len(found),
-                alpha=result.alpha,
+                alpha=_alpha(found, personas),
                 owner_share=share(per_person),
-                distinct=result.overall.distinct,
+                distinct=distinct_count(codes, named_count, seed=SEED + 1),
             )
         )
     return points
