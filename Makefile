@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BEACON := $(BIN)/beacon
 
-.PHONY: run test install install-dev lint types checks pytest clean bench bench-faults
+.PHONY: run test install install-dev lint types checks pytest clean bench bench-faults bench-crawl
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,9 @@ bench-faults: install-dev
 
 clean:
 	rm -rf $(VENV) var
+
+# Every staff page and API GET of an organisation of CRAWL_RESPONSES responses, crawled
+# through the real server (benchmarks/crawl.py); results in benchmarks/results/crawl-*.json.
+CRAWL_RESPONSES ?= 1000000
+bench-crawl: install-dev
+	$(BIN)/python -m benchmarks.crawl --responses $(CRAWL_RESPONSES) $(BENCH_ARGS)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import transaction
 
 from beacon.contacts.actions import ContactIn, InteractionIn, do_bulk_record_interactions
 from beacon.contacts.models import Interaction
@@ -25,14 +26,14 @@ from beacon.cxmodel.actions import (
     do_create_journey,
     do_create_persona,
 )
-from beacon.cxmodel.models import Touchpoint
+from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.orgs.actions import (
     do_add_member,
     do_create_api_key,
     do_create_organization,
     do_create_team,
 )
-from beacon.orgs.models import Organization, Role
+from beacon.orgs.models import Membership, Organization, Role
 from beacon.responses.ingest import AnswerIn, ResponseIn
 from beacon.responses.rollups import do_set_rollup_attributes
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
@@ -247,3 +248,171 @@ def responses(
                 )
             )
         yield batch
+
+
+# --- what the staff pages show besides scores (for the page crawl) -------------------------
+CASES = 400
+MEMBERS = 24
+DEPARTMENTS = ["Sales", "Service", "Network", "Billing"]
+
+
+def has_content(org: Organization) -> bool:
+    from beacon.alignment.models import Round
+
+    return Round.objects.for_org(org).exists()
+
+
+@transaction.atomic
+def add_content(bench: BenchOrg) -> None:
+    """Members, themes read from every comment, cases, actions, lost customers, outcomes
+    and a closed alignment round: enough that each staff page does its real work.
+
+    Written through Beacon's own actions, except the insights of comments: the bench has
+    a handful of distinct comments, so each is read once by the real text engine and its
+    reading copied to every answer with the same text in one statement (reading 330,000
+    comments one by one would take hours and measure the worker, not the pages)."""
+    from beacon.demo.closed_loop import seed_closed_loop
+    from beacon.demo.outcomes import seed_outcomes
+
+    org = bench.org
+    owner = Membership.objects.for_org(org).get(role=Role.OWNER)
+    members = _members(org)
+    _distribution(bench)
+    _themes(org)
+    _cases(bench, members)
+    seed_closed_loop(org, today=END)
+    _alignment(org, owner, [owner, *members])
+    seed_outcomes(org, today=END)
+
+
+def _members(org: Organization) -> list[Membership]:
+    from beacon.cxmodel.actions import do_set_stage_owner
+    from beacon.orgs.actions import do_add_department, do_set_team_lead
+    from beacon.orgs.models import Department, Team
+
+    have = {d.name: d for d in Department.objects.for_org(org)}
+    departments = [have.get(name) or do_add_department(org, name) for name in DEPARTMENTS]
+    teams = list(Team.objects.for_org(org).order_by("pk"))
+    roles = [Role.ADMIN, Role.ANALYST, Role.AGENT, Role.AGENT, Role.VIEWER]
+    members = []
+    for i in range(MEMBERS):
+        m = do_add_member(org, f"staff{i}@bench.test", role=roles[i % len(roles)],
+                          display_name=f"Staff {i + 1:02d}", team=teams[i % len(teams)],
+                          department=departments[i % len(departments)])  # fmt: skip
+        members.append(m)
+    # Each stage is owned by a member, as a real journey is.
+    for i, stage in enumerate(Stage.objects.for_org(org).order_by("position", "pk")):
+        do_set_stage_owner(stage, members[i % len(members)])
+    for i, team in enumerate(teams[:MEMBERS]):
+        do_set_team_lead(team, members[i % len(members)])
+    return members
+
+
+def _distribution(bench: BenchOrg) -> None:
+    from beacon.surveys.distribution import RuleIn, do_add_rule
+
+    for survey in bench.surveys:
+        tp = survey.touchpoints.order_by("pk").first()
+        do_add_rule(survey, RuleIn(touchpoint=tp, delay_minutes=60, sample_percent=50))
+
+
+def _themes(org: Organization) -> None:
+    from django.db import connection
+
+    from beacon.insights.analysis import do_analyse_answers
+    from beacon.insights.models import AnswerInsight, ThemeMention
+    from beacon.insights.taxonomy import do_adopt_starter
+    from beacon.responses.models import Answer
+
+    do_adopt_starter(org, "telecom")
+    texts = Answer.objects.for_org(org).filter(question__kind="text")
+    insight, mention = AnswerInsight._meta.db_table, ThemeMention._meta.db_table
+    answer = Answer._meta.db_table
+    for comment in COMMENTS:
+        first = texts.filter(text=comment).select_related("response").order_by("pk").first()
+        if first is None:
+            continue
+        do_analyse_answers(first.response, [first])
+        with connection.cursor() as c:
+            c.execute(
+                f"INSERT INTO {insight} (created_at, organization_id, answer_id, response_id,"
+                " language, sentiment, sentiment_score, unclassifiable, reason, redacted_text,"
+                " model_version, corrected)"
+                " SELECT a.created_at, a.organization_id, a.id, a.response_id, i.language,"
+                " i.sentiment, i.sentiment_score, i.unclassifiable, i.reason, a.text,"
+                f" i.model_version, i.corrected FROM {answer} a, {insight} i"
+                " WHERE i.answer_id = %s AND a.organization_id = %s AND a.text = %s"
+                " AND a.id <> %s",
+                [first.pk, org.pk, comment, first.pk],
+            )
+            c.execute(
+                f"INSERT INTO {mention} (created_at, organization_id, answer_id, response_id,"
+                " theme_id, sentiment, score, source)"
+                " SELECT a.created_at, a.organization_id, a.id, a.response_id, m.theme_id,"
+                f" m.sentiment, m.score, m.source FROM {answer} a, {mention} m"
+                " WHERE m.answer_id = %s AND a.organization_id = %s AND a.text = %s"
+                " AND a.id <> %s",
+                [first.pk, org.pk, comment, first.pk],
+            )
+
+
+def _cases(bench: BenchOrg, members: list[Membership]) -> None:
+    from beacon.loop.actions import (
+        CaseRuleIn,
+        do_create_case_rule,
+        do_create_root_cause,
+        do_open_case_for,
+        do_resolve_case,
+    )
+    from beacon.responses.models import Response
+
+    org = bench.org
+    do_create_case_rule(org.pk, CaseRuleIn(name="Detractor", question_kind="nps", max_score=6))
+    cause = do_create_root_cause(org.pk, "wait", "Waiting time")
+    recent = (
+        Response.objects.for_org(org)
+        .filter(answers__question__kind="nps", answers__number__lte=6)
+        .order_by("-responded_at")[:CASES]
+    )
+    for i, response in enumerate(recent):
+        case = do_open_case_for(response)
+        if case is not None and i % 3 == 0:
+            do_resolve_case(case, cause, "Called back and fixed it.", actor=members[0])
+
+
+def _alignment(org: Organization, owner: Membership, people: list[Membership]) -> None:
+    from beacon.alignment.actions import (
+        AnswerIn,
+        StageAnswerIn,
+        do_answer,
+        do_close_round,
+        do_create_round,
+    )
+    from beacon.alignment.models import Accountable, Recipient
+    from beacon.core import clock
+    from beacon.cxmodel.actions import do_set_primary_persona
+    from beacon.cxmodel.models import Journey, Persona
+
+    personas = list(Persona.objects.for_org(org).order_by("pk"))
+    do_set_primary_persona(personas[0])
+    journey = Journey.objects.for_org(org).get()
+    stages = list(Stage.objects.for_org(org).filter(journey=journey).order_by("position", "pk"))
+    with clock.frozen_at(END - dt.timedelta(days=20)):
+        issued = do_create_round(org, "Who owns the experience?", journey=journey,
+                                 closes_at=END - dt.timedelta(days=6), recipients=people,
+                                 actor=owner)  # fmt: skip
+    for n, recipient in enumerate(Recipient.objects.filter(round=issued.round).order_by("pk")):
+        answer = AnswerIn(
+            personas=[personas[n % 3], personas[3]],
+            persona_text="",
+            overall=owner if n % 4 else None,
+            stages=[
+                StageAnswerIn(s, Accountable.MEMBER, member=people[(n + k) % 3 + 1])
+                if (n + k) % 5
+                else StageAnswerIn(s, Accountable.DONT_KNOW)
+                for k, s in enumerate(stages)
+            ],
+        )
+        with clock.frozen_at(END - dt.timedelta(days=19 - n % 10)):
+            do_answer(recipient, answer)
+    do_close_round(issued.round, actor=owner)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -371,32 +371,81 @@ def _stage_result(
         need_share=top_share(need_codes, len(need_index), seed=seed),
         flags=[],
     )
-    result.flags.extend(stage_flags(stage, result))
+    point = replace(
+        stage_point(answers, members),
+        dont_know_text=result.dont_know_share.short,
+        top_person_text=result.top_person_share.short,
+    )
+    result.flags.extend(stage_flags(stage, point))
     return result
 
 
-def stage_flags(stage: Stage, result: StageResult) -> list[Flag]:
+@dataclass(frozen=True)
+class StagePoint:
+    """The point estimates a stage's flags are read from (no intervals: the journey map
+    shows only the flags, and the results page computes its intervals beside these)."""
+
+    n: int
+    dont_know: float  # share answering "don't know"
+    top_person: str  # the most named person ("" when nobody is named)
+    top_person_share: float  # their share of all answers
+    # The two shares as the flags word them; the results page passes its own texts, whose
+    # precision follows the bootstrap interval.
+    dont_know_text: str = ""
+    top_person_text: str = ""
+
+
+def stage_point(answers: Sequence[StageReply], members: dict[int, str]) -> StagePoint:
+    n = len(answers)
+    if not n:
+        return StagePoint(0, 0.0, "", 0.0)
+    # Counter keeps first-seen order among ties: the same person as the results page names.
+    named = Counter(_answer_key(a) for a in answers if a.accountable == Accountable.MEMBER)
+    top = named.most_common(1)
+    dont_know = sum(a.accountable == Accountable.DONT_KNOW for a in answers)
+    top_person_share = top[0][1] / n if top else 0.0
+    return StagePoint(
+        n=n,
+        dont_know=dont_know / n,
+        top_person=_label(top[0][0], members) if top else "",
+        top_person_share=top_person_share,
+        dont_know_text=_short(dont_know / n),
+        top_person_text=_short(top_person_share),
+    )
+
+
+def _short(share_: float) -> str:
+    return Score(share_, share_, share_, 1).short
+
+
+def stage_flags(stage: Stage, point: StagePoint) -> list[Flag]:
     """Orphaned from the registry; unknown and contested from the answers (a stage where
     most do not know is flagged unknown, not contested as well: the reason differs)."""
     flags = [f for f in (_orphaned(stage),) if f is not None]
-    if not result.n:
+    if not point.n:
         return flags
-    dont_know = result.dont_know_share.value or 0.0
-    if dont_know > UNKNOWN_ABOVE:
-        flags.append(_flag("unknown", f"{result.dont_know_share.short} don't know who is"))
-    elif (result.top_person_share.value or 0.0) < CONTESTED_BELOW:
-        named = result.top_person or "nobody"
+    if point.dont_know > UNKNOWN_ABOVE:
+        flags.append(_flag("unknown", f"{point.dont_know_text} don't know who is"))
+    elif point.top_person_share < CONTESTED_BELOW:
+        named = point.top_person or "nobody"
         flags.append(
             _flag(
-                "contested", f"the most named person ({named}) has {result.top_person_share.short}"
+                "contested",
+                f"the most named person ({named}) has {point.top_person_text}",
             )
         )
     return flags
 
 
-def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
+def _overall_codes(found: list[Reply]) -> tuple[list[int], int]:
+    """Each reply's overall accountable person as a code (-1: don't know), and how many."""
     index: dict[int, int] = {}
     codes = [index.setdefault(r.overall_id, len(index)) if r.overall_id else -1 for r in found]
+    return codes, len(index)
+
+
+def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
+    codes, named_count = _overall_codes(found)
     named = Counter(r.overall_id for r in found if r.overall_id)
     top = named.most_common(1)
     dont_know = share([r.overall_id is None for r in found], seed=SEED + 1)
@@ -405,10 +454,10 @@ def _overall(found: list[Reply], members: dict[int, str]) -> OverallResult:
         flags.append(_flag("unknown", f"{dont_know.short} don't know who is"))
     return OverallResult(
         n=len(found),
-        distinct=distinct_count(codes, len(index), seed=SEED + 1),
+        distinct=distinct_count(codes, named_count, seed=SEED + 1),
         everyone_same=bool(found) and len(named) == 1 and dont_know.value == 0.0,
         top_person=members.get(top[0][0], "") if top else "",
-        top_share=top_share(codes, len(index), seed=SEED + 1),
+        top_share=top_share(codes, named_count, seed=SEED + 1),
         dont_know_share=dont_know,
         flags=flags,
     )
@@ -480,18 +529,24 @@ def _people(
     return sorted(rows, key=lambda p: (p.name, p.membership_id))
 
 
-def round_results(round_: Round) -> Results:
-    org_id = round_.organization_id
-    stages = round_stages(round_)
-    found = replies(round_)
-    personas = _persona_names(org_id)
-    members = _member_names(org_id)
+def _alpha(found: list[Reply], personas: dict[int, str]) -> Score:
+    """Agreement on the first persona choice: the registry's personas, then any chosen
+    persona no longer in it, then "another customer (in words)"."""
     options = sorted(personas) + sorted(
         {r.persona_1_id for r in found if r.persona_1_id} - set(personas)
     )
     option_index = {pk: i for i, pk in enumerate(options)}
     codes = [option_index.get(r.persona_1_id, len(options)) if r.persona_1_id else len(options)
              for r in found]  # fmt: skip
+    return first_choice_alpha(codes, len(options) + 1)
+
+
+def round_results(round_: Round) -> Results:
+    org_id = round_.organization_id
+    stages = round_stages(round_)
+    found = replies(round_)
+    personas = _persona_names(org_id)
+    members = _member_names(org_id)
     needs = {n.pk: n.description for s in stages for n in s.needs.all()}
     stage_answers: dict[int, list[StageReply]] = {s.pk: [] for s in stages}
     for reply in found:
@@ -503,7 +558,7 @@ def round_results(round_: Round) -> Results:
         round=round_,
         n=len(found),
         primary=primary,
-        alpha=first_choice_alpha(codes, len(options) + 1),
+        alpha=_alpha(found, personas),
         first_choices=first.most_common(),
         departments=_departments(found, primary, personas),
         stages=[_stage_result(s, stage_answers[s.pk], members, needs) for s in stages],
@@ -531,7 +586,12 @@ class TrendPoint:
 
 
 def trend(org: Organization | int) -> list[TrendPoint]:
-    """Each answered or closed round, oldest first: the figures that should move."""
+    """Each answered or closed round, oldest first: the figures that should move.
+
+    Only these three are computed (the same functions and seeds as `round_results`, so
+    the same intervals), not a round's every figure: each interval is a bootstrap."""
+    org_id = org if isinstance(org, int) else org.pk
+    personas = _persona_names(org_id)
     points = []
     for round_ in scored_rounds(org):
         found = replies(round_)
@@ -541,14 +601,14 @@ def trend(org: Organization | int) -> list[TrendPoint]:
             .values_list("pk", "owner_id")
         )
         per_person = [_named_owner(r, owners) for r in found]
-        result = round_results(round_)
+        codes, named_count = _overall_codes(found)
         points.append(
             TrendPoint(
                 round=round_,
                 n=len(found),
-                alpha=result.alpha,
+                alpha=_alpha(found, personas),
                 owner_share=share(per_person),
-                distinct=result.overall.distinct,
+                distinct=distinct_count(codes, named_count, seed=SEED + 1),
             )
         )
     return points
@@ -561,7 +621,10 @@ def latest_round(org: Organization | int) -> Round | None:
 
 def flags_by_stage(org: Organization | int) -> dict[int, list[Flag]]:
     """Flags per stage id, for the journey map: orphaned from today's owners for every
-    stage, contested and unknown from the latest answered or closed round."""
+    stage, contested and unknown from the latest answered or closed round.
+
+    Read from point estimates only (`stage_point`), the same ones `round_results` flags
+    from: the map needs no bootstrap intervals, which are most of a round's cost."""
     org_id = org if isinstance(org, int) else org.pk
     flags: dict[int, list[Flag]] = {}
     for stage in Stage.objects.for_org(org_id).select_related("owner"):
@@ -569,7 +632,13 @@ def flags_by_stage(org: Organization | int) -> dict[int, list[Flag]]:
         flags[stage.pk] = [orphaned] if orphaned else []
     latest = latest_round(org_id)
     if latest is not None:
-        for result in round_results(latest).stages:
-            extra = [f for f in result.flags if f.kind != "orphaned"]
-            flags.setdefault(result.stage.pk, []).extend(extra)
+        members = _member_names(org_id)
+        answers: dict[int, list[StageReply]] = {}
+        for reply in replies(latest):
+            for answer in reply.stages.all():
+                answers.setdefault(answer.stage_id, []).append(answer)
+        for stage in round_stages(latest):
+            point = stage_point(answers.get(stage.pk, []), members)
+            extra = [f for f in stage_flags(stage, point) if f.kind != "orphaned"]
+            flags.setdefault(stage.pk, []).extend(extra)
     return flags

@@ -19,7 +19,8 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from beacon.analytics import metrics, stats
-from beacon.analytics.theme_drivers import ThemeDriver, theme_drivers
+from beacon.analytics.theme_drivers import ThemeDriver, stored_theme_drivers
+from beacon.core.computed import Computed
 from beacon.insights.models import AnswerInsight, Sentiment, Theme, ThemeMention
 from beacon.orgs.models import Organization
 
@@ -42,11 +43,13 @@ class SentimentShare:
 
 @dataclass(frozen=True)
 class ThemeProfile:
-    overall: metrics.MetricValue  # NPS of every response with a classified comment
+    # NPS of every response with a classified comment; None while the worker first counts.
+    overall: metrics.MetricValue | None
     driver: ThemeDriver | None  # None for a switched-off theme: the analysis reads active ones
     volume: int  # responses mentioning the theme in the period
     weeks: list[ThemeWeek]  # oldest first
     sentiments: list[SentimentShare]
+    computed: Computed  # when the worker counted the drivers' histograms
 
 
 def _mentions(org: Organization, theme: Theme, f: metrics.Filters) -> Any:
@@ -121,10 +124,13 @@ def theme_profile(
 ) -> ThemeProfile:
     """The theme over the last `days` days (impact, volume, sentiment) and `weeks` weeks."""
     f = metrics.Filters(start=today - dt.timedelta(days=days - 1), end=today)
-    drivers = theme_drivers(org, f)
-    driver = next((d for d in drivers.themes if d.theme_id == theme.pk), None)
+    stored = stored_theme_drivers(org, f)
+    drivers = stored.result
+    found = drivers.themes if drivers else []
+    driver = next((d for d in found if d.theme_id == theme.pk), None)
     return ThemeProfile(
-        overall=drivers.overall,
+        computed=stored.computed,
+        overall=drivers.overall if drivers else None,
         driver=driver,
         volume=_mentions(org, theme, f).values("response_id").distinct().count(),
         weeks=_weeks(org, theme, today, weeks),

@@ -13,8 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import drivers, metrics
 from beacon.analytics.params import MAX_LIMIT, Checker
-from beacon.analytics.theme_drivers import ThemeDriver
-from beacon.analytics.theme_drivers import theme_drivers as theme_drivers_of
+from beacon.analytics.theme_drivers import ThemeDriver, stored_theme_drivers
 from beacon.api.auth import org_of
 from beacon.api.lookups import Refs
 from beacon.api.metrics import metric_out
@@ -388,13 +387,17 @@ class ThemeDriverOut(Schema):
 
 
 class ThemeDriversOut(Schema):
+    as_of: dt.datetime = Field(
+        description="When the worker counted the responses behind these figures; they are "
+        "recounted on the first request 15 minutes or more after that."
+    )
     overall: MetricOut = Field(description="NPS of all responses with a classified comment.")
     themes: list[ThemeDriverOut]
 
 
 @router.get(
     "/analytics/theme-drivers",
-    response={200: ThemeDriversOut, **ERRORS},
+    response={200: ThemeDriversOut, 202: ComputingOut, **ERRORS},
     operation_id="analyticsThemeDrivers",
     summary="Themes as drivers of NPS",
     description="For each active theme, among the responses with a classified comment in "
@@ -403,17 +406,22 @@ class ThemeDriversOut(Schema):
     "(share x (NPS of the rest - NPS of those mentioning it), its interval the "
     "difference's interval times the share). Sorted by impact, largest first; themes "
     "where either group is below the organisation's minimum sample have `enough` false, "
-    "null numbers, and come last.",
+    "null numbers, and come last. Counted by the worker: the first request for a filter "
+    "answers 202 while it counts (the counts are kept and recounted after 15 minutes).",
 )
-def theme_drivers(request: HttpRequest, q: Query[Scope]) -> ThemeDriversOut:
+def theme_drivers(request: HttpRequest, q: Query[Scope]) -> Status[ThemeDriversOut | ComputingOut]:
     org = org_of(request)
     check = _checker(org)
     f = _filters(org, q, check)
     check.check()
-    r = theme_drivers_of(org, f)
-    return ThemeDriversOut(
-        overall=metric_out(r.overall), themes=[_theme_driver(d) for d in r.themes]
-    )
+    stored = stored_theme_drivers(org, f)
+    r = stored.result
+    if r is None or stored.computed.as_of is None:
+        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+    return Status(200, ThemeDriversOut(
+        as_of=stored.computed.as_of, overall=metric_out(r.overall),
+        themes=[_theme_driver(d) for d in r.themes],
+    ))  # fmt: skip
 
 
 def _theme_driver(d: ThemeDriver) -> ThemeDriverOut:

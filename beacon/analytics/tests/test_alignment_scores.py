@@ -14,6 +14,7 @@ from beacon.analytics.alignment import (
     nominal_alpha,
     round_results,
     share,
+    trend,
 )
 from beacon.cxmodel.actions import do_add_stage, do_create_persona, do_set_primary_persona
 from beacon.orgs.actions import do_add_member, do_deactivate_member
@@ -132,6 +133,16 @@ def test_flags_are_raised_exactly_on_the_planted_stages(world: World) -> None:
     assert r.first_choices == [("Busy professional", 6), ("Bargain hunter", 4)]
     heat = dict(r.heat)
     assert [c.value for c in heat["Sales"]] == [1.0, 1.0, 0.0, 1.0]
+    # The map reads point shares only (no bootstrap) and words each flag as the page does.
+    assert [(f.kind, f.detail) for f in flags[world.stage.pk]] == [
+        ("contested", "the most named person (Sam Stage) has 40%")
+    ]
+    assert [(f.kind, f.detail) for f in flags[pay.pk]] == [("unknown", "70% don't know who is")]
+    on_page = {s.stage.pk: [(f.kind, f.detail) for f in s.flags] for s in r.stages}
+    assert {k: [(f.kind, f.detail) for f in flags[k]] for k in on_page} == on_page
+    # The trend computes only its own figures, with the same seeds: the same intervals.
+    [point] = trend(world.org)
+    assert (point.n, point.alpha, point.distinct) == (10, r.alpha, r.overall.distinct)
 
 
 def test_a_deactivated_owner_makes_the_stage_orphaned_without_any_round(world: World) -> None:

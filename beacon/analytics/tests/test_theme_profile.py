@@ -62,6 +62,7 @@ def test_a_planted_effect_is_recovered_and_no_effect_is_not_called(world: World)
     assert d.diff_high < 0  # and called: the interval excludes no difference
     assert (d.share.numerator, d.share.denominator) == (60, 120)
     assert d.impact == pytest.approx(-0.5 * d.diff)
+    assert profile.overall is not None and profile.computed.as_of is not None
     assert profile.volume == 60 and profile.overall.n == 120
     # Staff is mentioned at random: no difference is called.
     neutral = theme_profile(world.org, staff, today=TODAY, days=14).driver

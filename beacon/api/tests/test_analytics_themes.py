@@ -9,6 +9,7 @@ import pytest
 from beacon.analytics.tests.helpers import BASE, answered, said
 from beacon.api.tests.conftest import Api, fields
 from beacon.core import clock
+from beacon.core.models import ComputedResult
 from beacon.insights.models import Theme
 from beacon.insights.taxonomy import do_create_theme
 from beacon.testing import World
@@ -99,3 +100,30 @@ def test_unknown_theme_or_sentiment_is_named(api: Api, world: World, other_world
         }
         r = api.get("/analytics/compare", dimension="theme", a_id=theirs.pk, b_id=theirs.pk)
         assert set(fields(r)) == {"a_id", "b_id"}
+
+
+def test_theme_drivers_are_counted_by_the_worker_and_kept_until_stale(
+    api: Api, themed: tuple[World, Theme, Theme]
+) -> None:
+    world, price, _ = themed
+    with clock.frozen_at(TODAY):
+        first = api.get("/analytics/theme-drivers").json()
+    assert first["as_of"].startswith(TODAY.date().isoformat())
+    # Ten more price complaints: the stored counts are read until they are 15 minutes old.
+    said(world, [(2, {price: "negative"}, "negative")] * 10, prefix="later")
+    with clock.frozen_at(TODAY + dt.timedelta(minutes=14)):
+        fresh = api.get("/analytics/theme-drivers").json()
+    with clock.frozen_at(TODAY + dt.timedelta(minutes=16)):
+        stale = api.get("/analytics/theme-drivers").json()
+    assert [t["n"] for t in fresh["themes"]] == [20, 20]
+    assert [t["n"] for t in stale["themes"]] == [30, 20]
+    # While the job waits, the API says so rather than counting in the request.
+    ComputedResult.objects.for_org(world.org).update(
+        data=None, as_of=None, queued_until=TODAY + dt.timedelta(hours=1)
+    )
+    with clock.frozen_at(TODAY + dt.timedelta(minutes=17)):
+        r = api.get("/analytics/theme-drivers")
+    assert (r.status_code, r.json()) == (
+        202,
+        {"detail": "Being computed by the worker.", "retry_after": 10},
+    )

@@ -26,7 +26,7 @@ from beacon.analytics.customer import case_title
 from beacon.analytics.models import Alert, AlertKind, AlertRule, Wallboard
 from beacon.analytics.my_work import concerning
 from beacon.analytics.params import Checker
-from beacon.analytics.theme_drivers import ThemeDrivers, theme_drivers
+from beacon.analytics.theme_drivers import ThemeDrivers, stored_theme_drivers
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Stage
@@ -215,11 +215,13 @@ def drivers_page(request: HttpRequest, member: Membership) -> HttpResponse:
                 for d in result.drivers
             ],
         }  # fmt: skip
-    themes = None
+    themes = stored_themes = None
     if chosen:
-        themes = theme_drivers(org, replace(f, survey_id=chosen.pk))
+        stored_themes = stored_theme_drivers(org, replace(f, survey_id=chosen.pk))
+        themes = stored_themes.result
     context = {"problems": problems, "surveys": surveys, "chosen": chosen, "result": result,
                "computed": stored and stored.computed, "chart": chart, "f": f,
+               "themes_computed": stored_themes and stored_themes.computed,
                "themes": themes and _theme_rows(themes),
                "overall": themes and shown(themes.overall)}  # fmt: skip
     return _analytics_page(request, member, "web/analytics/drivers.html", context)

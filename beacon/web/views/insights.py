@@ -243,8 +243,9 @@ def _theme_context(request: HttpRequest, member: Membership, theme: Theme) -> di
     return {
         "period": PERIOD_DAYS,
         "problems": problems,
-        "overall": shown(profile.overall),
+        "overall": profile.overall and shown(profile.overall),
         "impact": _impact(profile),
+        "computed": profile.computed,
         "volume": profile.volume,
         "weeks": [
             (w.week, w.mentions.numerator, shown_rate(w.mentions), shown(w.nps))
