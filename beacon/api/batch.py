@@ -1,9 +1,10 @@
 """Batch endpoints: up to 1,000 items, each stored on its own and answered with its status.
 
 One bad item does not reject the others: each item is checked against the schema of its
-single endpoint, then stored in its own transaction, so an item is either wholly written
-or not at all. Only errors of the request as a whole (no items, more than 1,000, the same
-idempotency key twice) refuse everything, before anything is written.
+single endpoint and against the data as its single endpoint checks it; the good items are
+then written together (set-based, a few statements per batch), so an item is either
+wholly written or not at all. Only errors of the request as a whole (no items, more than
+1,000, the same idempotency key twice) refuse everything, before anything is written.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ BATCH_RULES = (
     "per item, in order: `index`, the `status` the single endpoint would have answered "
     "(201 stored, 200 already stored under that key, 404 unknown resource, 422 invalid) "
     "with its `result`, or `errors` naming the item's fields "
-    "(e.g. `answers.0.number`), or `detail`. Each item is stored in its own transaction: "
-    "an invalid item writes nothing and does not stop the others; retrying the whole "
-    "batch is safe.\n\n"
+    "(e.g. `answers.0.number`), or `detail`. An invalid item writes nothing and does "
+    "not stop the others; retrying the whole batch is safe.\n\n"
     "The request as a whole answers 422 when `items` is empty, holds more than "
     f"{MAX_BATCH:,} items, or repeats an `idempotency_key` (`items.3.idempotency_key`: "
     "`repeats items.0`); then nothing is stored."
@@ -93,23 +93,30 @@ def _check_keys(items: list[dict[str, Any]]) -> None:
 def run_batch(
     items: list[dict[str, Any]],
     schema: type[S],
-    store: Callable[[S], tuple[int, Schema]],
+    store: Callable[[list[tuple[int, S]]], list[ItemResult]],
 ) -> list[ItemResult]:
+    """Each item checked against `schema`; `store` takes the well-formed ones together
+    (index, payload) and answers each of them."""
     _check_keys(items)
-    return [_one(i, item, schema, store) for i, item in enumerate(items)]
+    results: list[ItemResult | None] = [None] * len(items)
+    parsed: list[tuple[int, S]] = []
+    for i, item in enumerate(items):
+        try:
+            parsed.append((i, schema.model_validate(item)))
+        except pydantic.ValidationError as e:
+            errors = [
+                {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
+                for err in e.errors()
+            ]
+            results[i] = ItemResult(i, 422, errors=errors)
+    for result in store(parsed):
+        results[result.index] = result
+    assert all(r is not None for r in results), "every item answered"
+    return results  # type: ignore[return-value]
 
 
-def _one(
-    index: int, item: dict[str, Any], schema: type[S], store: Callable[[S], tuple[int, Schema]]
-) -> ItemResult:
-    try:
-        payload = schema.model_validate(item)
-    except pydantic.ValidationError as e:
-        errors = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
-            for err in e.errors()
-        ]
-        return ItemResult(index, 422, errors=errors)
+def store_one(index: int, payload: S, store: Callable[[S], tuple[int, Schema]]) -> ItemResult:
+    """An item stored by its single endpoint's path, in its own transaction."""
     try:
         with transaction.atomic():
             status, result = store(payload)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch, store_one
 from beacon.api.errors import fields_renamed
 from beacon.api.lookups import Refs
 from beacon.api.schemas import (
@@ -126,5 +126,9 @@ def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, I
 )  # fmt: skip
 def create_interactions_batch(request: HttpRequest, payload: BatchIn) -> InteractionBatchOut:
     org = org_of(request)
-    results = run_batch(payload.items, InteractionIn, lambda item: store_interaction(org, item))
+    results = run_batch(
+        payload.items,
+        InteractionIn,
+        lambda parsed: [store_one(i, p, lambda item: store_interaction(org, item)) for i, p in parsed],
+    )
     return InteractionBatchOut(items=[InteractionBatchItemOut(**r.fields()) for r in results])

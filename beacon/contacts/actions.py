@@ -14,6 +14,7 @@ from beacon.contacts.events import (
     contact_created,
     contact_unsubscribed,
     contact_updated,
+    contacts_received,
     interaction_recorded,
     interactions_imported,
 )
@@ -55,15 +56,7 @@ def do_upsert_contact(
     """Create the contact or update the given fields of the one with this external id."""
     check_contact(org, data)
     # Only what is given changes: an update without attributes keeps the stored ones.
-    values: dict[str, Any] = {}
-    if data.attributes:
-        values["attributes"] = data.attributes
-    if data.email:
-        values["email"] = data.email.strip().lower()
-    if data.name:
-        values["name"] = data.name.strip()
-    if data.persona is not None:
-        values["persona"] = data.persona
+    values = _given(data)
     contact, created = Contact.objects.update_or_create(
         organization=org, external_id=data.external_id.strip(), defaults=values
     )
@@ -187,6 +180,64 @@ def do_bulk_record_interactions(
     created = Interaction.objects.bulk_create(fresh, batch_size=2000)
     interactions_imported(org, actor=actor, count=len(created))
     return created
+
+
+def _given(data: ContactIn) -> dict[str, Any]:
+    """The fields an upsert changes: only what is given (as `do_upsert_contact`)."""
+    values: dict[str, Any] = {}
+    if data.attributes:
+        values["attributes"] = data.attributes
+    if data.email:
+        values["email"] = data.email.strip().lower()
+    if data.name:
+        values["name"] = data.name.strip()
+    if data.persona is not None:
+        values["persona"] = data.persona
+    return values
+
+
+def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Contact]:
+    """Many `do_upsert_contact` calls in a few statements (the batch API), by external id.
+
+    The items are checked already (`check_contact`). Applied in order, as one call each
+    would be: a later item's given fields win. One event counts what changed.
+    """
+    wanted: dict[str, dict[str, Any]] = {}
+    for c in items:
+        wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
+    found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
+    new = [Contact(organization=org, external_id=ext, **values)
+           for ext, values in wanted.items() if ext not in found]  # fmt: skip
+    # A concurrent request may create one of them first: it is then updated below.
+    Contact.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        found = {c.external_id: c
+                 for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}  # fmt: skip
+    created = {c.external_id for c in new}
+    changed: list[Contact] = []
+    fields: set[str] = set()
+    for ext, values in wanted.items():
+        contact = found[ext]
+        differ = {k: v for k, v in values.items() if _stored_value(contact, k) != _value(v)}
+        if differ and ext not in created:
+            for k, v in differ.items():
+                setattr(contact, k, v)
+            changed.append(contact)
+            fields.update(differ)
+    if changed:
+        Contact.objects.bulk_update(changed, sorted(fields))
+    if new or changed:
+        contacts_received(org, created=len(new), updated=len(changed))
+    return found
+
+
+def _stored_value(contact: Contact, name: str) -> Any:
+    # The persona's id: comparing the related object would read it.
+    return contact.persona_id if name == "persona" else getattr(contact, name)
+
+
+def _value(value: Any) -> Any:
+    return value.pk if isinstance(value, Persona) else value
 
 
 def _bulk_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Contact]:
