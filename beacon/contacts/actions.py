@@ -17,6 +17,7 @@ from beacon.contacts.events import (
     contacts_received,
     interaction_recorded,
     interactions_imported,
+    interactions_recorded,
 )
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
@@ -104,13 +105,7 @@ def do_record_interaction(
     org: Organization, data: InteractionIn, *, actor: Membership | None = None
 ) -> RecordedInteraction:
     """Store an interaction once per idempotency key; a repeat returns the first one."""
-    errors: dict[str, str] = {}
-    if not data.idempotency_key.strip():
-        errors["idempotency_key"] = "must not be empty"
-    for name in ("touchpoint", "team", "staff"):
-        obj = getattr(data, name)
-        if obj is not None and obj.organization_id != org.pk:
-            errors[name] = "belongs to another organisation"
+    errors = _interaction_errors(org, data)
     if errors:
         raise ValidationFailed(errors)
     existing = Interaction.objects.for_org(org).filter(idempotency_key=data.idempotency_key).first()
@@ -136,6 +131,84 @@ def do_record_interaction(
         interaction = Interaction.objects.for_org(org).get(idempotency_key=data.idempotency_key)
         return RecordedInteraction(interaction, created=False)
     return RecordedInteraction(interaction, created=True)
+
+
+@dataclass
+class RecordedInteractions:
+    """What became of each item of `do_record_interactions`, by the item's position."""
+
+    created: dict[int, Interaction] = field(default_factory=dict)
+    stored: dict[int, Interaction] = field(default_factory=dict)  # the key's first one
+    refused: dict[int, dict[str, str]] = field(default_factory=dict)  # field errors
+
+
+def do_record_interactions(org: Organization, items: list[InteractionIn]) -> RecordedInteractions:
+    """`do_record_interaction` for many (the batch API), in a few statements.
+
+    Each item is checked on its own, with the errors `do_record_interaction` gives; an
+    item whose key is stored returns the first interaction, and its contact is not
+    written again. The contacts of the others are upserted in item order, their
+    interactions inserted with one event each. Run inside the caller's transaction: a
+    concurrent request storing one of the keys first makes the INSERT fail on the unique
+    key (IntegrityError), and the caller runs the batch again.
+    """
+    out = RecordedInteractions()
+    valid: list[tuple[int, InteractionIn]] = []
+    for i, d in enumerate(items):
+        errors = _interaction_errors(org, d)
+        if errors:
+            out.refused[i] = errors
+        else:
+            valid.append((i, d))
+    stored = {
+        x.idempotency_key: x
+        for x in Interaction.objects.for_org(org).filter(
+            idempotency_key__in=[d.idempotency_key for _, d in valid]
+        )
+    }
+    fresh: list[tuple[int, InteractionIn]] = []
+    for i, d in valid:
+        first = stored.get(d.idempotency_key)
+        if first is not None:
+            out.stored[i] = first
+            continue
+        try:
+            check_contact(org, d.contact)
+        except ValidationFailed as e:
+            out.refused[i] = e.errors
+        else:
+            fresh.append((i, d))
+    if not fresh:
+        return out
+    contacts = do_upsert_contacts(org, [d.contact for _, d in fresh])
+    now = clock.now()
+    for i, d in fresh:
+        out.created[i] = Interaction(
+            organization=org,
+            contact=contacts[d.contact.external_id.strip()],
+            touchpoint=d.touchpoint,
+            team=d.team,
+            staff=d.staff,
+            occurred_at=d.occurred_at or now,
+            description=d.description,
+            attributes=d.attributes,
+            idempotency_key=d.idempotency_key,
+        )
+    rows = list(out.created.values())
+    Interaction.objects.bulk_create(rows)
+    interactions_recorded(org, rows)
+    return out
+
+
+def _interaction_errors(org: Organization, data: InteractionIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.idempotency_key.strip():
+        errors["idempotency_key"] = "must not be empty"
+    for name in ("touchpoint", "team", "staff"):
+        obj = getattr(data, name)
+        if obj is not None and obj.organization_id != org.pk:
+            errors[name] = "belongs to another organisation"
+    return errors
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from beacon.contacts.models import Contact, ImportJob, ImportKind, InboundWebhook, Interaction
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Membership, Organization
 
 
@@ -21,6 +21,11 @@ class ContactEvent(EventVerb):
     OUTCOMES_IMPORTED = "outcomes.imported"
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_SIGNING_SET = "webhook.signing_set"
+
+
+def interactions_recorded(org: Organization | int, interactions: list[Interaction]) -> None:
+    """`interaction_recorded` of each, in one statement."""
+    record_events(org, ContactEvent.INTERACTION_RECORDED, [(i, {}) for i in interactions])
 
 
 def contacts_received(org: Organization, *, created: int, updated: int) -> Event:
