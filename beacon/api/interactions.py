@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -105,6 +107,13 @@ def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, I
     return (201 if received.created else 200), out
 
 
+def _interaction_data(
+    interaction: Interaction, created: bool, invitations: list[Invitation]
+) -> dict[str, Any]:
+    """`InteractionOut` as JSON-ready data (the batch answer is written directly)."""
+    return _interaction_out(interaction, created, invitations).model_dump(mode="json")
+
+
 def _interaction_out(
     interaction: Interaction, created: bool, invitations: list[Invitation]
 ) -> InteractionOut:
@@ -183,11 +192,11 @@ def store_interactions(
             errors = {INTERACTION_FIELDS.get(f, f): m for f, m in recorded.refused[j].items()}
             results.append(ItemResult(i, 422, errors=field_errors(errors)))
         elif j in recorded.created:
-            out = _interaction_out(recorded.created[j], True, triggered[j])
+            out = _interaction_data(recorded.created[j], True, triggered[j])
             results.append(ItemResult(i, 201, result=out))
         else:
             first = recorded.stored[j]
-            out = _interaction_out(first, False, earlier.get(first.pk, []))
+            out = _interaction_data(first, False, earlier.get(first.pk, []))
             results.append(ItemResult(i, 200, result=out))
     return results
 

@@ -7,18 +7,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, ItemResult, run_batch, store_one
+from beacon.api.batch import (
+    BATCH_ERRORS,
+    BATCH_RULES,
+    BatchIn,
+    ItemResult,
+    answer,
+    run_batch,
+    store_one,
+)
 from beacon.api.errors import field_errors, fields_renamed, invalid
 from beacon.api.interactions import CONTACT_FIELDS, contact_in
 from beacon.api.lookups import Refs, in_org, unknown
 from beacon.api.schemas import (
     AnswerOut,
     ErrorOut,
-    ResponseBatchItemOut,
     ResponseBatchOut,
     ResponseFilters,
     ResponseIn,
@@ -32,7 +39,7 @@ from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Organization
-from beacon.pipeline.actions import CASE_STAGE, enqueue_stage, submit_response
+from beacon.pipeline.actions import enqueue_case_stage_many, submit_response
 from beacon.responses import bulk, checks
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Question, Survey
@@ -167,10 +174,9 @@ def store_response(org: Organization, payload: ResponseIn) -> tuple[int, Submitt
         + BATCH_RULES
     ),
 )  # fmt: skip
-def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> ResponseBatchOut:
+def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     org = org_of(request)
-    results = run_batch(payload.items, ResponseIn, lambda parsed: store_responses(org, parsed))
-    return ResponseBatchOut(items=[ResponseBatchItemOut(**r.fields()) for r in results])
+    return answer(run_batch(payload.items, ResponseIn, lambda parsed: store_responses(org, parsed)))
 
 
 def store_responses(org: Organization, parsed: list[tuple[int, ResponseIn]]) -> list[ItemResult]:
@@ -222,8 +228,7 @@ def store_responses(org: Organization, parsed: list[tuple[int, ResponseIn]]) -> 
         )  # fmt: skip
         batch.append((i, p, data, contact))
     received = bulk.receive([b[2] for b in batch], [b[3] for b in batch])
-    for response_id in received.created.values():  # after commit: see `enqueue_stage`
-        enqueue_stage(CASE_STAGE, response_id)
+    enqueue_case_stage_many(list(received.created.values()))
     positions = _positions({p.survey_id for _, p, _, _ in batch})
     stored = _stored_answers([row.id for row in received.stored.values() if row.completed])
     for j, (i, p, data, _) in enumerate(batch):
@@ -235,16 +240,17 @@ def store_responses(org: Organization, parsed: list[tuple[int, ResponseIn]]) -> 
         elif j in received.created:
             answers = sorted((a for a in data.answers if not a.is_empty),
                              key=lambda a: positions[a.question_id])  # fmt: skip
-            out = SubmittedResponseOut(
-                id=received.created[j], survey_id=p.survey_id, created=True, completed=True,
-                answers=[AnswerOut(question_id=a.question_id, number=a.number, text=a.text,
-                                   choices=a.choices) for a in answers],
-            )  # fmt: skip
+            out = {
+                "id": received.created[j], "survey_id": p.survey_id, "created": True,
+                "completed": True,
+                "answers": [{"question_id": a.question_id, "number": a.number, "text": a.text,
+                             "choices": a.choices} for a in answers],
+            }  # fmt: skip
             results.append(ItemResult(i, 201, result=out))
         elif received.stored[j].completed:
             row = received.stored[j]
-            out = SubmittedResponseOut(id=row.id, survey_id=row.survey_id, created=False,
-                                       completed=True, answers=stored.get(row.id, []))  # fmt: skip
+            out = {"id": row.id, "survey_id": row.survey_id, "created": False,
+                   "completed": True, "answers": stored.get(row.id, [])}  # fmt: skip
             results.append(ItemResult(i, 200, result=out))
         else:  # stored partial: completing it is the single path's work
             one_by_one.append((i, p))
@@ -256,9 +262,9 @@ def _positions(survey_ids: set[int]) -> dict[int, int]:
     return dict(Question.objects.filter(survey_id__in=survey_ids).values_list("pk", "position"))
 
 
-def _stored_answers(response_ids: list[int]) -> dict[int, list[AnswerOut]]:
+def _stored_answers(response_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The answers of stored responses, in question order (as `store_response` reads them)."""
-    out: dict[int, list[AnswerOut]] = {}
+    out: dict[int, list[dict[str, Any]]] = {}
     if not response_ids:
         return out
     rows = Answer.objects.filter(response_id__in=response_ids).order_by(
@@ -266,8 +272,9 @@ def _stored_answers(response_ids: list[int]) -> dict[int, list[AnswerOut]]:
     )
     for a in rows:
         out.setdefault(a.response_id, []).append(
-            AnswerOut(question_id=a.question_id, number=a.number, text=a.text, choices=a.choices)
-        )
+            {"question_id": a.question_id, "number": a.number, "text": a.text,
+             "choices": a.choices}
+        )  # fmt: skip
     return out
 
 

@@ -15,7 +15,6 @@ work per response in Python (docs/performance.md has the figures):
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from django.utils import timezone
 from beacon.contacts.actions import ContactIn, check_contact, do_upsert_contacts
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
+from beacon.core.memory import collector_paused
 from beacon.responses import rollups
 from beacon.responses.checks import (
     MAX_TEXT_LENGTH,
@@ -107,25 +107,12 @@ def store(
     """
     seen = _Seen()
     created: list[tuple[int, ResponseIn]] = []
-    with _large_page_cache(), _no_collector():
+    with _large_page_cache(), collector_paused():
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             codes = _validate(batch, seen)
             created.extend(_write(batch, codes, seen, historical))
     return created
-
-
-@contextmanager
-def _no_collector() -> Iterator[None]:
-    """Pause Python's cycle collector: a batch allocates millions of small objects, none
-    of them in cycles, and each full collection would walk them all again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
