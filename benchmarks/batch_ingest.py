@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("BEACON_DATA_DIR", tempfile.mkdtemp(prefix="beacon-batch-"))

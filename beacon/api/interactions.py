@@ -21,7 +21,6 @@ from beacon.api.schemas import (
     InteractionBatchOut,
     InteractionIn,
     InteractionOut,
-    InvitationOut,
     ValidationErrorOut,
 )
 from beacon.contacts import actions as contacts
@@ -111,26 +110,22 @@ def _interaction_data(
     interaction: Interaction, created: bool, invitations: list[Invitation]
 ) -> dict[str, Any]:
     """`InteractionOut` as JSON-ready data (the batch answer is written directly)."""
-    return _interaction_out(interaction, created, invitations).model_dump(mode="json")
+    return {
+        "id": interaction.pk,
+        "contact_id": interaction.contact_id,
+        "created": created,
+        "invitations": [
+            {"id": inv.pk, "survey_id": inv.survey_id, "token": inv.token,
+             "url": f"{settings.BASE_URL}/s/{inv.token}/"}
+            for inv in invitations
+        ],
+    }  # fmt: skip
 
 
 def _interaction_out(
     interaction: Interaction, created: bool, invitations: list[Invitation]
 ) -> InteractionOut:
-    return InteractionOut(
-        id=interaction.pk,
-        contact_id=interaction.contact_id,
-        created=created,
-        invitations=[
-            InvitationOut(
-                id=inv.pk,
-                survey_id=inv.survey_id,
-                token=inv.token,
-                url=f"{settings.BASE_URL}/s/{inv.token}/",
-            )
-            for inv in invitations
-        ],
-    )
+    return InteractionOut.model_validate(_interaction_data(interaction, created, invitations))
 
 
 @router.post(
