@@ -57,9 +57,11 @@ def _rollups(world: World) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """Every rollup row of the world, its ids spelt as names (two worlds compare)."""
     names = _names(world)
     out = []
-    for model in (ScoreRollup, SliceRollup, ResponseCountRollup):
+    models: list[Any] = [ScoreRollup, SliceRollup, ResponseCountRollup]
+    for model in models:
         rows = []
-        for row in model.objects.filter(organization_id=world.org.pk).values():
+        for found in model.objects.filter(organization_id=world.org.pk).values():
+            row: dict[str, Any] = dict(found)
             row.pop("id")
             for f in names.keys() & set(row):
                 row[f] = names[f].get(row[f], str(row[f]))
