@@ -137,6 +137,7 @@ def _queued() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=None, help="default: --items")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
@@ -167,10 +168,12 @@ def main() -> None:
                             {"question_id": world.comment.pk, "text": rng.choice(COMMENTS)}],
             })  # fmt: skip
         responses.append(json.dumps({"items": items}).encode())
+    n_interactions = args.items if args.interactions is None else args.interactions
+    for b in range(0, n_interactions, BATCH):
         interactions.append(json.dumps({"items": [
             {"contact": {"external_id": f"c-{run}-{i}", "email": f"c{i}@example.com"},
              "idempotency_key": f"i-{run}-{i}", "touchpoint_id": world.touchpoint.pk}
-            for i in range(b, min(b + BATCH, args.items))
+            for i in range(b, min(b + BATCH, n_interactions))
         ]}).encode())  # fmt: skip
     env = {**os.environ}
     server = subprocess.Popen(
@@ -180,9 +183,9 @@ def main() -> None:
     )  # fmt: skip
     try:
         _wait_up(args.port)
-        for kind, path, bodies in (
-            ("responses", "/api/v1/responses/batch", responses),
-            ("interactions", "/api/v1/interactions/batch", interactions),
+        for kind, path, bodies, n in (
+            ("responses", "/api/v1/responses/batch", responses, args.items),
+            ("interactions", "/api/v1/interactions/batch", interactions, n_interactions),
         ):
             load_before = os.getloadavg()
             queued_before = _queued()
@@ -194,15 +197,16 @@ def main() -> None:
             print(json.dumps({
                 "kind": kind,
                 "database": connection.vendor,
-                "items": args.items,
+                "items": n,
                 "batch": BATCH,
                 "clients": args.clients,
                 "server_workers": args.workers,
                 "statuses": statuses,
-                "items_per_s": round(args.items / wall, 1),
+                "items_per_s": round(n / wall, 1),
                 "wall_s": round(wall, 2),
                 "server_cpu_s": round(cpu, 2),
-                "server_cpu_ms_per_1000_items": round(1000 * cpu / args.items * 1000, 1),
+                "server_cpu_ms_per_1000_items": round(1000 * cpu / n * 1000, 1),
+                "items_per_server_cpu_s": round(n / cpu, 1),
                 "request_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
                 "request_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
                 "jobs_queued": _queued() - queued_before,
