@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BEACON := $(BIN)/beacon
 
-.PHONY: run test install install-dev lint types checks pytest clean bench
+.PHONY: run test install install-dev lint types checks pytest clean bench bench-faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,21 @@ bench: install-dev
 	@if [ -f benchmarks/insights_eval.py ]; then \
 		$(BIN)/python benchmarks/insights_eval.py ../shared/data/feedback; \
 	fi
+
+# Fault benchmark (issue 14): responses posted while the web server and the worker are
+# killed and the SMTP server is down; prints what was lost, duplicated and how late the case
+# emails came. Quick by default (2,000 responses, durations x 0.25: about 10 minutes per
+# database on a busy 2-core machine); FULL=1 runs the full plan (10,000 responses, a
+# 3-minute SMTP outage). PostgreSQL at BENCH_POSTGRES_URL, Redis db 4 as its job queue.
+# BENCH_FAULTS_ARGS passes more options (python -m benchmarks.faults --help).
+BENCH_FAULTS_ARGS ?=
+ifeq ($(FULL),1)
+BENCH_FAULTS_SIZE := --responses 10000 --scale 1
+else
+BENCH_FAULTS_SIZE := --responses 2000 --scale 0.25
+endif
+bench-faults: install-dev
+	$(BIN)/python -m benchmarks.faults $(BENCH_FAULTS_SIZE) $(BENCH_FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) var

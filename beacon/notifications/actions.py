@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import socket
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -26,6 +27,20 @@ from beacon.orgs.models import Organization
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+
+# Failures that say the mail server could not be reached at all, not that it turned this
+# message down: once an email goes through, every email waiting out such a failure may go.
+# Matched by the class name `_record_failure` writes first in last_error, so each is named.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionRefusedError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 def do_queue_message(
@@ -136,22 +151,54 @@ def do_deliver(message_id: int) -> str:
         attempts=message.attempts,
         possible_duplicate=message.possible_duplicate,
     )
+    if message.transport == "email":
+        _release_unreachable()
     return OutboxState.SENT
+
+
+def _release_unreachable() -> None:
+    """The mail server is back: emails still waiting out a backoff after it could not be
+    reached are due now and are enqueued (a sweeper's batch at a time), rather than each
+    waiting up to its whole backoff after an outage that has ended."""
+    waiting = Q()
+    for kind in UNREACHABLE:
+        waiting |= Q(last_error__startswith=f"{kind.__name__}: ")
+    rows = OutboxMessage.objects.filter(
+        waiting, transport="email", state=OutboxState.PENDING, next_attempt_at__gt=clock.now()
+    )
+    if rows.exists():  # a read first: most sends find none, and SQLite serialises writes
+        rows.update(next_attempt_at=clock.now())
+        requeue_lost_messages()
 
 
 def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     gave_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     state = OutboxState.FAILED if gave_up else OutboxState.PENDING
+    backoff = _backoff(message.attempts)
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=state,
         claimed_until=None,
-        queued_until=None,  # no job waits for it: the sweeper sends it when due
+        # No lease: the sweeper stays the backstop should the scheduled retry be lost.
+        queued_until=None,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        next_attempt_at=clock.now() + _backoff(message.attempts),
+        next_attempt_at=clock.now() + backoff,
     )
     log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, exc)
     outbox_failed(message.organization_id, message, error=str(exc)[:500])
+    if not gave_up:
+        _schedule_retry(message.pk, backoff)
     return state
+
+
+def _schedule_retry(message_id: int, backoff: dt.timedelta) -> None:
+    """The retry runs when the backoff ends, not at the sweeper's next minute after it: an
+    email held up by a short SMTP outage arrives up to a minute sooner. Should the sweeper
+    have sent it first, this job finds the row claimed or sent and does nothing."""
+    from beacon.notifications.tasks import send_outbox_message
+
+    transaction.on_commit(
+        lambda: send_outbox_message.schedule((message_id,), delay=backoff.total_seconds())
+    )
 
 
 def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -> str:

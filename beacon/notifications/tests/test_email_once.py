@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 
 from beacon.core import clock
-from beacon.notifications.actions import CLAIM_SECONDS, _claim, do_queue_email
+from beacon.notifications.actions import CLAIM_SECONDS, _claim, do_deliver, do_queue_email
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.tasks import sweep_outbox
 from beacon.notifications.transports import deliver
@@ -73,3 +74,46 @@ def test_a_normal_send_is_not_marked_and_ids_differ_per_row(world: World, smtp: 
     ids = [m["Message-ID"] for m in smtp.inbox.to("owner@example.com")]
     assert ids == [message_id_of(stored), message_id_of(other)] and ids[0] != ids[1]
     assert re.fullmatch(r"<outbox\.\d+\.[0-9a-f]{16}@[^<>@\s]+>", ids[0])
+
+
+def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
+    world: World, smtp: SmtpServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    from beacon.core.jobs import critical
+
+    critical.storage.flush_schedule()  # what earlier tests left scheduled
+    message = queue(world)
+    smtp.stop()
+    with clock.frozen_at(T0), django_capture_on_commit_callbacks(execute=True):
+        assert do_deliver(message.pk) == OutboxState.PENDING
+    [retry] = critical.scheduled()
+    assert (retry.name, retry.args) == ("send_outbox_message", (message.pk,))
+    waits = (retry.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
+    assert 20 < waits <= 30  # the first backoff
+    smtp.start()
+    with clock.frozen_at(T0 + dt.timedelta(seconds=30)):
+        critical.execute(retry, timestamp=retry.eta)
+        assert sweep_outbox.call_local() == 0  # nothing left for the sweeper
+    sent = OutboxMessage.objects.get(pk=message.pk)
+    assert (sent.state, sent.attempts, sent.possible_duplicate) == (OutboxState.SENT, 2, False)
+    assert [m["Message-ID"] for m in smtp.inbox.to("owner@example.com")] == [message_id_of(sent)]
+
+
+def test_once_the_mail_server_is_back_emails_waiting_out_a_backoff_go_at_once(
+    world: World, smtp: SmtpServer
+) -> None:
+    def email(key: str) -> OutboxMessage:
+        return do_queue_email(world.org.pk, to="owner@example.com", subject="x", text="y",
+                              cause=world.survey, key=key)  # fmt: skip
+
+    smtp.stop()
+    with clock.frozen_at(T0):
+        waiting = [email("case-opened:1"), email("case-opened:2")]
+        assert [do_deliver(m.pk) for m in waiting] == [OutboxState.PENDING] * 2
+    assert {m.attempts for m in OutboxMessage.objects.all()} == {1}  # tried, refused
+    smtp.start()
+    with clock.frozen_at(T0 + dt.timedelta(seconds=5)):  # 25 s before their backoff ends
+        assert do_deliver(email("case-opened:fresh").pk) == OutboxState.SENT
+    states = OutboxMessage.objects.order_by("pk").values_list("state", "attempts")
+    assert list(states) == [(OutboxState.SENT, 2), (OutboxState.SENT, 2), (OutboxState.SENT, 1)]
+    assert len(smtp.inbox.to("owner@example.com")) == 3
