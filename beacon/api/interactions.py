@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
-from beacon.api.errors import fields_renamed
-from beacon.api.lookups import Refs
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, ItemResult, run_batch
+from beacon.api.errors import field_errors, fields_renamed
+from beacon.api.lookups import Refs, in_org, unknown
 from beacon.api.schemas import (
     ContactIn,
     ErrorOut,
@@ -17,14 +21,16 @@ from beacon.api.schemas import (
     InteractionBatchOut,
     InteractionIn,
     InteractionOut,
-    InvitationOut,
     ValidationErrorOut,
 )
 from beacon.contacts import actions as contacts
+from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Persona, Touchpoint
+from beacon.insights.reasons import queue_reasons_reading
 from beacon.orgs.models import Membership, Organization, Team
 from beacon.pipeline.actions import receive_interaction
-from beacon.surveys.models import InvitationChannel
+from beacon.surveys.distribution import do_trigger_many
+from beacon.surveys.models import Invitation, InvitationChannel
 
 router = Router(tags=["interactions"])
 
@@ -96,22 +102,30 @@ def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, I
     refs.check()
     with fields_renamed(INTERACTION_FIELDS):
         received = receive_interaction(org, data, channel=InvitationChannel.API)
-    interaction = received.interaction
-    out = InteractionOut(
-        id=interaction.pk,
-        contact_id=interaction.contact_id,
-        created=received.created,
-        invitations=[
-            InvitationOut(
-                id=inv.pk,
-                survey_id=inv.survey_id,
-                token=inv.token,
-                url=f"{settings.BASE_URL}/s/{inv.token}/",
-            )
-            for inv in received.invitations
-        ],
-    )
+    out = _interaction_out(received.interaction, received.created, received.invitations)
     return (201 if received.created else 200), out
+
+
+def _interaction_data(
+    interaction: Interaction, created: bool, invitations: list[Invitation]
+) -> dict[str, Any]:
+    """`InteractionOut` as JSON-ready data (the batch answer is written directly)."""
+    return {
+        "id": interaction.pk,
+        "contact_id": interaction.contact_id,
+        "created": created,
+        "invitations": [
+            {"id": inv.pk, "survey_id": inv.survey_id, "token": inv.token,
+             "url": f"{settings.BASE_URL}/s/{inv.token}/"}
+            for inv in invitations
+        ],
+    }  # fmt: skip
+
+
+def _interaction_out(
+    interaction: Interaction, created: bool, invitations: list[Invitation]
+) -> InteractionOut:
+    return InteractionOut.model_validate(_interaction_data(interaction, created, invitations))
 
 
 @router.post(
@@ -126,5 +140,91 @@ def store_interaction(org: Organization, payload: InteractionIn) -> tuple[int, I
 )  # fmt: skip
 def create_interactions_batch(request: HttpRequest, payload: BatchIn) -> InteractionBatchOut:
     org = org_of(request)
-    results = run_batch(payload.items, InteractionIn, lambda item: store_interaction(org, item))
+    results = run_batch(
+        payload.items, InteractionIn, lambda parsed: store_interactions(org, parsed)
+    )
     return InteractionBatchOut(items=[InteractionBatchItemOut(**r.fields()) for r in results])
+
+
+def store_interactions(
+    org: Organization, parsed: list[tuple[int, InteractionIn]]
+) -> list[ItemResult]:
+    """Many interactions, set-based, each answered as `store_interaction` answers it:
+    recorded, their contacts upserted and their triggers evaluated in one transaction
+    (as `receive_interaction` does for one)."""
+    touchpoints = in_org(org, Touchpoint, {p.touchpoint_id for _, p in parsed if p.touchpoint_id})
+    teams = in_org(org, Team, {p.team_id for _, p in parsed if p.team_id})
+    staff = in_org(org, Membership, {p.staff_id for _, p in parsed if p.staff_id})
+    results: list[ItemResult] = []
+    batch: list[tuple[int, contacts.InteractionIn]] = []
+    for i, p in parsed:
+        refs = Refs(org)
+        contact = contact_in(refs, p.contact)
+        for name, found, pk in (
+            ("touchpoint_id", touchpoints, p.touchpoint_id),
+            ("team_id", teams, p.team_id),
+            ("staff_id", staff, p.staff_id),
+        ):
+            if pk and pk not in found:
+                refs.errors[name] = unknown(_MODELS[name], pk)
+        if refs.errors:
+            results.append(ItemResult(i, 422, errors=field_errors(refs.errors)))
+            continue
+        batch.append((i, contacts.InteractionIn(
+            contact=contact,
+            idempotency_key=p.idempotency_key,
+            occurred_at=p.occurred_at,
+            touchpoint=touchpoints.get(p.touchpoint_id) if p.touchpoint_id else None,
+            team=teams.get(p.team_id) if p.team_id else None,
+            staff=staff.get(p.staff_id) if p.staff_id else None,
+            description=p.description,
+            attributes=p.attributes,
+        )))  # fmt: skip
+    recorded, triggered = _receive_interactions(org, [d for _, d in batch])
+    earlier = _invitations_of([x.pk for x in recorded.stored.values()])
+    for j, (i, _) in enumerate(batch):
+        if j in recorded.refused:
+            errors = {INTERACTION_FIELDS.get(f, f): m for f, m in recorded.refused[j].items()}
+            results.append(ItemResult(i, 422, errors=field_errors(errors)))
+        elif j in recorded.created:
+            out = _interaction_data(recorded.created[j], True, triggered[j])
+            results.append(ItemResult(i, 201, result=out))
+        else:
+            first = recorded.stored[j]
+            out = _interaction_data(first, False, earlier.get(first.pk, []))
+            results.append(ItemResult(i, 200, result=out))
+    return results
+
+
+_MODELS: dict[str, type[Model]] = {"touchpoint_id": Touchpoint, "team_id": Team,
+                                   "staff_id": Membership}  # fmt: skip
+
+
+def _receive_interactions(
+    org: Organization, items: list[contacts.InteractionIn]
+) -> tuple[contacts.RecordedInteractions, dict[int, list[Invitation]]]:
+    """Record and trigger in one transaction; again if a concurrent request stored one of
+    the keys first (the unique key refused the whole INSERT)."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                recorded = contacts.do_record_interactions(org, items)
+                fresh = list(recorded.created.items())
+                results = do_trigger_many(
+                    [x for _, x in fresh], default_channel=InvitationChannel.API
+                )
+                queue_reasons_reading([x for _, x in fresh])
+            triggered = {j: r.invitations for (j, _), r in zip(fresh, results, strict=True)}
+            return recorded, triggered
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _invitations_of(interaction_ids: list[int]) -> dict[int, list[Invitation]]:
+    out: dict[int, list[Invitation]] = {}
+    rows = Invitation.objects.filter(interaction_id__in=interaction_ids).order_by("pk")
+    for inv in rows if interaction_ids else []:
+        out.setdefault(inv.interaction_id, []).append(inv)  # type: ignore[arg-type]
+    return out

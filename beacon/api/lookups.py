@@ -35,7 +35,7 @@ class Refs:
             # get(), not first(): a lookup by primary key needs no ORDER BY to build.
             obj: M = (found.select_related(*related) if related else found).get(pk=pk)
         except model.DoesNotExist:  # type: ignore[attr-defined]
-            self.errors[field] = f"no {model._meta.verbose_name} {pk} in this organisation"
+            self.errors[field] = unknown(model, pk)
             return None
         return obj
 
@@ -43,3 +43,18 @@ class Refs:
         """422 naming every unknown id."""
         if self.errors:
             raise ValidationFailed(dict(self.errors))
+
+
+def unknown(model: type[Model], pk: int) -> str:
+    return f"no {model._meta.verbose_name} {pk} in this organisation"
+
+
+def in_org(
+    org: Organization, model: type[M], ids: set[int], *, related: tuple[str, ...] = ()
+) -> dict[int, M]:
+    """The rows of these ids in the organisation (a batch's `Refs.get`), by id."""
+    if not ids:
+        return {}
+    manager: Any = model._default_manager
+    found = manager.for_org(org).filter(pk__in=ids)
+    return {obj.pk: obj for obj in (found.select_related(*related) if related else found)}

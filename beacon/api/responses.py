@@ -7,18 +7,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, run_batch
-from beacon.api.errors import fields_renamed, invalid
+from beacon.api.batch import (
+    BATCH_ERRORS,
+    BATCH_RULES,
+    BatchIn,
+    ItemResult,
+    answer,
+    run_batch,
+    store_one,
+)
+from beacon.api.errors import field_errors, fields_renamed, invalid
 from beacon.api.interactions import CONTACT_FIELDS, contact_in
-from beacon.api.lookups import Refs
+from beacon.api.lookups import Refs, in_org, unknown
 from beacon.api.schemas import (
     AnswerOut,
     ErrorOut,
-    ResponseBatchItemOut,
     ResponseBatchOut,
     ResponseFilters,
     ResponseIn,
@@ -27,14 +34,15 @@ from beacon.api.schemas import (
     SubmittedResponseOut,
     ValidationErrorOut,
 )
+from beacon.contacts.actions import ContactIn
 from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Organization
-from beacon.pipeline.actions import submit_response
-from beacon.responses import checks
+from beacon.pipeline.actions import enqueue_case_stage_many, submit_response
+from beacon.responses import bulk, checks
 from beacon.responses.models import Answer, Response
-from beacon.surveys.models import Survey
+from beacon.surveys.models import Question, Survey
 
 router = Router(tags=["responses"])
 
@@ -166,10 +174,108 @@ def store_response(org: Organization, payload: ResponseIn) -> tuple[int, Submitt
         + BATCH_RULES
     ),
 )  # fmt: skip
-def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> ResponseBatchOut:
+def submit_responses_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     org = org_of(request)
-    results = run_batch(payload.items, ResponseIn, lambda item: store_response(org, item))
-    return ResponseBatchOut(items=[ResponseBatchItemOut(**r.fields()) for r in results])
+    return answer(run_batch(payload.items, ResponseIn, lambda parsed: store_responses(org, parsed)))
+
+
+def store_responses(org: Organization, parsed: list[tuple[int, ResponseIn]]) -> list[ItemResult]:
+    """Many responses, set-based, each answered as `store_response` answers it.
+
+    A partial response (`complete: false`) or a retry of one goes through `store_response`,
+    one at a time: completing a stored response is the single path's work.
+    """
+    surveys = in_org(org, Survey, {p.survey_id for _, p in parsed}, related=("organization",))
+    touchpoints = in_org(org, Touchpoint, {p.touchpoint_id for _, p in parsed if p.touchpoint_id})
+    interactions = in_org(org, Interaction,
+                          {p.interaction_id for _, p in parsed if p.interaction_id},
+                          related=("contact", "touchpoint"))  # fmt: skip
+    results: list[ItemResult] = []
+    one_by_one: list[tuple[int, ResponseIn]] = []
+    batch: list[tuple[int, ResponseIn, checks.ResponseIn, ContactIn | None]] = []
+    for i, p in parsed:
+        survey = surveys.get(p.survey_id)
+        if survey is None:
+            results.append(ItemResult(i, 404, detail=f"survey {p.survey_id} not found"))
+            continue
+        if not p.complete:
+            one_by_one.append((i, p))
+            continue
+        errors: dict[str, str] = {}
+        interaction = interactions.get(p.interaction_id) if p.interaction_id else None
+        if p.interaction_id and interaction is None:
+            errors["interaction_id"] = unknown(Interaction, p.interaction_id)
+        touchpoint = touchpoints.get(p.touchpoint_id) if p.touchpoint_id else None
+        if p.touchpoint_id and touchpoint is None:
+            errors["touchpoint_id"] = unknown(Touchpoint, p.touchpoint_id)
+        contact = None
+        if p.contact is not None:
+            refs = Refs(org)
+            contact = contact_in(refs, p.contact)
+            errors.update(refs.errors)
+        if errors:
+            results.append(ItemResult(i, 422, errors=field_errors(errors)))
+            continue
+        data = checks.ResponseIn(
+            survey=survey,
+            idempotency_key=p.idempotency_key,
+            answers=[checks.AnswerIn(a.question_id, a.number, a.text, list(a.choices))
+                     for a in p.answers],
+            interaction=interaction,
+            touchpoint=touchpoint,
+            channel="api",
+            responded_at=p.responded_at,
+        )  # fmt: skip
+        batch.append((i, p, data, contact))
+    received = bulk.receive([b[2] for b in batch], [b[3] for b in batch])
+    enqueue_case_stage_many(list(received.created.values()))
+    positions = _positions({p.survey_id for _, p, _, _ in batch})
+    stored = _stored_answers([row.id for row in received.stored.values() if row.completed])
+    for j, (i, p, data, _) in enumerate(batch):
+        if j in received.refused:
+            e = _required_under_answers(ValidationFailed(
+                {RESPONSE_FIELDS.get(f, f): m for f, m in received.refused[j].items()}
+            ))  # fmt: skip
+            results.append(ItemResult(i, 422, errors=field_errors(e.errors)))
+        elif j in received.created:
+            answers = sorted((a for a in data.answers if not a.is_empty),
+                             key=lambda a: positions[a.question_id])  # fmt: skip
+            out = {
+                "id": received.created[j], "survey_id": p.survey_id, "created": True,
+                "completed": True,
+                "answers": [{"question_id": a.question_id, "number": a.number, "text": a.text,
+                             "choices": a.choices} for a in answers],
+            }  # fmt: skip
+            results.append(ItemResult(i, 201, result=out))
+        elif received.stored[j].completed:
+            row = received.stored[j]
+            out = {"id": row.id, "survey_id": row.survey_id, "created": False,
+                   "completed": True, "answers": stored.get(row.id, [])}  # fmt: skip
+            results.append(ItemResult(i, 200, result=out))
+        else:  # stored partial: completing it is the single path's work
+            one_by_one.append((i, p))
+    results.extend(store_one(i, p, lambda item: store_response(org, item)) for i, p in one_by_one)
+    return results
+
+
+def _positions(survey_ids: set[int]) -> dict[int, int]:
+    return dict(Question.objects.filter(survey_id__in=survey_ids).values_list("pk", "position"))
+
+
+def _stored_answers(response_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The answers of stored responses, in question order (as `store_response` reads them)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not response_ids:
+        return out
+    rows = Answer.objects.filter(response_id__in=response_ids).order_by(
+        "response_id", "question__position", "pk"
+    )
+    for a in rows:
+        out.setdefault(a.response_id, []).append(
+            {"question_id": a.question_id, "number": a.number, "text": a.text,
+             "choices": a.choices}
+        )  # fmt: skip
+    return out
 
 
 @router.get(

@@ -11,7 +11,17 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StrictBool, StrictInt
+from ninja.schema import DjangoGetter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    model_validator,
+)
 
 MAX_ID = 2**63 - 1
 MAX_ANSWERS = 200
@@ -48,6 +58,20 @@ Attributes = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
 class In(Schema):
     # A misspelt field is an error, not silently ignored data.
     model_config = ConfigDict(extra="forbid")
+
+    # Replaces ninja's validator of the same name, which validates a body twice (once
+    # as given, to apply extra="forbid", then again through a getter meant for ORM
+    # objects): a request body is parsed JSON, a dict, and is validated once. A batch of
+    # 1,000 items spent most of its time there.
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if isinstance(values, dict):
+            return handler(values)
+        handler(values)  # as ninja does for anything else
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 # --- errors ---------------------------------------------------------------------------

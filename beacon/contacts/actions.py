@@ -14,8 +14,10 @@ from beacon.contacts.events import (
     contact_created,
     contact_unsubscribed,
     contact_updated,
+    contacts_received,
     interaction_recorded,
     interactions_imported,
+    interactions_recorded,
 )
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
@@ -55,15 +57,7 @@ def do_upsert_contact(
     """Create the contact or update the given fields of the one with this external id."""
     check_contact(org, data)
     # Only what is given changes: an update without attributes keeps the stored ones.
-    values: dict[str, Any] = {}
-    if data.attributes:
-        values["attributes"] = data.attributes
-    if data.email:
-        values["email"] = data.email.strip().lower()
-    if data.name:
-        values["name"] = data.name.strip()
-    if data.persona is not None:
-        values["persona"] = data.persona
+    values = _given(data)
     contact, created = Contact.objects.update_or_create(
         organization=org, external_id=data.external_id.strip(), defaults=values
     )
@@ -111,13 +105,7 @@ def do_record_interaction(
     org: Organization, data: InteractionIn, *, actor: Membership | None = None
 ) -> RecordedInteraction:
     """Store an interaction once per idempotency key; a repeat returns the first one."""
-    errors: dict[str, str] = {}
-    if not data.idempotency_key.strip():
-        errors["idempotency_key"] = "must not be empty"
-    for name in ("touchpoint", "team", "staff"):
-        obj = getattr(data, name)
-        if obj is not None and obj.organization_id != org.pk:
-            errors[name] = "belongs to another organisation"
+    errors = _interaction_errors(org, data)
     if errors:
         raise ValidationFailed(errors)
     existing = Interaction.objects.for_org(org).filter(idempotency_key=data.idempotency_key).first()
@@ -143,6 +131,84 @@ def do_record_interaction(
         interaction = Interaction.objects.for_org(org).get(idempotency_key=data.idempotency_key)
         return RecordedInteraction(interaction, created=False)
     return RecordedInteraction(interaction, created=True)
+
+
+@dataclass
+class RecordedInteractions:
+    """What became of each item of `do_record_interactions`, by the item's position."""
+
+    created: dict[int, Interaction] = field(default_factory=dict)
+    stored: dict[int, Interaction] = field(default_factory=dict)  # the key's first one
+    refused: dict[int, dict[str, str]] = field(default_factory=dict)  # field errors
+
+
+def do_record_interactions(org: Organization, items: list[InteractionIn]) -> RecordedInteractions:
+    """`do_record_interaction` for many (the batch API), in a few statements.
+
+    Each item is checked on its own, with the errors `do_record_interaction` gives; an
+    item whose key is stored returns the first interaction, and its contact is not
+    written again. The contacts of the others are upserted in item order, their
+    interactions inserted with one event each. Run inside the caller's transaction: a
+    concurrent request storing one of the keys first makes the INSERT fail on the unique
+    key (IntegrityError), and the caller runs the batch again.
+    """
+    out = RecordedInteractions()
+    valid: list[tuple[int, InteractionIn]] = []
+    for i, d in enumerate(items):
+        errors = _interaction_errors(org, d)
+        if errors:
+            out.refused[i] = errors
+        else:
+            valid.append((i, d))
+    stored = {
+        x.idempotency_key: x
+        for x in Interaction.objects.for_org(org).filter(
+            idempotency_key__in=[d.idempotency_key for _, d in valid]
+        )
+    }
+    fresh: list[tuple[int, InteractionIn]] = []
+    for i, d in valid:
+        first = stored.get(d.idempotency_key)
+        if first is not None:
+            out.stored[i] = first
+            continue
+        try:
+            check_contact(org, d.contact)
+        except ValidationFailed as e:
+            out.refused[i] = e.errors
+        else:
+            fresh.append((i, d))
+    if not fresh:
+        return out
+    contacts = do_upsert_contacts(org, [d.contact for _, d in fresh])
+    now = clock.now()
+    for i, d in fresh:
+        out.created[i] = Interaction(
+            organization=org,
+            contact=contacts[d.contact.external_id.strip()],
+            touchpoint=d.touchpoint,
+            team=d.team,
+            staff=d.staff,
+            occurred_at=d.occurred_at or now,
+            description=d.description,
+            attributes=d.attributes,
+            idempotency_key=d.idempotency_key,
+        )
+    rows = list(out.created.values())
+    Interaction.objects.bulk_create(rows)
+    interactions_recorded(org, rows)
+    return out
+
+
+def _interaction_errors(org: Organization, data: InteractionIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.idempotency_key.strip():
+        errors["idempotency_key"] = "must not be empty"
+    for name in ("touchpoint", "team", "staff"):
+        obj = getattr(data, name)
+        if obj is not None and obj.organization_id != org.pk:
+            errors[name] = "belongs to another organisation"
+    return errors
 
 
 @transaction.atomic
@@ -187,6 +253,64 @@ def do_bulk_record_interactions(
     created = Interaction.objects.bulk_create(fresh, batch_size=2000)
     interactions_imported(org, actor=actor, count=len(created))
     return created
+
+
+def _given(data: ContactIn) -> dict[str, Any]:
+    """The fields an upsert changes: only what is given (as `do_upsert_contact`)."""
+    values: dict[str, Any] = {}
+    if data.attributes:
+        values["attributes"] = data.attributes
+    if data.email:
+        values["email"] = data.email.strip().lower()
+    if data.name:
+        values["name"] = data.name.strip()
+    if data.persona is not None:
+        values["persona"] = data.persona
+    return values
+
+
+def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Contact]:
+    """Many `do_upsert_contact` calls in a few statements (the batch API), by external id.
+
+    The items are checked already (`check_contact`). Applied in order, as one call each
+    would be: a later item's given fields win. One event counts what changed.
+    """
+    wanted: dict[str, dict[str, Any]] = {}
+    for c in items:
+        wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
+    found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
+    new = [Contact(organization=org, external_id=ext, **values)
+           for ext, values in wanted.items() if ext not in found]  # fmt: skip
+    # A concurrent request may create one of them first: it is then updated below.
+    Contact.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        found = {c.external_id: c
+                 for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}  # fmt: skip
+    created = {c.external_id for c in new}
+    changed: list[Contact] = []
+    fields: set[str] = set()
+    for ext, values in wanted.items():
+        contact = found[ext]
+        differ = {k: v for k, v in values.items() if _stored_value(contact, k) != _value(v)}
+        if differ and ext not in created:
+            for k, v in differ.items():
+                setattr(contact, k, v)
+            changed.append(contact)
+            fields.update(differ)
+    if changed:
+        Contact.objects.bulk_update(changed, sorted(fields))
+    if new or changed:
+        contacts_received(org, created=len(new), updated=len(changed))
+    return found
+
+
+def _stored_value(contact: Contact, name: str) -> Any:
+    # The persona's id: comparing the related object would read it.
+    return contact.persona_id if name == "persona" else getattr(contact, name)
+
+
+def _value(value: Any) -> Any:
+    return value.pk if isinstance(value, Persona) else value
 
 
 def _bulk_contacts(org: Organization, items: list[ContactIn]) -> dict[str, Contact]:

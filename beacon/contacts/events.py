@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from beacon.contacts.models import Contact, ImportJob, ImportKind, InboundWebhook, Interaction
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Membership, Organization
 
 
@@ -11,6 +11,7 @@ class ContactEvent(EventVerb):
     CONTACT_CREATED = "contact.created"
     CONTACT_UPDATED = "contact.updated"
     CONTACTS_IMPORTED = "contacts.imported"
+    CONTACTS_RECEIVED = "contacts.received"
     CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
     IMPORT_FINISHED = "import.finished"
     IMPORT_STALLED = "import.stalled"
@@ -20,6 +21,16 @@ class ContactEvent(EventVerb):
     OUTCOMES_IMPORTED = "outcomes.imported"
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_SIGNING_SET = "webhook.signing_set"
+
+
+def interactions_recorded(org: Organization | int, interactions: list[Interaction]) -> None:
+    """`interaction_recorded` of each, in one statement."""
+    record_events(org, ContactEvent.INTERACTION_RECORDED, [(i, {}) for i in interactions])
+
+
+def contacts_received(org: Organization, *, created: int, updated: int) -> Event:
+    """Contacts upserted by one batch call of the API."""
+    return record_event(org, ContactEvent.CONTACTS_RECEIVED, org, created=created, updated=updated)
 
 
 def contact_unsubscribed(org: Organization | int, contact: Contact, *, how: str) -> Event:

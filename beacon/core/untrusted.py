@@ -37,23 +37,36 @@ def loads_untrusted(
 
 def check_untrusted(data: Any, *, max_depth: int = MAX_DEPTH, refuse_nul: bool = True) -> None:
     """Refuse nesting deeper than `max_depth` and (unless told not to, where a schema
-    names the field itself) NUL characters, without recursion."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    names the field itself) NUL characters, without recursion.
+
+    A path is kept as (parent path, key) pairs and spelt out only for the message: a
+    batch of 1,000 items holds tens of thousands of values."""
+    Path = tuple[Any, Any] | None
+    stack: list[tuple[Any, Path, int]] = [(data, None, 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
             if refuse_nul and "\x00" in value:
-                raise UntrustedJsonError(f"{path or 'body'} contains a NUL character")
+                raise UntrustedJsonError(f"{_spelt(path) or 'body'} contains a NUL character")
             continue
         if not isinstance(value, dict | list):
             continue
         if depth >= max_depth:
             raise UntrustedJsonError(
-                f"{path or 'body'} is nested more than {max_depth} levels deep"
+                f"{_spelt(path) or 'body'} is nested more than {max_depth} levels deep"
             )
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
-            where = f"{path}.{key}" if path else str(key)
             if refuse_nul and isinstance(key, str) and "\x00" in key:
-                raise UntrustedJsonError(f"a key in {path or 'body'} contains a NUL character")
-            stack.append((item, where, depth + 1))
+                where = _spelt(path)
+                raise UntrustedJsonError(f"a key in {where or 'body'} contains a NUL character")
+            if isinstance(item, dict | list) or (refuse_nul and isinstance(item, str)):
+                stack.append((item, (path, key), depth + 1))
+
+
+def _spelt(path: tuple[Any, Any] | None) -> str:
+    keys: list[str] = []
+    while path is not None:
+        path, key = path
+        keys.append(str(key))
+    return ".".join(reversed(keys))

@@ -73,11 +73,18 @@ def queue_reason_training(org_id: int) -> None:
 def queue_reason_reading(interaction: Interaction) -> None:
     """A new interaction with a description: the worker reads why the customer got in touch
     (the web server that recorded it does not load the text models)."""
-    if not interaction.description.strip():
+    queue_reasons_reading([interaction])
+
+
+def queue_reasons_reading(interactions: list[Interaction]) -> None:
+    """`queue_reason_reading` for new interactions of one organisation: one query."""
+    described = [i for i in interactions if i.description.strip()]
+    if not described:
         return
-    org_id = interaction.organization_id
+    org_id = described[0].organization_id
     if ContactReason.objects.for_org(org_id).filter(active=True).exists():
-        enqueue_on_commit(classify_interaction_task, interaction.pk)
+        for interaction in described:
+            enqueue_on_commit(classify_interaction_task, interaction.pk)
 
 
 @transaction.atomic

@@ -54,6 +54,18 @@ def record_event(
     )
 
 
+def record_events(
+    org: Organization | int, verb: str, subjects: list[tuple[models.Model, dict[str, Any]]]
+) -> None:
+    """`record_event` for many subjects, in one INSERT (set-based writes keep their trail)."""
+    org_id = org if isinstance(org, int) else org.pk
+    Event.objects.bulk_create(
+        Event(organization_id=org_id, verb=verb, subject_type=subject._meta.label_lower,
+              subject_id=subject.pk, data=data)
+        for subject, data in subjects
+    )  # fmt: skip
+
+
 class OrgEvent(EventVerb):
     MEMBER_ADDED = "member.added"
     ORG_CREATED = "org.created"

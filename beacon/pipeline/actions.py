@@ -96,6 +96,14 @@ def enqueue_stage(stage: str, response_id: int) -> None:
     enqueue_on_commit(open_case_task if stage == CASE_STAGE else analyse_response_task, response_id)
 
 
+def enqueue_case_stage_many(response_ids: list[int]) -> None:
+    """The case stage of many new responses (a batch) in one job, after commit."""
+    from beacon.pipeline.tasks import open_cases_task
+
+    if response_ids:
+        enqueue_on_commit(open_cases_task, response_ids)
+
+
 def requeue_lost_fanout(limit: int = 1000) -> int:
     """Enqueue again only responses whose stage job was lost (its lease ran out).
 

@@ -19,6 +19,17 @@ def open_case_task(response_id: int) -> None:
     run_case_stage(response_id)
 
 
+@db_task()
+def open_cases_task(response_ids: list[int]) -> None:
+    """Critical queue: `open_case_task` for each response of an API batch (one job per
+    batch, not one per response). A response it does not reach (the job died) is
+    enqueued again by the sweeper once its lease runs out."""
+    from beacon.pipeline.processing import run_case_stage
+
+    for response_id in response_ids:
+        run_case_stage(response_id)
+
+
 @bulk_task()
 def analyse_response_task(response_id: int) -> None:
     """Bulk queue: comments, praise, sharing; a duplicate does nothing."""

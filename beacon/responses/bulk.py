@@ -15,18 +15,20 @@ work per response in Python (docs/performance.md has the figures):
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from beacon.contacts.actions import ContactIn, check_contact, do_upsert_contacts
 from beacon.core import clock
+from beacon.core.errors import ValidationFailed
+from beacon.core.memory import collector_paused
 from beacon.responses import rollups
 from beacon.responses.checks import (
     MAX_TEXT_LENGTH,
@@ -38,8 +40,9 @@ from beacon.responses.checks import (
     dimensions,
     given_answers,
 )
+from beacon.responses.events import responses_received
 from beacon.responses.models import Answer, Response
-from beacon.surveys.models import Question, QuestionKind
+from beacon.surveys.models import Question, QuestionKind, Survey
 
 # SQLite page cache while a bulk load runs (KiB).
 BULK_SQLITE_CACHE_KIB = 512 * 1024
@@ -104,25 +107,12 @@ def store(
     """
     seen = _Seen()
     created: list[tuple[int, ResponseIn]] = []
-    with _large_page_cache(), _no_collector():
+    with _large_page_cache(), collector_paused():
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             codes = _validate(batch, seen)
             created.extend(_write(batch, codes, seen, historical))
     return created
-
-
-@contextmanager
-def _no_collector() -> Iterator[None]:
-    """Pause Python's cycle collector: a batch allocates millions of small objects, none
-    of them in cycles, and each full collection would walk them all again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -144,28 +134,152 @@ def _large_page_cache() -> Iterator[None]:
 
 def _validate(items: Sequence[ResponseIn], seen: _Seen) -> list[int]:
     """Check every item; returns each item's code into `seen.who`."""
-    codes: list[int] = []
-    for d in items:
-        survey = d.survey
-        r = seen.rules.get(survey.pk)
-        if r is None:
-            r = seen.rules[survey.pk] = _Rules.of(survey.pk)
-        if not _plainly_valid(d, r):
-            # The full checks raise with the field's message (or find the item valid).
-            check_envelope(d)
-            check_answers(r.questions, d.answers)
-            hidden = check_shown(r.questions, given_answers(d.answers), d.answers)
-            check_required(
-                r.questions, {a.question_id for a in d.answers if not a.is_empty}, hidden
-            )
-        marker = (id(survey), id(d.invitation), id(d.contact), id(d.interaction),
-                  id(d.touchpoint))  # fmt: skip
-        code = seen.codes.get(marker)
-        if code is None:
-            check_envelope(d)
-            code = seen.codes[marker] = _resolve(d, seen)
-        codes.append(code)
-    return codes
+    return [_validate_one(d, seen) for d in items]
+
+
+def _validate_one(d: ResponseIn, seen: _Seen) -> int:
+    """Check one item (raises `ValidationFailed` naming the field); returns its code."""
+    _check_answers(d, seen)
+    marker = (id(d.survey), id(d.invitation), id(d.contact), id(d.interaction),
+              id(d.touchpoint))  # fmt: skip
+    code = seen.codes.get(marker)
+    if code is None:
+        check_envelope(d)
+        code = seen.codes[marker] = _resolve(d, seen)
+    return code
+
+
+def _check_answers(d: ResponseIn, seen: _Seen) -> None:
+    survey = d.survey
+    r = seen.rules.get(survey.pk)
+    if r is None:
+        r = seen.rules[survey.pk] = _Rules.of(survey.pk)
+    if not _plainly_valid(d, r):
+        # The full checks raise with the field's message (or find the item valid).
+        check_envelope(d)
+        check_answers(r.questions, d.answers)
+        hidden = check_shown(r.questions, given_answers(d.answers), d.answers)
+        check_required(r.questions, {a.question_id for a in d.answers if not a.is_empty}, hidden)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A response already stored under an item's key (a retry)."""
+
+    id: int
+    survey_id: int
+    completed: bool
+
+
+@dataclass
+class Received:
+    """What became of each item of `receive()`, by the item's position."""
+
+    created: dict[int, int] = field(default_factory=dict)  # position -> new response id
+    stored: dict[int, Stored] = field(default_factory=dict)
+    refused: dict[int, dict[str, str]] = field(default_factory=dict)  # position -> errors
+
+
+def receive(
+    items: Sequence[ResponseIn], contacts: Sequence[ContactIn | None] | None = None
+) -> Received:
+    """Store each complete response on its own terms, in one transaction for all.
+
+    The batch API's path: an invalid item is refused with the field errors `ingest` gives
+    and the others are stored; an item whose key is already stored is reported with that
+    response (not written again). New responses are stored completed now, as `ingest`
+    stores them. `contacts` (one or None per item) are upserted with the responses, only
+    for items stored now, as `submit_response` does. Call outside a transaction: if a
+    concurrent request stores one of the keys first, the unique key refuses this write,
+    which is then made again without that item.
+    """
+    seen = _Seen()
+    out = Received()
+    valid: list[tuple[int, ResponseIn]] = []
+    for i, d in enumerate(items):
+        contact = contacts[i] if contacts is not None else None
+        try:
+            if contact is not None:
+                check_contact(d.survey.organization, contact)
+            _check_answers(d, seen)
+        except ValidationFailed as e:
+            out.refused[i] = e.errors
+        else:
+            valid.append((i, d))
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                out.created = _receive_fresh(valid, contacts, seen, out)
+            return out
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive_fresh(
+    valid: list[tuple[int, ResponseIn]],
+    contacts: Sequence[ContactIn | None] | None,
+    seen: _Seen,
+    out: Received,
+) -> dict[int, int]:
+    found = _stored_rows({(d.survey.organization_id, d.idempotency_key) for _, d in valid})
+    fresh: list[tuple[int, ResponseIn]] = []
+    for i, d in valid:
+        row = found.get((d.survey.organization_id, d.idempotency_key))
+        if row is None:
+            fresh.append((i, d))
+        elif row.survey_id != d.survey.pk:
+            out.refused[i] = {"idempotency_key": "already used for another survey"}
+        else:
+            out.stored[i] = row
+    if contacts is not None:
+        fresh = _with_contacts(fresh, contacts)
+    codes = [_validate_one(d, seen) for _, d in fresh]
+    written = _write([d for _, d in fresh], codes, seen, historical=False, received=True)
+    ids = {d.idempotency_key: pk for pk, d in written}
+    by_survey: dict[int, tuple[Survey, int]] = {}
+    for _, d in fresh:
+        survey, n = by_survey.get(d.survey.pk, (d.survey, 0))
+        by_survey[d.survey.pk] = (survey, n + 1)
+    for survey, n in by_survey.values():
+        responses_received(survey, count=n, channel=fresh[0][1].channel)
+    return {i: ids[d.idempotency_key] for i, d in fresh}
+
+
+def _with_contacts(
+    fresh: list[tuple[int, ResponseIn]], contacts: Sequence[ContactIn | None]
+) -> list[tuple[int, ResponseIn]]:
+    """The items with their contact upserted (per organisation, in item order)."""
+    by_org: dict[int, list[ContactIn]] = {}
+    orgs = {}
+    for i, d in fresh:
+        c = contacts[i]
+        if c is not None:
+            by_org.setdefault(d.survey.organization_id, []).append(c)
+            orgs[d.survey.organization_id] = d.survey.organization
+    stored = {org_id: do_upsert_contacts(orgs[org_id], wanted) for org_id, wanted in by_org.items()}
+    out = []
+    for i, d in fresh:
+        c = contacts[i]
+        if c is not None:
+            d = replace(d, contact=stored[d.survey.organization_id][c.external_id.strip()])
+        out.append((i, d))
+    return out
+
+
+def _stored_rows(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Stored]:
+    by_org: dict[int, list[str]] = {}
+    for org_id, key in keys:
+        by_org.setdefault(org_id, []).append(key)
+    found: dict[tuple[int, str], Stored] = {}
+    for org_id, org_keys in by_org.items():
+        rows = Response.objects.for_org(org_id).filter(idempotency_key__in=org_keys)
+        for pk, key, survey_id, completed_at in rows.values_list(
+            "pk", "idempotency_key", "survey_id", "completed_at"
+        ):
+            found[(org_id, key)] = Stored(pk, survey_id, completed_at is not None)
+    return found
 
 
 def _plainly_valid(d: ResponseIn, r: _Rules) -> bool:
@@ -222,15 +336,21 @@ def _resolve(d: ResponseIn, seen: _Seen) -> int:
 
 
 def _write(
-    items: Sequence[ResponseIn], codes: list[int], seen: _Seen, historical: bool
+    items: Sequence[ResponseIn],
+    codes: list[int],
+    seen: _Seen,
+    historical: bool,
+    *,
+    received: bool = False,
 ) -> list[tuple[int, ResponseIn]]:
     pg = connection.vendor == "postgresql"
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        if pg and own_transaction:
+        if pg and own_transaction and not received:
             # A load on its own (import, seed) is retried by idempotency key, so a batch
             # may skip waiting for its WAL flush: a crash can lose the last batches, never
-            # half of one. Inside a caller's transaction (an API call) the caller decides.
+            # half of one. Inside a caller's transaction the caller decides; responses
+            # `received` from a client are acknowledged, so their commit waits for the WAL.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
         fresh = _unseen(items, codes)
@@ -238,7 +358,7 @@ def _write(
             return []
         now = _utc(clock.now())
         stamp = str(now) if pg else str(now.replace(tzinfo=None))
-        rows, days = _rows(fresh, seen, stamp, historical, pg)
+        rows, days = _rows(fresh, seen, stamp, historical, pg, received)
         ids = _pg_insert(rows) if pg else _sqlite_insert(rows)
         answers, scored = _answer_rows(fresh, ids, stamp)
         if pg:
@@ -301,9 +421,11 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def _rows(fresh: list[tuple[ResponseIn, int]], seen: _Seen, stamp: str, historical: bool,
-          pg: bool) -> tuple[list[tuple[Any, ...]], list[int]]:  # fmt: skip
+          pg: bool, received: bool) -> tuple[list[tuple[Any, ...]], list[int]]:  # fmt: skip
     """Response rows in _RESPONSE_COLUMNS order, with datetimes as each database stores
-    them (naive UTC text on SQLite, as Django writes it), and each one's UTC day."""
+    them (naive UTC text on SQLite, as Django writes it), and each one's UTC day.
+    A loaded response was completed when answered; one `received` from a client now
+    is completed now, as `ingest` stores it."""
     processed = stamp if historical else None
     today = dt.date.fromisoformat(stamp[:10]).toordinal()
     columns = seen.columns
@@ -320,7 +442,8 @@ def _rows(fresh: list[tuple[ResponseIn, int]], seen: _Seen, stamp: str, historic
             days.append(when.toordinal())
         c = columns[code]
         survey = d.survey
-        rows.append((stamp, d.channel, d.idempotency_key, at, at, processed, *c[:8],
+        rows.append((stamp, d.channel, d.idempotency_key, at, stamp if received else at,
+                     processed, *c[:8],
                      survey.organization_id, survey.pk, c[8]))  # fmt: skip
     return rows, days
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from beacon.orgs.events import EventVerb, record_event
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.responses.models import Response
+from beacon.surveys.models import Survey
 
 
 class ResponseEvent(EventVerb):
     RESPONSE_ANSWERED = "response.answered"
     RESPONSE_CREATED = "response.created"
     RESPONSE_DELETED = "response.deleted"
+    RESPONSES_RECEIVED = "responses.received"
     ROLLUPS_ATTRIBUTES_SET = "rollups.attributes_set"
 
 
@@ -20,6 +22,14 @@ def response_answered(org: Organization | int, response: Response, *, complete: 
 
 def response_created(org: Organization | int, response: Response, *, channel: str) -> Event:
     return record_event(org, ResponseEvent.RESPONSE_CREATED, response, channel=channel)
+
+
+def responses_received(survey: Survey, *, count: int, channel: str) -> Event:
+    """Responses to one survey stored by one batch call (one event, not one per response)."""
+    return record_event(
+        survey.organization_id, ResponseEvent.RESPONSES_RECEIVED, survey, count=count,
+        channel=channel,
+    )  # fmt: skip
 
 
 def response_deleted(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -32,11 +32,11 @@ from beacon.surveys.events import (
     distribution_rule_updated,
     invitation_cancelled,
     invitation_clicked,
-    invitation_created,
     invitation_reminded,
     invitation_scanner_suspected,
     invitation_sent,
-    invitation_suppressed,
+    invitations_created,
+    invitations_suppressed,
     survey_distribution_updated,
     survey_policy_updated,
     survey_widget_secret_rotated,
@@ -211,39 +211,54 @@ def _conditions_hold(conditions: dict[str, Any], attributes: dict[str, Any]) -> 
     return True
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """An organisation's active surveys with their active-survey rules and touchpoints,
+    read once for however many interactions are matched against them."""
+
+    surveys: list[tuple[Survey, list[DistributionRule] | None, frozenset[int]]]
+
+    @classmethod
+    def of(cls, org_id: int) -> _Candidates:
+        surveys = Survey.objects.for_org(org_id).filter(status=SurveyStatus.ACTIVE)
+        rules = DistributionRule.objects.for_org(org_id).filter(survey__status=SurveyStatus.ACTIVE)
+        by_survey: dict[int, list[DistributionRule]] = {}
+        for rule in rules.order_by("pk"):
+            by_survey.setdefault(rule.survey_id, []).append(rule)
+        return cls([
+            (survey, by_survey.get(survey.pk), frozenset(t.pk for t in survey.touchpoints.all()))
+            for survey in surveys.order_by("pk").prefetch_related("touchpoints")
+        ])  # fmt: skip
+
+    def matching(self, interaction: Interaction) -> list[tuple[Survey, DistributionRule | None]]:
+        stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
+        attributes = interaction.contact.attributes or {}
+        found: list[tuple[Survey, DistributionRule | None]] = []
+        for survey, survey_rules, touchpoints in self.surveys:
+            if survey_rules is None:
+                if interaction.touchpoint_id in touchpoints:
+                    found.append((survey, None))
+                continue
+            for rule in survey_rules:
+                if (
+                    rule.active
+                    and rule.touchpoint_id in (None, interaction.touchpoint_id)
+                    and rule.stage_id in (None, stage_id)
+                    and rule.team_id in (None, interaction.team_id)
+                    and _conditions_hold(rule.conditions or {}, attributes)
+                ):
+                    found.append((survey, rule))
+                    break
+        return found
+
+
 def matching(interaction: Interaction) -> list[tuple[Survey, DistributionRule | None]]:
     """Active surveys this interaction should lead to, with the rule that matched.
 
     A survey with rules is asked when one of its active rules matches; a survey without
     rules keeps the simple behaviour: asked after each of its touchpoints.
     """
-    stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
-    surveys = Survey.objects.for_org(interaction.organization_id).filter(status=SurveyStatus.ACTIVE)
-    rules = DistributionRule.objects.for_org(interaction.organization_id).filter(
-        survey__status=SurveyStatus.ACTIVE
-    )
-    by_survey: dict[int, list[DistributionRule]] = {}
-    for rule in rules.order_by("pk"):
-        by_survey.setdefault(rule.survey_id, []).append(rule)
-    attributes = interaction.contact.attributes or {}
-    found: list[tuple[Survey, DistributionRule | None]] = []
-    for survey in surveys.order_by("pk").prefetch_related("touchpoints"):
-        survey_rules = by_survey.get(survey.pk)
-        if survey_rules is None:
-            if interaction.touchpoint_id in {t.pk for t in survey.touchpoints.all()}:
-                found.append((survey, None))
-            continue
-        for rule in survey_rules:
-            if (
-                rule.active
-                and rule.touchpoint_id in (None, interaction.touchpoint_id)
-                and rule.stage_id in (None, stage_id)
-                and rule.team_id in (None, interaction.team_id)
-                and _conditions_hold(rule.conditions or {}, attributes)
-            ):
-                found.append((survey, rule))
-                break
-    return found
+    return _Candidates.of(interaction.organization_id).matching(interaction)
 
 
 def sampled_in(interaction: Interaction, rule: DistributionRule) -> bool:
@@ -298,31 +313,6 @@ def _last_invited_to(contact: Contact, survey: Survey) -> dt.datetime | None:
     return last
 
 
-def _claim_budget(contact: Contact, survey: Survey) -> str:
-    """Take the contact's survey budget, or say why not; "" means taken.
-
-    The contact's budget row is locked first (PostgreSQL), then claimed with a
-    conditional UPDATE: of two triggers racing for the same contact only one can match
-    the WHERE clause, on either database.
-    """
-    now = clock.now()
-    budget, _ = ContactBudget.objects.get_or_create(
-        contact=contact, defaults={"organization_id": contact.organization_id}
-    )
-    ContactBudget.objects.select_for_update().filter(pk=budget.pk).first()
-    if survey.resurvey_after_days:
-        last = _last_invited_to(contact, survey)
-        if last is not None and last > now - dt.timedelta(days=survey.resurvey_after_days):
-            return SuppressionReason.SURVEY_BUDGET
-    cutoff = now - dt.timedelta(days=org_budget_days(contact.organization_id))
-    claimed = (
-        ContactBudget.objects.filter(pk=budget.pk)
-        .filter(Q(last_invited_at__isnull=True) | Q(last_invited_at__lte=cutoff))
-        .update(last_invited_at=now)
-    )
-    return "" if claimed else SuppressionReason.BUDGET
-
-
 # ---------------------------------------------------------------- triggering
 
 
@@ -338,87 +328,173 @@ def do_trigger(
 ) -> TriggerResult:
     """Invite the interaction's contact to every matching survey, or record why not."""
     interaction = Interaction.objects.select_related("contact", "touchpoint").get(pk=interaction.pk)
-    contact = interaction.contact
-    stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
+    return do_trigger_many([interaction], default_channel=default_channel)[0]
+
+
+@dataclass
+class _Budgets:
+    """The survey budgets of the contacts a batch may invite, claimed in order.
+
+    The contacts' budget rows are locked first (PostgreSQL; SQLite serialises writers),
+    so the claims below, decided in Python, are those one conditional UPDATE per
+    interaction would make: of two batches racing for a contact, the second waits and
+    then sees the first one's claim.
+    """
+
+    now: dt.datetime
+    cutoff: dt.datetime
+    last_any: dict[int, dt.datetime | None]
+    last_to: dict[tuple[int, int], dt.datetime]
+    claimed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, org_id: int, contact_ids: set[int], surveys: set[int]) -> _Budgets:
+        now = clock.now()
+        ContactBudget.objects.bulk_create(
+            [ContactBudget(organization_id=org_id, contact_id=c) for c in sorted(contact_ids)],
+            ignore_conflicts=True,
+        )
+        rows = ContactBudget.objects.select_for_update().filter(contact_id__in=contact_ids)
+        last_any = dict(rows.order_by("pk").values_list("contact_id", "last_invited_at"))
+        last_to: dict[tuple[int, int], dt.datetime] = {}
+        if surveys:
+            invited = (
+                Invitation.objects.for_org(org_id)
+                .filter(survey_id__in=surveys, contact_id__in=contact_ids)
+                .values_list("contact_id", "survey_id")
+                .annotate(last=Max("created_at"))
+            )
+            last_to = {(c, s): last for c, s, last in invited}
+        cutoff = now - dt.timedelta(days=org_budget_days(org_id))
+        return cls(now, cutoff, last_any, last_to)
+
+    def claim(self, contact_id: int, survey: Survey) -> str:
+        """As `_claim_budget`: "" when taken, else the reason."""
+        if survey.resurvey_after_days:
+            last = self.last_to.get((contact_id, survey.pk))
+            if last is not None and last > self.now - dt.timedelta(days=survey.resurvey_after_days):
+                return SuppressionReason.SURVEY_BUDGET
+        last_any = self.last_any.get(contact_id)
+        if last_any is not None and last_any > self.cutoff:
+            return SuppressionReason.BUDGET
+        self.last_any[contact_id] = self.now
+        self.last_to[(contact_id, survey.pk)] = self.now
+        self.claimed.add(contact_id)
+        return ""
+
+    def save(self) -> None:
+        if self.claimed:
+            ContactBudget.objects.filter(contact_id__in=self.claimed).update(
+                last_invited_at=self.now
+            )
+
+
+@transaction.atomic
+def do_trigger_many(
+    interactions: list[Interaction], *, default_channel: str = InvitationChannel.LINK
+) -> list[TriggerResult]:
+    """`do_trigger` for many interactions of one organisation, set-based: the surveys and
+    rules are read once, budgets claimed in one pass, invitations and suppressions (and
+    their events) inserted in one statement each. Each interaction needs its `contact`
+    and `touchpoint` loaded. Results are in the order of `interactions`."""
+    if not interactions:
+        return []
+    org_id = interactions[0].organization_id
+    candidates = _Candidates.of(org_id)
+    matched = [candidates.matching(i) for i in interactions]
+    existing = {
+        (inv.survey_id, inv.interaction_id): inv
+        for inv in Invitation.objects.for_org(org_id).filter(
+            interaction_id__in=[i.pk for i in interactions]
+        )
+    }
+    done = {(s.survey_id, s.interaction_id): s for s in Suppression.objects.for_org(org_id).filter(
+        interaction_id__in=[i.pk for i in interactions])}  # fmt: skip
+    # (interaction, survey, rule, channel, reason decided before the budget)
+    wanted: list[tuple[Interaction, Survey, DistributionRule | None, str, str]] = []
+    for interaction, found in zip(interactions, matched, strict=True):
+        contact = interaction.contact
+        for survey, rule in found:
+            if (survey.pk, interaction.pk) in existing:
+                continue
+            channel = rule.channel if rule is not None else default_channel
+            reason = ""
+            if rule is not None and not sampled_in(interaction, rule):
+                reason = SuppressionReason.SAMPLED_OUT
+            elif contact.unsubscribed_at is not None:
+                reason = SuppressionReason.UNSUBSCRIBED
+            elif channel == InvitationChannel.EMAIL and not contact.email:
+                reason = SuppressionReason.NO_EMAIL
+            wanted.append((interaction, survey, rule, channel, reason))
+    asking = [(i.contact_id, s) for i, s, _, _, reason in wanted if not reason]
+    budgets = _Budgets.of(org_id, {c for c, _ in asking},
+                          {s.pk for _, s in asking if s.resurvey_after_days})  # fmt: skip
     invitations: list[Invitation] = []
     suppressions: list[Suppression] = []
-    for survey, rule in matching(interaction):
-        existing = Invitation.objects.filter(survey=survey, interaction=interaction).first()
-        if existing is not None:
-            invitations.append(existing)
+    outcome: dict[tuple[int, int], Invitation | Suppression] = {}
+    for interaction, survey, rule, channel, decided in wanted:
+        key = (survey.pk, interaction.pk)
+        if key in done:
+            outcome[key] = done[key]
             continue
-        channel = rule.channel if rule is not None else default_channel
-        reason = ""
-        if rule is not None and not sampled_in(interaction, rule):
-            reason = SuppressionReason.SAMPLED_OUT
-        elif contact.unsubscribed_at is not None:
-            reason = SuppressionReason.UNSUBSCRIBED
-        elif channel == InvitationChannel.EMAIL and not contact.email:
-            reason = SuppressionReason.NO_EMAIL
-        else:
-            reason = _claim_budget(contact, survey)
+        stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
+        reason = decided or budgets.claim(interaction.contact_id, survey)
         if reason:
-            suppressions.append(_suppress(survey, interaction, rule, stage_id, reason))
-            continue
-        invitation = _invite(survey, interaction, rule, stage_id, channel)
-        invitations.append(invitation)
+            suppression = Suppression(
+                organization_id=org_id, survey=survey, interaction=interaction,
+                contact_id=interaction.contact_id, rule=rule, stage_id=stage_id, reason=reason,
+            )  # fmt: skip
+            suppressions.append(suppression)
+            outcome[key] = suppression
+        else:
+            invitation = _invitation(survey, interaction, rule, stage_id, channel, budgets.now)
+            invitations.append(invitation)
+            outcome[key] = invitation
+    budgets.save()
+    Invitation.objects.bulk_create(invitations)
+    Suppression.objects.bulk_create(suppressions)
+    invitations_created(org_id, invitations)
+    invitations_suppressed(org_id, suppressions)
+    for invitation in invitations:
         if invitation.send_at is not None and invitation.send_at <= clock.now():
             do_send_invitation(invitation)
-    return TriggerResult(invitations, suppressions)
+    results: list[TriggerResult] = []
+    for interaction, found in zip(interactions, matched, strict=True):
+        result = TriggerResult([], [])
+        for survey, _ in found:
+            key = (survey.pk, interaction.pk)
+            row = existing.get(key) or outcome[key]
+            if isinstance(row, Invitation):
+                result.invitations.append(row)
+            else:
+                result.suppressions.append(row)
+        results.append(result)
+    return results
 
 
-def _suppress(
-    survey: Survey,
-    interaction: Interaction,
-    rule: DistributionRule | None,
-    stage_id: int | None,
-    reason: str,
-) -> Suppression:
-    suppression, created = Suppression.objects.get_or_create(
-        survey=survey,
-        interaction=interaction,
-        defaults={
-            "organization_id": survey.organization_id,
-            "contact_id": interaction.contact_id,
-            "rule": rule,
-            "stage_id": stage_id,
-            "reason": reason,
-        },
-    )
-    if created:
-        invitation_suppressed(survey.organization_id, suppression, reason=reason)
-    return suppression
-
-
-def _invite(
+def _invitation(
     survey: Survey,
     interaction: Interaction,
     rule: DistributionRule | None,
     stage_id: int | None,
     channel: str,
+    now: dt.datetime,
 ) -> Invitation:
-    now = clock.now()
     delay = dt.timedelta(minutes=rule.delay_minutes if rule is not None else 0)
-    try:
-        with transaction.atomic():
-            invitation = Invitation.objects.create(
-                organization_id=survey.organization_id,
-                survey=survey,
-                contact_id=interaction.contact_id,
-                interaction=interaction,
-                token=new_token(),
-                channel=channel,
-                # The link stays valid for the whole period after it is sent.
-                expires_at=now + delay + dt.timedelta(days=survey.invitation_days_valid),
-                rule=rule,
-                stage_id=stage_id,
-                send_at=now + delay if channel == InvitationChannel.EMAIL else None,
-                language=_language_of(interaction.contact),
-            )
-            invitation_created(survey.organization_id, invitation)
-    except IntegrityError:
-        return Invitation.objects.get(survey=survey, interaction=interaction)
-    return invitation
+    return Invitation(
+        organization_id=survey.organization_id,
+        survey=survey,
+        contact_id=interaction.contact_id,
+        interaction=interaction,
+        token=new_token(),
+        channel=channel,
+        # The link stays valid for the whole period after it is sent.
+        expires_at=now + delay + dt.timedelta(days=survey.invitation_days_valid),
+        rule=rule,
+        stage_id=stage_id,
+        send_at=now + delay if channel == InvitationChannel.EMAIL else None,
+        language=_language_of(interaction.contact),
+    )
 
 
 def _language_of(contact: Contact) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.surveys.models import (
     DistributionRule,
@@ -101,6 +101,18 @@ def invitation_scanner_suspected(
 
 def invitation_sent(org: Organization | int, invitation: Invitation) -> Event:
     return record_event(org, SurveyEvent.INVITATION_SENT, invitation)
+
+
+def invitations_created(org: Organization | int, invitations: list[Invitation]) -> None:
+    """`invitation_created` of each, in one statement."""
+    record_events(org, SurveyEvent.INVITATION_CREATED, [(i, {}) for i in invitations])
+
+
+def invitations_suppressed(org: Organization | int, suppressions: list[Suppression]) -> None:
+    """`invitation_suppressed` of each, in one statement."""
+    record_events(
+        org, SurveyEvent.INVITATION_SUPPRESSED, [(s, {"reason": s.reason}) for s in suppressions]
+    )
 
 
 def invitation_suppressed(

@@ -1,0 +1,222 @@
+"""Batch ingest over HTTP: `POST /api/v1/responses/batch` and `/interactions/batch`.
+
+Starts the real server (`beacon run`, uvicorn, `--workers 2`, no job worker beside it so
+the figures are the ingest path's own) on loopback over a fresh database, then a few
+keep-alive clients post N responses in batches of 1,000 (an NPS score, a comment,
+30 % detractors) and N interactions (each with its own contact, at a touchpoint whose
+active survey invites the contact: the trigger runs for every one). Request bodies are
+built before the clock starts. Prints one JSON line per kind: items/s wall clock, the
+server processes' CPU seconds (user + system, from /proc) per 1,000 items, p50/p95 per
+request, the jobs left queued, and the load average before and after.
+
+    .venv/bin/python -m benchmarks.batch_ingest --items 100000 --clients 4
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/2 \
+        .venv/bin/python -m benchmarks.batch_ingest
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("BEACON_DATA_DIR", tempfile.mkdtemp(prefix="beacon-batch-"))
+os.environ["BEACON_JOBS_IMMEDIATE"] = "0"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+COMMENTS = [
+    "Waited forty minutes on hold and nobody called back",
+    "The agent was friendly and fixed my router in minutes",
+    "Billing charged me twice this month, still not refunded",
+    "Great service, the technician arrived on time",
+]
+BATCH = 1000
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children that are still running."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                stat = (p / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                pids.append(int(p.name))
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _wait_up(port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the server did not start")
+
+
+def _post_all(port: int, secret: str, path: str, bodies: list[bytes], clients: int,
+              ) -> tuple[float, list[float], dict[int, int]]:  # fmt: skip
+    """Post every body from `clients` keep-alive connections; (wall s, latencies, statuses)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    queue = list(reversed(bodies))
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body = queue.pop()
+            start = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+            took = time.perf_counter() - start
+            assert answer.status == 200, data[:500]
+            items = json.loads(data)["items"]
+            with lock:
+                latencies.append(took)
+                for item in items:
+                    statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, latencies, statuses
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _queued() -> int:
+    from beacon.core.jobs import bulk, critical
+
+    return int(critical.pending_count() + bulk.pending_count())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=None, help="default: --items")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # as `beacon run` leaves a new database
+            cursor.execute("PRAGMA journal_mode=WAL")
+
+    from beacon.core.jobs import bulk, critical
+    from beacon.testing import build_world
+
+    critical.flush()
+    bulk.flush()
+    world = build_world(f"Batch Bench {time.time_ns()}")
+    rng = random.Random(14)
+    run = time.time_ns()
+    responses, interactions = [], []
+    for b in range(0, args.items, BATCH):
+        items = []
+        for i in range(b, min(b + BATCH, args.items)):
+            score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
+            items.append({
+                "survey_id": world.survey.pk,
+                "idempotency_key": f"r-{run}-{i}",
+                "touchpoint_id": world.touchpoint.pk,
+                "answers": [{"question_id": world.nps.pk, "number": score},
+                            {"question_id": world.comment.pk, "text": rng.choice(COMMENTS)}],
+            })  # fmt: skip
+        responses.append(json.dumps({"items": items}).encode())
+    n_interactions = args.items if args.interactions is None else args.interactions
+    for b in range(0, n_interactions, BATCH):
+        interactions.append(json.dumps({"items": [
+            {"contact": {"external_id": f"c-{run}-{i}", "email": f"c{i}@example.com"},
+             "idempotency_key": f"i-{run}-{i}", "touchpoint_id": world.touchpoint.pk}
+            for i in range(b, min(b + BATCH, n_interactions))
+        ]}).encode())  # fmt: skip
+    env = {**os.environ}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "beacon", "run", "--port", str(args.port), "--workers",
+         str(args.workers), "--no-worker", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_up(args.port)
+        for kind, path, bodies, n in (
+            ("responses", "/api/v1/responses/batch", responses, args.items),
+            ("interactions", "/api/v1/interactions/batch", interactions, n_interactions),
+        ):
+            load_before = os.getloadavg()
+            queued_before = _queued()
+            cpu = _cpu_seconds(server.pid)
+            wall, latencies, statuses = _post_all(
+                args.port, world.api_secret, path, bodies, args.clients
+            )
+            cpu = _cpu_seconds(server.pid) - cpu
+            print(json.dumps({
+                "kind": kind,
+                "database": connection.vendor,
+                "items": n,
+                "batch": BATCH,
+                "clients": args.clients,
+                "server_workers": args.workers,
+                "statuses": statuses,
+                "items_per_s": round(n / wall, 1),
+                "wall_s": round(wall, 2),
+                "server_cpu_s": round(cpu, 2),
+                "server_cpu_ms_per_1000_items": round(1000 * cpu / n * 1000, 1),
+                "items_per_server_cpu_s": round(n / cpu, 1),
+                "request_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
+                "request_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
+                "jobs_queued": _queued() - queued_before,
+                "load_average_before": load_before,
+                "load_average_after": os.getloadavg(),
+            }), flush=True)  # fmt: skip
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
