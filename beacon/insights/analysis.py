@@ -164,6 +164,7 @@ def _analyse(org: Organization, answers: list[Answer]) -> tuple[list[AnswerInsig
         readings.append(_Reading(answer, language, why, analysis, mentions))
         if analysis is not None:
             praise.find(answer, cleaned)
+    praise.record()
     return _store(org, readings, reader.version), reader.version
 
 
