@@ -39,7 +39,7 @@ from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.cxmodel.models import Touchpoint
 from beacon.orgs.models import Organization
-from beacon.pipeline.actions import enqueue_case_stage_many, submit_response
+from beacon.pipeline.actions import CASE_STAGE, enqueue_stage, submit_response
 from beacon.responses import bulk, checks
 from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Question, Survey
@@ -228,7 +228,8 @@ def store_responses(org: Organization, parsed: list[tuple[int, ResponseIn]]) -> 
         )  # fmt: skip
         batch.append((i, p, data, contact))
     received = bulk.receive([b[2] for b in batch], [b[3] for b in batch])
-    enqueue_case_stage_many(list(received.created.values()))
+    if received.created:
+        enqueue_stage(CASE_STAGE)
     positions = _positions({p.survey_id for _, p, _, _ in batch})
     stored = _stored_answers([row.id for row in received.stored.values() if row.completed])
     for j, (i, p, data, _) in enumerate(batch):

@@ -61,8 +61,8 @@ def enqueue_on_commit(task: _Task, *args: Any) -> None:
 COALESCE_STALE = dt.timedelta(hours=2)
 
 
-def _mark(task: Any, arg: int) -> str:
-    return f"coalesce:{task.name}:{arg}"
+def _mark(task: Any, arg: int | None) -> str:
+    return f"coalesce:{task.name}:{'' if arg is None else arg}"
 
 
 def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
@@ -74,12 +74,14 @@ def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
         return bool(huey.put_if_empty(key, value))
 
 
-def enqueue_once_on_commit(task: Any, arg: int) -> None:
-    """Enqueue `task(arg)` after commit unless the same job is already waiting.
+def enqueue_once_on_commit(task: Any, arg: int | None = None) -> None:
+    """Enqueue `task(arg)` (`task()` without one) after commit unless the same job is
+    already waiting.
 
     For work where one run covers every request made before it starts (retraining an
-    organisation's model after fifty new comments): the job calls `coalesced_start` first,
-    so a request arriving while it runs enqueues the next run.
+    organisation's model after fifty new comments, the fan-out's batches draining every
+    stored response): the job calls `coalesced_start` first, so a request arriving while
+    it runs enqueues the next run.
     """
 
     def enqueue() -> None:
@@ -90,11 +92,14 @@ def enqueue_once_on_commit(task: Any, arg: int) -> None:
             if queued_at is not None and now - queued_at < COALESCE_STALE.total_seconds():
                 return
             huey.put(_mark(task, arg), now)
-        task(arg)
+        if arg is None:
+            task()
+        else:
+            task(arg)
 
     transaction.on_commit(enqueue)
 
 
-def coalesced_start(task: Any, arg: int) -> None:
+def coalesced_start(task: Any, arg: int | None = None) -> None:
     """A coalesced job begins: requests from now on queue another run."""
     task.huey.delete(_mark(task, arg))

@@ -6,6 +6,7 @@ Worker-only (the pipeline's job and the backfill command run it).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -20,7 +21,7 @@ from beacon.insights.models import (
     ThemeMention,
 )
 from beacon.insights.praise import PraiseFinder
-from beacon.insights.reason_reading import do_classify_interaction
+from beacon.insights.reason_reading import do_classify_interactions
 from beacon.insights.registry import theme_model_for
 from beacon.orgs.models import Organization
 from beacon.responses.models import Answer, Response
@@ -43,30 +44,61 @@ def unclassifiable_reason(raw: str, cleaned: str, language: str) -> str:
 
 def analyse_response(response: Response) -> None:
     """Read every free-text answer of a stored response; a failure never blocks the pipeline."""
+    analyse_responses([response])
+
+
+def analyse_responses(responses: list[Response]) -> None:
+    """Read every free-text answer of a batch of stored responses, one model call per
+    organisation, and their interactions' reasons for contact; a failure never blocks
+    the pipeline (a batch that fails is read again one response at a time, so only the
+    response that fails loses its reading)."""
+    by_org: dict[int, list[Response]] = {}
+    for response in responses:
+        by_org.setdefault(response.organization_id, []).append(response)
+    for mine in by_org.values():
+        try:
+            with transaction.atomic():
+                _read_batch(mine)
+        except Exception:
+            if len(mine) > 1:
+                for response in mine:
+                    analyse_responses([response])
+            else:
+                log.exception("insights failed for response %s; the pipeline goes on", mine[0].pk)
+
+
+def _read_batch(responses: list[Response]) -> None:
+    org_id = responses[0].organization_id
     answers = list(
-        Answer.objects.for_org(response.organization_id)
-        .filter(response=response, question__kind=QuestionKind.TEXT)
+        Answer.objects.for_org(org_id)
+        .filter(response__in=responses, question__kind=QuestionKind.TEXT)
         .order_by("pk")
     )
-    try:
-        with transaction.atomic():
-            if answers:
-                do_analyse_answers(response, answers)
-            if response.interaction_id is not None:
-                interaction = Interaction.objects.for_org(response.organization_id).get(
-                    pk=response.interaction_id
-                )
-                do_classify_interaction(interaction)
-    except Exception:
-        log.exception("insights failed for response %s; the pipeline goes on", response.pk)
+    if answers:
+        do_analyse_answers(responses, answers)
+    interactions = list(
+        Interaction.objects.for_org(org_id)
+        .filter(pk__in=[r.interaction_id for r in responses if r.interaction_id is not None])
+        .order_by("pk")
+    )
+    if interactions:
+        do_classify_interactions(responses[0].organization, interactions)
 
 
-def do_analyse_answers(response: Response, answers: list[Answer]) -> list[AnswerInsight]:
-    org = response.organization
+def do_analyse_answers(responses: list[Response], answers: list[Answer]) -> list[AnswerInsight]:
+    """The free-text answers of responses of one organisation, in one model call; each
+    response records that it was read."""
+    org = responses[0].organization
+    by_pk = {r.pk: r for r in responses}
     for answer in answers:
-        answer.response = response
+        answer.response = by_pk[answer.response_id]
     insights, version = _analyse(org, answers)
-    insights_analysed(org, response, answers=len(answers), model=version)
+    counts: dict[int, int] = {}
+    for answer in answers:
+        counts[answer.response_id] = counts.get(answer.response_id, 0) + 1
+    for response in responses:
+        if response.pk in counts:
+            insights_analysed(org, response, answers=counts[response.pk], model=version)
     return insights
 
 
@@ -112,7 +144,7 @@ def _analyse(org: Organization, answers: list[Answer]) -> tuple[list[AnswerInsig
     to_read = [cleaned for _, cleaned, _, why in prepared if not why]
     analyses = iter(reader.model.analyse(to_read))
     praise = PraiseFinder(org, reader.model)
-    insights = []
+    readings = []
     for answer, cleaned, language, why in prepared:
         analysis = None if why else next(analyses)
         mentions: list[tuple[Theme, str, float]] = []
@@ -129,52 +161,84 @@ def _analyse(org: Organization, answers: list[Answer]) -> tuple[list[AnswerInsig
                 for theme, pattern in reader.by_words
                 if theme.pk not in seen and pattern.search(lowered)
             )
-        insights.append(_store(answer, language, why, analysis, reader.version, mentions))
+        readings.append(_Reading(answer, language, why, analysis, mentions))
         if analysis is not None:
             praise.find(answer, cleaned)
-    return insights, reader.version
+    praise.record()
+    return _store(org, readings, reader.version), reader.version
 
 
-def _store(
-    answer: Answer,
-    language: str,
-    why: str,
-    analysis: Analysis | None,
-    version: str,
-    found: list[tuple[Theme, str, float]],
-) -> AnswerInsight:
-    response = answer.response
-    insight, _ = AnswerInsight.objects.get_or_create(
-        answer=answer,
-        defaults={
-            "organization_id": answer.organization_id,
-            "response": response,
-            "language": language,
-        },
+@dataclass(frozen=True)
+class _Reading:
+    answer: Answer
+    language: str
+    why: str
+    analysis: Analysis | None
+    mentions: list[tuple[Theme, str, float]]
+
+
+_INSIGHT_FIELDS = [
+    "language",
+    "unclassifiable",
+    "reason",
+    "redacted_text",
+    "model_version",
+    "sentiment",
+    "sentiment_score",
+]
+
+
+def _store(org: Organization, readings: list[_Reading], version: str) -> list[AnswerInsight]:
+    """Write the readings of many answers in a few statements: insights created or
+    updated in bulk, model mentions replaced in bulk. What staff corrected stands: a
+    corrected sentiment is kept, and an answer whose themes staff touched keeps them."""
+    ids = [r.answer.pk for r in readings]
+    existing = {
+        i.answer_id: i for i in AnswerInsight.objects.for_org(org).filter(answer_id__in=ids)
+    }
+    mentions = ThemeMention.objects.for_org(org)
+    staff_touched = set(
+        mentions.filter(answer_id__in=ids, source="staff").values_list("answer_id", flat=True)
     )
-    insight.language = language
-    insight.unclassifiable = bool(why)
-    insight.reason = why
-    insight.redacted_text = textutil.redact(answer.text)
-    insight.model_version = version
-    if not insight.corrected:
-        insight.sentiment = analysis.sentiment if analysis else ""
-        insight.sentiment_score = analysis.sentiment_score if analysis else None
-    insight.save()
-    mentions = ThemeMention.objects.for_org(answer.organization_id).filter(answer=answer)
-    if insight.corrected or mentions.filter(source="staff").exists():
-        # Staff have looked at this answer: their themes stand.
-        return insight
-    mentions.delete()
+    new, changed, insights = [], [], []
+    for r in readings:
+        insight = existing.get(r.answer.pk)
+        if insight is None:
+            answer = r.answer
+            insight = AnswerInsight(
+                organization_id=answer.organization_id, answer=answer, response=answer.response
+            )
+            new.append(insight)
+        else:
+            changed.append(insight)
+        insight.language = r.language
+        insight.unclassifiable = bool(r.why)
+        insight.reason = r.why
+        insight.redacted_text = textutil.redact(r.answer.text)
+        insight.model_version = version
+        if not insight.corrected:
+            insight.sentiment = r.analysis.sentiment if r.analysis else ""
+            insight.sentiment_score = r.analysis.sentiment_score if r.analysis else None
+        if insight.corrected:
+            staff_touched.add(r.answer.pk)
+        insights.append(insight)
+    AnswerInsight.objects.bulk_create(new, batch_size=500)
+    AnswerInsight.objects.bulk_update(changed, _INSIGHT_FIELDS, batch_size=500)
+    redo = [r for r in readings if r.answer.pk not in staff_touched]
+    mentions.filter(answer_id__in=[r.answer.pk for r in redo]).delete()
     ThemeMention.objects.bulk_create(
-        ThemeMention(
-            organization_id=answer.organization_id,
-            answer=answer,
-            response=response,
-            theme=theme,
-            sentiment=sentiment,
-            score=score,
-        )
-        for theme, sentiment, score in found
+        (
+            ThemeMention(
+                organization_id=r.answer.organization_id,
+                answer=r.answer,
+                response=r.answer.response,
+                theme=theme,
+                sentiment=sentiment,
+                score=score,
+            )
+            for r in redo
+            for theme, sentiment, score in r.mentions
+        ),
+        batch_size=1000,
     )
-    return insight
+    return insights

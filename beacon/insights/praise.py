@@ -36,7 +36,8 @@ def _name_patterns(member: Membership) -> list[re.Pattern[str]]:
 
 
 class PraiseFinder:
-    """Praise of named members; names are read once per batch, not once per answer."""
+    """Praise of named members; names are read once per batch, not once per answer, and
+    the sentences naming someone are judged in one model call for the whole batch."""
 
     def __init__(self, org: Organization, model: InsightModel) -> None:
         self.model = model
@@ -44,26 +45,34 @@ class PraiseFinder:
             (member, _name_patterns(member))
             for member in Membership.objects.for_org(org).select_related("user", "team__lead__user")
         ]
+        self.candidates: list[tuple[Answer, Membership, list[str]]] = []
 
     def find(self, answer: Answer, cleaned: str) -> None:
+        """Note the sentences of an answer that name a member; `record` judges them."""
         for member, patterns in self.members:
             if not patterns:
                 continue
+            # Only a sentence with words of praise can be praise: the others need no model.
             sentences = [
-                s.strip() for s in _SENTENCE.findall(cleaned) if any(p.search(s) for p in patterns)
+                s.strip()
+                for s in _SENTENCE.findall(cleaned)
+                if any(p.search(s) for p in patterns) and _PRAISE_WORDS.search(s)
             ]
-            if not sentences:
-                continue
-            polar = self.model.sentiment.predict(
-                [(s, OVERALL) for s in sentences], self.model.themes.indicative
-            )
-            praising = [
-                s
-                for s, (p, _) in zip(sentences, polar, strict=True)
-                if p == "positive" and _PRAISE_WORDS.search(s)
-            ]
+            if sentences:
+                self.candidates.append((answer, member, sentences))
+
+    def record(self) -> None:
+        """Record the praise among the noted sentences: those the model reads as positive."""
+        noted = [(s, OVERALL) for _, _, sentences in self.candidates for s in sentences]
+        if not noted:
+            return
+        polar = iter(self.model.sentiment.predict(noted, self.model.themes.indicative))
+        for answer, member, sentences in self.candidates:
+            judged = [(s, next(polar)[0]) for s in sentences]
+            praising = [s for s, p in judged if p == "positive"]
             if praising:
                 do_record_praise(answer.response, answer, member, " ".join(praising))
+        self.candidates = []
 
 
 def do_record_praise(

@@ -117,11 +117,27 @@ def _payload(channel: Channel, event: str, response: Response, title: str, cause
 
 
 @transaction.atomic
+def active_channels(org_id: int, event: str) -> list[Channel]:
+    return list(Channel.objects.for_org(org_id).filter(active=True, event=event).order_by("pk"))
+
+
+def case_channels(org_id: int) -> list[Channel]:
+    return active_channels(org_id, ChannelEvent.CASE)
+
+
 def post_to_channels(
-    org_id: int, event: str, response: Response, title: str, *, cause: models.Model
+    org_id: int,
+    event: str,
+    response: Response,
+    title: str,
+    *,
+    cause: models.Model,
+    channels: list[Channel] | None = None,
 ) -> list[OutboxMessage]:
-    """Queue one post per active channel of this event whose filter the response meets."""
-    channels = list(Channel.objects.for_org(org_id).filter(active=True, event=event))
+    """Queue one post per active channel of this event whose filter the response meets
+    (`channels`: those a batch has read once for many responses)."""
+    if channels is None:
+        channels = active_channels(org_id, event)
     if not channels:
         return []
     answers = list(Answer.objects.filter(response=response))

@@ -123,10 +123,18 @@ def _matches(rule: RuleSpec, response: Response, answers: list[Answer]) -> Trigg
     return Trigger(rule, hit)
 
 
-def case_trigger(response: Response) -> Trigger | None:
-    """The first rule, in order, whose every condition this response meets."""
-    answers = list(Answer.objects.filter(response=response).select_related("question"))
-    for rule in rules_for(response.organization_id):
+def case_trigger(
+    response: Response,
+    answers: list[Answer] | None = None,
+    rules: list[RuleSpec] | None = None,
+) -> Trigger | None:
+    """The first rule, in order, whose every condition this response meets.
+
+    A batch passes the answers (with their questions) and the organisation's rules it has
+    loaded once for many responses; alone, a response loads its own."""
+    if answers is None:
+        answers = list(Answer.objects.filter(response=response).select_related("question"))
+    for rule in rules_for(response.organization_id) if rules is None else rules:
         trigger = _matches(rule, response, answers)
         if trigger is not None:
             return trigger

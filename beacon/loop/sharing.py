@@ -15,7 +15,7 @@ from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Praise
 from beacon.insights.text import redact
-from beacon.loop.channels import post_to_channels
+from beacon.loop.channels import active_channels, post_to_channels
 from beacon.loop.events import (
     digest_preference,
     recognition_created,
@@ -281,26 +281,41 @@ def do_recognise(
     return praise
 
 
-def recognise_named_praise(response: Response) -> list[Recognition]:
-    """Comments insights found praising a named member (it runs earlier in the pipeline)."""
-    found = Praise.objects.for_org(response.organization_id).filter(response=response)
+def recognise_named_praise(
+    response: Response, found: list[Praise] | None = None
+) -> list[Recognition]:
+    """Comments insights found praising a named member (it runs earlier in the pipeline);
+    `found`: the response's praise, when a batch has read it for many responses."""
+    if found is None:
+        found = list(
+            Praise.objects.for_org(response.organization_id)
+            .filter(response=response)
+            .select_related("member__user")
+            .order_by("pk")
+        )
     made = []
-    for praise in found.select_related("member__user").order_by("pk"):
+    for praise in found:
         recognised = do_recognise(praise.member, response, "named", praise.excerpt, notify=False)
         if recognised is not None:
             made.append(recognised)
     return made
 
 
-def recognise_top_scores(response: Response) -> Recognition | None:
+def _answers(response: Response) -> list[Answer]:
+    return list(Answer.objects.filter(response=response).select_related("question").order_by("pk"))
+
+
+def recognise_top_scores(
+    response: Response, answers: list[Answer] | None = None
+) -> Recognition | None:
     if response.staff_id is None:
         return None
-    answers = list(
-        Answer.objects.filter(response=response, number__isnull=False).select_related("question")
-    )
-    if not answers or not any(_top_score(a) for a in answers):
+    if answers is None:
+        answers = _answers(response)
+    scored = [a for a in answers if a.number is not None]
+    if not scored or not any(_top_score(a) for a in scored):
         return None
-    comment = " ".join(a.text for a in Answer.objects.filter(response=response).exclude(text=""))
+    comment = " ".join(a.text for a in answers if a.text)
     return do_recognise(response.staff, response, "top_score", comment)  # type: ignore[arg-type]
 
 
@@ -346,16 +361,23 @@ def do_record_survey_consent(
 
 
 @transaction.atomic
-def do_queue_for_wall(response: Response) -> WallPost | None:
-    """Put a consented comment in the moderation queue, already redacted."""
-    if not SurveyConsent.objects.filter(survey_id=response.survey_id).exists():
+def do_queue_for_wall(
+    response: Response, answers: list[Answer] | None = None, *, consented: bool | None = None
+) -> WallPost | None:
+    """Put a consented comment in the moderation queue, already redacted (`answers` and
+    `consented`: what a batch has read once for many responses)."""
+    if consented is None:
+        consented = SurveyConsent.objects.filter(survey_id=response.survey_id).exists()
+    if not consented:
         return None
-    texts = [a.text.strip() for a in Answer.objects.filter(response=response) if a.text.strip()]
+    if answers is None:
+        answers = _answers(response)
+    texts = [a.text.strip() for a in answers if a.text.strip()]
     if not texts:
         return None
-    scores = Answer.objects.filter(
-        response=response, number__isnull=False, question__kind=QuestionKind.NPS
-    ).values_list("number", flat=True)
+    scores = [
+        a.number for a in answers if a.number is not None and a.question.kind == QuestionKind.NPS
+    ]
     try:
         with transaction.atomic():
             post = WallPost.objects.create(
@@ -410,11 +432,36 @@ def do_moderate_wall_post(
 
 def do_share_response(response: Response) -> None:
     """After a response is stored: praise, the wall's queue, and verbatim channels."""
-    with transaction.atomic():
-        recognise_named_praise(response)
-        recognise_top_scores(response)
-        do_queue_for_wall(response)
-        if Answer.objects.filter(response=response).exclude(text="").exists():
+    do_share_responses([response])
+
+
+@transaction.atomic
+def do_share_responses(responses: list[Response]) -> None:
+    """`do_share_response` for a batch: the answers, praise, consents and verbatim channels
+    of every response read in one query each, then each response shared as alone."""
+    answers: dict[int, list[Answer]] = {r.pk: [] for r in responses}
+    found = Answer.objects.filter(response__in=responses).select_related("question")
+    for answer in found.order_by("pk"):
+        answers[answer.response_id].append(answer)
+    praised: dict[int, list[Praise]] = {r.pk: [] for r in responses}
+    praise = Praise.objects.filter(response__in=responses).select_related("member__user")
+    for item in praise.order_by("pk"):
+        praised[item.response_id].append(item)
+    consented = set(
+        SurveyConsent.objects.filter(survey_id__in={r.survey_id for r in responses}).values_list(
+            "survey_id", flat=True
+        )
+    )
+    channels = {
+        org_id: active_channels(org_id, ChannelEvent.VERBATIM)
+        for org_id in {r.organization_id for r in responses}
+    }
+    for response in responses:
+        mine = answers[response.pk]
+        recognise_named_praise(response, praised[response.pk])
+        recognise_top_scores(response, mine)
+        do_queue_for_wall(response, mine, consented=response.survey_id in consented)
+        if any(a.text for a in mine):
             who = str(response.contact) if response.contact_id else "A customer"
             post_to_channels(
                 response.organization_id,
@@ -422,4 +469,5 @@ def do_share_response(response: Response) -> None:
                 response,
                 f"{who} on {response.survey.name}",
                 cause=response,
+                channels=channels[response.organization_id],
             )

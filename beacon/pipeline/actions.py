@@ -1,8 +1,9 @@
 """Entry points hand interactions and responses here; fan-out runs after commit.
 
 There are no signals: once a response's transaction has committed, its fan-out runs in
-two jobs, the case stage (critical queue) then the analysis stage (bulk queue), which the
-worker runs from `processing.py` (it loads the text engine, the web server never does).
+two stages, the case stage (critical queue) then the analysis stage (bulk queue), each
+by a coalesced job that takes the waiting responses in batches; the worker runs them from
+`processing.py` (it loads the text engine, the web server never does).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from beacon.contacts.actions import (
 )
 from beacon.contacts.models import Interaction
 from beacon.core import clock
-from beacon.core.jobs import enqueue_on_commit
+from beacon.core.jobs import enqueue_once_on_commit
 from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.checks import ResponseIn
@@ -54,7 +55,7 @@ def submit_response(
                 Response.objects.filter(pk=result.response.pk).update(
                     processed_at=None, cased_at=None, fanout_lease_until=lease_until(CASE_STAGE)
                 )
-            enqueue_stage(CASE_STAGE, result.response.pk)
+            enqueue_stage(CASE_STAGE)
     return result
 
 
@@ -70,8 +71,8 @@ def _seen(data: ResponseIn) -> bool:
 def submit_bulk(items: list[ResponseIn]) -> list[Response]:
     with transaction.atomic():
         created = ingest_bulk(items)
-        for response in created:
-            enqueue_stage(CASE_STAGE, response.pk)
+        if created:
+            enqueue_stage(CASE_STAGE)
     return created
 
 
@@ -90,18 +91,12 @@ def lease_until(stage: str) -> dt.datetime:
     return clock.now() + dt.timedelta(seconds=seconds)
 
 
-def enqueue_stage(stage: str, response_id: int) -> None:
-    from beacon.pipeline.tasks import analyse_response_task, open_case_task
+def enqueue_stage(stage: str) -> None:
+    """After commit, a job that drains `stage` in batches, unless one is already waiting
+    (the stored responses wait in the table, not in the queue: one job serves them all)."""
+    from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 
-    enqueue_on_commit(open_case_task if stage == CASE_STAGE else analyse_response_task, response_id)
-
-
-def enqueue_case_stage_many(response_ids: list[int]) -> None:
-    """The case stage of many new responses (a batch) in one job, after commit."""
-    from beacon.pipeline.tasks import open_cases_task
-
-    if response_ids:
-        enqueue_on_commit(open_cases_task, response_ids)
+    enqueue_once_on_commit(open_cases_task if stage == CASE_STAGE else analyse_responses_task)
 
 
 def requeue_lost_fanout(limit: int = 1000) -> int:
@@ -129,7 +124,7 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
                 fanout_lease_until=lease_until(stage), fanout_attempts=F("fanout_attempts") + 1
             )
             if renewed:
-                enqueue_stage(stage, pk)
+                enqueue_stage(stage)
                 requeued += 1
     return requeued
 

@@ -1,56 +1,176 @@
-"""The fan-out after a response is stored, in two stages. Worker-only: reading comments
-loads the text engine, which the web server never imports (pipeline/tasks.py imports this
-module when its job runs).
+"""The fan-out after responses are stored, in batches, in two stages. Worker-only: reading
+comments loads the text engine, which the web server never imports (pipeline/tasks.py
+imports this module when its job runs).
 
-Each stage claims its response with a conditional UPDATE inside its own transaction, so a
-duplicated job does nothing and a crashed one leaves its claim rolled back for the sweeper
+A job drains its stage: it claims up to a batch of ready responses with one conditional
+UPDATE inside the transaction that processes them, and repeats until none is ready. So a
+duplicated job finds nothing to do, two jobs never take the same response (PostgreSQL:
+`FOR UPDATE SKIP LOCKED` hands each job other rows; SQLite: one writer at a time), and a
+crashed batch leaves its claims rolled back for the next job or the sweeper
 (`actions.requeue_lost_fanout`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Collection
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, QuerySet
 
 from beacon.core import clock
-from beacon.insights.analysis import analyse_response
-from beacon.loop.actions import do_open_case_for
-from beacon.loop.sharing import do_share_response
-from beacon.pipeline.actions import ANALYSIS_STAGE, enqueue_stage, lease_until
+from beacon.insights.analysis import analyse_responses
+from beacon.loop.actions import do_open_cases_for
+from beacon.loop.sharing import do_share_responses
+from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, enqueue_stage, lease_until
 from beacon.responses.models import Response
 
+log = logging.getLogger(__name__)
 
-def _load(response_id: int) -> Response:
-    return Response.objects.select_related("organization", "survey", "contact", "stage__owner").get(
-        pk=response_id
+# Responses per batch. The case stage's batch is smaller: it is the time-critical one and
+# a batch holds SQLite's single write lock while it runs (about 2 ms a response); the
+# analysis stage's is the size at which the text engine reads fastest.
+CASE_BATCH = 200
+ANALYSIS_BATCH = 500
+
+
+def ready(stage: str) -> QuerySet[Response]:
+    """Responses whose `stage` has not run; one whose fan-out has failed
+    `FANOUT_MAX_ATTEMPTS` times waits for a person (`beacon fanout`)."""
+    pending = Response.objects.filter(
+        processed_at__isnull=True, fanout_attempts__lt=settings.FANOUT_MAX_ATTEMPTS
     )
+    return pending.filter(cased_at__isnull=stage == CASE_STAGE)
+
+
+def claim(
+    stage: str, limit: int, *, only: Collection[int] | None = None, skip: Collection[int] = ()
+) -> list[int]:
+    """Take up to `limit` responses ready for `stage` (oldest first), in the caller's
+    transaction: the claim commits or rolls back with the work it guards."""
+    assert transaction.get_connection().in_atomic_block, "claim inside the batch's transaction"
+    candidates = ready(stage)
+    if only is not None:
+        candidates = candidates.filter(pk__in=only)
+    if skip:
+        candidates = candidates.exclude(pk__in=skip)
+    # Locked rows are another job's batch: skip them rather than wait for it to finish.
+    locked = candidates.order_by("pk").select_for_update(skip_locked=True)
+    ids = list(locked.values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    done: dict[str, dt.datetime | None]
+    if stage == CASE_STAGE:
+        done = {"cased_at": clock.now(), "fanout_lease_until": lease_until(ANALYSIS_STAGE)}
+    else:
+        done = {"processed_at": clock.now(), "fanout_lease_until": None}
+    claimed = ready(stage).filter(pk__in=ids).update(**done)
+    if claimed != len(ids):  # the rows are locked (or SQLite's write lock is held): never
+        raise RuntimeError(f"claimed {claimed} of {len(ids)} locked responses")
+    return ids
+
+
+def _load(ids: list[int]) -> list[Response]:
+    return list(
+        Response.objects.filter(pk__in=ids)
+        .select_related(
+            "organization", "survey", "contact", "stage__owner__user", "team__lead__user"
+        )
+        .order_by("pk")
+    )
+
+
+def run_case_batch(
+    limit: int = CASE_BATCH,
+    *,
+    only: Collection[int] | None = None,
+    skip: Collection[int] = (),
+    then_analyse: bool = True,
+) -> list[int]:
+    """Open the cases a batch of responses calls for (once each); the ids it took."""
+    with transaction.atomic():
+        ids = claim(CASE_STAGE, limit, only=only, skip=skip)
+        if ids:
+            do_open_cases_for(_load(ids))
+            if then_analyse:
+                enqueue_stage(ANALYSIS_STAGE)
+    return ids
+
+
+def run_analysis_batch(
+    limit: int = ANALYSIS_BATCH, *, only: Collection[int] | None = None, skip: Collection[int] = ()
+) -> list[int]:
+    """Read a batch's comments in one model call, then praise and sharing; the ids it took."""
+    with transaction.atomic():
+        ids = claim(ANALYSIS_STAGE, limit, only=only, skip=skip)
+        if ids:
+            responses = _load(ids)
+            analyse_responses(responses)
+            do_share_responses(responses)
+    return ids
+
+
+def _runner(stage: str) -> tuple[Callable[..., list[int]], int]:
+    if stage == CASE_STAGE:
+        return run_case_batch, CASE_BATCH
+    return run_analysis_batch, ANALYSIS_BATCH
+
+
+def drain(stage: str, *, batch: int | None = None, seconds: float | None = None) -> int:
+    """Run `stage` in batches until no response is ready for it (or, given `seconds`, until
+    that time is spent); how many it processed.
+
+    A batch that fails is rolled back and its responses run again one at a time, so one
+    bad response does not hold back the others: the one that fails alone counts an
+    attempt (see `ready`) and is left for a later job.
+    """
+    run, size = _runner(stage)
+    size = batch or size
+    until = None if seconds is None else time.monotonic() + seconds
+    failed: set[int] = set()
+    done = 0
+    while until is None or time.monotonic() < until:
+        try:
+            ids = run(size, skip=failed)
+        except Exception:
+            log.exception("a %s batch failed; its responses run one at a time", stage)
+            done += _one_at_a_time(stage, size, failed)
+            continue
+        if not ids:
+            break
+        done += len(ids)
+    return done
+
+
+def _one_at_a_time(stage: str, size: int, failed: set[int]) -> int:
+    run, _ = _runner(stage)
+    done = 0
+    waiting = ready(stage).exclude(pk__in=failed).order_by("pk")
+    for pk in waiting.values_list("pk", flat=True)[:size]:
+        try:
+            done += len(run(1, only=[pk]))
+        except Exception:
+            log.exception("the %s stage failed for response %s", stage, pk)
+            failed.add(pk)
+            ready(stage).filter(pk=pk).update(fanout_attempts=F("fanout_attempts") + 1)
+    return done
+
+
+# One response alone, now (tests, and the one-at-a-time runs of a failed batch): the same
+# code as a batch, with a batch of one.
 
 
 def run_case_stage(response_id: int, *, then_analyse: bool = True) -> bool:
     """Open the case a response calls for (once); False when another job already did."""
-    with transaction.atomic():
-        claimed = Response.objects.filter(
-            pk=response_id, cased_at__isnull=True, processed_at__isnull=True
-        ).update(cased_at=clock.now(), fanout_lease_until=lease_until(ANALYSIS_STAGE))
-        if not claimed:
-            return False
-        do_open_case_for(_load(response_id))
-        if then_analyse:
-            enqueue_stage(ANALYSIS_STAGE, response_id)
-    return True
+    return bool(run_case_batch(1, only=[response_id], then_analyse=then_analyse))
 
 
 def run_analysis_stage(response_id: int) -> bool:
     """Read the comments, then praise and sharing; False when another job already did."""
-    with transaction.atomic():
-        claimed = Response.objects.filter(
-            pk=response_id, cased_at__isnull=False, processed_at__isnull=True
-        ).update(processed_at=clock.now(), fanout_lease_until=None)
-        if not claimed:
-            return False
-        response = _load(response_id)
-        analyse_response(response)
-        do_share_response(response)
-    return True
+    return bool(run_analysis_batch(1, only=[response_id]))
 
 
 def process_response(response_id: int) -> bool:

@@ -5,37 +5,43 @@ the text engine) is imported when a job runs, in the worker."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.core.jobs import bulk_task
+from beacon.core.jobs import CASE_PRIORITY, bulk_task, coalesced_start
+
+# A drain job gives its queue back after this long (and enqueues its next run if work is
+# left), so case emails and sweeps on the critical queue never wait behind a long backlog.
+DRAIN_SECONDS = 2.0
 
 
-@db_task()
-def open_case_task(response_id: int) -> None:
-    """Critical queue: the case a response calls for; a duplicate does nothing."""
-    from beacon.pipeline.processing import run_case_stage
+@db_task(priority=CASE_PRIORITY)
+def open_cases_task() -> None:
+    """Critical queue: the cases stored responses call for, in batches; coalesced, and a
+    duplicate finds nothing to claim."""
+    from beacon.pipeline.actions import CASE_STAGE
 
-    run_case_stage(response_id)
-
-
-@db_task()
-def open_cases_task(response_ids: list[int]) -> None:
-    """Critical queue: `open_case_task` for each response of an API batch (one job per
-    batch, not one per response). A response it does not reach (the job died) is
-    enqueued again by the sweeper once its lease runs out."""
-    from beacon.pipeline.processing import run_case_stage
-
-    for response_id in response_ids:
-        run_case_stage(response_id)
+    _drain(open_cases_task, CASE_STAGE)
 
 
 @bulk_task()
-def analyse_response_task(response_id: int) -> None:
-    """Bulk queue: comments, praise, sharing; a duplicate does nothing."""
-    from beacon.pipeline.processing import run_analysis_stage
+def analyse_responses_task() -> None:
+    """Bulk queue: comments, praise, sharing, in batches; coalesced like the case stage."""
+    from beacon.pipeline.actions import ANALYSIS_STAGE
 
-    run_analysis_stage(response_id)
+    _drain(analyse_responses_task, ANALYSIS_STAGE)
+
+
+def _drain(task: Any, stage: str) -> None:
+    from beacon.pipeline.actions import enqueue_stage
+    from beacon.pipeline.processing import drain, ready
+
+    coalesced_start(task)  # responses stored from now on ask for the next run
+    drain(stage, seconds=DRAIN_SECONDS)
+    if ready(stage).exists():
+        enqueue_stage(stage)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -81,6 +81,12 @@ class Response(TenantModel):
                 condition=models.Q(processed_at__isnull=True),
                 name="response_fanout_pending",
             ),
+            # The fan-out's batches take the oldest unprocessed responses first.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(processed_at__isnull=True),
+                name="response_fanout_ready",
+            ),
         ]
 
 

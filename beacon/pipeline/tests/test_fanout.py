@@ -16,7 +16,7 @@ from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event, Membership
 from beacon.pipeline.actions import requeue_lost_fanout, stuck_fanout
 from beacon.pipeline.processing import process_response
-from beacon.pipeline.tasks import analyse_response_task, open_case_task
+from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest
 from beacon.responses.models import Response
@@ -55,15 +55,15 @@ def effects() -> tuple[int, int, int, int]:
 def test_a_duplicated_job_does_nothing(world: World) -> None:
     response = detractor(world)
     with clock.frozen_at(T0 + dt.timedelta(seconds=5)):
-        open_case_task.call_local(response.pk)
-        analyse_response_task.call_local(response.pk)
+        open_cases_task.call_local()
+        analyse_responses_task.call_local()
     after_first = effects()
     case = Case.objects.get(response=response)
     assert after_first[:3] == (1, 1, 1)  # the case, its owner's email, the comment read
     assert OutboxMessage.objects.get().idempotency_key == f"case-opened:{case.pk}:{case.owner_id}"
     with clock.frozen_at(T0 + dt.timedelta(seconds=9)):
-        open_case_task.call_local(response.pk)
-        analyse_response_task.call_local(response.pk)
+        open_cases_task.call_local()
+        analyse_responses_task.call_local()
     assert effects() == after_first
     stored = Response.objects.get(pk=response.pk)
     assert stored.cased_at == T0 + dt.timedelta(seconds=5)
@@ -72,7 +72,7 @@ def test_a_duplicated_job_does_nothing(world: World) -> None:
 
 def test_the_analysis_stage_waits_for_the_case_stage(world: World) -> None:
     response = detractor(world)
-    analyse_response_task.call_local(response.pk)  # delivered out of order: nothing yet
+    analyse_responses_task.call_local()  # delivered out of order: nothing yet
     assert effects()[:3] == (0, 0, 0)
     assert Response.objects.get(pk=response.pk).processed_at is None
 
