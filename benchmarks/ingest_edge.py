@@ -45,6 +45,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _own_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (the server, without the worker)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def _tree_cpu(root: int) -> float:
     """User + system CPU seconds of `root` and every process below it (from /proc)."""
     parents: dict[int, int] = {}
@@ -209,12 +215,13 @@ def main() -> None:
         asyncio.run(_round(port, world, args.warmup, args.clients, "warm"))
         time.sleep(2)
         load_before = os.getloadavg()
-        cpu_before = _tree_cpu(server.pid)
+        cpu_before, server_before = _tree_cpu(server.pid), _own_cpu(server.pid)
         wall, latencies, statuses = asyncio.run(
             _round(port, world, args.requests, args.clients, "run")
         )
         answered = time.perf_counter()
         cpu_round = _tree_cpu(server.pid) - cpu_before
+        server_cpu = _own_cpu(server.pid) - server_before
         load_after = os.getloadavg()
         expected = args.warmup + args.requests
         stored = _count(data_dir, args.database_url)
@@ -235,6 +242,7 @@ def main() -> None:
         "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
         "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
         "server_and_worker_cpu_s": round(cpu_round, 2),
+        "server_cpu_ms_per_response": round(server_cpu / args.requests * 1000, 2),
         "cpu_ms_per_response": round(cpu_round / args.requests * 1000, 2),
         "cpu_ms_per_response_until_stored": round(cpu_until_stored / args.requests * 1000, 2),
         "stored": stored, "all_stored_s_after_last_answer": round(lag, 2),
