@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
@@ -48,17 +47,21 @@ def poll_ingest_log() -> int:
 def start_poller() -> None:
     """Each consumer thread runs the start-up hooks: the first one starts the poller."""
     if _poller_started.acquire(blocking=False):
-        threading.Thread(target=_poll, name="ingest-poller", daemon=True).start()
+        threading.Thread(
+            target=poll, args=(threading.Event(),), name="ingest-poller", daemon=True
+        ).start()
 
 
-def _poll() -> None:
+def poll(stop: threading.Event) -> None:
+    """Apply the log every POLL_SECONDS until `stop` is set (never, in the worker)."""
     from beacon.ingest.applier import apply_pending
 
-    while True:
+    while not stop.is_set():
         try:
             apply_pending()
         except Exception:
             logger.exception("ingest log: applying failed; trying again shortly")
         finally:
             close_old_connections()
-        time.sleep(POLL_SECONDS)
+        stop.wait(POLL_SECONDS)
+    connection.close()  # this thread's own

@@ -7,6 +7,7 @@ group commit, on the edge's thread: a 201 here means logged and applied.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,8 +22,9 @@ from beacon.core.asgi import BeaconASGIHandler
 from beacon.core.server import H11Protocol
 from beacon.ingest.applier import apply_pending
 from beacon.ingest.edge import IngestEdge
-from beacon.ingest.log import Accepted, append
+from beacon.ingest.log import Accepted, append, reserve_response_ids
 from beacon.ingest.models import IngestLog
+from beacon.ingest.tasks import poll
 from beacon.loop.models import Case
 from beacon.orgs.actions import do_create_api_key, do_revoke_api_key
 from beacon.orgs.models import ApiKey
@@ -249,3 +251,26 @@ def test_a_row_that_cannot_be_applied_keeps_its_error_and_the_rest_apply(world: 
         [rows["ok-1"].target_id, rows["ok-2"].target_id]
     )
     assert apply_pending() == 0  # nothing retried
+
+
+def test_the_workers_poller_applies_a_row_whose_wake_up_was_lost(world: World) -> None:
+    logged = IngestLog.objects.create(
+        organization=world.org, kind="response", idempotency_key="lost-wake-up",
+        target_id=reserve_response_ids(1)[0], payload={
+            "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
+            "answers": [[world.nps.pk, 8, "", []]]},
+    )  # fmt: skip
+    stop = threading.Event()
+    poller = threading.Thread(target=poll, args=(stop,))
+    poller.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not Response.objects.filter(pk=logged.target_id).exists():
+            assert time.monotonic() < deadline, "the poller applied nothing"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    logged.refresh_from_db()
+    assert (logged.applied_at is not None, logged.error) == (True, "")
+    assert Answer.objects.get(response_id=logged.target_id).number == 8
