@@ -34,6 +34,9 @@ def _build(config: dict[str, Any]) -> Huey:
 # Within the critical queue an email goes before case jobs, and case jobs before sweeps:
 # when cases arrive faster than they are opened, each opened case's email must not wait
 # behind every case job queued before it (Huey takes the highest priority first).
+# Applying the ingest edge's log goes first of all: the responses it stores are what the
+# case jobs and their emails wait for.
+APPLY_PRIORITY = 30
 EMAIL_PRIORITY = 20
 CASE_PRIORITY = 10
 

@@ -99,6 +99,11 @@ WEB_THREADS = env_int(
     maximum=64,
 )
 
+# The lean ingest edge (beacon.ingest.edge, docs/adr/0010): single `POST /api/v1/responses`
+# are checked in the event loop, appended to the ingest log in group commits and applied by
+# the worker. Off: every request takes the Django path.
+INGEST_EDGE = env_bool("BEACON_INGEST_EDGE", False)
+
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 HUEY_IMMEDIATE = env_bool("BEACON_JOBS_IMMEDIATE", False)
 
@@ -266,6 +271,7 @@ INSTALLED_APPS = [
     "beacon.members",
     "beacon.reports",
     "beacon.privacy",
+    "beacon.ingest",
     "beacon.public",
     "beacon.api",
     "beacon.web",

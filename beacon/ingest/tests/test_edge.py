@@ -1,0 +1,276 @@
+"""The ingest edge over a real uvicorn server on loopback, beside Django's own path.
+
+Jobs run inline in tests (BEACON_JOBS_IMMEDIATE), so the applier runs right after each
+group commit, on the edge's thread: a 201 here means logged and applied.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from beacon.api.tests.conftest import Api, response_body
+from beacon.core.asgi import BeaconASGIHandler
+from beacon.core.server import H11Protocol
+from beacon.ingest.applier import apply_pending
+from beacon.ingest.edge import IngestEdge
+from beacon.ingest.log import Accepted, append, reserve_response_ids
+from beacon.ingest.models import IngestLog
+from beacon.ingest.tasks import poll
+from beacon.loop.models import Case
+from beacon.orgs.actions import do_create_api_key, do_revoke_api_key
+from beacon.orgs.models import ApiKey
+from beacon.responses.models import Answer, Response
+from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
+from beacon.surveys.models import SurveyStatus
+from beacon.testing import World, live_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Reply = tuple[int, Any]
+
+
+@pytest.fixture
+def edge() -> Iterator[str]:
+    app = IngestEdge(BeaconASGIHandler(threads=2))
+    try:
+        with live_server(app, http=H11Protocol) as (_, port):
+            yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        app.close()
+
+
+def call(url: str, secret: str, body: Any = None, method: str = "POST") -> Reply:
+    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json",
+                 **({"Authorization": f"Bearer {secret}"} if secret else {})},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=90) as r:
+            return int(r.status), json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_a_response_is_logged_applied_and_keeps_the_id_it_was_answered_with(
+    edge: str, world: World
+) -> None:
+    body = response_body(world, key="edge-1", answers=[
+        {"question_id": world.comment.pk, "text": "Quick and friendly"},
+        {"question_id": world.nps.pk, "number": 9},
+        {"question_id": world.csat.pk, "number": 4},
+    ], responded_at="2025-02-03T12:00:00Z")  # fmt: skip
+    status, out = call(f"{edge}/responses", world.api_secret, body)
+    assert status == 201, out
+    logged = IngestLog.objects.get()
+    assert (logged.target_id, logged.error, logged.applied_at is not None) == (out["id"], "", True)
+    response = Response.objects.get()
+    assert out == {
+        "id": response.pk,
+        "survey_id": world.survey.pk,
+        "created": True,
+        "completed": True,
+        "answers": [  # in question order, as the Django path answers
+            {"question_id": world.nps.pk, "number": 9, "text": "", "choices": []},
+            {"question_id": world.csat.pk, "number": 4, "text": "", "choices": []},
+            {"question_id": world.comment.pk, "number": None, "text": "Quick and friendly",
+             "choices": []},
+        ],
+    }  # fmt: skip
+    assert (response.channel, response.idempotency_key) == ("api", "edge-1")
+    assert response.responded_at.isoformat() == "2025-02-03T12:00:00+00:00"
+    assert response.completed_at is not None
+    assert sorted(Answer.objects.values_list("response_id", "question_id", "number")) == sorted(
+        [(response.pk, world.nps.pk, 9), (response.pk, world.csat.pk, 4),
+         (response.pk, world.comment.pk, None)]
+    )  # fmt: skip
+    # The list (the Django path) shows it under the same id.
+    assert [r["id"] for r in Api(world.api_secret).get("/responses").json()["items"]] == [out["id"]]
+
+
+def test_a_retry_answers_200_with_the_same_body_and_stores_one_response(
+    edge: str, world: World
+) -> None:
+    body = response_body(world, key="edge-retry")
+    first = call(f"{edge}/responses", world.api_secret, body)
+    again = call(f"{edge}/responses", world.api_secret, {**body, "answers": [
+        {"question_id": world.nps.pk, "number": 2}]})  # fmt: skip
+    assert (first[0], again[0]) == (201, 200)
+    assert again[1] == {**first[1], "created": False}  # the first post's answers
+    assert (IngestLog.objects.count(), Response.objects.count()) == (1, 1)
+    # The Django path answers a retry of an applied post the same way.
+    django = Api(world.api_secret).post("/responses", body)
+    assert (django.status_code, django.json()) == (200, again[1])
+
+
+BAD: dict[str, Callable[[World], Any]] = {
+    "score out of range": lambda w: response_body(w, key="b1", nps=11),
+    "unknown question": lambda w: response_body(
+        w, key="b2", answers=[{"question_id": 987654, "number": 3}]
+    ),
+    "repeated question": lambda w: response_body(w, key="b3", answers=[
+        {"question_id": w.nps.pk, "number": 3}, {"question_id": w.nps.pk, "number": 4}]),
+    "choices on a score": lambda w: response_body(
+        w, key="b4", answers=[{"question_id": w.nps.pk, "choices": ["x"]}]
+    ),
+    "unknown survey": lambda w: {**response_body(w, key="b5"), "survey_id": 987654},
+    "wrong types": lambda w: {**response_body(w, key="b6", answers=[
+        {"question_id": w.nps.pk, "number": "ten"}]), "complete": "maybe"},
+    "required unanswered": lambda w: response_body(
+        w, key="b7", answers=[{"question_id": w.csat.pk, "number": 2}]
+    ),
+    "blank key": lambda w: response_body(w, key="   "),
+    "unknown field": lambda w: {**response_body(w, key="b8"), "colour": "blue"},
+    "not json": lambda w: b"{not json",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_posts_get_the_django_paths_answer_and_store_nothing(
+    edge: str, world: World, case: str
+) -> None:
+    body = BAD[case](world)
+    django = Api(world.api_secret).post("/responses", body)
+    assert 400 <= django.status_code < 500
+    assert call(f"{edge}/responses", world.api_secret, body) == (
+        django.status_code, django.json())  # fmt: skip
+    assert (IngestLog.objects.count(), Response.objects.count()) == (0, 0)
+
+
+def test_a_key_used_for_another_survey_is_422_as_on_the_django_path(
+    edge: str, world: World
+) -> None:
+    second = do_create_survey(world.org, "Second", "Again?", status=SurveyStatus.ACTIVE)
+    question = do_add_question(second, QuestionIn("nps", "Recommend us?"))
+    body = response_body(world, key="shared")
+    assert call(f"{edge}/responses", world.api_secret, body)[0] == 201
+    other = {"survey_id": second.pk, "idempotency_key": "shared",
+             "answers": [{"question_id": question.pk, "number": 9}]}  # fmt: skip
+    expected = (422, {"detail": [{"field": "idempotency_key",
+                                  "message": "already used for another survey"}]})  # fmt: skip
+    assert call(f"{edge}/responses", world.api_secret, other) == expected
+    django = Api(world.api_secret).post("/responses", other)
+    assert (django.status_code, django.json()) == expected
+
+
+def test_no_key_a_wrong_key_and_a_read_only_key_are_refused_as_by_django(
+    edge: str, world: World
+) -> None:
+    body = response_body(world, key="auth")
+    read_only = do_create_api_key(world.org, "reader", scopes=["read"]).secret
+    for secret, status in (("", 401), ("bk_wrong", 401), ("not-a-key", 401), (read_only, 403)):
+        django = Api(secret or None).post("/responses", body)
+        assert django.status_code == status
+        assert call(f"{edge}/responses", secret, body) == (status, django.json())
+    assert Response.objects.count() == 0
+
+
+def test_a_revoked_key_stops_working_within_a_second(edge: str, world: World) -> None:
+    assert call(f"{edge}/responses", world.api_secret, response_body(world, key="k0"))[0] == 201
+    do_revoke_api_key(ApiKey.objects.get(organization=world.org))
+    revoked = time.monotonic()
+    refused_after = None
+    for i in range(1, 60):
+        status, out = call(f"{edge}/responses", world.api_secret, response_body(world, key=f"k{i}"))
+        if status == 401:
+            assert out == {"detail": "unknown or revoked API key"}
+            refused_after = time.monotonic() - revoked
+            break
+        time.sleep(0.05)
+    assert refused_after is not None and refused_after < 1.5
+    # Posts accepted before the cache noticed (at most a second's worth) are kept.
+    assert Response.objects.count() == IngestLog.objects.count() == i
+
+
+def test_other_paths_and_partial_responses_go_to_django(edge: str, world: World) -> None:
+    status, out = call(f"{edge}/surveys", world.api_secret, method="GET")
+    assert status == 200 and [s["id"] for s in out["items"]] == [world.survey.pk]
+    partial = response_body(world, key="partial", complete=False)
+    assert call(f"{edge}/responses", world.api_secret, partial)[0] == 201
+    assert IngestLog.objects.count() == 0
+    # Its completion carries a key the Django path stored: the edge leaves it to Django.
+    status, out = call(f"{edge}/responses", world.api_secret, response_body(world, key="partial"))
+    assert (status, out["created"], out["completed"]) == (200, False, True)
+    assert IngestLog.objects.count() == 0
+    assert Response.objects.get().completed_at is not None
+
+
+def test_a_detractor_posted_at_the_edge_opens_a_case(edge: str, world: World) -> None:
+    status, out = call(f"{edge}/responses", world.api_secret, response_body(world, nps=2))
+    assert status == 201
+    case = Case.objects.get()
+    assert case.response_id == out["id"]
+    assert Response.objects.get().processed_at is not None
+
+
+def test_many_concurrent_posts_store_each_key_once(edge: str, world: World) -> None:
+    keys = [f"c-{i}" for i in range(60)]
+    posts = [k for k in keys for _ in range(2)]
+
+    def post(key: str) -> Reply:
+        return call(f"{edge}/responses", world.api_secret, response_body(world, key=key, nps=9))
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(post, posts))
+    by_key: dict[str, list[Reply]] = {}
+    for key, reply in zip(posts, replies, strict=True):
+        by_key.setdefault(key, []).append(reply)
+    for key, (a, b) in by_key.items():
+        assert sorted([a[0], b[0]]) == [200, 201], key
+        assert a[1]["id"] == b[1]["id"]
+    assert IngestLog.objects.count() == Response.objects.count() == len(keys)
+    ids = {r[1]["id"] for r in replies}
+    assert set(Response.objects.values_list("pk", flat=True)) == ids
+
+
+def test_a_row_that_cannot_be_applied_keeps_its_error_and_the_rest_apply(world: World) -> None:
+    def accepted(key: str, score: int) -> Accepted:
+        return Accepted(world.org.pk, key, {
+            "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
+            "answers": [[world.nps.pk, score, "", []]]})  # fmt: skip
+
+    # As if the survey's scale changed between accepting and applying.
+    appended = append([accepted("ok-1", 9), accepted("bad", 42), accepted("ok-2", 10)])
+    assert [a.created for a in appended] == [True, True, True]
+    rows = {row.idempotency_key: row for row in IngestLog.objects.all()}
+    assert rows["bad"].error == "answers[0].number: must be between 0 and 10"
+    assert all(row.applied_at is not None for row in rows.values())
+    assert sorted(Response.objects.values_list("pk", flat=True)) == sorted(
+        [rows["ok-1"].target_id, rows["ok-2"].target_id]
+    )
+    assert apply_pending() == 0  # nothing retried
+
+
+def test_the_workers_poller_applies_a_row_whose_wake_up_was_lost(world: World) -> None:
+    logged = IngestLog.objects.create(
+        organization=world.org, kind="response", idempotency_key="lost-wake-up",
+        target_id=reserve_response_ids(1)[0], payload={
+            "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
+            "answers": [[world.nps.pk, 8, "", []]]},
+    )  # fmt: skip
+    stop = threading.Event()
+    poller = threading.Thread(target=poll, args=(stop,))
+    poller.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not Response.objects.filter(pk=logged.target_id).exists():
+            assert time.monotonic() < deadline, "the poller applied nothing"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    logged.refresh_from_db()
+    assert (logged.applied_at is not None, logged.error) == (True, "")
+    assert Answer.objects.get(response_id=logged.target_id).number == 8
