@@ -399,7 +399,9 @@ def _reasons(demo: DemoOrg, since: dt.datetime, labels: int = 12) -> None:
     do_train_reasons(org)
     do_reread_reasons(org, since=since)
     by_name = {r.name: r for r in ContactReason.objects.for_org(org)}
-    read = InteractionReason.objects.for_org(org).select_related("interaction__touchpoint")
+    read = InteractionReason.objects.for_org(org).select_related(
+        "interaction__touchpoint", "reason"
+    )
     wrong = []
     for row in read.order_by("interaction_id"):
         key, tp = row.interaction.idempotency_key, row.interaction.touchpoint
