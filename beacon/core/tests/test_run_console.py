@@ -4,11 +4,18 @@ server logs its warnings and errors, not every job it runs."""
 from __future__ import annotations
 
 import logging
+import socket
 import sys
+import time
 
 import pytest
 
-from beacon.core.management.commands.run import banner, worker_command
+from beacon.core.management.commands.run import (
+    announce_when_listening,
+    banner,
+    listening,
+    worker_command,
+)
 from beacon.core.management.commands.worker import consumer_config
 
 
@@ -20,6 +27,24 @@ def test_the_worker_beside_the_web_server_is_quiet_unless_asked() -> None:
         "Beacon is running at http://127.0.0.1:8000/",
         "Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)",
     ]
+
+
+def test_the_banner_waits_until_the_server_answers() -> None:
+    """The sign-in link is printed once it works, not while the application loads."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    said: list[str] = []
+    try:
+        thread = announce_when_listening("127.0.0.1", port, said.append, within=10)
+        time.sleep(0.6)
+        assert said == [] and thread.is_alive()  # bound, not yet listening: refused
+        server.listen()
+        thread.join(timeout=5)
+        assert said == banner("127.0.0.1", port)
+    finally:
+        server.close()
+    assert not listening("127.0.0.1", port, within=0.3)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from beacon.contacts.models import Interaction
 from beacon.cxmodel.models import Journey, Need, Persona, Stage
 from beacon.demo.insights import has_contact_details
 from beacon.demo.reasons import CONTACT_TOUCHPOINTS, REASONS, contact_note
-from beacon.demo.seed import DEMO_EMAIL, DEMO_SLUG, open_invitations, seed
+from beacon.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, open_invitations, seed
 from beacon.insights import queries
 from beacon.insights.models import (
     ContactReason,
@@ -69,6 +69,10 @@ def test_demo_is_a_believable_organisation() -> None:
     # and works in a team that keeps its deadlines: few open cases are overdue.
     dana = Membership.objects.for_org(org).get(user__email=DEMO_EMAIL)
     assert [s.name for s in stages if s.owner_id == dana.pk] == ["Renew or leave"]
+    # Every one of the demo's people signs in with the published password.
+    people = Membership.objects.for_org(org).select_related("user")
+    assert people.count() == 27
+    assert all(m.user.check_password(DEMO_PASSWORD) for m in people)
     # (At this size last week has too few support answers to fire; the full demo fires.)
     rule = AlertRule.objects.for_org(org).get()
     assert (rule.name, rule.notify_id, rule.stage_id) == (

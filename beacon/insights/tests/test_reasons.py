@@ -215,3 +215,24 @@ def test_an_import_reads_its_reasons_in_one_job_after_the_file(
         )
     )
     assert read == {"csv:t-1": card.pk, "csv:t-2": bill.pk}
+
+
+def test_a_reread_gives_each_row_the_new_models_reading(world: World) -> None:
+    card, bill = reasons(world)
+    charged = contact(world, 1, "Why was I charged twice on this month's invoice?")
+    declined = contact(world, 2, "Customer says their card got declined in a shop")
+    labelled = contact(world, 3, "Asked about the invoice again")
+    do_reread_reasons(world.org)
+    rows = InteractionReason.objects.for_org(world.org)
+    InteractionReason.objects.filter(interaction=labelled).update(reason=card, source="staff")
+    # As an older model had left them: nothing read, or read wrongly.
+    rows.filter(interaction=charged).update(reason=None, confidence=0.0, model_version="old")
+    rows.filter(interaction=declined).update(reason=bill, confidence=0.1, model_version="old")
+    latest = do_train_reasons(world.org)
+    do_reread_reasons(world.org)
+    read = {r.interaction_id: r for r in rows}
+    version = f"{latest.engine}/v{latest.version}"
+    assert (read[charged.pk].reason, read[charged.pk].model_version) == (bill, version)
+    assert (read[declined.pk].reason, read[declined.pk].model_version) == (card, version)
+    assert 0.1 < read[declined.pk].confidence <= 1 and read[charged.pk].confidence > 0
+    assert (read[labelled.pk].reason, read[labelled.pk].source) == (card, "staff")

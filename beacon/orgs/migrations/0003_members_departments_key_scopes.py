@@ -71,5 +71,5 @@ class Migration(migrations.Migration):
             model_name='department',
             constraint=models.UniqueConstraint(fields=('organization', 'name'), name='department_name_unique'),
         ),
-        migrations.RunPython(seed_departments, migrations.RunPython.noop),
+        migrations.RunPython(seed_departments, migrations.RunPython.noop, elidable=True),
     ]

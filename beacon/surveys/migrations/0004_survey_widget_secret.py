@@ -28,5 +28,5 @@ class Migration(migrations.Migration):
                 default=beacon.surveys.models.new_widget_secret, max_length=64
             ),
         ),
-        migrations.RunPython(fill_secrets, migrations.RunPython.noop),
+        migrations.RunPython(fill_secrets, migrations.RunPython.noop, elidable=True),
     ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -25,6 +29,35 @@ def banner(host: str, port: int) -> list[str]:
         f"Beacon is running at http://{host}:{port}/",
         "Demo login: demo@beacon.local / beacon-demo  (if `beacon demo` was run)",
     ]
+
+
+def listening(host: str, port: int, *, within: float, every: float = 0.2) -> bool:
+    """Whether something accepts connections at host:port within `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=every):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(every)
+
+
+def announce_when_listening(
+    host: str, port: int, say: Callable[[str], None], *, within: float = 300.0
+) -> threading.Thread:
+    """The banner once the server answers: printed before, its link would be refused
+    while the application still loads."""
+
+    def wait() -> None:
+        if listening(host, port, within=within):
+            for line in banner(host, port):
+                say(line)
+
+    thread = threading.Thread(target=wait, name="beacon-ready", daemon=True)
+    thread.start()
+    return thread
 
 
 class Command(BaseCommand):
@@ -50,10 +83,15 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
             worker = subprocess.Popen(worker_command(verbose=options["worker_log"]))
-        running, *rest = banner(options["host"], options["port"])
-        self.stdout.write(self.style.SUCCESS(running))
-        for line in rest:
-            self.stdout.write(line)
+        self.stdout.write(f"Starting Beacon on http://{options['host']}:{options['port']}/ ...")
+        self.stdout.flush()
+
+        def say(line: str) -> None:
+            styled = self.style.SUCCESS(line) if line.startswith("Beacon is running") else line
+            self.stdout.write(styled)
+            self.stdout.flush()
+
+        announce_when_listening(options["host"], options["port"], say)
         try:
             uvicorn.run(
                 "beacon.asgi:application",

@@ -24,17 +24,23 @@ class Command(BaseCommand):
         if org is not None:
             self.stdout.write("Demo organisation already loaded; skipping.")
         else:
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
 
             def progress(step: str) -> None:
-                self.stdout.write(f"  [{time.monotonic() - started:5.1f}s] {step}")
+                # CPU time beside the clock: on a shared machine the clock alone says more
+                # about the neighbours than about the demo.
+                elapsed = time.monotonic() - started
+                used = time.process_time() - cpu
+                self.stdout.write(f"  [{elapsed:5.1f}s, CPU {used:5.1f}s] {step}")
                 self.stdout.flush()
 
             self.stdout.write("Loading the demo organisation:")
             org = seed(responses=options["responses"], seed=options["seed"], progress=progress)
-            took = time.monotonic() - started
+            took, used = time.monotonic() - started, time.process_time() - cpu
             self.stdout.write(
-                self.style.SUCCESS(f"Loaded demo organisation {org.name} in {took:.1f}s")
+                self.style.SUCCESS(
+                    f"Loaded demo organisation {org.name} in {took:.1f}s (CPU {used:.1f}s)"
+                )
             )
         self.stdout.write(f"Log in at {settings.BASE_URL}/login/ as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         links = [f"{settings.BASE_URL}/s/{i.token}/" for i in open_invitations(org)]
