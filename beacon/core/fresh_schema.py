@@ -5,7 +5,7 @@ nearly every operation (about 10 s of CPU for ~80 migrations, growing with each 
 the tables it ends with are those of the migrations' final state. On a database with no
 tables and no migrations applied, `beacon migrate` creates those tables directly from
 that final state and records every migration as applied, as one transaction. Anything
-that state cannot express makes it replay the migrations as usual (ADR 00XX).
+that state cannot express makes it replay the migrations as usual (ADR 0016).
 """
 
 from __future__ import annotations
