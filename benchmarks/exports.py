@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from beacon.contacts.models import Contact  # noqa: E402
 from beacon.orgs.actions import do_create_organization  # noqa: E402
@@ -69,7 +70,8 @@ def seed(rows: int) -> None:
     nps = do_add_question(survey, QuestionIn("nps", "Recommend us?", required=True))
     text = do_add_question(survey, QuestionIn("text", "Why?"))
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    for base in range(0, rows, BATCH):
+    copying = connection.vendor == "sqlite" and rows > BATCH
+    for base in range(0, BATCH if copying else rows, BATCH):
         n = min(BATCH, rows - base)
         contacts = Contact.objects.bulk_create(
             Contact(
@@ -95,11 +97,73 @@ def seed(rows: int) -> None:
         for i, r in enumerate(responses):
             k = base + i
             answers.append(Answer(organization=org, response=r, question=nps, number=k % 11))
-            comment = " ".join(WORDS[(k + j) % len(WORDS)] for j in range(12))
-            answers.append(Answer(organization=org, response=r, question=text, text=comment))
+            answers.append(Answer(organization=org, response=r, question=text, text=_comment(k)))
         Answer.objects.bulk_create(answers)
         print(f"seeded {base + n:,}", file=sys.stderr, flush=True)
+    if copying:
+        _copy_first_batch(rows, text.pk)
     assert Question.objects.filter(survey=survey, kind=QuestionKind.NPS).exists()
+
+
+def _comment(k: int) -> str:
+    return " ".join(WORDS[(k + j) % len(WORDS)] for j in range(12))
+
+
+def _columns(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'PRAGMA table_info("{table}")')
+        return [row[1] for row in cursor.fetchall() if row[1] != "id"]
+
+
+def _copy(table: str, changed: dict[str, str], first: int, count: int = BATCH) -> None:
+    """INSERT ... SELECT of the first `count` rows of `table` (ids from `first`), with
+    `changed` columns computed from the copied row (`t`) instead."""
+    columns = _columns(table)
+    picked = ", ".join(changed.get(c, f't."{c}"') for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = (
+        f'INSERT INTO "{table}" ({names}) SELECT {picked} FROM "{table}" t '
+        f"WHERE t.id BETWEEN {first} AND {first + count - 1} ORDER BY t.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)  # no parameters: `%` is SQL's modulo here
+
+
+def _copy_first_batch(rows: int, text_question: int) -> None:
+    """SQLite only: the rest of the rows as shifted copies of the first batch, made by the
+    database itself (bulk_create of a million rows takes most of an hour on a shared
+    machine). Each copy gets its own ids, keys, times, scores and comment; the rows are the
+    same in kind as those made one by one, and seeding is not what is measured."""
+    contact0 = Contact.objects.order_by("pk").values_list("pk", flat=True).first()
+    response0 = Response.objects.order_by("pk").values_list("pk", flat=True).first()
+    answer0 = Answer.objects.order_by("pk").values_list("pk", flat=True).first()
+    assert contact0 is not None and response0 is not None and answer0 is not None
+    comments = " ".join(f"WHEN {m} THEN '{_comment(m)}'" for m in range(len(WORDS)))
+    for base in range(BATCH, rows, BATCH):
+        # Full batches only: the copies are of the whole first batch.
+        with transaction.atomic():
+            i = f"(t.id - {contact0})"
+            _copy("contacts_contact", {
+                "external_id": f"'c' || ({base} + {i})",
+                "email": f"'c' || ({base} + {i}) || '@example.com'",
+                "name": f"'Customer ' || ({base} + {i})",
+            }, contact0)  # fmt: skip
+            r = f"(t.id - {response0})"
+            shift = f"'+{10 * base} seconds'"
+            _copy("responses_response", {
+                "contact_id": f"t.contact_id + {base}",
+                "idempotency_key": f"'r' || ({base} + {r})",
+                "responded_at": f"datetime(t.responded_at, {shift})",
+                "completed_at": f"datetime(t.completed_at, {shift})",
+            }, response0)  # fmt: skip
+            k = f"({base} + t.response_id - {response0})"
+            _copy("responses_answer", {
+                "response_id": f"t.response_id + {base}",
+                "number": f"CASE WHEN t.number IS NULL THEN NULL ELSE {k} % 11 END",
+                "text": f"CASE WHEN t.question_id = {text_question} THEN CASE {k} % {len(WORDS)} "
+                f"{comments} END ELSE t.text END",
+            }, answer0, 2 * BATCH)  # fmt: skip
+            print(f"seeded {base + BATCH:,}", file=sys.stderr, flush=True)
 
 
 def export(dataset: str, fmt: str) -> dict[str, float | int | str]:

@@ -87,7 +87,9 @@ def do_erase_contact(contact: Contact, *, actor: Membership | None = None) -> Er
     """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     personal = [v for v in (contact.name, contact.email, contact.external_id) if v]
-    scope = TextScope(contact.organization_id, contact_id=contact.pk, email=contact.email)
+    scope = TextScope(
+        contact.organization_id, contact_id=contact.pk, email=contact.email, personal=(*personal,)
+    )
     rows = sum(redact_free_text(scope, ERASED).values())
     _erase_case_titles_and_logs(contact, personal)
     Interaction.objects.filter(contact=contact).exclude(attributes={}).update(attributes={})

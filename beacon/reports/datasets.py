@@ -28,7 +28,7 @@ from beacon.core import clock
 from beacon.insights.models import AnswerInsight, Theme, ThemeMention
 from beacon.insights.text import redact
 from beacon.loop.models import Action, Case, CaseStatus
-from beacon.loop.queries import CASE_STATUS_FILTERS, case_lookups
+from beacon.loop.queries import CASE_SORTS, CASE_STATUS_FILTERS, case_lookups, cases
 from beacon.orgs.models import Organization
 from beacon.outcomes.models import Outcome
 from beacon.outcomes.queries import settings_of
@@ -58,21 +58,29 @@ class Dataset:
     select: Callable[[Organization, Mapping[str, Any], bool], Any]
     # (org, a chunk of those rows, reveal) -> one output row each, in the same order.
     shape: Callable[[Organization, list[Any], bool], Iterable[Row]]
+    # spec -> the ORDER BY of a list the user can sort (its page's chosen order); None: by id.
+    order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
 
     def queryset(
-        self, org: Organization, spec: Mapping[str, Any], reveal: bool, after: int = 0
+        self, org: Organization, spec: Mapping[str, Any], reveal: bool, after: int | None = 0
     ) -> Any:
-        qs = self.select(org, spec, reveal).order_by("pk")
+        """The rows in id order from a cursor (`after`), or with after=None the whole list
+        in the order its page shows (what a download of the page holds)."""
+        qs = self.select(org, spec, reveal)
+        if after is None:
+            return qs.order_by(*(self.order(spec) if self.order else ("pk",)))
+        qs = qs.order_by("pk")
         return qs.filter(pk__gt=after) if after else qs
 
     def rows(
-        self, org: Organization, spec: Mapping[str, Any], reveal: bool, *, after: int = 0
+        self, org: Organization, spec: Mapping[str, Any], reveal: bool, *, after: int | None = None
     ) -> Iterator[Row]:
-        """Every row, in id order; the first column is always the row's id (the cursor)."""
+        """Every row: in the list's own order, or in id order after a cursor (`after`, 0
+        from the start). The first column is always the row's id (the cursor)."""
         for chunk in chunked(self.queryset(org, spec, reveal, after).iterator(chunk_size=CHUNK)):
             yield from self.shape(org, chunk, reveal)
 
@@ -382,11 +390,13 @@ def case_spec_lookups(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _select_cases(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
-    return (
-        Case.objects.for_org(org)
-        .filter(**case_spec_lookups(spec))
-        .select_related("owner", "contact", "response__survey", "root_cause")
-    )
+    # The list's own query (its `score` is what the "score" order sorts by).
+    return cases(org, **case_spec_lookups(spec))
+
+
+def _case_order(spec: Mapping[str, Any]) -> tuple[Any, ...]:
+    # Specs without an order (the API's, the warehouse sync's) read in id order.
+    return CASE_SORTS.get(str(spec.get("sort")), ("pk",))
 
 
 def _shape_cases(org: Organization, chunk: list[Case], reveal: bool) -> Iterator[Row]:
@@ -438,6 +448,7 @@ CASES = Dataset(
     ),
     _select_cases,
     _shape_cases,
+    _case_order,
 )
 
 

@@ -69,7 +69,7 @@ def page_of(
 def page_rows(
     dataset: Dataset, org: Organization, spec: dict[str, Any], reveal: bool, page: Page | None
 ) -> Any:
-    rows = dataset.rows(org, spec, reveal, after=page.after if page else 0)
+    rows = dataset.rows(org, spec, reveal, after=page.after if page else None)
     if page is None or page.last is None:
         return rows
     return _until(rows, page.last)

@@ -3,16 +3,21 @@ same before and after, idempotent, an event without the erased data; the JSON ex
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.db import models
+from django.test import Client
 
 from beacon.api.tests.conftest import Api
-from beacon.contacts.models import Contact
+from beacon.contacts.imports import do_start_import, run_job
+from beacon.contacts.models import Contact, ImportJob, ImportKind, WebhookDelivery
+from beacon.contacts.webhooks import do_create_webhook, sign
 from beacon.core import clock
 from beacon.insights.analysis import do_backfill
 from beacon.loop.actions import do_add_note, do_reply_to_customer
@@ -21,6 +26,7 @@ from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.orgs.actions import do_create_api_key
 from beacon.orgs.models import Event
 from beacon.outcomes.actions import do_record_outcome
+from beacon.outcomes.models import Outcome
 from beacon.pipeline.processing import process_response
 from beacon.privacy.actions import do_erase_contact
 from beacon.privacy.export import contact_export
@@ -65,8 +71,39 @@ def _customer(world: World) -> tuple[Contact, Case]:
         {"kind": "order", "contact_id": contact.external_id, "idempotency_key": "o-1",
          "occurred_at": clock.now().isoformat(), "amount": "49.90", "product": "Router"},
     )  # fmt: skip
+    do_record_outcome(
+        world.org,
+        {"kind": "subscription_ended", "contact_id": contact.external_id,
+         "idempotency_key": "o-2", "occurred_at": clock.now().isoformat(),
+         "subscription_id": "s-1", "reason": f"Moving to {SECRET_WORD}"},
+    )  # fmt: skip
     contact.refresh_from_db()
     return contact, case
+
+
+def _logs_quoting(world: World, contact: Contact) -> tuple[ImportJob, WebhookDelivery]:
+    """An import that refused the customer's row (its report quotes the cell: their email
+    and phone pasted together) beside another customer's refused row; a help desk whose
+    mapping takes the requester for the agent (the log quotes the customer's email)."""
+    rows = (
+        "external_id,email,persona\n"
+        f"{contact.external_id},{contact.email} {SECRET_PHONE},{SECRET_WORD}\n"
+        "cust-77,someone@,\n"
+    )
+    job = do_start_import(world.org, ImportKind.CONTACTS, "crm.csv", len(rows))
+    run_job(job, io.BytesIO(rows.encode()))
+    job.refresh_from_db()
+    assert job.rows_failed == 2 and SECRET_PHONE in job.error_report
+    hook = do_create_webhook(world.org, "Help desk", {"contact_id": "id", "staff": "email"})
+    for who in (contact.email, "agent@elsewhere.test"):
+        body = json.dumps({"id": contact.external_id, "email": who}).encode()
+        client = Client(HTTP_X_BEACON_SIGNATURE=sign(hook.secret, body))
+        refused = client.post(
+            f"/api/v1/webhooks/{hook.token}", data=body, content_type="application/json"
+        )
+        assert refused.status_code == 422, refused.content
+    delivery = WebhookDelivery.objects.get(webhook=hook, detail__contains=contact.email)
+    return job, delivery
 
 
 def _text_values(obj: models.Model) -> list[str]:
@@ -103,10 +140,14 @@ def _metrics(api: Api) -> list[Any]:
 
 def test_erasure_removes_personal_data_everywhere_and_keeps_every_metric(world: World) -> None:
     contact, case = _customer(world)
+    job, delivery = _logs_quoting(world, contact)
     other = answer(world, nps=9, csat=5, ces=6, text=OTHER_COMMENT)
     process_response(other.pk)
     email, external_id = contact.email, contact.external_id
-    assert len(_everywhere(SECRET_PHONE, SECRET_WORD, email)) > 5  # planted in many places
+    planted = _everywhere(SECRET_PHONE, SECRET_WORD, email)
+    assert len(planted) > 5  # planted in many places
+    for log in ("outcomes.Outcome", "contacts.ImportJob", "contacts.WebhookDelivery"):
+        assert any(p.startswith(f"{log} ") for p in planted), log
     reader = Api(world.api_secret)
     before = _metrics(reader)
     admin = Api(do_create_api_key(world.org, "privacy", scopes=["admin"]).secret)
@@ -132,8 +173,23 @@ def test_erasure_removes_personal_data_everywhere_and_keeps_every_metric(world: 
     assert case.title.startswith("[erased] gave NPS 2")
     bodies = CaseEvent.objects.filter(case=case).exclude(body="").values_list("body", flat=True)
     assert set(bodies) == {"[erased]"}
-    # The other customer's words are untouched.
+    # The other customer's words are untouched, in the logs too; the report still says
+    # which lines were refused.
     assert Answer.objects.get(response=other, question=world.comment).text == OTHER_COMMENT
+    job.refresh_from_db()
+    assert list(csv.reader(io.StringIO(job.error_report))) == [
+        ["line", "column", "message"],
+        ["2", "email", "[erased]"],
+        ["2", "persona", "[erased]"],
+        ["3", "email", "'someone@' is not a valid email address"],
+    ]
+    delivery.refresh_from_db()
+    assert delivery.detail == "[erased]"
+    assert WebhookDelivery.objects.exclude(pk=delivery.pk).get().detail == (
+        "staff: no member with email 'agent@elsewhere.test'"
+    )
+    assert Outcome.objects.get(idempotency_key="o-2").reason == "[erased]"
+    assert Outcome.objects.get(idempotency_key="o-1").product == "Router"
     erased = Event.objects.get(verb="contact.erased", subject_id=contact.pk)
     assert erased.data["rows"] > 5 and set(erased.data) == {"rows"}
     assert external_id not in json.dumps(erased.data)
@@ -186,7 +242,8 @@ def test_the_export_holds_everything_about_the_contact(world: World) -> None:
         "opened", "notified", "note", "replied"
     ]  # fmt: skip
     assert [(o["kind"], str(o["amount"]), o["product"]) for o in data["outcomes"]] == [
-        ("order", "49.90", "Router")
+        ("order", "49.90", "Router"),
+        ("subscription_ended", "None", ""),
     ]
     assert [m["subject"] for m in data["messages"]] == [f"About your feedback to {world.org.name}"]
     api = Api(do_create_api_key(world.org, "a", scopes=["admin"]).secret)

@@ -5,13 +5,19 @@ stay; the settings page reads the period through a form."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 
+from beacon.contacts.imports import do_start_import, run_job
+from beacon.contacts.models import DeliveryOutcome, ImportJob, ImportKind, WebhookDelivery
+from beacon.contacts.webhooks import do_create_webhook, record_delivery
 from beacon.core import clock
 from beacon.loop.actions import do_add_note
 from beacon.loop.models import Case, CaseEvent
 from beacon.orgs.models import Event
+from beacon.outcomes.actions import do_record_outcome
+from beacon.outcomes.models import Outcome
 from beacon.privacy import redaction
 from beacon.privacy.actions import do_set_retention, months_before
 from beacon.privacy.models import PrivacySettings
@@ -105,3 +111,49 @@ def test_the_privacy_settings_page(world: World, other_world: World) -> None:
         assert client.get("/settings/privacy/").status_code == 403
         assert client.post("/settings/privacy/", {"retention_months": "1"}).status_code == 403
     assert PrivacySettings.objects.get(organization=world.org).retention_months is None
+
+
+def _logs_at(world: World, moment: dt.datetime, words: str) -> tuple[ImportJob, WebhookDelivery]:
+    """An outcome with a reason, an import that refused a row, a help desk's refused body."""
+    contact = open_case(world, text="fine").contact
+    assert contact is not None
+    with clock.frozen_at(moment):
+        do_record_outcome(
+            world.org,
+            {"kind": "subscription_ended", "contact_id": contact.external_id,
+             "idempotency_key": words, "occurred_at": moment.isoformat(),
+             "subscription_id": "s-1", "reason": words},
+        )  # fmt: skip
+        rows = f"external_id,email\nx-1,{words}@\n"
+        job = run_job(
+            do_start_import(world.org, ImportKind.CONTACTS, "crm.csv", len(rows)),
+            io.BytesIO(rows.encode()),
+        )
+        hook = do_create_webhook(world.org, words, {"contact_id": "id"})
+        delivery = record_delivery(hook, DeliveryOutcome.REFUSED, f"team: no team {words!r}")
+    return job, delivery
+
+
+def test_logs_and_outcome_reasons_older_than_the_period_are_redacted(world: World) -> None:
+    old_job, old_delivery = _logs_at(world, NOW - dt.timedelta(days=200), "oldwords")
+    new_job, new_delivery = _logs_at(world, NOW - dt.timedelta(days=150), "newwords")
+    do_set_retention(world.org, 6, actor=world.owner)
+
+    with clock.frozen_at(NOW):
+        changed = apply_retention.call_local()
+
+    expired = "[removed after the retention period]"
+    reasons = dict(Outcome.objects.values_list("idempotency_key", "reason"))
+    assert reasons == {"oldwords": expired, "newwords": "newwords"}
+    old_job.refresh_from_db()
+    new_job.refresh_from_db()
+    assert old_job.error_report == f"line,column,message\r\n2,email,{expired}\r\n"
+    assert new_job.error_report == (
+        "line,column,message\r\n2,email,'newwords@' is not a valid email address\r\n"
+    )
+    old_delivery.refresh_from_db()
+    new_delivery.refresh_from_db()
+    assert (old_delivery.detail, new_delivery.detail) == (expired, "team: no team 'newwords'")
+    assert changed == 3  # the outcome, the report, the delivery (the cases are recent)
+    with clock.frozen_at(NOW):
+        assert apply_retention.call_local() == 0

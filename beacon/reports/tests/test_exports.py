@@ -14,7 +14,7 @@ import pytest
 
 from beacon.core import clock
 from beacon.loop.improvements import ActionIn, do_create_action
-from beacon.loop.models import CaseStatus
+from beacon.loop.models import Case, CaseStatus
 from beacon.loop.tests.helpers import part
 from beacon.notifications.models import OutboxMessage
 from beacon.reports.models import ExportJob, ExportState
@@ -131,6 +131,44 @@ def test_case_export_follows_mine_and_status(world: World) -> None:
     assert [r["case_id"] for r in rows] == [str(other.pk)]
     everything = _csv(logged_in(world.owner).get("/exports/cases.csv"))
     assert sorted(int(r["case_id"]) for r in everything) == sorted([mine.pk, other.pk])
+
+
+def test_case_export_follows_the_lists_order_inline_and_in_the_worker(
+    world: World, settings, django_capture_on_commit_callbacks
+) -> None:
+    # Each order a different list: scores, deadlines and opening times disagree, and the
+    # one case in progress comes first by status.
+    opened = []
+    for n, (score, due) in enumerate([(4, 1), (0, 3), (6, 0), (2, 2)]):
+        with clock.frozen_at(dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n)):
+            case = open_case(world, nps=score, text=f"case {n}")
+        Case.objects.filter(pk=case.pk).update(
+            due_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=due)
+        )
+        opened.append(case.pk)
+    Case.objects.filter(pk=opened[3]).update(status=CaseStatus.IN_PROGRESS)
+    expected = {
+        "score": [1, 3, 0, 2],
+        "deadline": [2, 0, 3, 1],
+        "opened": [3, 2, 1, 0],
+        "status": [3, 2, 0, 1],
+    }
+    client = logged_in(world.owner)
+    for sort, order in expected.items():
+        rows = _csv(client.get("/exports/cases.csv", {"status": "open", "sort": sort}))
+        assert [int(r["case_id"]) for r in rows] == [opened[i] for i in order], sort
+    # The page's export link carries its order.
+    page = client.get("/cases/", {"sort": "deadline"}).content.decode()
+    assert 'href="/exports/cases.csv?status=open&amp;sort=deadline"' in page
+    # A large export written by the worker keeps it too.
+    settings.BEACON_EXPORT_INLINE_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/exports/cases.csv", {"sort": "score"})
+    job = ExportJob.objects.get()
+    assert response["Location"] == f"/exports/{job.pk}/"
+    assert job.spec["sort"] == "score"
+    rows = _csv(client.get(f"/exports/{job.pk}/file"))
+    assert [int(r["case_id"]) for r in rows] == [opened[i] for i in expected["score"]]
 
 
 def test_another_organisations_rows_and_ids_never_come_out(

@@ -75,9 +75,11 @@ class CaseListForm(QueryForm):
         return shown
 
     def spec(self, member: Membership) -> dict[str, Any]:
-        """The filters as plain JSON (for exports): the same rows as the list shows."""
+        """The filters and order as plain JSON (for exports): the same rows as the list
+        shows, in the same order."""
         return {
             "status": self.chosen_status(),
+            "sort": self.chosen_sort(),
             "owner_id": member.pk if self.only_mine() else None,
             "overdue": self.only_overdue(),
             "stage_id": self.stage_id(),

@@ -287,9 +287,9 @@ def test_list_counts_sorts_and_pages_keeping_filters_in_every_link(world: World)
     assert f"{total} cases, showing 1\N{EN DASH}{PAGE_SIZE}" in html
     assert _listed(html)[:3] == [opened[1].pk, opened[3].pk, opened[0].pk]
     assert "<td>0 of 10</td>" in html
-    # The next page keeps the filter and the order; the export keeps the filter.
+    # The next page keeps the filter and the order; so does the export (all pages).
     assert 'href="?status=open&amp;sort=score&amp;mine=1&amp;page=2"' in html
-    assert 'href="/exports/cases.csv?status=open&amp;mine=1"' in html
+    assert 'href="/exports/cases.csv?status=open&amp;sort=score&amp;mine=1"' in html
     second = page(client, "/cases/", sort="score", mine="1", page="2")
     assert f"{total} cases, showing {PAGE_SIZE + 1}\N{EN DASH}{total}" in second
     assert _listed(second)[-1] == opened[2].pk  # the highest score, 6, last

@@ -101,8 +101,8 @@ def case_list(request: HttpRequest, member: Membership) -> HttpResponse:
             for c in page.object_list
         ],
         "query": urlencode(query),
-        # The export reads the same filters (the page number and order are the list's own).
-        "export_query": urlencode({k: v for k, v in query.items() if k != "sort"}),
+        # The export reads the same filters and order (all rows: no page number).
+        "export_query": urlencode(query),
     }
     return render_page(
         request, member, "web/cases.html", context, status=400 if problems else 200, nav="cases"
