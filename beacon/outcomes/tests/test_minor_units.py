@@ -14,7 +14,7 @@ from beacon.api.tests.conftest import Api, fields
 from beacon.contacts.actions import ContactIn, do_upsert_contact
 from beacon.contacts.models import Contact, ImportState
 from beacon.outcomes.actions import SettingsIn, do_save_settings
-from beacon.outcomes.checks import Checker
+from beacon.outcomes.checks import Checker, OutcomeIn
 from beacon.outcomes.currencies import exponent, from_minor
 from beacon.outcomes.models import Account, Outcome
 from beacon.outcomes.queries import settings_of
@@ -151,7 +151,7 @@ def test_a_source_declared_in_minor_units_reads_amount_as_cents(
     checker = Checker(world.org, settings_of(world.org), minor_units=True)
     item, errors = checker.check(order("w", amount="1999", currency="usd"))
     assert errors == {}
-    assert item is not None and item.amount == Decimal("19.99")
+    assert isinstance(item, OutcomeIn) and item.amount == Decimal("19.99")
     _, errors = checker.check(order("w2", amount="19.99"))
     assert errors == {"amount": "'19.99' is not a whole number of USD's minor unit"}
 
