@@ -42,6 +42,8 @@ Kind = Literal[
 assert set(Kind.__args__) == set(KINDS)  # type: ignore[attr-defined]
 Short = Annotated[str, Field(max_length=200)]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+# An amount in the currency's minor unit (cents; JPY has none, KWD has 1,000 fils).
+Minor = Annotated[int, Field(description="In the currency's minor unit, e.g. cents.")]
 
 
 class OutcomeIn(In):
@@ -56,12 +58,19 @@ class OutcomeIn(In):
         description="What the customer paid (orders, subscriptions: the price of one period). "
         "Negative only for an order, as a refund.",
     )
+    amount_minor: Minor | None = Field(
+        None,
+        description="The amount in the currency's minor unit as a whole number (1999 for "
+        "19.99 USD, 1500 for 1,500 JPY, 12345 for 12.345 KWD), as Stripe sends it; "
+        "instead of `amount`, never both.",
+    )
     currency: Annotated[str, Field(max_length=3)] = Field(
         "", description="ISO 4217; defaults to the organisation's. Another currency needs a rate."
     )
     cost: Money | None = Field(
         None, description="Cost of a service contact; else the channel's cost from the settings."
     )
+    cost_minor: Minor | None = Field(None, description="`cost` in the minor unit; not both.")
     handle_minutes: Money | None = None
     channel: Annotated[Text, Field(max_length=50)] = ""
     subscription_id: Short = ""
@@ -74,6 +83,9 @@ class OutcomeIn(In):
     account_id: Short = Field("", description="`account`: your id of the business account.")
     account_name: Short = ""
     annual_revenue: Money | None = Field(None, description="`account`: its annual revenue.")
+    annual_revenue_minor: Minor | None = Field(
+        None, description="`annual_revenue` in the minor unit; not both."
+    )
 
 
 class ItemErrorOut(Schema):

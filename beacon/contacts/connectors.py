@@ -1,4 +1,8 @@
-"""Ready-made inbound mappings for the common help desks.
+"""Ready-made inbound mappings for the common help desks, shops and billing systems.
+
+Help desks post interactions; shops and billing systems (Stripe, Shopify, Chargebee) post
+outcomes: orders, refunds and subscription events (`records`), their amounts in cents
+where the product sends them so (`minor_units`).
 
 Each connector is a starting point for an inbound webhook: where the help desk puts the
 requester (-> contact), the agent (-> staff member, by email), the group (-> team, by name)
@@ -31,6 +35,10 @@ class Connector:
     notes: list[str] = field(default_factory=list)
     # How the help desk proves the body is its own (contacts.signatures.Scheme).
     signature: str = Scheme.TOKEN
+    # Outcome presets: what each post records (outcomes.webhooks.RECORDS; "" interactions)
+    # and whether its amounts are in the currency's minor unit (cents).
+    records: str = ""
+    minor_units: bool = False
 
 
 CONNECTORS: dict[str, Connector] = {
@@ -205,6 +213,202 @@ CONNECTORS: dict[str, Connector] = {
         ),
     )
 }
+
+
+# Outcome presets. Stripe sends every event as {"id", "type", "created" (Unix time), "data":
+# {"object": ...}} (https://docs.stripe.com/api/events/object) with amounts as integers in
+# the currency's smallest unit (https://docs.stripe.com/currencies#zero-decimal) and
+# lower-case ISO currency codes; each endpoint subscribes to chosen event types, so each
+# preset is one endpoint in Stripe's dashboard.
+_STRIPE_SETUP = (
+    "In the Stripe Dashboard under Developers > Webhooks add an endpoint with the URL below "
+    "and the event types {events}, then reveal the endpoint's signing secret (whsec_...) "
+    "and paste it into this webhook's signing settings in Beacon."
+)
+OUTCOME_PRESETS = (
+    # Invoice object: https://docs.stripe.com/api/invoices/object (customer, amount_paid,
+    # currency, billing_reason, status_transitions.paid_at, lines.data[].price).
+    Connector(
+        key="stripe-invoices",
+        name="Stripe: paid invoices (orders)",
+        doc="https://docs.stripe.com/api/invoices/object",
+        mapping={
+            "contact_id": "data.object.customer",
+            "amount": "data.object.amount_paid",
+            "currency": "data.object.currency",
+            "occurred_at": "data.object.status_transitions.paid_at",
+            "idempotency_key": "data.object.id",
+            "product": "data.object.lines.data.0.description",
+            "plan": "data.object.lines.data.0.price.id",
+        },
+        only_when_path="data.object.billing_reason",
+        only_when_values=("manual",),
+        setup=_STRIPE_SETUP.format(events="invoice.paid"),
+        signature=Scheme.STRIPE,
+        records="order",
+        minor_units=True,
+        notes=[
+            "Only one-off invoices by default (billing_reason manual): a subscription's "
+            "price is counted from its subscription events (the subscriptions preset). "
+            "Without that preset, add subscription_create and subscription_cycle to the "
+            "values so every paid invoice is an order."
+        ],
+    ),
+    # Subscription object: https://docs.stripe.com/api/subscriptions/object (customer,
+    # currency, items.data[].price.unit_amount, cancellation_details.reason); event types:
+    # https://docs.stripe.com/api/events/types
+    Connector(
+        key="stripe-subscriptions",
+        name="Stripe: subscriptions started, changed, ended",
+        doc="https://docs.stripe.com/api/subscriptions/object",
+        mapping={
+            "event": "type",
+            "contact_id": "data.object.customer",
+            "subscription_id": "data.object.id",
+            "plan": "data.object.items.data.0.price.id",
+            "amount": "data.object.items.data.0.price.unit_amount",
+            "currency": "data.object.currency",
+            "occurred_at": "created",
+            "idempotency_key": "id",
+            "reason": "data.object.cancellation_details.reason",
+        },
+        only_when_path="type",
+        only_when_values=(
+            "customer.subscription.created",
+            "customer.subscription.updated",
+            "customer.subscription.deleted",
+        ),
+        setup=_STRIPE_SETUP.format(
+            events="customer.subscription.created, customer.subscription.updated and "
+            "customer.subscription.deleted"
+        ),
+        signature=Scheme.STRIPE,
+        records="subscription",
+        minor_units=True,
+        notes=[
+            "created is recorded as started, updated as changed (Stripe also sends it when "
+            "a new period begins, so each period's price is counted), deleted as ended "
+            "(churn, with Stripe's cancellation reason)."
+        ],
+    ),
+    # Charge object: https://docs.stripe.com/api/charges/object (customer, amount_refunded,
+    # currency); event charge.refunded.
+    Connector(
+        key="stripe-refunds",
+        name="Stripe: refunded charges (negative orders)",
+        doc="https://docs.stripe.com/api/charges/object",
+        mapping={
+            "contact_id": "data.object.customer",
+            "amount": "data.object.amount_refunded",
+            "currency": "data.object.currency",
+            "occurred_at": "created",
+            "idempotency_key": "data.object.id",
+        },
+        only_when_path="type",
+        only_when_values=("charge.refunded",),
+        setup=_STRIPE_SETUP.format(events="charge.refunded"),
+        signature=Scheme.STRIPE,
+        records="refund",
+        minor_units=True,
+        notes=[
+            "amount_refunded is the charge's refunded total and the key is the charge, so a "
+            "charge counts once, at its first refund; a second partial refund of the same "
+            "charge is logged as a repeat and not added (record it through the API)."
+        ],
+    ),
+    # Shopify webhook topics orders/create and refunds/create post the REST Order and Refund
+    # resources (https://shopify.dev/docs/api/admin-rest/latest/resources/order,
+    # .../resources/refund), whose money fields are decimal strings in the shop's currency
+    # ("199.65"), not minor units; signed with X-Shopify-Hmac-Sha256
+    # (https://shopify.dev/docs/apps/build/webhooks/subscribe/https).
+    Connector(
+        key="shopify-orders",
+        name="Shopify: orders",
+        doc="https://shopify.dev/docs/api/admin-rest/latest/resources/order",
+        mapping={
+            "contact_id": "customer.id",
+            "amount": "total_price",
+            "currency": "currency",
+            "occurred_at": "created_at",
+            "idempotency_key": "id",
+            "product": "line_items.0.title",
+            "channel": "source_name",
+        },
+        only_when_path="",
+        only_when_values=(),
+        setup=(
+            "In Shopify admin under Settings > Notifications > Webhooks (or your app's "
+            "webhook subscriptions) create a webhook for the event Order creation, format "
+            "JSON, to the URL below, and paste the signing key Shopify shows there into this "
+            "webhook's signing settings in Beacon."
+        ),
+        signature=Scheme.SHOPIFY,
+        records="order",
+    ),
+    Connector(
+        key="shopify-refunds",
+        name="Shopify: refunds (negative orders)",
+        doc="https://shopify.dev/docs/api/admin-rest/latest/resources/refund",
+        mapping={
+            "order_id": "order_id",
+            "amount": "transactions.0.amount",
+            "currency": "transactions.0.currency",
+            "occurred_at": "created_at",
+            "idempotency_key": "id",
+            "reason": "note",
+        },
+        only_when_path="",
+        only_when_values=(),
+        setup=(
+            "In Shopify admin under Settings > Notifications > Webhooks create a webhook for "
+            "the event Refund create, format JSON, to the URL below, and paste the signing "
+            "key Shopify shows there into this webhook's signing settings in Beacon."
+        ),
+        signature=Scheme.SHOPIFY,
+        records="refund",
+        notes=[
+            "A Shopify refund names its order, not its customer: Beacon finds the customer "
+            "on the order recorded before by a Shopify orders webhook, so add that one too."
+        ],
+    ),
+    # Chargebee events: {"id", "occurred_at" (Unix time), "event_type", "content":
+    # {"subscription": ...}} (https://apidocs.chargebee.com/docs/api/events); the
+    # subscription's items carry amounts in the currency's minor unit
+    # (https://apidocs.chargebee.com/docs/api/subscriptions, subscription_items[].amount).
+    Connector(
+        key="chargebee",
+        name="Chargebee: subscriptions",
+        doc="https://apidocs.chargebee.com/docs/api/events",
+        mapping={
+            "event": "event_type",
+            "contact_id": "content.subscription.customer_id",
+            "subscription_id": "content.subscription.id",
+            "plan": "content.subscription.subscription_items.0.item_price_id",
+            "amount": "content.subscription.subscription_items.0.amount",
+            "currency": "content.subscription.currency_code",
+            "occurred_at": "occurred_at",
+            "idempotency_key": "id",
+            "reason": "content.subscription.cancel_reason",
+        },
+        only_when_path="event_type",
+        only_when_values=(
+            "subscription_created",
+            "subscription_renewed",
+            "subscription_changed",
+            "subscription_cancelled",
+        ),
+        setup=(
+            "In Chargebee under Settings > Configure Chargebee > Webhooks add a webhook to "
+            "the URL below with the events Subscription created, renewed, changed and "
+            "cancelled, protected by basic authentication with any user name and the "
+            "webhook's secret shown below as the password."
+        ),
+        signature=Scheme.BASIC,
+        records="subscription",
+        minor_units=True,
+    ),
+)
+CONNECTORS.update((c.key, c) for c in OUTCOME_PRESETS)
 
 
 def connector_choices() -> list[tuple[str, str]]:

@@ -111,6 +111,9 @@ class InboundWebhook(TenantModel):
     # What each body records: "" an interaction; else an outcome kind of the outcomes app
     # (order, subscription, service_contact), whose fields the mapping then names.
     records = models.CharField(max_length=24, blank=True)
+    # Outcome webhooks: the amounts posted are in the currency's minor unit (cents), as
+    # Stripe and Chargebee send them.
+    minor_units = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return self.name

@@ -15,6 +15,12 @@ signature, so each webhook names its scheme:
   for products whose outgoing webhooks take custom headers but cannot sign (Freshdesk
   automation webhooks, HubSpot workflow webhooks, Salesforce callouts). It proves the
   sender knows the secret, not that the body is unchanged; TLS protects the body.
+- `stripe`: `Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">` with the
+  endpoint's signing secret (docs.stripe.com/webhooks, "Verify signatures manually").
+- `shopify`: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>` with the app's
+  client secret (shopify.dev/docs/apps/build/webhooks/subscribe/https, "Verify").
+- `basic`: HTTP Basic authentication whose password is the webhook's Beacon secret, for
+  billing systems that protect a webhook URL only that way (Chargebee's webhook settings).
 
 Every comparison is constant-time: the time taken must not reveal how much matched.
 """
@@ -34,6 +40,9 @@ class Scheme(models.TextChoices):
     ZENDESK = "zendesk", "Zendesk signing secret"
     INTERCOM = "intercom", "Intercom client secret (X-Hub-Signature)"
     TOKEN = "token", "Secret in a header (X-Beacon-Token)"
+    STRIPE = "stripe", "Stripe signing secret (Stripe-Signature)"
+    SHOPIFY = "shopify", "Shopify client secret (X-Shopify-Hmac-Sha256)"
+    BASIC = "basic", "Basic authentication, the secret as password"
 
 
 BEACON_HEADER = "X-Beacon-Signature"
@@ -42,7 +51,10 @@ ZENDESK_HEADER = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 INTERCOM_HEADER = "X-Hub-Signature"
 # Schemes whose key is the help desk's own secret, pasted into Beacon by an admin.
-HELP_DESK_KEYED = (Scheme.ZENDESK, Scheme.INTERCOM)
+STRIPE_HEADER = "Stripe-Signature"
+SHOPIFY_HEADER = "X-Shopify-Hmac-Sha256"
+BASIC_HEADER = "Authorization"
+HELP_DESK_KEYED = (Scheme.ZENDESK, Scheme.INTERCOM, Scheme.STRIPE, Scheme.SHOPIFY)
 
 
 class BadSignature(Exception):
@@ -60,6 +72,33 @@ def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def intercom_signature(secret: str, body: bytes) -> str:
     return "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def stripe_signature(secret: str, timestamp: str, body: bytes) -> str:
+    signed = timestamp.encode() + b"." + body
+    return f"t={timestamp},v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def shopify_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def _stripe_parts(header: str) -> tuple[str, list[str]]:
+    """The timestamp and every v1 signature of a Stripe-Signature header (Stripe sends one
+    v1 per active secret while a secret is being rolled)."""
+    pairs = [p.split("=", 1) for p in header.split(",") if "=" in p]
+    stamps = [v.strip() for k, v in pairs if k.strip() == "t"]
+    return (stamps[0] if stamps else ""), [v.strip() for k, v in pairs if k.strip() == "v1"]
+
+
+def _basic_password(header: str) -> str:
+    kind, _, encoded = header.strip().partition(" ")
+    if kind.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(encoded, validate=True).decode().partition(":")[2]
+    except (ValueError, UnicodeDecodeError):
+        return ""
 
 
 def verify(
@@ -83,6 +122,18 @@ def verify(
         _same(
             expected, headers.get(INTERCOM_HEADER, ""), f"{INTERCOM_HEADER} (HMAC-SHA1 of the body)"
         )
+    elif scheme == Scheme.STRIPE:
+        timestamp, given = _stripe_parts(headers.get(STRIPE_HEADER, ""))
+        what = f"{STRIPE_HEADER} (t= and v1=, HMAC-SHA256 of the timestamp and body)"
+        expected = stripe_signature(help_desk_secret, timestamp, body).rpartition("v1=")[2]
+        if not any(hmac.compare_digest(expected.encode(), g.encode()) for g in given):
+            raise BadSignature(f"missing or wrong {what}")
+    elif scheme == Scheme.SHOPIFY:
+        expected = shopify_signature(help_desk_secret, body)
+        _same(expected, headers.get(SHOPIFY_HEADER, ""), f"{SHOPIFY_HEADER} (of the body)")
+    elif scheme == Scheme.BASIC:
+        password = _basic_password(headers.get(BASIC_HEADER, ""))
+        _same(beacon_secret, password, f"{BASIC_HEADER} (Basic, the webhook's secret as password)")
     elif scheme == Scheme.TOKEN:
         _same(
             beacon_secret, headers.get(TOKEN_HEADER, ""), f"{TOKEN_HEADER} (the webhook's secret)"

@@ -84,6 +84,7 @@ def do_create_webhook(
     required: tuple[str, ...] = REQUIRED,
     signature: str = signatures.Scheme.BEACON,
     help_desk_secret: str = "",
+    minor_units: bool = False,
 ) -> InboundWebhook:
     """A webhook recording interactions, or (`records` with that kind's `fields`, checked
     by the outcomes app, which calls this) outcomes."""
@@ -103,6 +104,7 @@ def do_create_webhook(
         records=records,
         signature=scheme,
         help_desk_secret=key,
+        minor_units=minor_units,
     )
     webhook_created(org, webhook, actor=actor, connector=connector, records=records)
     return webhook
@@ -125,9 +127,8 @@ def _check_signing(scheme: str, help_desk_secret: str) -> tuple[str, str]:
         )
     secret = help_desk_secret.strip()
     if secret and scheme not in signatures.HELP_DESK_KEYED:
-        raise ValidationFailed(
-            {"help_desk_secret": "only Zendesk and Intercom signing uses the help desk's secret"}
-        )
+        only = "only Zendesk, Intercom, Stripe and Shopify use the sender's secret"
+        raise ValidationFailed({"help_desk_secret": only})
     if len(secret) > 200:
         raise ValidationFailed({"help_desk_secret": "at most 200 characters"})
     return scheme, secret

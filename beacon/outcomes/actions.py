@@ -39,10 +39,11 @@ class ItemResult:
 
 
 def check_items(
-    org: Organization, raws: Sequence[Mapping[str, Any]]
+    org: Organization, raws: Sequence[Mapping[str, Any]], *, minor_units: bool = False
 ) -> tuple[list[tuple[int, Checked]], list[ItemResult]]:
-    """Check every item; a key repeated inside the batch is refused after its first use."""
-    checker = Checker(org, settings_of(org))
+    """Check every item; a key repeated inside the batch is refused after its first use.
+    `minor_units`: every amount is in its currency's minor unit (a webhook's option)."""
+    checker = Checker(org, settings_of(org), minor_units=minor_units)
     good: list[tuple[int, Checked]] = []
     refused: list[ItemResult] = []
     first_of: dict[str, int] = {}
@@ -79,10 +80,14 @@ def do_record_outcomes(
 
 
 def do_record_outcome(
-    org: Organization, raw: Mapping[str, Any], *, actor: Membership | None = None
+    org: Organization,
+    raw: Mapping[str, Any],
+    *,
+    actor: Membership | None = None,
+    minor_units: bool = False,
 ) -> ItemResult:
     """One item; invalid input raises `ValidationFailed` naming the fields."""
-    good, refused = check_items(org, [raw])
+    good, refused = check_items(org, [raw], minor_units=minor_units)
     if refused:
         raise ValidationFailed(refused[0].errors)
     with transaction.atomic():

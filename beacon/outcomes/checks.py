@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.orgs.models import Organization
+from beacon.outcomes import currencies
 from beacon.outcomes.models import Outcome, OutcomeKind, OutcomeSettings
 
 ACCOUNT = "account"
@@ -150,9 +151,13 @@ def derived_key(raw: Mapping[str, Any]) -> str:
 class Checker:
     """Checks items of one organisation; one instance per batch or file."""
 
-    def __init__(self, org: Organization, settings: OutcomeSettings) -> None:
+    def __init__(
+        self, org: Organization, settings: OutcomeSettings, *, minor_units: bool = False
+    ) -> None:
         self.org = org
         self.settings = settings
+        # Every amount of this batch, file or webhook is in the currency's minor unit.
+        self.minor_units = minor_units
         self.now = clock.now()
         self._contacts: dict[str, int | None] = {}
         self._started: dict[tuple[str, str], dt.datetime | None] = {}
@@ -231,13 +236,14 @@ class Checker:
     ) -> tuple[Decimal | None, Decimal | None, str]:
         """(amount in the organisation's currency, amount as sent, currency as sent)."""
         name = {ACCOUNT: "annual_revenue", OutcomeKind.SERVICE_CONTACT: "cost"}.get(kind, "amount")
-        sent = _number(raw, name, errors)
-        if name == "cost" and sent is None and name not in errors:
-            name, sent = "amount", _number(raw, "amount", errors)
         code = _text(raw, "currency").upper() or self.settings.currency
+        sent = self._sent(raw, name, code, errors)
+        if name == "cost" and sent is None and not errors.keys() & {"cost", "cost_minor"}:
+            name, sent = "amount", self._sent(raw, "amount", code, errors)
         if sent is None:
-            if kind in NEEDS_AMOUNT or kind == ACCOUNT:
-                errors.setdefault(name, "is required")
+            named = errors.keys() & {name, f"{name}_minor", "currency"}
+            if (kind in NEEDS_AMOUNT or kind == ACCOUNT) and not named:
+                errors[name] = "is required"
             return None, None, ""
         if sent < 0 and kind != OutcomeKind.ORDER:
             errors[name] = "must not be negative (only an order may be, as a refund)"
@@ -253,7 +259,42 @@ class Checker:
                 f"no exchange rate for it is set"
             )
             return None, None, ""
-        return (sent * rate).quantize(Decimal("0.01")), sent, code
+        places = currencies.exponent(self.settings.currency)
+        return (
+            (sent * rate).quantize(Decimal(1).scaleb(-(2 if places is None else places))),
+            sent,
+            code,
+        )
+
+    def _sent(
+        self, raw: Mapping[str, Any], name: str, code: str, errors: dict[str, str]
+    ) -> Decimal | None:
+        """The amount at `name` in the currency's unit. It may come in the minor unit
+        instead (cents): at `<name>_minor` (the API's explicit field), or at `name` itself
+        when the whole source is declared so (a webhook's or an import's option)."""
+        minor = f"{name}_minor"
+        has_minor = raw.get(minor) not in (None, "")
+        if has_minor and raw.get(name) not in (None, ""):
+            errors[minor] = f"send either {name} or {minor}, not both"
+            return None
+        if not has_minor and not self.minor_units:
+            return _number(raw, name, errors)
+        field = minor if has_minor else name
+        number = _number(raw, field, errors)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            errors[field] = (
+                f"{_short(str(raw.get(field)))!r} is not a whole number of {code}'s minor unit"
+            )
+            return None
+        if not currency_known(code):
+            errors["currency"] = f"{_short(code)!r} is not an ISO 4217 currency code"
+            return None
+        value = currencies.from_minor(number, code)
+        if value is None:
+            errors[field] = f"{code} has no minor unit; send the amount in {code} itself"
+        return value
 
     def _outcome(
         self,

@@ -89,8 +89,8 @@ class Outcome(TenantModel):
     idempotency_key = models.CharField(max_length=200)
     # In the organisation's currency; revenue for orders and subscriptions, cost for
     # service contacts. Refunds are negative orders.
-    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    sent_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
+    sent_amount = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
     sent_currency = models.CharField(max_length=3, blank=True)
     subscription_id = models.CharField(max_length=200, blank=True)
     plan = models.CharField(max_length=200, blank=True)

@@ -7,6 +7,7 @@ window is a comparison of floats.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -123,14 +124,17 @@ def load(
         _answers(org_id, QuestionKind.CSAT, as_of),
         {},
     )
-    first = [float(data.nps.at.min())] if len(data.nps.at) else []
+    first_day = float(data.nps.at.min()) if len(data.nps.at) else 0.0
     revenue: dict[int, list[tuple[float, float]]] = defaultdict(list)
     service: dict[int, list[tuple[float, float, str, int | None]]] = defaultdict(list)
     for contact, kind, when, amount, channel, plan, reason, interaction in outcome_rows(
         org_id, OutcomeKind.values, until=as_of
     ):
         t = data.days(when)
-        first.append(t)
+        if t < first_day:
+            first_day = t
+        # One string object per distinct channel and plan, not one per row.
+        channel, plan = sys.intern(channel), sys.intern(plan)
         if kind == OutcomeKind.SERVICE_CONTACT:
             cost = float(amount) if amount is not None else rates.get(channel, 0.0)
             service[contact].append((t, cost, channel, interaction))
@@ -158,7 +162,7 @@ def load(
         data.cases.setdefault(contact, []).append(
             (data.days(opened), data.days(resolved) if resolved else float("inf"))
         )
-    data.first_day = min(first) if first else 0.0
+    data.first_day = first_day
     _plans_from_attributes(data)
     return data
 

@@ -282,8 +282,8 @@ def test_zendesk_connector_chosen_from_the_list_on_the_page(world: World) -> Non
     bad = client.post(signing, {"signature": "md5", "help_desk_secret": "x"})
     assert bad.status_code == 400
     assert (
-        "<li>signature: must be one of beacon, zendesk, intercom, token</li>"
-        in bad.content.decode()
+        "<li>signature: must be one of beacon, zendesk, intercom, token, stripe, shopify, "
+        "basic</li>" in bad.content.decode()
     )
     assert logged_in(world.agent).post(signing, {"signature": "zendesk"}).status_code == 403
     saved = client.post(signing, {"signature": "zendesk", "help_desk_secret": "zd-secret"})

@@ -85,13 +85,14 @@ def test_signing_settings_are_checked(world: World) -> None:
     with pytest.raises(ValidationFailed) as unknown:
         do_create_webhook(world.org, "Odd", MAPPING, signature="md5")
     assert unknown.value.errors == {
-        "signature": "unknown scheme; use one of beacon, zendesk, intercom, token"
+        "signature": "unknown scheme; use one of beacon, zendesk, intercom, token, stripe, "
+        "shopify, basic"
     }
     hook = do_create_webhook(world.org, "Relay", MAPPING)
     with pytest.raises(ValidationFailed) as pointless:
         do_set_webhook_signing(hook, "token", "some secret")
     assert pointless.value.errors == {
-        "help_desk_secret": "only Zendesk and Intercom signing uses the help desk's secret"
+        "help_desk_secret": "only Zendesk, Intercom, Stripe and Shopify use the sender's secret"
     }
     assert InboundWebhook.objects.get(pk=hook.pk).signature == "beacon"
     assert not Event.objects.filter(verb="webhook.signing_set").exists()

@@ -191,7 +191,7 @@ def test_mapping_checked_against_the_kinds_fields(world: World) -> None:
         do_create_outcome_webhook(world.org, "Shop", "order", {"contact_id": "a", "email": "b"})
     assert set(err.value.errors) == {"mapping.email", "mapping.amount"}
     with pytest.raises(ValidationFailed) as err:
-        do_create_outcome_webhook(world.org, "Shop", "refund", SHOP_MAPPING)
+        do_create_outcome_webhook(world.org, "Shop", "returns", SHOP_MAPPING)
     assert set(err.value.errors) == {"records"}
 
 

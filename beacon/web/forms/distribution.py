@@ -134,6 +134,8 @@ class WebhookForm(PostForm):
         required=False,
         error_messages={"invalid_choice": "choose interactions or one of the outcome kinds"},
     )
+    # Outcomes: the amounts posted are in the currency's minor unit (cents).
+    minor_units = forms.BooleanField(required=False)
 
     def paths(self) -> dict[str, str]:
         return {f: self.cleaned_data[f"path_{f}"].strip()[:200] for f in HOOK_FIELDS}

@@ -361,6 +361,8 @@ def _preset(connector: str) -> dict[str, str]:
         "connector": chosen.key,
         "only_when_path": chosen.only_when_path,
         "only_when_values": ", ".join(chosen.only_when_values),
+        "records": chosen.records,
+        "minor_units": "on" if chosen.minor_units else "",
     }
 
 
@@ -431,6 +433,7 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
         "signature": condition.cleaned_data["signature"],
         "only_when_path": condition.cleaned_data["only_when_path"],
         "only_when_values": condition.cleaned_data["only_when_values"],
+        "minor_units": "on" if form.cleaned_data.get("minor_units") else "",
     }
     try:
         if records:
@@ -443,6 +446,8 @@ def webhook_add(request: HttpRequest, member: Membership) -> HttpResponse:
                 only_when_path=condition.cleaned_data["only_when_path"],
                 only_when_values=condition.values(),
                 signature=condition.scheme(),
+                connector=condition.cleaned_data["connector"],
+                minor_units=form.cleaned_data["minor_units"],
             )
         else:
             hook = do_create_webhook(
