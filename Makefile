@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 BEACON := $(BIN)/beacon
 
-.PHONY: run test install install-dev lint types checks pytest clean bench bench-faults bench-crawl
+.PHONY: run test install install-dev lint types checks pytest clean bench bench-faults bench-crawl \
+	bench-fanout bench-batch bench-edge bench-exports bench-outcomes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,22 @@ BENCH_FAULTS_SIZE := --responses 2000 --scale 0.25
 endif
 bench-faults: install-dev
 	$(BIN)/python -m benchmarks.faults $(BENCH_FAULTS_SIZE) $(BENCH_FAULTS_ARGS)
+
+# The pipeline's benchmarks (issue 14), each on its own; figures in docs/performance.md.
+bench-fanout: install-dev
+	$(BIN)/python -m benchmarks.fanout --responses 10000 $(BENCH_ARGS)
+bench-batch: install-dev
+	$(BIN)/python -m benchmarks.batch_ingest --items 100000 $(BENCH_ARGS)
+bench-edge: install-dev
+	$(BIN)/python -m benchmarks.ingest_edge $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.ingest_edge --django $(BENCH_ARGS)
+
+# Exports of 1,000,000 rows per format (time, peak memory) and outcomes at 1M customers /
+# 10M outcome events (ingest, the worker's money run, the read): long runs.
+bench-exports: install-dev
+	$(BIN)/python -m benchmarks.exports --rows 1000000 $(BENCH_ARGS)
+bench-outcomes: install-dev
+	$(BIN)/python -m benchmarks.outcomes --customers 1000000 --events 10 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
