@@ -65,7 +65,10 @@ COALESCE_STALE = dt.timedelta(hours=2)
 
 
 def _mark(task: Any, arg: int | None) -> str:
-    return f"coalesce:{task.name}:{'' if arg is None else arg}"
+    """One mark per task and argument. The task's own name, not `task.name`, which Huey
+    leaves None unless one is given: marks of different tasks must never coincide."""
+    name = f"{task.task_class.__module__}.{task.task_class.__name__}"
+    return f"coalesce:{name}:{'' if arg is None else arg}"
 
 
 def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
@@ -77,20 +80,24 @@ def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
         return bool(huey.put_if_empty(key, value))
 
 
-def enqueue_once_on_commit(task: Any, arg: int | None = None) -> None:
+def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = False) -> None:
     """Enqueue `task(arg)` (`task()` without one) after commit unless the same job is
     already waiting.
 
     For work where one run covers every request made before it starts (retraining an
     organisation's model after fifty new comments, the fan-out's batches draining every
     stored response): the job calls `coalesced_start` first, so a request arriving while
-    it runs enqueues the next run.
+    it runs enqueues the next run. `lost`: a sweeper found work whose job never ran (a
+    worker killed after taking it off the queue leaves its mark behind), so the job is
+    enqueued whatever the mark says.
     """
 
     def enqueue() -> None:
         huey = task.huey
         now = clock.now().timestamp()
-        if not _put_if_empty(huey, _mark(task, arg), now):
+        if lost:
+            huey.put(_mark(task, arg), now)
+        elif not _put_if_empty(huey, _mark(task, arg), now):
             queued_at = huey.get(_mark(task, arg), peek=True)
             if queued_at is not None and now - queued_at < COALESCE_STALE.total_seconds():
                 return

@@ -91,12 +91,14 @@ def lease_until(stage: str) -> dt.datetime:
     return clock.now() + dt.timedelta(seconds=seconds)
 
 
-def enqueue_stage(stage: str) -> None:
+def enqueue_stage(stage: str, *, lost: bool = False) -> None:
     """After commit, a job that drains `stage` in batches, unless one is already waiting
-    (the stored responses wait in the table, not in the queue: one job serves them all)."""
+    (the stored responses wait in the table, not in the queue: one job serves them all);
+    `lost` (the sweeper) enqueues one whatever the coalescing mark says."""
     from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 
-    enqueue_once_on_commit(open_cases_task if stage == CASE_STAGE else analyse_responses_task)
+    task = open_cases_task if stage == CASE_STAGE else analyse_responses_task
+    enqueue_once_on_commit(task, lost=lost)
 
 
 def requeue_lost_fanout(limit: int = 1000) -> int:
@@ -117,15 +119,18 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
         processed_at__isnull=True, fanout_attempts__lt=settings.FANOUT_MAX_ATTEMPTS
     )
     requeued = 0
+    stages: set[str] = set()
     for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
         stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
         with transaction.atomic():
             renewed = pending.filter(lost, pk=pk).update(
                 fanout_lease_until=lease_until(stage), fanout_attempts=F("fanout_attempts") + 1
             )
-            if renewed:
-                enqueue_stage(stage)
-                requeued += 1
+        if renewed:
+            stages.add(stage)
+            requeued += 1
+    for stage in sorted(stages):  # one drain per stage serves every response renewed
+        enqueue_stage(stage, lost=True)
     return requeued
 
 

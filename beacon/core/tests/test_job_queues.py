@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from huey import Huey, PriorityRedisHuey
 
 from beacon.core.jobs import QUEUES, bulk, critical
@@ -17,7 +18,6 @@ from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.transports.email import message_id_of
 from beacon.pipeline.actions import submit_response
-from beacon.pipeline.tasks import analyse_responses_task
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.settings.base import _huey
 from beacon.testing import SmtpServer, World
@@ -74,7 +74,8 @@ def test_a_case_and_its_email_do_not_wait_behind_a_bulk_backlog(
     # No job results kept: the bulk queue holds only the waiting analysis job's coalescing
     # mark, which the next stored response reads so as not to enqueue another.
     assert critical.result_count() == 0 and bulk.result_count() == 1
-    assert bulk.get(f"coalesce:{analyse_responses_task.name}:", peek=True) is not None
+    mark = "coalesce:beacon.pipeline.tasks.analyse_responses_task:"
+    assert bulk.get(mark, peek=True) is not None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,6 +96,51 @@ def test_retraining_requests_are_coalesced_per_organisation(
     with transaction.atomic():
         enqueue_once_on_commit(train_themes_task, world.org.pk)
     assert bulk.pending_count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_different_tasks_for_one_organisation_are_coalesced_apart(
+    world: World, queued: None
+) -> None:
+    from django.db import transaction
+
+    from beacon.core.jobs import enqueue_once_on_commit
+    from beacon.insights.tasks import train_reasons_task
+
+    with transaction.atomic():
+        enqueue_once_on_commit(train_themes_task, world.org.pk)
+        enqueue_once_on_commit(train_reasons_task, world.org.pk)
+    assert sorted(task.name for task in bulk.pending()) == [
+        "train_reasons_task",
+        "train_themes_task",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_enqueues_a_drain_whose_job_died_after_leaving_the_queue(
+    world: World, queued: None
+) -> None:
+    """A worker killed between taking the drain job and starting it leaves the coalescing
+    mark behind; the sweeper must enqueue anyway once the responses' lease runs out."""
+    import datetime as dt
+
+    from beacon.pipeline.actions import requeue_lost_fanout
+    from beacon.responses.models import Response
+
+    submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="orphaned",
+            touchpoint=world.touchpoint,
+            answers=[AnswerIn(world.nps.pk, number=1)],
+        )
+    )
+    assert critical.dequeue() is not None  # taken by a worker that then died
+    assert critical.pending_count() == 0
+    Response.objects.update(fanout_lease_until=timezone.now() - dt.timedelta(seconds=1))
+    assert requeue_lost_fanout() == 1
+    assert run_next(critical) == "open_cases_task"
+    assert Case.objects.count() == 1
 
 
 def test_worker_refuses_an_unknown_queue() -> None:
