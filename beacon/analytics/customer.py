@@ -18,6 +18,7 @@ from beacon.contacts.models import Contact
 from beacon.insights.text import redact
 from beacon.loop.models import Case
 from beacon.orgs.models import Organization
+from beacon.outcomes.currencies import with_its_decimals
 from beacon.outcomes.models import Outcome
 from beacon.outcomes.queries import settings_of
 from beacon.responses.models import Answer, Response
@@ -198,17 +199,22 @@ def _case_lines(
     return lines, cases.count()
 
 
+def _shown(amount: Decimal | None, currency: str) -> Decimal | None:
+    return None if amount is None else with_its_decimals(amount, currency)
+
+
 def _outcome_lines(
     org: Organization, contact: Contact, money: bool, limit: int | None
 ) -> tuple[list[OutcomeLine], int]:
     outcomes = Outcome.objects.for_org(org).filter(contact=contact)
+    currency = settings_of(org).currency
     lines = [
         OutcomeLine(
             id=o.pk,
             kind=o.kind,
             kind_label=o.get_kind_display(),
             occurred_at=o.occurred_at,
-            amount=o.amount if money else None,
+            amount=_shown(o.amount, currency) if money else None,
             product=o.product,
             plan=o.plan,
             channel=o.channel,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,23 @@ class RecordedInteractions:
     refused: dict[int, dict[str, str]] = field(default_factory=dict)  # field errors
 
 
+def _interaction(
+    org: Organization, d: InteractionIn, contacts: Mapping[str, Contact], now: dt.datetime
+) -> Interaction:
+    """An unsaved interaction of `d`, for the bulk paths (API batch and CSV import)."""
+    return Interaction(
+        organization=org,
+        contact=contacts[d.contact.external_id.strip()],
+        touchpoint=d.touchpoint,
+        team=d.team,
+        staff=d.staff,
+        occurred_at=d.occurred_at or now,
+        description=d.description,
+        attributes=d.attributes,
+        idempotency_key=d.idempotency_key,
+    )
+
+
 def do_record_interactions(org: Organization, items: list[InteractionIn]) -> RecordedInteractions:
     """`do_record_interaction` for many (the batch API), in a few statements.
 
@@ -183,17 +201,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
     contacts = do_upsert_contacts(org, [d.contact for _, d in fresh])
     now = clock.now()
     for i, d in fresh:
-        out.created[i] = Interaction(
-            organization=org,
-            contact=contacts[d.contact.external_id.strip()],
-            touchpoint=d.touchpoint,
-            team=d.team,
-            staff=d.staff,
-            occurred_at=d.occurred_at or now,
-            description=d.description,
-            attributes=d.attributes,
-            idempotency_key=d.idempotency_key,
-        )
+        out.created[i] = _interaction(org, d, contacts, now)
     rows = list(out.created.values())
     Interaction.objects.bulk_create(rows)
     interactions_recorded(org, rows)
@@ -237,19 +245,7 @@ def do_bulk_record_interactions(
         if d.idempotency_key in seen:
             continue
         seen.add(d.idempotency_key)
-        fresh.append(
-            Interaction(
-                organization=org,
-                contact=contacts[d.contact.external_id.strip()],
-                touchpoint=d.touchpoint,
-                team=d.team,
-                staff=d.staff,
-                occurred_at=d.occurred_at or now,
-                description=d.description,
-                attributes=d.attributes,
-                idempotency_key=d.idempotency_key,
-            )
-        )
+        fresh.append(_interaction(org, d, contacts, now))
     created = Interaction.objects.bulk_create(fresh, batch_size=2000)
     interactions_imported(org, actor=actor, count=len(created))
     return created

@@ -65,3 +65,12 @@ def from_minor(amount: Decimal, code: str) -> Decimal | None:
     unit."""
     places = exponent(code)
     return None if places is None else amount.scaleb(-places)
+
+
+def with_its_decimals(amount: Decimal, code: str) -> Decimal:
+    """A stored amount (kept to three decimals for KWD and the like) with its currency's
+    decimals: 49.900 GBP reads 49.90, 1500.000 JPY reads 1500; decimals beyond the
+    currency's are kept where the amount has them, never rounded away."""
+    places = exponent(code) or 0
+    shown = amount.quantize(Decimal(1).scaleb(-places))
+    return shown if shown == amount else amount.normalize()

@@ -1,8 +1,10 @@
 """An export's Python memory does not grow with its rows (issue 16: 1M rows in constant
 memory). Measured with tracemalloc over the responses list, the widest dataset: the peak
-while streaming 12,000 rows must stay within a small margin of the peak for 4,000 (two
-chunks against six). Something kept per row (a set of seen ids, a cache of names) at even
-40 bytes a row would add 320 KB and fail; the chunk's own working set is the same for both.
+while streaming 20,000 rows must stay within a margin of the peak for 4,000 (two chunks
+against ten). Something kept per row (a set of seen ids, a cache of names) at 64 bytes a
+row would add 1 MB and fail. The margin is wide because the peak falls at a different
+moment of a chunk's life from run to run, and later rows are longer (more digits in their
+keys): both move the peak by up to about 400 KB without anything being kept.
 SQLite's and the allocator's memory outside Python is not seen here: docs/performance.md
 measures the whole process's peak RSS up to a million rows."""
 
@@ -21,7 +23,7 @@ from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
 
-MARGIN = 192 * 1024
+MARGIN = 640 * 1024
 
 
 def _add_rows(world: World, start: int, count: int) -> None:
@@ -55,12 +57,14 @@ def _add_rows(world: World, start: int, count: int) -> None:
 
 
 def _peak_of_export(world: World) -> tuple[int, int]:
-    """(rows, peak traced bytes) of streaming the responses CSV to the end."""
+    """(rows, peak traced bytes above what was held before) of streaming the responses
+    CSV to the end: what the test's own setup leaves behind is not the export's."""
     tracemalloc.reset_peak()
+    held_before = tracemalloc.get_traced_memory()[0]
     rows = 0
     for part in download(DATASETS["responses"], world.org, {}, True, "csv").streaming_content:  # type: ignore[attr-defined]
         rows += part.count(b"\n")
-    return rows - 1, tracemalloc.get_traced_memory()[1]
+    return rows - 1, tracemalloc.get_traced_memory()[1] - held_before
 
 
 def test_streaming_more_rows_takes_no_more_python_memory(world: World) -> None:
@@ -69,9 +73,9 @@ def test_streaming_more_rows_takes_no_more_python_memory(world: World) -> None:
     try:
         _peak_of_export(world)  # once first: Django's and the writers' one-time caches
         rows, small = _peak_of_export(world)
-        _add_rows(world, 2 * CHUNK, 4 * CHUNK)
+        _add_rows(world, 2 * CHUNK, 8 * CHUNK)
         more_rows, large = _peak_of_export(world)
     finally:
         tracemalloc.stop()
-    assert (rows, more_rows) == (2 * CHUNK, 6 * CHUNK)
+    assert (rows, more_rows) == (2 * CHUNK, 10 * CHUNK)
     assert large - small < MARGIN, f"{small:,} bytes for {rows:,} rows, {large:,} for {more_rows:,}"
