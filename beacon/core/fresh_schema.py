@@ -11,55 +11,33 @@ that state cannot express makes it replay the migrations as usual (ADR 0016).
 from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import operations as ops
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
-from django.db.migrations.operations import (
-    AddConstraint,
-    AddField,
-    AddIndex,
-    AlterField,
-    AlterIndexTogether,
-    AlterModelManagers,
-    AlterModelOptions,
-    AlterModelTable,
-    AlterModelTableComment,
-    AlterOrderWithRespectTo,
-    AlterUniqueTogether,
-    CreateModel,
-    DeleteModel,
-    RemoveConstraint,
-    RemoveField,
-    RemoveIndex,
-    RenameField,
-    RenameIndex,
-    RenameModel,
-    RunPython,
-    RunSQL,
-)
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import StateApps
 
 # Operations whose whole effect on the database is the change they make to the state.
 SCHEMA_ONLY = (
-    AddConstraint,
-    AddField,
-    AddIndex,
-    AlterField,
-    AlterIndexTogether,
-    AlterModelManagers,
-    AlterModelOptions,
-    AlterModelTable,
-    AlterModelTableComment,
-    AlterOrderWithRespectTo,
-    AlterUniqueTogether,
-    CreateModel,
-    DeleteModel,
-    RemoveConstraint,
-    RemoveField,
-    RemoveIndex,
-    RenameField,
-    RenameIndex,
-    RenameModel,
+    ops.AddConstraint,
+    ops.AddField,
+    ops.AddIndex,
+    ops.AlterField,
+    ops.AlterIndexTogether,
+    ops.AlterModelManagers,
+    ops.AlterModelOptions,
+    ops.AlterModelTable,
+    ops.AlterModelTableComment,
+    ops.AlterOrderWithRespectTo,
+    ops.AlterUniqueTogether,
+    ops.CreateModel,
+    ops.DeleteModel,
+    ops.RemoveConstraint,
+    ops.RemoveField,
+    ops.RemoveIndex,
+    ops.RenameField,
+    ops.RenameIndex,
+    ops.RenameModel,
 )
 
 # Other packages' data migrations that only rewrite rows already there, so on an empty
@@ -75,10 +53,10 @@ EMPTY_ON_A_FRESH_DATABASE = {
 def _needs_replay(migration: Migration, operation: Operation) -> bool:
     if isinstance(operation, SCHEMA_ONLY):
         return False
-    if isinstance(operation, RunPython):
+    if isinstance(operation, ops.RunPython):
         known = (migration.app_label, migration.name) in EMPTY_ON_A_FRESH_DATABASE
-        return not (operation.elidable or known or operation.code is RunPython.noop)
-    if isinstance(operation, RunSQL):
+        return not (operation.elidable or known or operation.code is ops.RunPython.noop)
+    if isinstance(operation, ops.RunSQL):
         return not operation.elidable
     # Anything else (database extensions, SeparateDatabaseAndState, custom operations)
     # may do what the state does not record.

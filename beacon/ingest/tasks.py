@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
@@ -43,8 +44,10 @@ def poll_ingest_log() -> int:
 
 @HUEY.on_startup()
 def start_poller() -> None:
-    """Each consumer thread runs the start-up hooks: the first one starts the poller."""
-    if _poller_started.acquire(blocking=False):
+    """Each consumer thread runs the start-up hooks: the first one starts the poller, when
+    the edge is on (the web server and the worker read the same setting); with it off the
+    log stays empty and four queries a second would be spent on nothing."""
+    if settings.INGEST_EDGE and _poller_started.acquire(blocking=False):
         threading.Thread(
             target=poll, args=(threading.Event(),), name="ingest-poller", daemon=True
         ).start()

@@ -274,3 +274,11 @@ def test_the_workers_poller_applies_a_row_whose_wake_up_was_lost(world: World) -
     logged.refresh_from_db()
     assert (logged.applied_at is not None, logged.error) == (True, "")
     assert Answer.objects.get(response_id=logged.target_id).number == 8
+
+
+def test_the_worker_starts_no_poller_while_the_edge_is_off(settings: Any) -> None:
+    from beacon.ingest.tasks import start_poller
+
+    settings.INGEST_EDGE = False
+    start_poller()
+    assert "ingest-poller" not in {thread.name for thread in threading.enumerate()}
