@@ -99,7 +99,8 @@ def run_database(name: str, args: argparse.Namespace) -> None:
         env["DATABASE_URL"] = url
     cmd = [sys.executable, "-m", "benchmarks.crawl", "--child", "--responses",
            str(args.responses), "--reps", str(args.reps), "--only", args.only,
-           *(["--no-worker"] if args.no_worker else [])]  # fmt: skip
+           *(["--no-worker"] if args.no_worker else []),
+           *(["--generate-only"] if args.generate_only else [])]  # fmt: skip
     try:
         subprocess.run(cmd, env=env, cwd=ROOT, check=True)
     finally:
@@ -117,6 +118,11 @@ def main() -> None:
     parser.add_argument("--no-worker", action="store_true",
                         help="measure with the stored analyses the warm-up asked for still "
                         "pending (pages say they are being computed)")  # fmt: skip
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="load the organisation (with --keep) and stop before crawling",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -165,6 +171,9 @@ def child(args: argparse.Namespace) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as c:
             c.execute("ANALYZE")
+    if args.generate_only:
+        print(f"loaded in {result['generate_s']} s; not crawled (--generate-only)")
+        return
     urls, listed = discover(bench.org)
     if args.only:
         urls = [u for u in urls if args.only in u["url"]]

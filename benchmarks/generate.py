@@ -12,6 +12,7 @@ the bulk path under `ingest_bulk`), so the benchmark measures what production do
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -39,7 +40,11 @@ from beacon.responses.rollups import do_set_rollup_attributes
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey
 from beacon.surveys.models import Question, Survey, SurveyStatus
 
-END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+# The data ends at today's midnight (UTC) so that pages whose window is relative to today
+# (the last 7 days, the last 12 weeks) read it all; BENCH_END=YYYY-MM-DD pins it, which a
+# kept database resumed on a later day needs to stay one run.
+_END_DAY = os.environ.get("BENCH_END") or dt.datetime.now(dt.UTC).date().isoformat()
+END = dt.datetime.combine(dt.date.fromisoformat(_END_DAY), dt.time(), tzinfo=dt.UTC)
 DAYS = 182
 TEAMS = 40
 PERSONAS = 8
