@@ -161,6 +161,11 @@ def child(args: argparse.Namespace) -> None:
         print(f"loading {args.responses - have:,} responses ...", flush=True)
         for batch in generate.responses(bench, have, args.responses - have, chunk=100_000):
             bulk.store(batch, historical=True, batch_size=100_000)
+    if connection.vendor == "postgresql":
+        # Fresh statistics before the content's queries: planned on a table PostgreSQL
+        # still believes empty, picking the recent detractors took over 25 minutes.
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
     if not generate.has_content(bench.org):
         print("adding members, themes, cases, actions, outcomes, alignment ...", flush=True)
         generate.add_content(bench)
