@@ -83,7 +83,7 @@ def test_completed_action_shows_before_after_and_recurrence(world: World) -> Non
             sum(c.count for c in before),
             sum(c.count for c in after),
         )
-    assert (of_stage.before.n, of_stage.after.n) == (0, 0)
+    assert of_stage is not None and (of_stage.before.n, of_stage.after.n) == (0, 0)
     Action.objects.filter(pk=action.pk).update(stage_id=world.stage.pk)
     action.refresh_from_db()
     with clock.frozen_at(DONE + 11 * day):

@@ -41,7 +41,7 @@ def test_list_shows_completed_response_counts(world: World, other_world: World) 
     # a deleted one no more, as counting the stored completed responses does.
     submit_response(ResponseIn(survey=world.survey, idempotency_key="partial",
                                answers=[AnswerIn(world.nps.pk, number=3)]))  # fmt: skip
-    do_delete_response(Response.objects.filter(survey=world.survey).order_by("pk").first())
+    do_delete_response(Response.objects.filter(survey=world.survey).order_by("pk")[0])
     completed = Response.objects.filter(survey=world.survey, completed_at__isnull=False).count()
     assert completed == 3
     html = page(logged_in(world.owner), "/surveys/")
