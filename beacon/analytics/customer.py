@@ -1,10 +1,13 @@
 """One customer's history: what they answered, the cases it opened, what they bought.
 
 The contact page and the case page show it through one include
-(`web/_customer_history.html`); the contact's JSON export reads it too, unmasked and
-without a limit. Personal data is masked as everywhere else (ADR 0004): without `reveal`
-comments go through the redaction the pages use and case titles lose the customer's name;
-without `money` amounts are left out (viewers, unless the organisation shows them money).
+(`web/_customer_history.html`), a page of responses at a time (newest first, with a link
+to older ones); the contact's JSON export reads it too, unmasked and without a limit.
+Responses are read on their (organization, contact, responded_at) index, so a page and
+its count cost the customer's responses, not the organisation's. Personal data is masked
+as everywhere else (ADR 0004): without `reveal` comments go through the redaction the
+pages use and case titles lose the customer's name; without `money` amounts are left out
+(viewers, unless the organisation shows them money).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from beacon.surveys.models import Question
 
 # The newest this many of each are shown on a page; the export passes None (all).
 HISTORY_LIMIT = 20
+# The export reads the answers of this many responses per query: a customer of many
+# years has thousands, more than a statement takes parameters on some databases.
+ANSWER_CHUNK = 500
 HIDDEN_NAME = "the customer"
 
 
@@ -113,11 +119,33 @@ class CustomerHistory:
     outcomes: list[OutcomeLine]
     # How many there are in all (the page shows the newest HISTORY_LIMIT of each).
     responses_total: int
+    # Which page of responses this is (1: the newest), and how many newer responses
+    # come before it.
+    responses_page: int
+    responses_skipped: int
     cases_total: int
     outcomes_total: int
     reveal: bool
     money: bool
     currency: str
+
+    @property
+    def responses_first(self) -> int:
+        """The position of the page's first response, counted from the newest (1)."""
+        return self.responses_skipped + 1 if self.responses else 0
+
+    @property
+    def responses_last(self) -> int:
+        return self.responses_first + len(self.responses) - 1 if self.responses else 0
+
+    @property
+    def older_page(self) -> int | None:
+        more = self.responses and self.responses_last < self.responses_total
+        return self.responses_page + 1 if more else None
+
+    @property
+    def newer_page(self) -> int | None:
+        return self.responses_page - 1 if self.responses_page > 1 else None
 
 
 def case_title(title: str, contact: Contact | None, reveal: bool) -> str:
@@ -131,29 +159,45 @@ def case_title(title: str, contact: Contact | None, reveal: bool) -> str:
     return redact(title)
 
 
+def _answers_of(response_ids: list[int]) -> dict[int, list[Answer]]:
+    """The answers of these responses with their questions, in question order, read
+    ANSWER_CHUNK responses per query."""
+    answers: dict[int, list[Answer]] = defaultdict(list)
+    for start in range(0, len(response_ids), ANSWER_CHUNK):
+        chunk = response_ids[start : start + ANSWER_CHUNK]
+        # By response id alone, on the (response, question) key: the ids were read within
+        # the organisation, and with its id in the filter too SQLite walked the
+        # organisation's answers (millions) instead.
+        for a in (
+            Answer.objects.filter(response_id__in=chunk)
+            .select_related("question")
+            .order_by("response_id", "question__position", "pk")
+        ):
+            answers[a.response_id].append(a)
+    return answers
+
+
 def _response_lines(
-    org: Organization, contact: Contact, reveal: bool, limit: int | None
+    org: Organization, contact: Contact, reveal: bool, limit: int | None, page: int
 ) -> tuple[list[ResponseLine], int]:
     responses = Response.objects.for_org(org).filter(contact=contact)
     total = responses.count()
-    newest = list(
-        responses.select_related("survey", "stage").order_by("-responded_at", "-pk")[:limit]
-    )
-    answers: dict[int, list[Answer]] = defaultdict(list)
-    for a in (
-        Answer.objects.for_org(org)
-        .filter(response_id__in=[r.pk for r in newest])
-        .select_related("question")
-        .order_by("question__position", "pk")
-    ):
-        answers[a.response_id].append(a)
-    cases = dict(
-        Case.objects.for_org(org)
-        .filter(response_id__in=[r.pk for r in newest])
-        .values_list("response_id", "pk")
-    )
+    newest = responses.select_related("survey", "stage").order_by("-responded_at", "-pk")
+    if limit is not None:
+        start = (page - 1) * limit
+        newest = newest[start : start + limit]
+    shown = list(newest)
+    ids = [r.pk for r in shown]
+    answers = _answers_of(ids)
+    cases: dict[int, int] = {}
+    for start in range(0, len(ids), ANSWER_CHUNK):
+        cases.update(
+            Case.objects.for_org(org)
+            .filter(response_id__in=ids[start : start + ANSWER_CHUNK])
+            .values_list("response_id", "pk")
+        )
     lines = []
-    for r in newest:
+    for r in shown:
         scores, comments = [], []
         for a in answers[r.pk]:
             if a.number is not None:
@@ -232,11 +276,17 @@ def customer_history(
     reveal: bool,
     money: bool,
     limit: int | None = HISTORY_LIMIT,
+    page: int = 1,
 ) -> CustomerHistory:
-    """The contact's responses, cases and outcomes, newest first, as the viewer may see them."""
+    """The contact's responses, cases and outcomes, newest first, as the viewer may see them.
+
+    `page` is which `limit` responses to show (1: the newest); a page past the last shows
+    none. Cases and outcomes are the newest `limit` (customers have few)."""
     if contact.organization_id != org.pk:
         raise ValueError("the contact belongs to another organisation")
-    responses, responses_total = _response_lines(org, contact, reveal, limit)
+    if page < 1:
+        raise ValueError("pages are numbered from 1")
+    responses, responses_total = _response_lines(org, contact, reveal, limit, page)
     cases, cases_total = _case_lines(org, contact, reveal, limit)
     outcomes, outcomes_total = _outcome_lines(org, contact, money, limit)
     return CustomerHistory(
@@ -244,9 +294,25 @@ def customer_history(
         cases=cases,
         outcomes=outcomes,
         responses_total=responses_total,
+        responses_page=page,
+        responses_skipped=(page - 1) * limit if limit is not None else 0,
         cases_total=cases_total,
         outcomes_total=outcomes_total,
         reveal=reveal,
         money=money,
         currency=settings_of(org).currency,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryCounts:
+    responses: int
+    cases: int
+
+
+def history_counts(org: Organization, contact: Contact) -> HistoryCounts:
+    """How many responses and cases the contact has (what erasing them touches)."""
+    return HistoryCounts(
+        responses=Response.objects.for_org(org).filter(contact=contact).count(),
+        cases=Case.objects.for_org(org).filter(contact=contact).count(),
     )

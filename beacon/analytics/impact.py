@@ -23,7 +23,7 @@ from beacon.core import clock
 from beacon.loop.models import Action
 from beacon.loop.queries import root_cause_recurrence
 from beacon.loop.updates import UNMEASURED, Evidence, Verdict
-from beacon.responses.models import ScoreRollup
+from beacon.responses.models import SliceRollup
 from beacon.surveys.models import QuestionKind
 
 MAX_WINDOW_DAYS = 90
@@ -69,14 +69,18 @@ class Impact:
 
 def _histogram(action: Action, start: dt.date, end: dt.date) -> dict[int, int]:
     assert action.question_id is not None
-    cells = ScoreRollup.objects.filter(
+    # From the slices (the total, or the stage's), not the full cube: the cube has about a
+    # cell per answer at scale, so a 90-day window read tens of thousands of rows.
+    cells = SliceRollup.objects.filter(
         organization_id=action.organization_id,
         question_id=action.question_id,
         day__gte=start,
         day__lt=end,
     )
     if action.stage_id is not None:
-        cells = cells.filter(stage_id=action.stage_id)
+        cells = cells.filter(dimension="stage", value=str(action.stage_id))
+    else:
+        cells = cells.filter(dimension="")
     rows = cells.values("score").annotate(c=Sum("count")).order_by()
     return {r["score"]: int(r["c"]) for r in rows if r["c"]}
 

@@ -334,18 +334,31 @@ def raised_by_ids(action: Action) -> set[int]:
         )
         if action.completed_at is not None:
             mentions = mentions.filter(response__responded_at__lte=action.completed_at)
-        contact_ids |= set(mentions.values_list("response__contact_id", flat=True))
+        # Distinct in the database: a theme has a mention per comment (hundreds of
+        # thousands at scale) from a few thousand customers.
+        contact_ids |= set(
+            mentions.values_list("response__contact_id", flat=True).order_by().distinct()
+        )
     return contact_ids
+
+
+def _reachable(org_id: int, contact_ids: Iterable[int]) -> Any:
+    return (
+        Contact.objects.for_org(org_id)
+        .filter(pk__in=list(contact_ids), unsubscribed_at__isnull=True)
+        .exclude(email="")
+    )
 
 
 def reachable(org_id: int, contact_ids: Iterable[int]) -> list[Contact]:
     """Of these customers, those an email can reach: an address, not unsubscribed."""
-    return list(
-        Contact.objects.for_org(org_id)
-        .filter(pk__in=list(contact_ids), unsubscribed_at__isnull=True)
-        .exclude(email="")
-        .order_by("pk")
-    )
+    return list(_reachable(org_id, contact_ids).order_by("pk"))
+
+
+def reachable_count(org_id: int, contact_ids: Iterable[int]) -> int:
+    """How many `reachable` gives, counted in the database (the action page's summary
+    needs the number, not thousands of contacts)."""
+    return int(_reachable(org_id, contact_ids).count())
 
 
 @dataclass(frozen=True)
@@ -400,7 +413,7 @@ def update_summary(action: Action) -> UpdateSummary:
         outbox[row["state"]] += row["n"]
     return UpdateSummary(
         raised=len(raised),
-        reachable=len(reachable(org_id, raised)),
+        reachable=reachable_count(org_id, raised),
         groups=[
             UpdateGroup(
                 channel,

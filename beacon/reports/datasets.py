@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import Model, Q
+from django.db.models import Exists, Model, OuterRef, Q
 
 from beacon.alignment.models import StageReply
 from beacon.analytics import metrics
@@ -66,22 +66,37 @@ class Dataset:
         return [c.name for c in self.columns]
 
     def queryset(
-        self, org: Organization, spec: Mapping[str, Any], reveal: bool, after: int | None = 0
+        self,
+        org: Organization,
+        spec: Mapping[str, Any],
+        reveal: bool,
+        after: int | None = 0,
+        until: int | None = None,
     ) -> Any:
-        """The rows in id order from a cursor (`after`), or with after=None the whole list
-        in the order its page shows (what a download of the page holds)."""
+        """The rows in id order from a cursor (`after`, up to `until` when given), or with
+        after=None the whole list in the order its page shows (what a download of the page
+        holds)."""
         qs = self.select(org, spec, reveal)
         if after is None:
             return qs.order_by(*(self.order(spec) if self.order else ("pk",)))
         qs = qs.order_by("pk")
+        if until is not None:
+            qs = qs.filter(pk__lte=until)
         return qs.filter(pk__gt=after) if after else qs
 
     def rows(
-        self, org: Organization, spec: Mapping[str, Any], reveal: bool, *, after: int | None = None
+        self,
+        org: Organization,
+        spec: Mapping[str, Any],
+        reveal: bool,
+        *,
+        after: int | None = None,
+        until: int | None = None,
     ) -> Iterator[Row]:
         """Every row: in the list's own order, or in id order after a cursor (`after`, 0
-        from the start). The first column is always the row's id (the cursor)."""
-        for chunk in chunked(self.queryset(org, spec, reveal, after).iterator(chunk_size=CHUNK)):
+        from the start; up to `until`). The first column is always the row's id."""
+        rows = self.queryset(org, spec, reveal, after, until)
+        for chunk in chunked(rows.iterator(chunk_size=CHUNK)):
             yield from self.shape(org, chunk, reveal)
 
 
@@ -155,9 +170,12 @@ _RESPONSE_VALUES = (
 def _select_responses(org: Organization, spec: Mapping[str, Any], reveal: bool) -> Any:
     f = filters_from_spec(spec)
     kept = Answer.objects.filter(organization_id=org.pk).filter(metrics.responses_q(org, f))
+    # EXISTS per response, not `pk IN (answers ...)`: SQLite built the list of every
+    # answer's response (millions) before a cursor page could take its first thousand;
+    # this way a page walks the responses in id order and stops when it has enough.
     return (
         Response.objects.for_org(org)
-        .filter(pk__in=kept.values("response_id"))
+        .filter(Exists(kept.filter(response_id=OuterRef("pk"))))
         .values_list(*_RESPONSE_VALUES)
     )
 
@@ -181,9 +199,10 @@ def _text_of(text: str, insight: tuple[str, str] | None, reveal: bool) -> str:
 
 def _answers_of(org: Organization, response_ids: list[int]) -> dict[int, list[_Answer]]:
     by_response: dict[int, list[_Answer]] = defaultdict(list)
+    # By response id alone (the ids are the organisation's): with the organisation's id
+    # in the filter SQLite walked all of its answers for a chunk's.
     for values in (
-        Answer.objects.for_org(org)
-        .filter(**among("response_id", response_ids))
+        Answer.objects.filter(**among("response_id", response_ids))
         .order_by("question__position", "pk")
         .values_list("response_id", "question__kind", "question__text", "number", "text",
                      "choices", "pk")

@@ -50,7 +50,9 @@ def filename(dataset: Dataset, fmt: str) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    """A slice of a dataset for cursor paging: rows with after < id <= last."""
+    """A slice of a dataset for cursor paging (keyset on id): rows with after < id <= last.
+    Neither counts nor sorts the whole list: the page's ids are the first `limit` after
+    the cursor in id order."""
 
     after: int
     last: int | None  # None: to the end
@@ -69,17 +71,11 @@ def page_of(
 def page_rows(
     dataset: Dataset, org: Organization, spec: dict[str, Any], reveal: bool, page: Page | None
 ) -> Any:
-    rows = dataset.rows(org, spec, reveal, after=page.after if page else None)
-    if page is None or page.last is None:
-        return rows
-    return _until(rows, page.last)
-
-
-def _until(rows: Any, last: int) -> Any:
-    for row in rows:
-        if row[0] > last:
-            return
-        yield row
+    """The page's rows: a query bounded by both ends of the page, so neither database
+    plans (or on PostgreSQL, opens a cursor over) the rest of the list."""
+    if page is None:
+        return dataset.rows(org, spec, reveal)
+    return dataset.rows(org, spec, reveal, after=page.after, until=page.last)
 
 
 def download(

@@ -365,10 +365,14 @@ def _write(
             _pg_copy(ANSWER, _ANSWER_COLUMNS, answers)
         else:
             _sqlite_executemany(ANSWER, _ANSWER_COLUMNS, answers)
+        channels = sorted({d.channel for d, _ in fresh})
+        code = {name: i for i, name in enumerate(channels)}
         rollups.add_many(
             seen.who,
             np.array([c for _, c in fresh], dtype=np.int64),
             np.array(days, dtype=np.int64),
+            np.array([code[d.channel] for d, _ in fresh], dtype=np.int64),
+            channels,
             *(np.array(column, dtype=np.int64) for column in scored),
         )
     return list(zip(ids, (d for d, _ in fresh), strict=True))

@@ -216,6 +216,7 @@ def _complete(response: Response) -> bool:
         if not done:
             return False
         response.completed_at = now
+        rollups.count_completed(response)
     if response.invitation_id is not None:
         do_mark_completed(response.invitation)  # type: ignore[arg-type]
     return True

@@ -75,6 +75,12 @@ class Response(TenantModel):
         indexes = [
             models.Index(fields=["organization", "responded_at"]),
             models.Index(fields=["organization", "id"]),
+            # A customer's history (their page, a case's, their data export) reads their
+            # responses newest first; on the organisation's index that was a walk through
+            # all of the organisation's responses.
+            models.Index(
+                fields=["organization", "contact", "responded_at"], name="response_contact_history"
+            ),
             # The sweeper reads only the few responses whose fan-out has not finished.
             models.Index(
                 fields=["fanout_lease_until"],
@@ -237,3 +243,34 @@ class ResponseCountRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} survey {self.survey_id}: {self.responses} responses"
+
+
+class ChannelRollup(models.Model):
+    """Responses per day x survey x channel: how many, how many completed, how many came
+    through an invitation. The survey list's completed counts and the delivery report's
+    answers without an invitation per channel read it.
+
+    ResponseCountRollup counts partial responses too and has no channel; its cells (every
+    dimension) number about half the responses at scale, so a survey's count summed from
+    it reads about as many rows as counting the responses. A partial response counts as
+    completed when it is completed, on the day it was answered (as the other rollups).
+    """
+
+    organization_id = models.BigIntegerField()
+    survey_id = models.BigIntegerField()
+    day = models.DateField()
+    channel = models.CharField(max_length=20)
+    responses = models.BigIntegerField(default=0)
+    completed = models.BigIntegerField(default=0)
+    invited = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization_id", "survey_id", "day", "channel"],
+                name="channel_rollup_cell_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} survey {self.survey_id} {self.channel}: {self.responses} responses"

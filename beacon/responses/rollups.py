@@ -3,7 +3,8 @@
 Three additive tables: ScoreRollup (the full cube: answers per score and cell of all
 dimensions), SliceRollup (answers per score and value of one dimension at a time, including
 org-chosen contact attributes) and ResponseCountRollup (responses per cell, and how many
-came through an invitation). Every change is a signed
+came through an invitation); ChannelRollup counts responses per day, survey and channel,
+with how many are completed and how many came by invitation. Every change is a signed
 delta applied with one upsert per batch, so concurrent ingests never lose a count.
 """
 
@@ -26,6 +27,7 @@ from beacon.responses.models import (
     MAX_ATTRIBUTE_VALUE_LENGTH,
     MAX_ROLLUP_ATTRIBUTES,
     Answer,
+    ChannelRollup,
     Response,
     ResponseCountRollup,
     RollupAttribute,
@@ -97,10 +99,12 @@ _COUNT_COLUMNS = (
     "persona_id",
     "team_id",
 )
+_CHANNEL_COLUMNS = ("organization_id", "survey_id", "day", "channel")
 
 
 # PostgreSQL types of the rollup columns, for the unnest() form of the upsert.
-_PG_TYPES = {"day": "date", "dimension": "text", "value": "text", "score": "integer"}
+_PG_TYPES = {"day": "date", "dimension": "text", "value": "text", "score": "integer",
+             "channel": "text"}  # fmt: skip
 
 
 def _pg_array(values: Sequence[Any]) -> str:
@@ -185,8 +189,8 @@ def apply(deltas: Mapping[Cell, int]) -> None:
     )
 
 
-def count_responses(responses: Iterable[Response], sign: int) -> None:
-    """Add (or with sign -1 remove) responses to the response-count rollup."""
+def count_responses(responses: Sequence[Response], sign: int) -> None:
+    """Add (or with sign -1 remove) responses to the response-count and channel rollups."""
     counts: Counter[tuple[Any, ...]] = Counter()
     invited: Counter[tuple[Any, ...]] = Counter()
     for r in responses:
@@ -201,6 +205,31 @@ def count_responses(responses: Iterable[Response], sign: int) -> None:
         [(*k, d, invited[k]) for k, d in counts.items() if d or invited[k]],
         ["responses", "invited"],
     )
+    channels: Counter[tuple[Any, ...]] = Counter()
+    completed: Counter[tuple[Any, ...]] = Counter()
+    by_invitation: Counter[tuple[Any, ...]] = Counter()
+    for r in responses:
+        cell = (r.organization_id, r.survey_id, utc_day(r.responded_at), r.channel)
+        channels[cell] += sign
+        if r.completed_at is not None:
+            completed[cell] += sign
+        if r.invitation_id is not None:
+            by_invitation[cell] += sign
+    _upsert(
+        ChannelRollup._meta.db_table,
+        _CHANNEL_COLUMNS,
+        sorted((*k, d, completed[k], by_invitation[k]) for k, d in channels.items() if d),
+        ["responses", "completed", "invited"],
+    )
+
+
+def count_completed(response: Response) -> None:
+    """A stored partial response now completed: one more completed in its channel cell
+    (`count_responses` counted the response itself when it was stored)."""
+    key = (response.organization_id, response.survey_id, utc_day(response.responded_at),
+           response.channel)  # fmt: skip
+    _upsert(ChannelRollup._meta.db_table, _CHANNEL_COLUMNS, [(*key, 0, 1, 0)],
+            ["responses", "completed", "invited"])  # fmt: skip
 
 
 def deltas_for_answers(
@@ -279,7 +308,7 @@ def do_set_rollup_attributes(
 @transaction.atomic
 def rebuild(org_id: int | None = None) -> int:
     """Recompute every cell of every rollup from the stored responses and answers."""
-    tables: list[Any] = [ScoreRollup, SliceRollup, ResponseCountRollup]
+    tables: list[Any] = [ScoreRollup, SliceRollup, ResponseCountRollup, ChannelRollup]
     answers = Answer.objects.filter(number__isnull=False)
     responses = Response.objects.all()
     for model in tables:
@@ -329,7 +358,7 @@ def rebuild(org_id: int | None = None) -> int:
     apply(deltas)
     batch: list[Response] = []
     fields = ("organization_id", "responded_at", "survey_id", "stage_id", "touchpoint_id",
-              "persona_id", "team_id", "invitation_id")  # fmt: skip
+              "persona_id", "team_id", "invitation_id", "completed_at", "channel")  # fmt: skip
     for r in responses.only(*fields).iterator(chunk_size=5000):
         batch.append(r)
         if len(batch) >= 5000:
@@ -363,12 +392,13 @@ _PG_EPOCH = dt.date(2000, 1, 1).toordinal()
 
 
 def add_many(who: Sequence[Who], response_who: np.ndarray, response_day: np.ndarray,
-             answer_response: np.ndarray, answer_question: np.ndarray,
-             answer_score: np.ndarray) -> None:  # fmt: skip
-    """Count new responses and their scored answers in all three rollups, vectorised.
+             response_channel: np.ndarray, channels: list[str], answer_response: np.ndarray,
+             answer_question: np.ndarray, answer_score: np.ndarray) -> None:  # fmt: skip
+    """Count new responses and their scored answers in all four rollups, vectorised.
 
     `response_who` indexes `who`, `response_day` is each response's UTC day as a date
-    ordinal, and each scored answer gives its response's index, question and score.
+    ordinal, `response_channel` indexes `channels`, and each scored answer gives its
+    response's index, question and score.
     Same cells and counts as `count_responses` + `apply`, without a Python object per
     answer: NumPy groups the batch, then one upsert per table adds the groups.
     """
@@ -382,6 +412,11 @@ def add_many(who: Sequence[Who], response_who: np.ndarray, response_day: np.ndar
                         [np.ones(len(rw), dtype=np.int64), w["invited"][rw]])  # fmt: skip
     _add(ResponseCountRollup._meta.db_table, _COUNT_COLUMNS, keys, [1], sums,
          ["responses", "invited"])  # fmt: skip
+    # The bulk path stores every response completed.
+    ones = np.ones(len(rw), dtype=np.int64)
+    keys, sums = _group([org[rw], survey[rw], rd, response_channel], [ones, ones, w["invited"][rw]])
+    _add(ChannelRollup._meta.db_table, _CHANNEL_COLUMNS, keys, [2], sums,
+         ["responses", "completed", "invited"], text={3: channels})  # fmt: skip
     if not len(answer_response):
         return
     aw, ad = rw[answer_response], rd[answer_response]

@@ -75,9 +75,12 @@ def with_scores(
 ) -> list[VerbatimRow]:
     """Rows with scores; the text is redacted unless `viewer` may see contact details."""
     answers = list(answers)
+    # By response id alone (the answers given are the organisation's): with the
+    # organisation's id in the filter SQLite walked all of its answers for a page's few.
     scored = (
-        Answer.objects.for_org(org)
-        .filter(response_id__in={a.response_id for a in answers}, number__isnull=False)
+        Answer.objects.filter(
+            response_id__in={a.response_id for a in answers}, number__isnull=False
+        )
         .select_related("question")
         .order_by("question__position")
     )

@@ -17,7 +17,7 @@ from beacon.loop.models import Action, CustomerUpdate, RootCause
 from beacon.loop.tests.helpers import respond
 from beacon.loop.updates import do_propose_customer_updates
 from beacon.orgs.models import Event
-from beacon.responses.models import ScoreRollup
+from beacon.responses import rollups
 from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +46,14 @@ def _action(world: World, before: dict[int, int], after: dict[int, int]) -> Acti
         (DONE_AT - dt.timedelta(days=10), before),
         (JUDGED_AT - dt.timedelta(days=10), after),
     )
+    # Seeded as ingest counts answers: the full cube and its slices.
     for day, hist in windows:
-        ScoreRollup.objects.bulk_create(
-            ScoreRollup(organization_id=world.org.pk, day=day.date(), survey_id=world.survey.pk,
-                        question_id=world.nps.pk, score=score, count=count)
-            for score, count in hist.items()
+        rollups.apply(
+            {
+                rollups.Cell(world.org.pk, day.date(), world.survey.pk, world.nps.pk,
+                             0, 0, 0, 0, score): count
+                for score, count in hist.items()
+            }
         )  # fmt: skip
     with clock.frozen_at(DONE_AT):
         do_set_action_status(action, "done", actor=world.stage_owner)

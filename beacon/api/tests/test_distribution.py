@@ -12,6 +12,8 @@ from beacon.api.tests.conftest import Api, interaction_body
 from beacon.contacts.models import Interaction
 from beacon.contacts.webhooks import do_create_webhook, sign
 from beacon.core.errors import ValidationFailed
+from beacon.pipeline.actions import submit_response
+from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.surveys.distribution import RuleIn, do_add_rule, do_set_survey_budget
 from beacon.surveys.models import Invitation
 from beacon.testing import World
@@ -95,6 +97,16 @@ def test_delivery_counts_and_send_log(
          "response_rate": 0.5}
     ]  # fmt: skip
     assert [e["delivery"] for e in body["log"]] == ["sent", "sent"]
+    assert body["responses_without_invitation"] == {}
+    # Answers without an invitation, per channel (from the channel rollup); a partial one
+    # counts as an answer, as it did when each response was read.
+    for key, channel, complete in (("w1", "widget", True), ("w2", "widget", False),
+                                   ("l1", "link", True)):  # fmt: skip
+        submit_response(ResponseIn(survey=world.survey, idempotency_key=key, channel=channel,
+                                   complete=complete,
+                                   answers=[AnswerIn(world.nps.pk, number=8)]))  # fmt: skip
+    body = api.get(f"/surveys/{world.survey.pk}/delivery").json()
+    assert body["responses_without_invitation"] == {"link": 1, "widget": 2}
     assert Api(other_world.api_secret).get(f"/surveys/{world.survey.pk}/delivery").status_code == (
         404
     )

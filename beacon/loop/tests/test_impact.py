@@ -8,8 +8,9 @@ from beacon.analytics.impact import action_impact, welch_p
 from beacon.core import clock
 from beacon.loop.actions import do_open_case_for, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
-from beacon.loop.models import RootCause
+from beacon.loop.models import Action, RootCause
 from beacon.loop.tests.helpers import respond
+from beacon.responses.models import ScoreRollup
 from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,24 @@ def test_completed_action_shows_before_after_and_recurrence(world: World) -> Non
     assert impact.significant and impact.p_value is not None and impact.p_value < 0.05
     # Cases with the root cause: 10 in the 11 days before (resolved ones), 1 after.
     assert impact.recurrence == (11, 10, 1)
+    # Of a stage: its answers only, read from the stage's slices; the same counts as the
+    # full cube's cells of the stage (what was read before).
+    for stage_id in (world.stage.pk, world.stage.pk + 1000):
+        Action.objects.filter(pk=action.pk).update(stage_id=stage_id)
+        action.refresh_from_db()
+        with clock.frozen_at(DONE + 11 * day):
+            of_stage = action_impact(action, min_n=10)
+        assert of_stage is not None and of_stage.of_stage
+        cube = ScoreRollup.objects.filter(question_id=world.nps.pk, stage_id=stage_id)
+        before = cube.filter(day__gte=(DONE - 11 * day).date(), day__lt=DONE.date())
+        after = cube.filter(day__gt=DONE.date(), day__lte=(DONE + 11 * day).date())
+        assert (of_stage.before.n, of_stage.after.n) == (
+            sum(c.count for c in before),
+            sum(c.count for c in after),
+        )
+    assert of_stage is not None and (of_stage.before.n, of_stage.after.n) == (0, 0)
+    Action.objects.filter(pk=action.pk).update(stage_id=world.stage.pk)
+    action.refresh_from_db()
+    with clock.frozen_at(DONE + 11 * day):
+        of_stage = action_impact(action, min_n=10)
+    assert of_stage is not None and (of_stage.before.n, of_stage.after.n) == (30, 30)

@@ -14,6 +14,7 @@ from beacon.responses.actions import do_delete_response
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest, ingest_bulk
 from beacon.responses.models import (
+    ChannelRollup,
     Response,
     ResponseCountRollup,
     RollupAttribute,
@@ -41,7 +42,9 @@ op = st.one_of(
 )  # fmt: skip
 
 
-def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int, int]]]:
+def _cells() -> tuple[
+    dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int, int]], dict[tuple, tuple]
+]:
     scores = {
         (r.day, r.survey_id, r.question_id, r.stage_id, r.touchpoint_id, r.persona_id,
          r.team_id, r.score): r.count
@@ -61,7 +64,12 @@ def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int,
         for r in ResponseCountRollup.objects.all()
         if r.responses or r.invited
     }
-    return scores, attrs, counts
+    channels = {
+        (r.day, r.survey_id, r.channel): (r.responses, r.completed, r.invited)
+        for r in ChannelRollup.objects.all()
+        if r.responses or r.completed or r.invited
+    }
+    return scores, attrs, counts, channels
 
 
 @settings(
@@ -70,7 +78,7 @@ def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int,
 @given(ops=st.lists(op, max_size=14))
 def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     Response.objects.all().delete()
-    for model in (ScoreRollup, SliceRollup, ResponseCountRollup):
+    for model in (ScoreRollup, SliceRollup, ResponseCountRollup, ChannelRollup):
         model.objects.all().delete()
     if not RollupAttribute.objects.exists():
         rollups.do_set_rollup_attributes(world.org, ["plan", "region"])
@@ -88,7 +96,7 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
         when = BASE + dt.timedelta(days=day)
         data = ResponseIn(survey=world.survey, idempotency_key=f"r{key}", answers=answers,
                           complete=complete, touchpoint=world.touchpoint, responded_at=when,
-                          contact=contact)  # fmt: skip
+                          contact=contact, channel="widget" if key % 2 else "link")  # fmt: skip
         if kind == "ingest":
             ingest(data)
         elif kind == "bulk":
@@ -102,11 +110,19 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     rollups.rebuild(world.org.pk)
     assert incremental == _cells()
     # Every scored answer counts once in every slice, whatever the contact's value.
-    scores, slices, counts = incremental
+    scores, slices, counts, channels = incremental
     for dimension in ("", "stage", "persona", "team", "touchpoint", "attribute:plan",
                       "attribute:region"):  # fmt: skip
         assert sum(c for k, c in slices.items() if k[3] == dimension) == sum(scores.values())
     assert sum(r for r, _ in counts.values()) == Response.objects.count()
+    # The channel rollup's counts are those of the stored responses (the survey list's
+    # completed count and the delivery report read them).
+    for channel in ("link", "widget"):
+        stored = Response.objects.filter(channel=channel)
+        assert [sum(v[i] for k, v in channels.items() if k[2] == channel) for i in (0, 1)] == [
+            stored.count(),
+            stored.filter(completed_at__isnull=False).count(),
+        ]
 
 
 def test_choosing_attributes_recounts_past_responses(world: World) -> None:

@@ -38,6 +38,22 @@ class ContactListForm(QueryForm):
         }
 
 
+class HistoryPageForm(QueryForm):
+    """Which page of the customer's responses a contact or case page shows (1: newest)."""
+
+    history = WholeNumberField(min_value=1, error_messages={"min_value": "pages start at 1"})
+
+    def page(self) -> int:
+        """The page asked for; the first when none (or a wrong one) was given."""
+        if not self.is_valid():
+            return 1
+        return int(self.cleaned_data.get("history") or 1)
+
+    def problems(self) -> list[str]:
+        self.is_valid()
+        return [f"{name}: {errors[0]}; showing the newest." for name, errors in self.errors.items()]
+
+
 class EraseForm(PostForm):
     # The confirm step: the button on the confirmation page sends exactly this value.
     confirm = forms.ChoiceField(

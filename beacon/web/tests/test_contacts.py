@@ -208,3 +208,50 @@ def test_the_reason_for_contact_starts_unset(world: World, case: Case) -> None:
     refused = logged_in(world.agent).post(f"/cases/{case.pk}/reason/", {"reason": ""})
     assert refused.status_code == 400
     assert "reason: choose one of the reasons" in refused.content.decode()
+
+
+def test_the_history_shows_a_page_of_responses_with_links_to_older_ones(
+    world: World, case: Case
+) -> None:
+    contact = case.contact
+    assert contact is not None
+    for n in range(2, 46):
+        _again(world, contact, str(n), csat=3, ces=4)
+    agent = logged_in(world.agent)
+    url = f"/contacts/{contact.pk}/"
+
+    first = page(agent, url)
+    assert 'Responses <span class="muted">(newest 20 of 46)</span>' in first
+    assert first.count('class="history-item') == 20
+    assert 'href="?history=2#history" rel="next">Older responses' in first
+    assert "Newer responses" not in first and f"Ring me on {PHONE}" not in first
+
+    second = page(agent, url, history=2)
+    assert 'Responses <span class="muted">(21 to 40 of 46)</span>' in second
+    assert 'href="?history=1#history" rel="prev">Newer responses' in second
+    assert 'href="?history=3#history" rel="next">Older responses' in second
+
+    # The oldest response (the one that opened the case) is on the last page.
+    last = page(logged_in(world.agent), f"/cases/{case.pk}/", history=3)
+    assert 'Responses <span class="muted">(41 to 46 of 46)</span>' in last
+    assert last.count('class="history-item') == 6 and "Older responses" not in last
+    assert '<span class="badge">This case</span>' in last
+
+    beyond = page(agent, url, history=9)
+    assert "(none on page 9 of 46)" in beyond and "No responses on this page." in beyond
+    assert 'href="?history=8#history" rel="prev">Newer responses' in beyond
+    for wrong, message in (("0", "pages start at 1"), ("two", "must be a whole number")):
+        html = page(agent, url, expect=400, history=wrong)
+        assert f"history: {message}; showing the newest." in html
+        assert 'Responses <span class="muted">(newest 20 of 46)</span>' in html
+        page(agent, f"/cases/{case.pk}/", expect=400, history=wrong)
+
+    # The export still holds every response, oldest first, and the erasure page counts them.
+    data = json.loads(logged_in(world.owner).get(f"/contacts/{contact.pk}/export.json").content)
+    assert len(data["responses"]) == 46
+    assert [r["responded_at"] for r in data["responses"]] == sorted(
+        r["responded_at"] for r in data["responses"]
+    )
+    assert data["responses"][0]["comments"][0]["text"] == f"Ring me on {PHONE}"
+    erase = page(logged_in(world.owner), f"/contacts/{contact.pk}/erase/")
+    assert "the text of their 46 responses" in erase and "of their 1 case," in erase

@@ -13,8 +13,10 @@ from beacon.loop.actions import do_create_root_cause, do_resolve_case
 from beacon.loop.improvements import ActionIn, do_create_action, do_set_action_status
 from beacon.loop.models import CustomerUpdate
 from beacon.loop.updates import do_approve_customer_update, do_send_approved_batch
+from beacon.responses.queries import verbatims
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, open_case, page
+from beacon.web.views import personas
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,28 @@ def test_the_poster_shows_needs_scores_and_two_recent_comments(
     assert 'class="poster poster-a3"' in page(logged_in(world.agent), url, size="a3")
     bad = page(logged_in(world.agent), url, expect=400, size="a0")
     assert "<li>size: must be a4 or a3</li>" in bad
+
+
+@pytest.mark.parametrize(("per_look", "looks"), [(500, 10), (3, 4), (2, 2)])
+def test_the_posters_comments_are_the_feeds_newest(
+    world: World, other_world: World, monkeypatch: pytest.MonkeyPatch, per_look: int, looks: int
+) -> None:
+    """Looked for among the newest responses a few at a time (here in windows small enough
+    to take several, and to give up and ask the feed's query), the comments are the
+    verbatim feed's newest two of the persona."""
+    monkeypatch.setattr(personas, "RESPONSES_PER_LOOK", per_look)
+    monkeypatch.setattr(personas, "LOOKS", looks)
+    now = clock.now()
+    answer(world, nps=9, text="Oldest", when=now - dt.timedelta(days=20))
+    answer(world, nps=9, text="Second", when=now - dt.timedelta(days=10))
+    for i in range(7):
+        answer(world, nps=10, when=now - dt.timedelta(days=i + 1))
+    answer(world, nps=3, text="No persona here", persona=False, when=now)
+    answer(other_world, nps=0, text="Globex words", when=now)
+    feed = list(verbatims(world.org, response__persona_id=world.persona.pk)[:2])
+    shown = personas._newest_comments(world.org, world.persona.pk, 2)
+    assert [a.text for a in shown] == [a.text for a in feed] == ["Second", "Oldest"]
+    assert [a.response.survey.name for a in shown] == [world.survey.name] * 2
 
 
 def test_another_organisations_persona_has_no_poster(world: World, other_world: World) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from beacon.cxmodel.actions import do_add_touchpoint
 from beacon.orgs.models import Event
 from beacon.pipeline.actions import submit_response
+from beacon.responses.actions import do_delete_response
 from beacon.responses.checks import AnswerIn, ResponseIn
+from beacon.responses.models import Response
 from beacon.surveys.models import Question, Survey, SurveyStatus
 from beacon.testing import World
 from beacon.web.tests.helpers import add_viewer, answer, logged_in, page
@@ -35,6 +37,15 @@ def test_list_shows_completed_response_counts(world: World, other_world: World) 
     assert f'<a href="/surveys/{world.survey.pk}/">Support follow-up</a>' in html
     assert f'<td class="num" data-responses="{world.survey.pk}">3</td>' in html
     assert f"/surveys/{other_world.survey.pk}/" not in html
+    # The count comes from the channel rollup: the partial one counts once it is completed,
+    # a deleted one no more, as counting the stored completed responses does.
+    submit_response(ResponseIn(survey=world.survey, idempotency_key="partial",
+                               answers=[AnswerIn(world.nps.pk, number=3)]))  # fmt: skip
+    do_delete_response(Response.objects.filter(survey=world.survey).order_by("pk")[0])
+    completed = Response.objects.filter(survey=world.survey, completed_at__isnull=False).count()
+    assert completed == 3
+    html = page(logged_in(world.owner), "/surveys/")
+    assert f'<td class="num" data-responses="{world.survey.pk}">{completed}</td>' in html
 
 
 def test_editor_shows_questions_and_anonymous_link(world: World) -> None:

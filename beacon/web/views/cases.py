@@ -52,6 +52,7 @@ from beacon.web.forms.cases import (
     StatusForm,
 )
 from beacon.web.forms.common import reads, values
+from beacon.web.forms.contacts import HistoryPageForm
 from beacon.web.rows import may_see_contact_details
 
 ACTOR = Role.AGENT
@@ -162,6 +163,10 @@ def _case_page(
     names = {m.pk: m.display_name for m in members}
     answers = sorted(case.response.answers.all(), key=lambda a: a.question.position)
     reveal = may_see_contact_details(member)
+    history_form = HistoryPageForm(org.pk, request.GET)
+    history_problems = history_form.problems()
+    if history_problems and status == 200:
+        status = 400
     context = {
         "case": case,
         # Analysts and viewers see the customer's words masked and no contact details.
@@ -175,12 +180,20 @@ def _case_page(
             )
             for a in answers
         ],
-        # Everything else the customer told us and bought, this case's response included.
+        # Everything else the customer told us and bought, this case's response included,
+        # a page of responses at a time.
         "history": (
-            customer_history(org, case.contact, reveal=reveal, money=may_see_money(member))
+            customer_history(
+                org,
+                case.contact,
+                reveal=reveal,
+                money=may_see_money(member),
+                page=history_form.page(),
+            )
             if case.contact is not None
             else None
         ),
+        "history_problems": history_problems,
         "first_contact_channels": FIRST_CONTACT_CHANNELS,
         "overdue": is_overdue(case),
         "answers": answers,
@@ -215,6 +228,7 @@ def _reason_context(org: Organization, case: Case) -> dict[str, Any]:
 
 @staff_view
 @require_GET
+@reads(HistoryPageForm)
 def case_page(request: HttpRequest, member: Membership, case_id: int) -> HttpResponse:
     return _case_page(request, member, _case_or_404(member, case_id))
 

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from beacon.analytics.customer import customer_history
+from beacon.analytics.customer import customer_history, history_counts
 from beacon.contacts.models import Contact
 from beacon.core.errors import ValidationFailed
 from beacon.cxmodel.models import Persona
@@ -25,7 +25,7 @@ from beacon.privacy.queries import erasure_of, settings_of
 from beacon.reports.datasets import CONTACTS
 from beacon.web.access import render_page, require_role, staff_view
 from beacon.web.forms.common import reads
-from beacon.web.forms.contacts import ContactListForm, EraseForm, RetentionForm
+from beacon.web.forms.contacts import ContactListForm, EraseForm, HistoryPageForm, RetentionForm
 from beacon.web.rows import may_see_contact_details
 
 PAGE_SIZE = 25
@@ -82,19 +82,27 @@ def _attributes(contact: Contact, reveal: bool) -> list[tuple[str, str]]:
 
 @staff_view
 @require_GET
+@reads(HistoryPageForm)
 def contact_page(request: HttpRequest, member: Membership, contact_id: int) -> HttpResponse:
     org = member.organization
     contact = _contact_or_404(member, contact_id)
     reveal = may_see_contact_details(member)
+    form = HistoryPageForm(org.pk, request.GET)
+    problems = form.problems()
+    history = customer_history(
+        org, contact, reveal=reveal, money=may_see_money(member), page=form.page()
+    )
     context = {
         "contact": contact,
         "reveal": reveal,
         "attributes": _attributes(contact, reveal),
         "erasure": erasure_of(org, contact.pk),
-        "history": customer_history(org, contact, reveal=reveal, money=may_see_money(member)),
+        "history": history,
+        "history_problems": problems,
         "may_erase": member.has_role(PRIVACY_ROLE),
     }
-    return render_page(request, member, "web/contact.html", context, nav="contacts")
+    status = 400 if problems else 200
+    return render_page(request, member, "web/contact.html", context, status=status, nav="contacts")
 
 
 @staff_view
@@ -118,10 +126,10 @@ def contact_erase(request: HttpRequest, member: Membership, contact_id: int) -> 
                 "scores are kept.",
             )
             return redirect("web:contact", contact_id=contact.pk)
-    history = customer_history(member.organization, contact, reveal=True, money=False)
+    # The confirmation says how much is erased: counts, not the history itself.
     context: dict[str, Any] = {
         "contact": contact,
-        "history": history,
+        "counts": history_counts(member.organization, contact),
         "erasure": erasure_of(member.organization, contact.pk),
         "errors": errors,
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import groupby
+from typing import Any
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -14,8 +16,10 @@ from beacon.core import clock
 from beacon.cxmodel.models import Need, Persona
 from beacon.insights.text import redact
 from beacon.loop.stories import STORY_RULE, meeting_story
-from beacon.orgs.models import Membership
+from beacon.orgs.models import Membership, Organization
+from beacon.responses.models import Answer, Response
 from beacon.responses.queries import verbatims
+from beacon.surveys.models import QuestionKind
 from beacon.web.access import render_page, staff_view
 from beacon.web.forms.common import reads
 from beacon.web.forms.cx import POSTER_SIZES, PosterForm
@@ -23,6 +27,48 @@ from beacon.web.present import shown
 from beacon.web.rows import may_see_contact_details, with_scores
 
 POSTER_VERBATIMS = 2
+# The poster's comments are looked for among the persona's newest responses this many at
+# a time, for at most this many rounds, before asking the comment feed's query (which
+# orders every comment of the persona: seconds at a million responses).
+RESPONSES_PER_LOOK = 500
+LOOKS = 10
+
+
+def _newest_comments(org: Organization, persona_id: int, n: int) -> list[Answer]:
+    """The persona's newest `n` comments, newest first (as the verbatim feed orders them).
+
+    Walks the persona's responses newest first on the (organization, responded_at) index
+    and reads the comments of each batch by response id, so a persona whose customers
+    comment at all is answered from its newest few hundred responses."""
+    responses = (
+        Response.objects.for_org(org).filter(persona_id=persona_id).order_by("-responded_at", "-pk")
+    )
+    found: list[tuple[Any, int]] = []
+    before: tuple[Any, int] | None = None
+    for _ in range(LOOKS):
+        window = responses
+        if before is not None:
+            at, pk = before
+            window = window.filter(Q(responded_at__lt=at) | Q(responded_at=at, pk__lt=pk))
+        batch = list(window.values_list("responded_at", "pk")[:RESPONSES_PER_LOOK])
+        if not batch:
+            break
+        when = dict((pk, at) for at, pk in batch)
+        texts = (
+            Answer.objects.filter(response_id__in=list(when), question__kind=QuestionKind.TEXT)
+            .exclude(text="")
+            .values_list("pk", "response_id")
+        )
+        found += [(when[response_id], pk) for pk, response_id in texts]
+        if len(found) >= n:
+            break
+        before = batch[-1]
+    else:
+        # Few comments among the newest responses: the whole feed's query decides.
+        return list(verbatims(org, response__persona_id=persona_id)[:n])
+    chosen = [pk for _, pk in sorted(found, reverse=True)[:n]]
+    rows = {a.pk: a for a in verbatims(org).filter(pk__in=chosen)}
+    return [rows[pk] for pk in chosen]
 
 
 @staff_view
@@ -45,7 +91,7 @@ def poster(request: HttpRequest, member: Membership, persona_id: int) -> HttpRes
         .select_related("stage", "owner")
         .order_by("stage__journey_id", "stage__position", "pk")
     )
-    comments = verbatims(org, response__persona_id=persona.pk)[:POSTER_VERBATIMS]
+    comments = _newest_comments(org, persona.pk, POSTER_VERBATIMS)
     problems = form.problems()
     context = {
         "persona": persona,
