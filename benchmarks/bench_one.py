@@ -98,8 +98,11 @@ class Server:
              "--log-level", "warning", "--no-access-log"],
             cwd=ROOT,
         )  # fmt: skip
-        deadline = time.time() + 60
+        # Generous: on a shared machine two workers importing Django took over a minute.
+        deadline = time.time() + 300
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/api/v1/openapi.json")
@@ -107,7 +110,8 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("uvicorn did not start")
+        self.stop()  # a server that never answered is not left running
+        raise RuntimeError("uvicorn did not answer within 300 s")
 
     def rss_mb(self) -> dict[str, float]:
         """Resident memory of the uvicorn processes (the manager and its workers)."""
