@@ -102,6 +102,11 @@ class Command(BaseCommand):
         quietly = ["--quiet"] if quiet else []
         command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
         children = [subprocess.Popen([*command, "--queues", n]) for n in names]
+        if settings.INGEST_EDGE:
+            # The ingest log's applier, in its own process: beside the critical queue it
+            # shared one interpreter lock with every case job (docs/adr/0010).
+            applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
+            children.append(subprocess.Popen(applier))
 
         def stop(signum: int, frame: FrameType | None) -> None:
             for child in children:
