@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import threading
 import time
 import urllib.error
@@ -22,6 +23,7 @@ from django.db import OperationalError
 from beacon.api.tests.conftest import Api, response_body
 from beacon.core import clock
 from beacon.core.asgi import BeaconASGIHandler
+from beacon.core.management.commands.worker import child_commands
 from beacon.core.server import H11Protocol
 from beacon.ingest.applier import apply_pending, prune_failed
 from beacon.ingest.edge import IngestEdge
@@ -336,3 +338,17 @@ def test_the_minute_poll_applies_only_while_the_edge_is_on(world: World, setting
     settings.INGEST_EDGE = True
     assert poll_ingest_log.call_local() == 1
     assert Response.objects.get().idempotency_key == "polled"
+
+
+def test_the_worker_starts_the_applier_beside_its_queues_only_with_the_edge_on(
+    settings: Any,
+) -> None:
+    applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
+    settings.INGEST_EDGE = True
+    on = child_commands(["critical", "bulk"], 2, quiet=True)
+    assert on == [
+        [sys.executable, "-m", "beacon", "worker", "--workers", "2", "--quiet", "--queues", q]
+        for q in ("critical", "bulk")
+    ] + [applier]
+    settings.INGEST_EDGE = False
+    assert child_commands(["critical", "bulk"], 2, quiet=True) == on[:2]
