@@ -1,10 +1,16 @@
 """Applying the ingest log: logged posts become responses, in id order, in batches.
 
-Runs in the worker (critical queue). Each batch is one transaction through the bulk
+Runs in its own process (`beacon ingest_applier`, started beside the worker's queues),
+so case jobs never hold its interpreter. Each batch is one transaction through the bulk
 writer (`responses.bulk.store`: rows, answers, rollups), then each response gets the id
 its post was answered with (reserved from the response sequence when it was logged),
-then the fan-out is enqueued as the pipeline does for every stored response. A row that
-cannot be applied is marked with its error and left for an admin, never retried blindly.
+then the fan-out is enqueued as the pipeline does for every stored response.
+
+An applied row is deleted in the same transaction: from then on the response is the
+record, and erasure and retention reach its comment there, so the log never holds a
+comment's words longer than it takes to apply them. A row that cannot be applied keeps
+its error and what it held except its free text (`_without_text`), never retried blindly;
+`prune_failed` deletes such rows after `FAILED_KEEP`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from beacon.responses.models import Answer, Response
 from beacon.surveys.models import Survey
 
 BATCH = 1000
+# How long a row that could not be applied stays for an admin to look at.
+FAILED_KEEP = dt.timedelta(days=30)
 # Serializes appliers on PostgreSQL (two consumer threads may both run one); SQLite's
 # write lock does the same there.
 _APPLIER_LOCK = 0x1_0E57
@@ -68,12 +76,30 @@ def apply_batch(size: int = BATCH) -> int:
             if pk not in stored and pk not in errors:
                 errors[pk] = "the idempotency key was stored by another path first"
         now = clock.now()
-        IngestLog.objects.filter(pk__in=[row[0] for row in rows]).update(applied_at=now)
+        IngestLog.objects.filter(pk__in=[row[0] for row in rows if row[0] not in errors]).delete()
+        payloads = {pk: payload for pk, _, _, payload, _ in rows}
         for pk, message in errors.items():
-            IngestLog.objects.filter(pk=pk).update(error=message)
+            IngestLog.objects.filter(pk=pk).update(
+                applied_at=now, error=message, payload=_without_text(payloads[pk])
+            )
         if stored:
             enqueue_stage(CASE_STAGE)
     return len(rows)
+
+
+def _without_text(payload: dict[str, Any]) -> dict[str, Any]:
+    """A failed row's payload without the respondent's words (scores, choices and ids
+    stay, to say what was lost): the log has no contact to erase by and is not reached
+    by retention, so it keeps no free text once applying is over."""
+    answers = [[q, n, "", c] for q, n, _, c in payload["answers"]]
+    return {**payload, "answers": answers}
+
+
+def prune_failed(now: dt.datetime | None = None) -> int:
+    """Delete rows that failed to apply more than FAILED_KEEP ago; rows deleted."""
+    before = (now or clock.now()) - FAILED_KEEP
+    deleted, _ = IngestLog.objects.filter(applied_at__lt=before).delete()
+    return deleted
 
 
 def _response_in(survey: Survey, key: str, payload: dict[str, Any]) -> checks.ResponseIn:

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from beacon.core import clock
-from beacon.core.jobs import enqueue_once_on_commit
 from beacon.ingest.models import IngestKind, IngestLog
 from beacon.responses.models import Response
 
@@ -53,19 +53,31 @@ class Appended:
 
 
 def append(items: Sequence[Accepted]) -> list[Appended]:
-    """Append a group in one transaction; one answer per item, in order."""
+    """Append a group in one transaction; one answer per item, in order.
+
+    A key still waiting in the log is answered from it. A key whose row was applied is
+    no longer in the log (the applier deletes applied rows) but in the response table,
+    read after the log, so a row applied between the two reads is found in the second;
+    a row that failed to apply stays with its error and is left to the Django path too.
+    """
     pg = connection.vendor == "postgresql"
     first: dict[tuple[int, str], Accepted] = {}
     for item in items:
         first.setdefault((item.org_id, item.key), item)
     with transaction.atomic():
-        logged = _read_back(list(first))
-        elsewhere = _stored_responses([m for m in first if m not in logged])
+        logged, failed = _read_back(list(first))
+        elsewhere = failed | _stored_responses(
+            [m for m in first if m not in logged and m not in failed]
+        )
         fresh = [item for m, item in first.items() if m not in logged and m not in elsewhere]
         created = _insert(fresh, pg) if fresh else {}
         # Appended by another process since the read above: ON CONFLICT left them out.
         raced = [(i.org_id, i.key) for i in fresh if (i.org_id, i.key) not in created]
-        logged.update(_read_back(raced) if raced else {})
+        if raced:
+            again, _ = _read_back(raced)
+            logged.update(again)
+            # Appended and applied already: the response table has it now.
+            elsewhere |= {m for m in raced if m not in again}
     if created:
         _wake_applier()
     answers: list[Appended] = []
@@ -83,14 +95,16 @@ def append(items: Sequence[Accepted]) -> list[Appended]:
 
 
 def _wake_applier() -> None:
-    """Enqueue the applier (coalesced). The rows are committed whatever happens here: a
-    queue that fails now leaves them to the applier's periodic poll."""
-    from beacon.ingest.tasks import apply_log_task
+    """Without a worker (jobs run inline: tests, a demo without `beacon worker`) apply
+    now, on this thread. With one, the applier process polls the log by itself."""
+    if not settings.HUEY.get("immediate"):
+        return
+    from beacon.ingest.applier import apply_pending
 
     try:
-        enqueue_once_on_commit(apply_log_task, 0)  # outside a transaction: right away
+        apply_pending()
     except Exception:
-        logger.exception("ingest log: waking the applier failed; the poll will apply")
+        logger.exception("ingest log: applying inline failed; the rows stay logged")
 
 
 def reserve_response_ids(count: int) -> list[int]:
@@ -150,15 +164,21 @@ def _insert(fresh: list[Accepted], pg: bool) -> dict[tuple[int, str], int]:
 
 def _read_back(
     markers: list[tuple[int, str]],
-) -> dict[tuple[int, str], tuple[int, dict[str, Any]]]:
-    found: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+) -> tuple[dict[tuple[int, str], tuple[int, dict[str, Any]]], set[tuple[int, str]]]:
+    """Rows waiting to be applied (marker -> target id, payload) and the markers of rows
+    that failed to apply."""
+    waiting: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+    failed: set[tuple[int, str]] = set()
     by_org: dict[int, list[str]] = {}
     for org_id, key in markers:
         by_org.setdefault(org_id, []).append(key)
     for org_id, keys in by_org.items():
         rows = IngestLog.objects.filter(
             organization_id=org_id, kind=IngestKind.RESPONSE, idempotency_key__in=keys
-        ).values_list("idempotency_key", "target_id", "payload")
-        for key, target_id, payload in rows:
-            found[(org_id, key)] = (target_id, payload)
-    return found
+        ).values_list("idempotency_key", "target_id", "payload", "applied_at")
+        for key, target_id, payload, applied_at in rows:
+            if applied_at is None:
+                waiting[(org_id, key)] = (target_id, payload)
+            else:
+                failed.add((org_id, key))
+    return waiting, failed

@@ -1,9 +1,10 @@
-"""Jobs of the ingest log: the applier, woken after each group commit, and its poller.
+"""The ingest log's applier loop (its own process: `beacon ingest_applier`) and the jobs
+that back it up: a minute's poll should that process be down, and the daily prune of rows
+that failed to apply.
 
-The wake-up job goes through the critical queue, where it may wait behind the case jobs
-of earlier responses (Redis keeps plain FIFO order). So the critical worker also runs
-one poller thread that applies whatever the log holds every quarter second: a stored
-response shows on dashboards within about a second whatever the queue holds.
+The applier used to run as a job and a poller thread in the critical worker, where it
+shared one interpreter lock with the case job of every response and fell seconds behind
+under load; in its own process it waits for nothing but the database.
 """
 
 from __future__ import annotations
@@ -14,55 +15,48 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+from huey.contrib.djhuey import close_db, db_periodic_task
 
-from beacon.core.jobs import APPLY_PRIORITY, coalesced_start
+from beacon.core.jobs import bulk
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
-_poller_started = threading.Lock()
-
-
-@db_task(priority=APPLY_PRIORITY)
-def apply_log_task(_: int) -> int:
-    """Critical queue: apply what the edge logged. Coalesced: posts logged while it runs
-    enqueue one more run, never one per group."""
-    from beacon.ingest.applier import apply_pending
-
-    coalesced_start(apply_log_task, 0)
-    return apply_pending()
+# An idle applier looks at the log this often; a busy one goes on at once while the
+# batches come full, and otherwise waits this long so each batch carries more rows.
+POLL_SECONDS = 0.2
 
 
 @db_periodic_task(crontab(minute="*"))
 def poll_ingest_log() -> int:
-    """The minute's safety net, should the poller thread have died."""
+    """The minute's safety net, should the applier process be down (edge on only: off,
+    the log stays empty)."""
     from beacon.ingest.applier import apply_pending
 
-    return apply_pending()
+    return apply_pending() if settings.INGEST_EDGE else 0
 
 
-@HUEY.on_startup()
-def start_poller() -> None:
-    """Each consumer thread runs the start-up hooks: the first one starts the poller, when
-    the edge is on (the web server and the worker read the same setting); with it off the
-    log stays empty and four queries a second would be spent on nothing."""
-    if settings.INGEST_EDGE and _poller_started.acquire(blocking=False):
-        threading.Thread(
-            target=poll, args=(threading.Event(),), name="ingest-poller", daemon=True
-        ).start()
+@bulk.periodic_task(crontab(minute="23", hour="3"))
+@close_db
+def prune_ingest_log() -> int:
+    """Rows that failed to apply, once an admin has had FAILED_KEEP to see them."""
+    from beacon.ingest.applier import prune_failed
+
+    return prune_failed()
 
 
-def poll(stop: threading.Event) -> None:
-    """Apply the log every POLL_SECONDS until `stop` is set (never, in the worker)."""
-    from beacon.ingest.applier import apply_pending
+def run_applier(stop: threading.Event, pause: float = POLL_SECONDS) -> None:
+    """Apply the log until `stop` is set: a batch at once while batches come full,
+    else after `pause`."""
+    from beacon.ingest.applier import BATCH, apply_batch
 
     while not stop.is_set():
+        applied = 0
         try:
-            apply_pending()
+            applied = apply_batch()
         except Exception:
             logger.exception("ingest log: applying failed; trying again shortly")
         finally:
             close_old_connections()
-        stop.wait(POLL_SECONDS)
+        if applied < BATCH:
+            stop.wait(pause)
     connection.close()  # this thread's own

@@ -6,7 +6,9 @@ group commit, on the edge's thread: a 201 here means logged and applied.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
 import threading
 import time
 import urllib.error
@@ -16,15 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
 from beacon.api.tests.conftest import Api, response_body
+from beacon.core import clock
 from beacon.core.asgi import BeaconASGIHandler
+from beacon.core.management.commands.worker import child_commands
 from beacon.core.server import H11Protocol
-from beacon.ingest.applier import apply_pending
+from beacon.ingest.applier import apply_pending, prune_failed
 from beacon.ingest.edge import IngestEdge
-from beacon.ingest.log import Accepted, append, reserve_response_ids
+from beacon.ingest.log import Accepted, Appended, append
 from beacon.ingest.models import IngestLog
-from beacon.ingest.tasks import poll
+from beacon.ingest.tasks import poll_ingest_log, run_applier
 from beacon.loop.models import Case
 from beacon.orgs.actions import do_create_api_key, do_revoke_api_key
 from beacon.orgs.models import ApiKey
@@ -74,8 +79,9 @@ def test_a_response_is_logged_applied_and_keeps_the_id_it_was_answered_with(
     ], responded_at="2025-02-03T12:00:00Z")  # fmt: skip
     status, out = call(f"{edge}/responses", world.api_secret, body)
     assert status == 201, out
-    logged = IngestLog.objects.get()
-    assert (logged.target_id, logged.error, logged.applied_at is not None) == (out["id"], "", True)
+    # Applied, so the log keeps nothing: the comment's words are in the answer only,
+    # where erasure and retention reach them.
+    assert IngestLog.objects.count() == 0
     response = Response.objects.get()
     assert out == {
         "id": response.pk,
@@ -109,7 +115,7 @@ def test_a_retry_answers_200_with_the_same_body_and_stores_one_response(
         {"question_id": world.nps.pk, "number": 2}]})  # fmt: skip
     assert (first[0], again[0]) == (201, 200)
     assert again[1] == {**first[1], "created": False}  # the first post's answers
-    assert (IngestLog.objects.count(), Response.objects.count()) == (1, 1)
+    assert (IngestLog.objects.count(), Response.objects.count()) == (0, 1)
     # The Django path answers a retry of an applied post the same way.
     django = Api(world.api_secret).post("/responses", body)
     assert (django.status_code, django.json()) == (200, again[1])
@@ -191,7 +197,7 @@ def test_a_revoked_key_stops_working_within_a_second(edge: str, world: World) ->
         time.sleep(0.05)
     assert refused_after is not None and refused_after < 1.5
     # Posts accepted before the cache noticed (at most a second's worth) are kept.
-    assert Response.objects.count() == IngestLog.objects.count() == i
+    assert (Response.objects.count(), IngestLog.objects.count()) == (i, 0)
 
 
 def test_other_paths_and_partial_responses_go_to_django(edge: str, world: World) -> None:
@@ -215,7 +221,11 @@ def test_a_detractor_posted_at_the_edge_opens_a_case(edge: str, world: World) ->
     assert Response.objects.get().processed_at is not None
 
 
-def test_many_concurrent_posts_store_each_key_once(edge: str, world: World) -> None:
+def test_many_concurrent_posts_store_each_key_once(edge: str, world: World, settings: Any) -> None:
+    # Applied after the posts: each retry is the log's to answer, in the same groups as
+    # first posts. (Applied at once, retries would go to the Django path, whose writes
+    # SQLite's shared-cache test database refuses at once instead of waiting.)
+    settings.HUEY = {**settings.HUEY, "immediate": False}
     keys = [f"c-{i}" for i in range(60)]
     posts = [k for k in keys for _ in range(2)]
 
@@ -224,61 +234,121 @@ def test_many_concurrent_posts_store_each_key_once(edge: str, world: World) -> N
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         replies = list(pool.map(post, posts))
+    assert apply_pending() == len(keys)
     by_key: dict[str, list[Reply]] = {}
     for key, reply in zip(posts, replies, strict=True):
         by_key.setdefault(key, []).append(reply)
     for key, (a, b) in by_key.items():
         assert sorted([a[0], b[0]]) == [200, 201], key
         assert a[1]["id"] == b[1]["id"]
-    assert IngestLog.objects.count() == Response.objects.count() == len(keys)
+    assert (IngestLog.objects.count(), Response.objects.count()) == (0, len(keys))
     ids = {r[1]["id"] for r in replies}
     assert set(Response.objects.values_list("pk", flat=True)) == ids
 
 
-def test_a_row_that_cannot_be_applied_keeps_its_error_and_the_rest_apply(world: World) -> None:
-    def accepted(key: str, score: int) -> Accepted:
-        return Accepted(world.org.pk, key, {
-            "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
-            "answers": [[world.nps.pk, score, "", []]]})  # fmt: skip
+def _accepted(world: World, key: str, score: int, text: str = "") -> Accepted:
+    answers = [[world.nps.pk, score, "", []]]
+    if text:
+        answers.append([world.comment.pk, None, text, []])
+    return Accepted(world.org.pk, key, {
+        "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
+        "answers": answers})  # fmt: skip
 
+
+def test_a_retry_while_the_first_post_waits_is_answered_from_the_log(
+    world: World, settings: Any
+) -> None:
+    settings.HUEY = {**settings.HUEY, "immediate": False}  # a worker applies, later
+    first = append([_accepted(world, "waiting", 9, "Kind staff")])[0]
+    again = append([_accepted(world, "waiting", 3)])[0]
+    assert (first.created, again.created, again.elsewhere) == (True, False, False)
+    assert (again.target_id, again.payload) == (first.target_id, first.payload)
+    assert apply_pending() == 1
+    # Applied: the row is gone and the key is the response table's, which only the
+    # Django path answers from.
+    assert append([_accepted(world, "waiting", 3)]) == [Appended(created=False, elsewhere=True)]
+    assert Response.objects.get().pk == first.target_id
+    assert IngestLog.objects.count() == 0
+
+
+def test_a_row_that_cannot_be_applied_keeps_its_error_without_its_words(world: World) -> None:
     # As if the survey's scale changed between accepting and applying.
-    appended = append([accepted("ok-1", 9), accepted("bad", 42), accepted("ok-2", 10)])
+    appended = append([_accepted(world, "ok-1", 9), _accepted(world, "bad", 42, "Call me, Ann"),
+                       _accepted(world, "ok-2", 10)])  # fmt: skip
     assert [a.created for a in appended] == [True, True, True]
-    rows = {row.idempotency_key: row for row in IngestLog.objects.all()}
-    assert rows["bad"].error == "answers[0].number: must be between 0 and 10"
-    assert all(row.applied_at is not None for row in rows.values())
+    bad = IngestLog.objects.get()
+    assert (bad.idempotency_key, bad.error) == (
+        "bad",
+        "answers[0].number: must be between 0 and 10",
+    )
+    assert bad.applied_at is not None
+    assert bad.payload["answers"] == [[world.nps.pk, 42, "", []], [world.comment.pk, None, "", []]]
     assert sorted(Response.objects.values_list("pk", flat=True)) == sorted(
-        [rows["ok-1"].target_id, rows["ok-2"].target_id]
+        [appended[0].target_id, appended[2].target_id]
     )
     assert apply_pending() == 0  # nothing retried
+    # A retry of the failed key is the Django path's to answer (it was never stored).
+    assert append([_accepted(world, "bad", 9)]) == [Appended(created=False, elsewhere=True)]
 
 
-def test_the_workers_poller_applies_a_row_whose_wake_up_was_lost(world: World) -> None:
-    logged = IngestLog.objects.create(
-        organization=world.org, kind="response", idempotency_key="lost-wake-up",
-        target_id=reserve_response_ids(1)[0], payload={
-            "survey_id": world.survey.pk, "responded_at": "2025-01-01T00:00:00+00:00",
-            "answers": [[world.nps.pk, 8, "", []]]},
-    )  # fmt: skip
+def test_rows_that_failed_to_apply_are_pruned_after_a_month(world: World, settings: Any) -> None:
+    append([_accepted(world, "old", 42), _accepted(world, "recent", 42)])
+    settings.HUEY = {**settings.HUEY, "immediate": False}
+    append([_accepted(world, "waiting", 9)])
+    now = clock.now()
+    IngestLog.objects.filter(idempotency_key="old").update(applied_at=now - dt.timedelta(days=31))
+    assert prune_failed(now) == 1
+    assert sorted(IngestLog.objects.values_list("idempotency_key", flat=True)) == [
+        "recent", "waiting"]  # fmt: skip
+
+
+def test_the_applier_loop_applies_what_is_logged_until_stopped(world: World, settings: Any) -> None:
+    settings.HUEY = {**settings.HUEY, "immediate": False}  # nothing applies inline
+    target = append([_accepted(world, "looped", 8)])[0].target_id
     stop = threading.Event()
-    poller = threading.Thread(target=poll, args=(stop,))
-    poller.start()
+    applier = threading.Thread(target=run_applier, args=(stop, 0.05))
+    applier.start()
     try:
         deadline = time.monotonic() + 30
-        while not Response.objects.filter(pk=logged.target_id).exists():
-            assert time.monotonic() < deadline, "the poller applied nothing"
-            time.sleep(0.1)
+        while not _exists(target):
+            assert time.monotonic() < deadline, "the applier applied nothing"
+            time.sleep(0.05)
     finally:
         stop.set()
-        poller.join(timeout=30)
-    logged.refresh_from_db()
-    assert (logged.applied_at is not None, logged.error) == (True, "")
-    assert Answer.objects.get(response_id=logged.target_id).number == 8
+        applier.join(timeout=30)
+    assert not applier.is_alive()
+    assert Answer.objects.get(response_id=target).number == 8
+    assert IngestLog.objects.count() == 0
 
 
-def test_the_worker_starts_no_poller_while_the_edge_is_off(settings: Any) -> None:
-    from beacon.ingest.tasks import start_poller
+def _exists(response_id: int) -> bool:
+    try:
+        return Response.objects.filter(pk=response_id).exists()
+    except OperationalError:
+        # SQLite's shared-cache test database refuses a read while another connection
+        # writes, where a database file waits: read again.
+        return False
 
+
+def test_the_minute_poll_applies_only_while_the_edge_is_on(world: World, settings: Any) -> None:
+    settings.HUEY = {**settings.HUEY, "immediate": False}
+    append([_accepted(world, "polled", 7)])
     settings.INGEST_EDGE = False
-    start_poller()
-    assert "ingest-poller" not in {thread.name for thread in threading.enumerate()}
+    assert poll_ingest_log.call_local() == 0
+    settings.INGEST_EDGE = True
+    assert poll_ingest_log.call_local() == 1
+    assert Response.objects.get().idempotency_key == "polled"
+
+
+def test_the_worker_starts_the_applier_beside_its_queues_only_with_the_edge_on(
+    settings: Any,
+) -> None:
+    applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
+    settings.INGEST_EDGE = True
+    on = child_commands(["critical", "bulk"], 2, quiet=True)
+    assert on == [
+        [sys.executable, "-m", "beacon", "worker", "--workers", "2", "--quiet", "--queues", q]
+        for q in ("critical", "bulk")
+    ] + [applier]
+    settings.INGEST_EDGE = False
+    assert child_commands(["critical", "bulk"], 2, quiet=True) == on[:2]

@@ -46,6 +46,18 @@ def consumer_config(name: str, workers: int, *, quiet: bool = False) -> Consumer
     return config
 
 
+def child_commands(names: list[str], workers: int, *, quiet: bool) -> list[list[str]]:
+    """The supervisor's children: one consumer per queue and, with the ingest edge on, the
+    log's applier in a process of its own (beside the critical queue it shared one
+    interpreter lock with every case job, docs/adr/0010)."""
+    quietly = ["--quiet"] if quiet else []
+    command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
+    children = [[*command, "--queues", n] for n in names]
+    if settings.INGEST_EDGE:
+        children.append([sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"])
+    return children
+
+
 class Command(BaseCommand):
     help = (
         "Run the background job worker: the critical queue (cases, emails, sweepers, "
@@ -99,9 +111,7 @@ class Command(BaseCommand):
         `beacon run` by re-raising SIGTERM, which skips its clean-up.
         """
         parent = os.getppid()
-        quietly = ["--quiet"] if quiet else []
-        command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
-        children = [subprocess.Popen([*command, "--queues", n]) for n in names]
+        children = [subprocess.Popen(c) for c in child_commands(names, workers, quiet=quiet)]
 
         def stop(signum: int, frame: FrameType | None) -> None:
             for child in children:
