@@ -13,8 +13,9 @@ its database server process too (both share the machine's cores).
     .venv/bin/python -m benchmarks.fanout --responses 10000 \
         --database-url postgres://postgres@127.0.0.1:5432/bench_fanout   # dropped and made anew
 
-`--profile FILE` writes a cProfile of the two stages (CPU time) to FILE. `--one-by-one N` also times the first N responses through the one-response path (a batch
-of one), for comparison. `--backfill` instead stores the responses as history (already
+`--profile FILE` writes a cProfile of the two stages (CPU time) to FILE. `--one-by-one N`
+also times the first N responses through the one-response path (a batch of one), for
+comparison. `--backfill` instead stores the responses as history (already
 processed, as `beacon demo` does) and times reading all their comments with `do_backfill`,
 the demo's comment-reading step.
 """

@@ -120,7 +120,11 @@ def do_open_cases_for(responses: list[Response]) -> list[Case]:
     (`_open_cases`), leaving exactly what `do_open_case_for` leaves one response at a time.
     """
     by_response: dict[int, list[Answer]] = {r.pk: [] for r in responses}
-    for answer in Answer.objects.filter(response__in=responses).select_related("question"):
+    answers = list(Answer.objects.filter(response__in=responses).order_by("pk"))
+    # The batch's few questions, read once and shared (not joined to every answer).
+    questions = Question.objects.in_bulk({a.question_id for a in answers})
+    for answer in answers:
+        answer.question = questions[answer.question_id]
         by_response[answer.response_id].append(answer)
     context = _BatchContext()
     triggered = []
