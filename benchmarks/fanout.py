@@ -13,8 +13,9 @@ its database server process too (both share the machine's cores).
     .venv/bin/python -m benchmarks.fanout --responses 10000 \
         --database-url postgres://postgres@127.0.0.1:5432/bench_fanout   # dropped and made anew
 
-`--one-by-one N` also times the first N responses through the one-response path (a batch
-of one), for comparison. `--backfill` instead stores the responses as history (already
+`--profile FILE` writes a cProfile of the two stages (CPU time) to FILE. `--one-by-one N`
+also times the first N responses through the one-response path (a batch of one), for
+comparison. `--backfill` instead stores the responses as history (already
 processed, as `beacon demo` does) and times reading all their comments with `do_backfill`,
 the demo's comment-reading step.
 """
@@ -22,6 +23,7 @@ the demo's comment-reading step.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import random
@@ -110,6 +112,9 @@ def main() -> None:
     parser.add_argument("--one-by-one", type=int, default=0)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--backfill", action="store_true")
+    parser.add_argument(
+        "--profile", default="", help="write a CPU-time cProfile of the two stages to this file"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
 
@@ -175,12 +180,19 @@ def main() -> None:
             process_response(pk)
         alone = figures(args.one_by_one, clock.since(at))
     load_before = os.getloadavg()
+    # CPU time, not wall clock: on a loaded machine the wall clock is mostly waiting.
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    if profiler is not None:
+        profiler.enable()
     at = clock.start()
     cased = drain(CASE_STAGE)
     case = clock.since(at)
     at = clock.start()
     analysed = drain(ANALYSIS_STAGE)
     analysis = clock.since(at)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     both = tuple(a + b for a, b in zip(case, analysis, strict=True))
     assert cased == analysed == args.responses, (cased, analysed)
     detractors = sum(

@@ -13,7 +13,7 @@ from django.db import transaction
 from beacon.contacts.models import Interaction
 from beacon.core.redacted import MARKERS
 from beacon.insights import text as textutil
-from beacon.insights.events import insights_analysed, insights_backfilled
+from beacon.insights.events import insights_analysed_many, insights_backfilled
 from beacon.insights.labels import Analysis
 from beacon.insights.models import (
     AnswerInsight,
@@ -96,9 +96,8 @@ def do_analyse_answers(responses: list[Response], answers: list[Answer]) -> list
     counts: dict[int, int] = {}
     for answer in answers:
         counts[answer.response_id] = counts.get(answer.response_id, 0) + 1
-    for response in responses:
-        if response.pk in counts:
-            insights_analysed(org, response, answers=counts[response.pk], model=version)
+    read = [(response, counts[response.pk]) for response in responses if response.pk in counts]
+    insights_analysed_many(org, read, model=version)
     return insights
 
 

@@ -10,7 +10,7 @@ from beacon.insights.models import (
     Theme,
     TrainedModel,
 )
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Membership, Organization
 from beacon.responses.models import Response
 
@@ -46,6 +46,17 @@ def insights_analysed(
 ) -> Event:
     return record_event(
         org, InsightsEvent.INSIGHTS_ANALYSED, response, answers=answers, model=model
+    )
+
+
+def insights_analysed_many(
+    org: Organization | int, responses: list[tuple[Response, int]], *, model: str
+) -> None:
+    """`insights_analysed` for a batch's responses (with how many answers each), one INSERT."""
+    record_events(
+        org,
+        InsightsEvent.INSIGHTS_ANALYSED,
+        [(response, {"answers": answers, "model": model}) for response, answers in responses],
     )
 
 

@@ -14,9 +14,10 @@ from django.template.loader import render_to_string
 from beacon.core import clock
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.cxmodel.models import Stage
-from beacon.loop.channels import case_channels, post_to_channels
+from beacon.loop.channels import case_channels, channel_posts, post_to_channels
 from beacon.loop.events import (
     case_event,
+    case_events,
     case_rule_created,
     case_rule_deactivated,
     root_cause_created,
@@ -36,7 +37,7 @@ from beacon.loop.models import (
     RootCause,
 )
 from beacon.loop.rules import RuleSpec, Trigger, case_trigger, rules_for
-from beacon.notifications.actions import do_queue_email
+from beacon.notifications.actions import MessageIn, do_queue_email, do_queue_messages
 from beacon.orgs.models import Membership, Organization
 from beacon.orgs.queries import manager_of, org_owner
 from beacon.responses.models import Answer, Response
@@ -112,14 +113,18 @@ def do_open_case_for(response: Response) -> Case | None:
 def do_open_cases_for(responses: list[Response]) -> list[Case]:
     """The cases a batch of responses calls for, each opened once (the case stage's work).
 
-    Set-based where most of the time goes: the answers of every response, each
-    organisation's rules, its owner and its case channels are read once for the batch,
-    and the cases already open in one query; most responses call for no case and cost
-    no write. Each case is then opened like `do_open_case_for` (its events, its owner's
-    email, its channel posts), so a batch leaves exactly what one response at a time would.
+    Set-based: the answers of every response, each organisation's rules, its owner and
+    its case channels are read once for the batch, the cases already open in one query;
+    most responses call for no case and cost no write. The new cases, their events, their
+    owners' emails and their channel posts are then written a few INSERTs per batch
+    (`_open_cases`), leaving exactly what `do_open_case_for` leaves one response at a time.
     """
     by_response: dict[int, list[Answer]] = {r.pk: [] for r in responses}
-    for answer in Answer.objects.filter(response__in=responses).select_related("question"):
+    answers = list(Answer.objects.filter(response__in=responses).order_by("pk"))
+    # The batch's few questions, read once and shared (not joined to every answer).
+    questions = Question.objects.in_bulk({a.question_id for a in answers})
+    for answer in answers:
+        answer.question = questions[answer.question_id]
         by_response[answer.response_id].append(answer)
     context = _BatchContext()
     triggered = []
@@ -128,14 +133,13 @@ def do_open_cases_for(responses: list[Response]) -> list[Case]:
         trigger = case_trigger(response, by_response[response.pk], rules)
         if trigger is not None:
             triggered.append((response, trigger))
-    existing = dict(
-        Case.objects.filter(response__in=[r for r, _ in triggered]).values_list("response_id", "pk")
+    existing = set(
+        Case.objects.filter(response__in=[r for r, _ in triggered]).values_list(
+            "response_id", flat=True
+        )
     )
-    return [
-        _open_case(response, trigger, context)
-        for response, trigger in triggered
-        if response.pk not in existing
-    ]
+    wanted = [(r, t) for r, t in triggered if r.pk not in existing]
+    return _open_cases(wanted, context, by_response)
 
 
 class _BatchContext:
@@ -162,21 +166,26 @@ class _BatchContext:
         return self._channels[org_id]
 
 
-def _open_case(response: Response, trigger: Trigger, context: _BatchContext) -> Case:
+def _new_case(response: Response, trigger: Trigger, context: _BatchContext) -> Case:
     owner = accountable_owner(response, trigger.rule, fallback=context.owner(response))
     if owner is None:
         raise Conflict(f"organisation {response.organization_id} has no owner to assign cases to")
+    return Case(
+        organization_id=response.organization_id,
+        response=response,
+        contact_id=response.contact_id,
+        title=_title(response, trigger),
+        owner=owner,
+        priority=trigger.rule.priority,
+        due_at=clock.now() + dt.timedelta(hours=trigger.rule.hours),
+    )
+
+
+def _open_case(response: Response, trigger: Trigger, context: _BatchContext) -> Case:
+    case = _new_case(response, trigger, context)
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                organization_id=response.organization_id,
-                response=response,
-                contact_id=response.contact_id,
-                title=_title(response, trigger),
-                owner=owner,
-                priority=trigger.rule.priority,
-                due_at=clock.now() + dt.timedelta(hours=trigger.rule.hours),
-            )
+            case.save(force_insert=True)
     except IntegrityError:
         return Case.objects.get(response=response)
     _log(case, CaseEventKind.OPENED, None, rule=trigger.rule.describe())
@@ -192,10 +201,60 @@ def _open_case(response: Response, trigger: Trigger, context: _BatchContext) -> 
     return case
 
 
-def _notify_owner(case: Case) -> None:
+def _open_cases(
+    wanted: list[tuple[Response, Trigger]],
+    context: _BatchContext,
+    answers: dict[int, list[Answer]],
+) -> list[Case]:
+    """Open a batch's cases with one INSERT per table (per organisation for events): the
+    cases, their "opened" steps, their owners' emails, their "notified" steps and their
+    channel posts. A case another job opened meanwhile fails the INSERT as a whole (the
+    unique response); the batch then goes one case at a time, each finding its own."""
+    if not wanted:
+        return []
+    new = [_new_case(response, trigger, context) for response, trigger in wanted]
+    try:
+        with transaction.atomic():
+            cases = Case.objects.bulk_create(new)
+    except IntegrityError:
+        return [_open_case(response, trigger, context) for response, trigger in wanted]
+    opened: list[tuple[Case, dict[str, object]]] = [
+        (case, {"rule": trigger.rule.describe()})
+        for case, (_, trigger) in zip(cases, wanted, strict=True)
+    ]
+    _log_many(CaseEventKind.OPENED, opened)
+    do_queue_messages([_owner_email(case) for case in cases])
+    _log_many(CaseEventKind.NOTIFIED, [(case, {"to": case.owner.email}) for case in cases])
+    posts = [
+        post
+        for case, (response, _) in zip(cases, wanted, strict=True)
+        for post in channel_posts(
+            case.organization_id,
+            ChannelEvent.CASE,
+            response,
+            case.title,
+            case,
+            context.channels(case.organization_id),
+            answers[response.pk],
+        )
+    ]
+    do_queue_messages(posts)
+    return cases
+
+
+def _log_many(kind: str, cases: list[tuple[Case, dict[str, object]]]) -> None:
+    """`_log` of one step on many cases, without actor or body (the case stage's steps)."""
+    CaseEvent.objects.bulk_create(
+        CaseEvent(organization_id=case.organization_id, case=case, kind=kind, data=data)
+        for case, data in cases
+    )
+    case_events(kind, cases)
+
+
+def _owner_email(case: Case) -> MessageIn:
     context = {"case": case, "url": f"{settings.BASE_URL}/cases/{case.pk}/"}
-    do_queue_email(
-        case.organization_id,
+    return MessageIn(
+        org_id=case.organization_id,
         to=case.owner.email,
         subject=f"New follow-up case: {case.title}",
         text=render_to_string("loop/email/case_opened.txt", context),
@@ -203,6 +262,10 @@ def _notify_owner(case: Case) -> None:
         cause=case,
         key=f"case-opened:{case.pk}:{case.owner_id}",
     )
+
+
+def _notify_owner(case: Case) -> None:
+    do_queue_messages([_owner_email(case)])
     _log(case, CaseEventKind.NOTIFIED, None, to=case.owner.email)
 
 

@@ -18,7 +18,7 @@ from beacon.insights.text import redact
 from beacon.loop.events import channel_created
 from beacon.loop.models import Channel, ChannelEvent, ChannelKind
 from beacon.loop.rules import mentions
-from beacon.notifications.actions import do_queue_message
+from beacon.notifications.actions import MessageIn, do_queue_messages
 from beacon.notifications.models import OutboxMessage
 from beacon.notifications.transports.webhook import SECRET_HEADER, destination_problem
 from beacon.orgs.models import Membership
@@ -92,8 +92,9 @@ def _wants(channel: Channel, answers: list[Answer]) -> bool:
     return not channel.keyword or mentions(_comment(answers), channel.keyword)
 
 
-def _payload(channel: Channel, event: str, response: Response, title: str, cause: Any) -> str:
-    answers = list(Answer.objects.filter(response=response).select_related("question"))
+def _payload(
+    channel: Channel, event: str, response: Response, title: str, cause: Any, answers: list[Answer]
+) -> str:
     comment = redact(_comment(answers))[:MAX_COMMENT_IN_POST]
     scores = {a.question.kind: a.number for a in answers if a.number is not None}
     link = f"{settings.BASE_URL}/cases/{cause.pk}/" if event == ChannelEvent.CASE else ""
@@ -140,20 +141,34 @@ def post_to_channels(
         channels = active_channels(org_id, event)
     if not channels:
         return []
-    answers = list(Answer.objects.filter(response=response))
-    queued = []
-    for channel in channels:
-        if not _wants(channel, answers):
-            continue
-        message = do_queue_message(
-            org_id,
+    answers = list(Answer.objects.filter(response=response).select_related("question"))
+    return do_queue_messages(
+        channel_posts(org_id, event, response, title, cause, channels, answers)
+    )
+
+
+def channel_posts(
+    org_id: int,
+    event: str,
+    response: Response,
+    title: str,
+    cause: models.Model,
+    channels: list[Channel],
+    answers: list[Answer],
+) -> list[MessageIn]:
+    """The posts `post_to_channels` queues, for a caller that queues a batch's together
+    (`answers`: the response's, with their questions)."""
+    return [
+        MessageIn(
+            org_id=org_id,
             transport=channel.kind,
             to=channel.url,
             subject=title,
-            text=_payload(channel, event, response, title, cause),
+            text=_payload(channel, event, response, title, cause, answers),
             cause=cause,
             key=f"{post_key_prefix(channel.pk)}{event}:{cause.pk}",
             headers={SECRET_HEADER: channel.secret},
         )
-        queued.append(message)
-    return queued
+        for channel in channels
+        if _wants(channel, answers)
+    ]

@@ -20,7 +20,7 @@ from beacon.loop.models import (
     WallSettings,
     WinBackCall,
 )
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Membership, Organization
 
 
@@ -279,3 +279,13 @@ def winback_created(org: Organization | int, call: WinBackCall, *, kind: str) ->
 def case_event(case: Case, kind: str, *, actor: Membership | None = None, **data: object) -> Event:
     """A step in a case's history (opened, assigned, note, ...), as `case.<kind>`."""
     return record_event(case.organization_id, LoopEvent(f"case.{kind}"), case, actor=actor, **data)
+
+
+def case_events(kind: str, cases: list[tuple[Case, dict[str, object]]]) -> None:
+    """`case_event` for many cases (of any organisations), one INSERT per organisation:
+    the same step with its own data on each case (the case stage's batches)."""
+    by_org: dict[int, list[tuple[Case, dict[str, object]]]] = {}
+    for case, data in cases:
+        by_org.setdefault(case.organization_id, []).append((case, data))
+    for org_id, mine in by_org.items():
+        record_events(org_id, LoopEvent(f"case.{kind}"), mine)  # type: ignore[arg-type]

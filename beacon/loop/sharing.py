@@ -460,7 +460,8 @@ def do_share_responses(responses: list[Response]) -> None:
         mine = answers[response.pk]
         recognise_named_praise(response, praised[response.pk])
         recognise_top_scores(response, mine)
-        do_queue_for_wall(response, mine, consented=response.survey_id in consented)
+        if response.survey_id in consented:  # no savepoint for the many that never qualify
+            do_queue_for_wall(response, mine, consented=True)
         if any(a.text for a in mine):
             who = str(response.contact) if response.contact_id else "A customer"
             post_to_channels(

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 import socket
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -17,6 +18,7 @@ from beacon.notifications.events import (
     outbox_bounced,
     outbox_failed,
     outbox_queued,
+    outbox_queued_many,
     outbox_sent,
     outbox_withheld,
 )
@@ -91,6 +93,85 @@ def do_queue_message(
 
 # Most messages are emails; their callers keep the name that says so.
 do_queue_email = do_queue_message
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageIn:
+    """One message for `do_queue_messages`: the arguments of `do_queue_message`."""
+
+    org_id: int
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    cause: models.Model
+    key: str
+    headers: dict[str, str] = field(default_factory=dict)
+    transport: str = "email"
+
+
+def do_queue_messages(messages: list[MessageIn]) -> list[OutboxMessage]:
+    """`do_queue_message` for many messages at once (a batch of new cases): one INSERT of
+    the rows and one of their events per organisation, and each send job enqueued after
+    commit, so the rows are exactly those one call per message writes.
+
+    A key already queued (a repeated cause) fails the INSERT as a whole; the batch then
+    goes one message at a time, which returns the existing row for that key.
+    """
+    if not messages:
+        return []
+    for item in messages:
+        assert item.cause.pk is not None
+        if item.transport not in TRANSPORTS:
+            raise ValueError(f"unknown transport {item.transport!r}")
+    lease = _job_lease()
+    rows = [
+        OutboxMessage(
+            organization_id=item.org_id,
+            transport=item.transport,
+            idempotency_key=item.key,
+            recipient=item.to,
+            subject=item.subject[:300],
+            body_text=item.text,
+            body_html=item.html,
+            headers=item.headers,
+            cause_type=item.cause._meta.label_lower,
+            cause_id=item.cause.pk,
+            next_attempt_at=clock.now(),
+            queued_until=lease,
+        )
+        for item in messages
+    ]
+    try:
+        with transaction.atomic():
+            created = OutboxMessage.objects.bulk_create(rows)
+    except IntegrityError:
+        return [_queue_one(item) for item in messages]
+    outbox_queued_many(created)
+    from beacon.notifications.tasks import send_outbox_message
+
+    ids = [message.pk for message in created]
+
+    def enqueue() -> None:  # the worker must never see a row id before the row is visible
+        for pk in ids:
+            send_outbox_message(pk)
+
+    transaction.on_commit(enqueue)
+    return created
+
+
+def _queue_one(item: MessageIn) -> OutboxMessage:
+    return do_queue_message(
+        item.org_id,
+        to=item.to,
+        subject=item.subject,
+        text=item.text,
+        html=item.html,
+        cause=item.cause,
+        key=item.key,
+        headers=item.headers,
+        transport=item.transport,
+    )
 
 
 def _backoff(attempts: int) -> dt.timedelta:

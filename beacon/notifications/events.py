@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from beacon.notifications.models import OutboxMessage
-from beacon.orgs.events import EventVerb, record_event
+from beacon.orgs.events import EventVerb, record_event, record_events
 from beacon.orgs.models import Event, Organization
 
 
@@ -27,6 +27,19 @@ def outbox_queued(
     org: Organization | int, message: OutboxMessage, *, key: str, transport: str
 ) -> Event:
     return record_event(org, NotificationEvent.OUTBOX_QUEUED, message, key=key, transport=transport)
+
+
+def outbox_queued_many(messages: list[OutboxMessage]) -> None:
+    """`outbox_queued` for many messages (of any organisations), one INSERT per organisation."""
+    by_org: dict[int, list[OutboxMessage]] = {}
+    for message in messages:
+        by_org.setdefault(message.organization_id, []).append(message)
+    for org_id, mine in by_org.items():
+        record_events(
+            org_id,
+            NotificationEvent.OUTBOX_QUEUED,
+            [(m, {"key": m.idempotency_key, "transport": m.transport}) for m in mine],
+        )
 
 
 def outbox_sent(

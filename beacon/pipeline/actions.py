@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from beacon.contacts.actions import (
     ContactIn,
@@ -106,9 +106,11 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
 
     A job still waiting in its queue holds a lease; a new response holds one from its
     creation. Each re-enqueue first renews the lease with a compare-and-set, so two
-    sweepers never both enqueue the same response. A response whose fan-out has been
-    enqueued again `FANOUT_MAX_ATTEMPTS` times failed each time: it is left for a person
-    (`stuck_fanout`, `beacon fanout --retry`) rather than retried forever.
+    sweepers never both enqueue the same response. A lease running out counts no attempt:
+    a backlog longer than the lease is not a failure. Attempts are counted by the batch
+    that starts on a response (`processing.start`) and cleared when it commits, so one
+    whose batch started and never finished `FANOUT_MAX_ATTEMPTS` times (or failed alone
+    that often) is left for a person (`stuck_fanout`, `beacon fanout --retry`).
     """
     now = clock.now()
     lost = Q(fanout_lease_until__lt=now) | Q(
@@ -123,9 +125,7 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
     for pk, cased_at in pending.filter(lost).order_by("pk").values_list("pk", "cased_at")[:limit]:
         stage = CASE_STAGE if cased_at is None else ANALYSIS_STAGE
         with transaction.atomic():
-            renewed = pending.filter(lost, pk=pk).update(
-                fanout_lease_until=lease_until(stage), fanout_attempts=F("fanout_attempts") + 1
-            )
+            renewed = pending.filter(lost, pk=pk).update(fanout_lease_until=lease_until(stage))
         if renewed:
             stages.add(stage)
             requeued += 1
@@ -135,7 +135,8 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
 
 
 def stuck_fanout() -> QuerySet[Response]:
-    """Responses whose fan-out failed at every attempt the sweeper allows."""
+    """Responses whose fan-out failed (or started and never finished) at every attempt
+    allowed."""
     return Response.objects.filter(
         processed_at__isnull=True, fanout_attempts__gte=settings.FANOUT_MAX_ATTEMPTS
     ).order_by("pk")

@@ -14,8 +14,8 @@ from beacon.insights.models import AnswerInsight
 from beacon.loop.models import Case
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event, Membership
-from beacon.pipeline.actions import requeue_lost_fanout, stuck_fanout
-from beacon.pipeline.processing import process_response
+from beacon.pipeline.actions import CASE_STAGE, requeue_lost_fanout, stuck_fanout
+from beacon.pipeline.processing import CASE_BATCH, process_response, start
 from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 from beacon.responses.checks import AnswerIn, ResponseIn
 from beacon.responses.ingest import ingest
@@ -110,11 +110,13 @@ def test_a_fanout_that_fails_every_time_is_left_for_a_person(
     response = detractor(world)
     lease = dt.timedelta(seconds=121)
     at = T0
-    with django_capture_on_commit_callbacks() as jobs:  # every job is lost (never runs)
+    with django_capture_on_commit_callbacks() as jobs:
         for _ in range(5):
             at += lease
             with clock.frozen_at(at):
                 assert requeue_lost_fanout() == 1
+                # Its job starts the batch and the worker is killed before it commits.
+                assert start(CASE_STAGE, CASE_BATCH) == [response.pk]
         at += lease
         with clock.frozen_at(at):
             assert requeue_lost_fanout() == 0  # the fifth attempt was the last
@@ -133,6 +135,55 @@ def test_a_fanout_that_fails_every_time_is_left_for_a_person(
     with clock.frozen_at(at), django_capture_on_commit_callbacks(execute=True):
         assert requeue_lost_fanout() == 1
     assert Case.objects.filter(response=response).count() == 1
+
+
+def test_a_long_backlog_counts_no_attempt(
+    world: World, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    response = detractor(world)
+    lease = dt.timedelta(seconds=121)
+    at = T0
+    # The drain job waits behind a backlog far longer than the lease: each sweep enqueues
+    # another (coalesced) job, and none of that is a failed attempt.
+    sweeps = 3 * settings.FANOUT_MAX_ATTEMPTS
+    with django_capture_on_commit_callbacks() as jobs:
+        for _ in range(sweeps):
+            at += lease
+            with clock.frozen_at(at):
+                assert requeue_lost_fanout() == 1
+    assert len(jobs) == sweeps
+    assert Response.objects.get(pk=response.pk).fanout_attempts == 0
+    assert list(stuck_fanout()) == []
+    with clock.frozen_at(at):
+        open_cases_task.call_local()
+        analyse_responses_task.call_local()
+    stored = Response.objects.get(pk=response.pk)
+    assert (stored.cased_at, stored.processed_at, stored.fanout_attempts) == (at, at, 0)
+    assert Case.objects.filter(response=response).count() == 1
+
+
+def test_a_batch_killed_midway_counts_one_attempt_and_is_taken_again(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    stored = [detractor(world, f"r-{i}").pk for i in range(3)]
+    with clock.frozen_at(T0 + dt.timedelta(seconds=5)):
+        assert start(CASE_STAGE, CASE_BATCH) == stored  # the worker dies here
+    assert list(Response.objects.order_by("pk").values_list("fanout_attempts", flat=True)) == [
+        1,
+        1,
+        1,
+    ]
+    with clock.frozen_at(T0 + dt.timedelta(seconds=100)):
+        assert requeue_lost_fanout() == 0  # the batch's lease: it may still be running
+    with (
+        clock.frozen_at(T0 + dt.timedelta(seconds=126)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert requeue_lost_fanout() == 3
+    assert Case.objects.count() == 3
+    assert set(Response.objects.values_list("fanout_attempts", "processed_at")) == {
+        (0, T0 + dt.timedelta(seconds=126))
+    }
 
 
 def test_a_deactivated_stage_owner_is_passed_over(world: World) -> None:
