@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from beacon.responses.models import (
     RollupAttribute,
     ScoreRollup,
     SliceRollup,
+    WeeklySliceRollup,
 )
 from beacon.testing import World, contact_in
 
@@ -30,9 +32,9 @@ PLANS = ["prepaid", "contract", None]
 # (kind, key, nps, csat, day, complete, contact number, plan index)
 op = st.one_of(
     st.tuples(st.just("ingest"), st.integers(0, 5), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
+              st.integers(0, 17), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
     st.tuples(st.just("bulk"), st.integers(6, 9), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
+              st.integers(0, 17), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
     st.tuples(st.just("delete"), st.integers(0, 9), st.just(0), st.just(0), st.just(0),
               st.just(False), st.just(0), st.just(0)),
     # The contact's attributes change after its responses were counted.
@@ -41,7 +43,9 @@ op = st.one_of(
 )  # fmt: skip
 
 
-def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int, int]]]:
+def _cells() -> tuple[
+    dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int, int]], dict[tuple, int]
+]:
     scores = {
         (r.day, r.survey_id, r.question_id, r.stage_id, r.touchpoint_id, r.persona_id,
          r.team_id, r.score): r.count
@@ -61,7 +65,12 @@ def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int,
         for r in ResponseCountRollup.objects.all()
         if r.responses or r.invited
     }
-    return scores, attrs, counts
+    weekly = {
+        (r.day, r.survey_id, r.question_id, r.dimension, r.value, r.score): r.count
+        for r in WeeklySliceRollup.objects.all()
+        if r.count
+    }
+    return scores, attrs, counts, weekly
 
 
 @settings(
@@ -70,7 +79,7 @@ def _cells() -> tuple[dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int,
 @given(ops=st.lists(op, max_size=14))
 def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     Response.objects.all().delete()
-    for model in (ScoreRollup, SliceRollup, ResponseCountRollup):
+    for model in (ScoreRollup, SliceRollup, WeeklySliceRollup, ResponseCountRollup):
         model.objects.all().delete()
     if not RollupAttribute.objects.exists():
         rollups.do_set_rollup_attributes(world.org, ["plan", "region"])
@@ -102,11 +111,16 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     rollups.rebuild(world.org.pk)
     assert incremental == _cells()
     # Every scored answer counts once in every slice, whatever the contact's value.
-    scores, slices, counts = incremental
+    scores, slices, counts, weekly = incremental
     for dimension in ("", "stage", "persona", "team", "touchpoint", "attribute:plan",
                       "attribute:region"):  # fmt: skip
         assert sum(c for k, c in slices.items() if k[3] == dimension) == sum(scores.values())
     assert sum(r for r, _ in counts.values()) == Response.objects.count()
+    # The weekly slices are the daily ones summed per week (Monday-based).
+    by_week: Counter[tuple] = Counter()
+    for (day, *rest), c in slices.items():
+        by_week[(rollups.week_of(day), *rest)] += c
+    assert weekly == {k: c for k, c in by_week.items() if c}
 
 
 def test_choosing_attributes_recounts_past_responses(world: World) -> None:
