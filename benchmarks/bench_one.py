@@ -53,12 +53,29 @@ def dashboard_filters() -> metrics.Filters:
     return metrics.Filters(start=start, end=end)
 
 
+def server_cpu_s() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, read
+    from /proc (the server runs on this machine); 0 on SQLite, whose work is in-process."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as c:
+        c.execute("SELECT pg_backend_pid()")
+        pid = c.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def dashboard_in_process(bench: generate.BenchOrg, reps: int) -> dict[str, Any]:
     f = dashboard_filters()
     assert f.start is not None and f.end is not None
     parts: dict[str, list[float]] = {"summary": [], "trend": [], "by_stage": [], "by_persona": []}
     totals = []
     for i in range(reps + 3):
+        if i == 3:
+            c0, s0 = time.process_time(), server_cpu_s()
         t0 = time.perf_counter()
         metrics.summary(bench.org, f)
         t1 = time.perf_counter()
@@ -72,9 +89,15 @@ def dashboard_in_process(bench: generate.BenchOrg, reps: int) -> dict[str, Any]:
             for key, dt_ in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 parts[key].append(dt_)
             totals.append(t4 - t0)
+    # CPU per dashboard, measured over the timed runs (the server's /proc counter has a
+    # 10 ms tick, so only the total over many runs means anything).
+    cpu_client = (time.process_time() - c0) / reps
+    cpu_server = (server_cpu_s() - s0) / reps
     return {
         "dashboard_p95_ms": ms(p95(totals)),
         "dashboard_median_ms": ms(statistics.median(totals)),
+        "dashboard_cpu_client_ms": ms(cpu_client),
+        "dashboard_cpu_server_ms": ms(cpu_server),
         **{f"{k}_p95_ms": ms(p95(v)) for k, v in parts.items()},
     }
 
@@ -242,6 +265,9 @@ def serve(bench: generate.BenchOrg, size: int, args: argparse.Namespace) -> dict
             c.execute("ANALYZE")
     result["load_before_serving"] = load_average()
     result.update(dashboard_in_process(bench, args.reps))
+    if args.dashboard_only:
+        result["load_after_serving"] = load_average()
+        return result
     server = Server()
     try:
         result.update(dashboard_http(server, bench, args.reps))
@@ -273,6 +299,11 @@ def main() -> None:
         type=float,
         default=40,
         help="skip a size whose load, at the rate measured so far, would exceed this",
+    )
+    parser.add_argument(
+        "--dashboard-only",
+        action="store_true",
+        help="when serving, measure the in-process dashboard only (no server, no API ingest)",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -3,7 +3,7 @@
     python -m benchmarks.run [--sizes 100000,1000000] [--databases sqlite,postgres]
 
 Each database starts empty (a temporary SQLite file; a PostgreSQL database named
-bench_beacon, dropped and created on BENCH_POSTGRES_URL, default
+bench_beacon or --pg-database, dropped and created on BENCH_POSTGRES_URL, default
 postgres://postgres@127.0.0.1:5432/postgres) unless --keep names a directory to keep the
 SQLite file in (and keeps the PostgreSQL database): a later run with the same --keep
 measures that data again or grows it to larger sizes. Results go to benchmarks/results/
@@ -70,23 +70,23 @@ def machine() -> dict[str, Any]:
 PG_DATABASE = "bench_beacon"
 
 
-def _postgres_env(base_url: str, keep: bool) -> dict[str, str] | None:
+def _postgres_env(base_url: str, keep: bool, database: str) -> dict[str, str] | None:
     import psycopg
 
     try:
         with psycopg.connect(base_url, autocommit=True, connect_timeout=5) as conn:
             exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database]
             ).fetchone()
             if not (keep and exists):
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-                conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+                conn.execute(f"DROP DATABASE IF EXISTS {database}")
+                conn.execute(f"CREATE DATABASE {database}")
             version = conn.execute("SHOW server_version").fetchone()
     except psycopg.Error as e:
         print(f"PostgreSQL not reachable at {base_url}: {e}; skipping it", file=sys.stderr)
         return None
     parts = urlsplit(base_url)
-    url = urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
+    url = urlunsplit(parts._replace(path=f"/{database}"))
     return {"DATABASE_URL": url, "BENCH_SERVER_VERSION": str(version[0] if version else "")}
 
 
@@ -107,6 +107,7 @@ def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[s
         extra = _postgres_env(
             os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
             bool(args.keep),
+            args.pg_database,
         )
         if extra is None:
             return []
@@ -115,7 +116,8 @@ def run_database(name: str, sizes: str, args: argparse.Namespace) -> list[dict[s
     cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_one.py"), "--sizes", sizes,
            "--reps", str(args.reps), "--api-requests", str(args.api_requests),
            "--budget-minutes", str(args.budget_minutes), "--batch", str(args.batch),
-           "--serve", args.serve]  # fmt: skip
+           "--serve", args.serve,
+           *(["--dashboard-only"] if args.dashboard_only else [])]  # fmt: skip
     out: list[dict[str, Any]] = []
     try:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -160,6 +162,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100_000, help="responses per transaction")
     parser.add_argument("--serve", default="all", help="sizes to measure serving at (all, none)")
     parser.add_argument("--keep", default="", help="keep the databases (SQLite under this dir)")
+    parser.add_argument("--pg-database", default=PG_DATABASE, help="PostgreSQL database name")
+    parser.add_argument(
+        "--dashboard-only", action="store_true", help="serving: the in-process dashboard only"
+    )
     args = parser.parse_args()
     started = dt.datetime.now(dt.UTC)
     results: list[dict[str, Any]] = []

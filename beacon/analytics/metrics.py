@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -20,7 +22,13 @@ from beacon.insights import queries as insight_queries
 from beacon.insights.models import AnswerInsight, Sentiment, Theme, ThemeMention
 from beacon.orgs.models import Organization, Team
 from beacon.responses import rollups
-from beacon.responses.models import Answer, ResponseCountRollup, ScoreRollup, SliceRollup
+from beacon.responses.models import (
+    Answer,
+    ResponseCountRollup,
+    ScoreRollup,
+    SliceRollup,
+    WeeklySliceRollup,
+)
 from beacon.responses.queries import verbatims
 from beacon.surveys.models import Invitation, Question, QuestionKind, Survey
 from beacon.surveys.scales import (
@@ -188,42 +196,115 @@ def question_ids(org: Organization, metric: MetricDef, f: Filters) -> list[int]:
     return list(question_ids.values_list("pk", flat=True))
 
 
-def _cells(org: Organization, metric: MetricDef, f: Filters, by: str | None = None) -> Any:
+def _cells_of(org: Organization, question_ids: list[int], f: Filters, by: str | None = None) -> Any:
     """Rollup rows matching the filters, from the smallest table that can answer.
 
     With at most one dimension involved (filtered on or broken down by) a slice answers;
     only a combination of dimensions needs the full cube. `by` is the column to group on
     (e.g. "stage_id"); the rows returned carry it under that name either way.
     """
-    return _cells_of(org, question_ids(org, metric, f), f, by)
-
-
-def _cells_of(org: Organization, question_ids: list[int], f: Filters, by: str | None = None) -> Any:
     if f.about_words or by in _WORD_COLUMNS:
         return answer_cells(org, question_ids, f, by)
-    active = [name for name in _DIMENSION_FILTERS if getattr(f, name)]
-    involved = set(active) | ({by} if by in _DIMENSION_FILTERS else set())
+    which = _slice_of(f, by)
     qs: Any
-    if len(involved) <= 1:
-        column = next(iter(involved), None)
-        qs = SliceRollup.objects.filter(
-            organization_id=org.pk,
-            dimension=column[:-3] if column else "",
-            question_id__in=question_ids,
-        )
-        if column and getattr(f, column):
-            qs = qs.filter(value=str(getattr(f, column)))
-        if by in _DIMENSION_FILTERS:
-            qs = qs.annotate(**{by: Cast("value", BigIntegerField())})
+    if which is not None:
+        qs = _slices(SliceRollup, org, question_ids, which, by)
     else:
         qs = ScoreRollup.objects.filter(organization_id=org.pk, question_id__in=question_ids)
-        for name in active:
-            qs = qs.filter(**{name: getattr(f, name)})
-    if f.start:
-        qs = qs.filter(day__gte=f.start)
-    if f.end:
-        qs = qs.filter(day__lte=f.end)
+        for name in _DIMENSION_FILTERS:
+            if getattr(f, name):
+                qs = qs.filter(**{name: getattr(f, name)})
+    return _within(qs, f.start, f.end)
+
+
+# A slice to read: its dimension ("" for none, "stage", "attribute:plan"...) and the one
+# value kept (None for every value).
+Slice = tuple[str, str | None]
+
+
+def _slice_of(f: Filters, by: str | None) -> Slice | None:
+    """The slice that answers for the filters and breakdown, or None when they involve
+    several dimensions and only the cube can."""
+    involved = {name for name in _DIMENSION_FILTERS if getattr(f, name)}
+    if by in _DIMENSION_FILTERS:
+        involved.add(by)
+    if len(involved) > 1:
+        return None
+    column = next(iter(involved), None)
+    if column is None:
+        return ("", None)
+    value = getattr(f, column)
+    return (column.removesuffix("_id"), str(value) if value else None)
+
+
+def _slices(model: Any, org: Organization, question_ids: list[int], which: Slice,
+            by: str | None) -> Any:  # fmt: skip
+    """Rows of a slice table (daily or weekly) of one dimension, any dates."""
+    dimension, value = which
+    qs = model.objects.filter(
+        organization_id=org.pk, dimension=dimension, question_id__in=question_ids
+    )
+    if value is not None:
+        qs = qs.filter(value=value)
+    if by in _DIMENSION_FILTERS:
+        qs = qs.annotate(**{by: Cast("value", BigIntegerField())})
     return qs
+
+
+def _within(qs: Any, start: dt.date | None, end: dt.date | None) -> Any:
+    if start:
+        qs = qs.filter(day__gte=start)
+    if end:
+        qs = qs.filter(day__lte=end)
+    return qs
+
+
+def whole_weeks(
+    start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The Mondays of the first and last whole weeks inside [start, end] (None: unbounded
+    on that side). With no whole week inside, the first comes after the last."""
+    first = None if start is None else week_start(start + dt.timedelta(days=6))
+    last = None if end is None else week_start(end + dt.timedelta(days=1)) - dt.timedelta(weeks=1)
+    return first, last
+
+
+def _sums(org: Organization, question_ids: list[int], f: Filters, fields: list[str],
+          by: str | None = None, *, weekly: bool = True,
+          which: Slice | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Sum of counts (`c`) per distinct `fields` of the rollup rows _cells_of would give
+    (or of the slice `which`, where only the dates of `f` apply).
+
+    Where a slice answers and `weekly` allows (no field needs a day finer than its
+    week: a "day" field then carries a week's Monday for whole weeks), the whole weeks
+    inside the window come from the weekly slices and only the days of partial weeks
+    at its edges from the daily ones: a twelve-week window reads about a fifth of the
+    rows. Both parts are read in one statement and added up here.
+    """
+    if which is None and not (f.about_words or by in _WORD_COLUMNS):
+        which = _slice_of(f, by)
+    if which is None:  # what comments say, or several dimensions: answers or the cube
+        return list(_grouped(_cells_of(org, question_ids, f, by), fields))
+    days = _within(_slices(SliceRollup, org, question_ids, which, by), f.start, f.end)
+    first, last = whole_weeks(f.start, f.end)
+    if not weekly or (first and last and first > last):
+        return list(_grouped(days, fields))
+    weeks = _within(_slices(WeeklySliceRollup, org, question_ids, which, by), first, last)
+    parts = [_grouped(weeks, fields)]
+    # The partial weeks' days: before the first whole week and after the last.
+    edges = [Q(day__lt=first)] if first else []
+    if last:
+        edges.append(Q(day__gt=last + dt.timedelta(days=6)))
+    if edges:
+        parts.append(_grouped(days.filter(functools.reduce(operator.or_, edges)), fields))
+    totals: dict[tuple[Any, ...], int] = defaultdict(int)
+    for r in parts[0].union(*parts[1:], all=True):
+        totals[tuple(r[name] for name in fields)] += int(r["c"] or 0)
+    return [{**dict(zip(fields, key, strict=True)), "c": c} for key, c in totals.items()]
+
+
+def _grouped(qs: Any, fields: list[str]) -> Any:
+    return qs.values(*fields).annotate(c=Sum("count")).order_by()
 
 
 def responses_q(org: Organization, f: Filters, *, commented: bool = False, via: str = "") -> Q:
@@ -315,7 +396,7 @@ def question_histogram(org: Organization, question_id: int, f: Filters) -> dict[
     """Scores of one question (the organisation's own; another's id reads as no answers)."""
     if not Question.objects.for_org(org).filter(pk=question_id).exists():
         return {}
-    rows = _cells_of(org, [question_id], f).values("score").annotate(c=Sum("count")).order_by()
+    rows = _sums(org, [question_id], f, ["score"])
     return {r["score"]: int(r["c"]) for r in rows if r["c"]}
 
 
@@ -331,7 +412,7 @@ def value_of(org: Organization, metric: MetricDef, hist: Mapping[int, int]) -> M
 
 
 def histogram(org: Organization, key: str, f: Filters = Filters()) -> dict[int, int]:
-    rows = _cells(org, METRICS[key], f).values("score").annotate(c=Sum("count")).order_by()
+    rows = _sums(org, question_ids(org, METRICS[key], f), f, ["score"])
     return {r["score"]: int(r["c"]) for r in rows if r["c"]}
 
 
@@ -347,12 +428,7 @@ def summary(org: Organization, f: Filters = Filters()) -> dict[str, MetricValue]
     if f.survey_id:
         questions = questions.filter(survey_id=f.survey_id)
     kind_of = dict(questions.values_list("pk", "kind"))
-    rows = (
-        _cells_of(org, list(kind_of), f)
-        .values("question_id", "score")
-        .annotate(c=Sum("count"))
-        .order_by()
-    )
+    rows = _sums(org, list(kind_of), f, ["question_id", "score"])
     hists: dict[str, dict[int, int]] = {k: defaultdict(int) for k in keys}
     for r in rows:
         if r["c"]:
@@ -375,12 +451,7 @@ def trend(
     """Weekly values for the last `weeks` weeks (Monday-based), oldest first."""
     first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     bounded = Filters(**{**f.__dict__, "start": max(first, f.start or first), "end": f.end})
-    rows = (
-        _cells(org, METRICS[key], bounded)
-        .values("day", "score")
-        .annotate(c=Sum("count"))
-        .order_by()
-    )
+    rows = _sums(org, question_ids(org, METRICS[key], bounded), bounded, ["day", "score"])
     buckets: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         buckets[week_start(r["day"])][r["score"]] += int(r["c"])
@@ -423,12 +494,7 @@ def histograms_by(
     org: Organization, key: str, f: Filters, column: str
 ) -> dict[Any, dict[int, int]]:
     """Score histograms of the metric per value of `column` (e.g. "stage_id"), one read."""
-    rows = (
-        _cells(org, METRICS[key], f, by=column)
-        .values(column, "score")
-        .annotate(c=Sum("count"))
-        .order_by()
-    )
+    rows = _sums(org, question_ids(org, METRICS[key], f), f, [column, "score"], by=column)
     buckets: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         buckets[r[column] or 0][r["score"]] += int(r["c"])
@@ -492,7 +558,9 @@ def series(
     gaps where the data has gaps instead of drawing a line through them.
     """
     assert f.start is not None and f.end is not None
-    rows = _cells(org, METRICS[key], f).values("day", "score").annotate(c=Sum("count")).order_by()
+    # A week never straddles two weeks, but it does two days or two months.
+    rows = _sums(org, question_ids(org, METRICS[key], f), f, ["day", "score"],
+                 weekly=grain == "week")  # fmt: skip
     hist: dict[dt.date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         hist[bucket_start(r["day"], grain)][r["score"]] += int(r["c"])
@@ -520,23 +588,17 @@ def attribute_breakdown(
     every filter applies.
     """
     metric_def = METRICS[key]
-    qs: Any
+    ids = question_ids(org, metric_def, f)
+    rows: Any
     if f.about_words:
-        qs = answer_cells(org, question_ids(org, metric_def, f), f).annotate(
+        qs = answer_cells(org, ids, f).annotate(
             value=KeyTextTransform(attribute, "response__rollup_attributes")
         )
+        rows = _grouped(qs, ["value", "score"])
     else:
-        qs = SliceRollup.objects.filter(
-            organization_id=org.pk,
-            dimension=f"attribute:{attribute}",
-            question_id__in=question_ids(org, metric_def, f),
-        )
-        if f.start:
-            qs = qs.filter(day__gte=f.start)
-        if f.end:
-            qs = qs.filter(day__lte=f.end)
+        rows = _sums(org, ids, f, ["value", "score"], which=(f"attribute:{attribute}", None))
     hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for r in qs.values("value", "score").annotate(c=Sum("count")).order_by():
+    for r in rows:
         hist[r["value"]][r["score"]] += int(r["c"])
     shown_as = as_perfect(metric_def) if perfect else metric_def
     out = [(value or "(none)", value_of(org, shown_as, h)) for value, h in hist.items()]

@@ -1,10 +1,11 @@
 """Incremental rollups, kept in the same transaction as the answers they count.
 
-Three additive tables: ScoreRollup (the full cube: answers per score and cell of all
+Five additive tables: ScoreRollup (the full cube: answers per score and cell of all
 dimensions), SliceRollup (answers per score and value of one dimension at a time, including
-org-chosen contact attributes) and ResponseCountRollup (responses per cell, and how many
-came through an invitation); ChannelRollup counts responses per day, survey and channel,
-with how many are completed and how many came by invitation. Every change is a signed
+org-chosen contact attributes), WeeklySliceRollup (the same slices per week, for long
+windows) and ResponseCountRollup (responses per cell, and how many came through an
+invitation); ChannelRollup counts responses per day, survey and channel, with how many are
+completed and how many came by invitation. Every change is a signed
 delta applied with one upsert per batch, so concurrent ingests never lose a count.
 """
 
@@ -33,6 +34,7 @@ from beacon.responses.models import (
     RollupAttribute,
     ScoreRollup,
     SliceRollup,
+    WeeklySliceRollup,
 )
 
 Attrs = tuple[tuple[str, str], ...]
@@ -60,6 +62,11 @@ def _attrs(response: Response) -> Attrs:
 def utc_day(moment: dt.datetime) -> dt.date:
     """The day a response counts on: its UTC date, as stored (rebuild reads it so)."""
     return moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
+
+
+def week_of(day: dt.date) -> dt.date:
+    """The Monday of the day's week: the key of its weekly slices."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 def cell_for(response: Response, question_id: int, score: int) -> Cell:
@@ -187,6 +194,15 @@ def apply(deltas: Mapping[Cell, int]) -> None:
         sorted((*k, d) for k, d in slices.items() if d),
         ["count"],
     )
+    weekly: Counter[tuple[Any, ...]] = Counter()
+    for (org, dim, q, day, survey, value, score), d in slices.items():
+        weekly[(org, dim, q, week_of(day), survey, value, score)] += d
+    _upsert(
+        WeeklySliceRollup._meta.db_table,
+        _SLICE_COLUMNS,
+        sorted((*k, d) for k, d in weekly.items() if d),
+        ["count"],
+    )
 
 
 def count_responses(responses: Sequence[Response], sign: int) -> None:
@@ -308,7 +324,13 @@ def do_set_rollup_attributes(
 @transaction.atomic
 def rebuild(org_id: int | None = None) -> int:
     """Recompute every cell of every rollup from the stored responses and answers."""
-    tables: list[Any] = [ScoreRollup, SliceRollup, ResponseCountRollup, ChannelRollup]
+    tables: list[Any] = [
+        ScoreRollup,
+        SliceRollup,
+        WeeklySliceRollup,
+        ResponseCountRollup,
+        ChannelRollup,
+    ]
     answers = Answer.objects.filter(number__isnull=False)
     responses = Response.objects.all()
     for model in tables:
@@ -394,7 +416,7 @@ _PG_EPOCH = dt.date(2000, 1, 1).toordinal()
 def add_many(who: Sequence[Who], response_who: np.ndarray, response_day: np.ndarray,
              response_channel: np.ndarray, channels: list[str], answer_response: np.ndarray,
              answer_question: np.ndarray, answer_score: np.ndarray) -> None:  # fmt: skip
-    """Count new responses and their scored answers in all four rollups, vectorised.
+    """Count new responses and their scored answers in every rollup, vectorised.
 
     `response_who` indexes `who`, `response_day` is each response's UTC day as a date
     ordinal, `response_channel` indexes `channels`, and each scored answer gives its
@@ -437,6 +459,11 @@ def add_many(who: Sequence[Who], response_who: np.ndarray, response_day: np.ndar
         [np.ones(len(rep), dtype=np.int64)],
     )
     _add(SliceRollup._meta.db_table, _SLICE_COLUMNS, keys, [3], sums, ["count"],
+         text={1: names, 5: names})  # fmt: skip
+    # The weekly slices regroup the daily groups: date ordinal 1 (0001-01-01) is a Monday.
+    day = keys[3]
+    keys, sums = _group([*keys[:3], day - (day - 1) % 7, *keys[4:]], sums)
+    _add(WeeklySliceRollup._meta.db_table, _SLICE_COLUMNS, keys, [3], sums, ["count"],
          text={1: names, 5: names})  # fmt: skip
 
 

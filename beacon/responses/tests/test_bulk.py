@@ -20,6 +20,7 @@ from beacon.responses.models import (
     ResponseCountRollup,
     ScoreRollup,
     SliceRollup,
+    WeeklySliceRollup,
 )
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_invitation
 from beacon.testing import World, contact_in
@@ -43,13 +44,15 @@ def _stored(response: Response) -> dict[str, Any]:
     return out
 
 
-def _cells() -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+def _cells() -> tuple[set[tuple[Any, ...]], ...]:
+    weekly = WeeklySliceRollup.objects.filter(count__gt=0)
     return (
         set(ScoreRollup.objects.filter(count__gt=0).values_list(*rollups._COLUMNS, "count")),
         set(SliceRollup.objects.filter(count__gt=0).values_list(*rollups._SLICE_COLUMNS, "count")),
         set(
             ResponseCountRollup.objects.values_list(*rollups._COUNT_COLUMNS, "responses", "invited")
         ),
+        set(weekly.values_list(*rollups._SLICE_COLUMNS, "count")),
     )
 
 
@@ -160,6 +163,7 @@ def test_bulk_refuses_what_ingest_refuses_with_the_same_errors(
         assert from_bulk.value.errors == from_ingest.value.errors
         assert Response.objects.count() == 0
         assert ScoreRollup.objects.count() == SliceRollup.objects.count() == 0
+        assert WeeklySliceRollup.objects.count() == 0
 
 
 def test_an_empty_comment_does_not_answer_a_required_question(world: World) -> None:

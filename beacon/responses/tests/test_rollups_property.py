@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from beacon.responses.models import (
     RollupAttribute,
     ScoreRollup,
     SliceRollup,
+    WeeklySliceRollup,
 )
 from beacon.testing import World, contact_in
 
@@ -31,9 +33,9 @@ PLANS = ["prepaid", "contract", None]
 # (kind, key, nps, csat, day, complete, contact number, plan index)
 op = st.one_of(
     st.tuples(st.just("ingest"), st.integers(0, 5), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
+              st.integers(0, 17), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
     st.tuples(st.just("bulk"), st.integers(6, 9), st.integers(0, 10), st.integers(1, 5),
-              st.integers(0, 3), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
+              st.integers(0, 17), st.booleans(), st.integers(0, 2), st.integers(0, 2)),
     st.tuples(st.just("delete"), st.integers(0, 9), st.just(0), st.just(0), st.just(0),
               st.just(False), st.just(0), st.just(0)),
     # The contact's attributes change after its responses were counted.
@@ -43,7 +45,11 @@ op = st.one_of(
 
 
 def _cells() -> tuple[
-    dict[tuple, int], dict[tuple, int], dict[tuple, tuple[int, int]], dict[tuple, tuple]
+    dict[tuple, int],
+    dict[tuple, int],
+    dict[tuple, tuple[int, int]],
+    dict[tuple, tuple],
+    dict[tuple, int],
 ]:
     scores = {
         (r.day, r.survey_id, r.question_id, r.stage_id, r.touchpoint_id, r.persona_id,
@@ -69,7 +75,12 @@ def _cells() -> tuple[
         for r in ChannelRollup.objects.all()
         if r.responses or r.completed or r.invited
     }
-    return scores, attrs, counts, channels
+    weekly = {
+        (r.day, r.survey_id, r.question_id, r.dimension, r.value, r.score): r.count
+        for r in WeeklySliceRollup.objects.all()
+        if r.count
+    }
+    return scores, attrs, counts, channels, weekly
 
 
 @settings(
@@ -78,7 +89,7 @@ def _cells() -> tuple[
 @given(ops=st.lists(op, max_size=14))
 def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     Response.objects.all().delete()
-    for model in (ScoreRollup, SliceRollup, ResponseCountRollup, ChannelRollup):
+    for model in (ScoreRollup, SliceRollup, WeeklySliceRollup, ResponseCountRollup, ChannelRollup):
         model.objects.all().delete()
     if not RollupAttribute.objects.exists():
         rollups.do_set_rollup_attributes(world.org, ["plan", "region"])
@@ -110,7 +121,7 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
     rollups.rebuild(world.org.pk)
     assert incremental == _cells()
     # Every scored answer counts once in every slice, whatever the contact's value.
-    scores, slices, counts, channels = incremental
+    scores, slices, counts, channels, weekly = incremental
     for dimension in ("", "stage", "persona", "team", "touchpoint", "attribute:plan",
                       "attribute:region"):  # fmt: skip
         assert sum(c for k, c in slices.items() if k[3] == dimension) == sum(scores.values())
@@ -123,6 +134,11 @@ def test_rollups_equal_a_full_recount(world: World, ops) -> None:
             stored.count(),
             stored.filter(completed_at__isnull=False).count(),
         ]
+    # The weekly slices are the daily ones summed per week (Monday-based).
+    by_week: Counter[tuple] = Counter()
+    for (day, *rest), c in slices.items():
+        by_week[(rollups.week_of(day), *rest)] += c
+    assert weekly == {k: c for k, c in by_week.items() if c}
 
 
 def test_choosing_attributes_recounts_past_responses(world: World) -> None:
