@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -43,6 +44,26 @@ CASE_PRIORITY = 10
 critical: Huey = HUEY
 bulk: Huey = _build(settings.HUEY_BULK)
 QUEUES: dict[str, Huey] = {"critical": critical, "bulk": bulk}
+
+
+# Modules a queue's jobs import only when they run (so the web server, which imports the
+# tasks modules to enqueue, never loads them), imported by that queue's consumer before it
+# serves: the case stage's module loads the text engine, 5-25 s of CPU-bound import on a
+# busy machine, which a restarted worker's first case would otherwise wait for.
+_LOAD_BEFORE_SERVING: dict[str, list[str]] = {}
+
+
+def load_before_serving(queue: str, module: str) -> None:
+    """Name `module` (dotted path, imported by the consumer of `queue` before it serves)."""
+    _LOAD_BEFORE_SERVING.setdefault(queue, []).append(module)
+
+
+def warm_up(queue: str) -> list[str]:
+    """Import the modules named for `queue` (after the tasks modules were discovered)."""
+    modules = list(dict.fromkeys(_LOAD_BEFORE_SERVING.get(queue, [])))
+    for module in modules:
+        import_module(module)
+    return modules
 
 
 def bulk_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:

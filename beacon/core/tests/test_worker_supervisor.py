@@ -62,6 +62,10 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
             assert supervisor.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.2)
+        # The case stage's module is loaded before the critical queue is served.
+        assert "serving the critical queue with 1 threads (loaded beacon.pipeline.processing)" in (
+            log.read_text(errors="replace")
+        )
         consumers = children_of(supervisor.pid)
         assert len(consumers) == 2 and all(running(pid) for pid in consumers)
 

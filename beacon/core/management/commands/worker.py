@@ -110,14 +110,16 @@ class Command(BaseCommand):
             )
 
     def _consume(self, name: str, workers: int, *, quiet: bool) -> None:
-        from beacon.core.jobs import QUEUES
+        from beacon.core.jobs import QUEUES, warm_up
 
         autodiscover_modules("tasks")
+        loaded = warm_up(name)  # before it serves, not inside its first job
         config = consumer_config(name, workers, quiet=quiet)
         logger = logging.getLogger("huey")
         if not logger.handlers:
             config.setup_logger(logger)
-        self.stdout.write(f"worker: serving the {name} queue with {workers} threads")
+        also = f" (loaded {', '.join(loaded)})" if loaded else ""
+        self.stdout.write(f"worker: serving the {name} queue with {workers} threads{also}")
         QUEUES[name].create_consumer(**config.values).run()
 
     def _supervise(
