@@ -21,6 +21,8 @@ from huey.consumer_options import ConsumerConfig
 # How often a consumer checks that its supervisor still runs: a killed supervisor's
 # consumers end within about this long.
 PARENT_CHECK_S = 0.5
+# How long an orphaned consumer's own stop may take before it exits outright.
+ORPHAN_EXIT_S = 5.0
 
 
 def queue_names(value: str) -> list[str]:
@@ -61,13 +63,18 @@ def stop_when_orphaned(parent: int) -> None:
     then changes (to init or a subreaper), so a thread compares `os.getppid()` with the
     supervisor's pid, passed on the command line: a supervisor that died before this
     check began is seen at once too. SIGTERM is the stop Huey's consumer and the
-    supervisor already use: jobs in hand are left to their leases, as after a kill.
+    supervisor already use: jobs in hand are left to their leases, as after a kill; a
+    consumer still there `ORPHAN_EXIT_S` later exits outright.
     """
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_S)
         os.kill(os.getpid(), signal.SIGTERM)
+        # Huey's stop runs in the main thread, between its bytecodes: a main thread held up
+        # (a C call, the interpreter's shutdown under heavy load) must not keep an orphan.
+        time.sleep(ORPHAN_EXIT_S)
+        os._exit(1)
 
     threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
 
