@@ -14,7 +14,11 @@ fractions of the responses acknowledged:
 - the worker (its supervisor and both queue consumers) twice,
 - the SMTP server is stopped for three minutes,
 
-each killed process restarted after a pause, as a supervisor would. Then it waits for the
+each killed process restarted after a pause, as a supervisor would. Those fractions are of
+the faulted middle of the load: a quiet head (the first 15 % of the responses, before any
+fault) and a quiet tail (the last 15 %, posted only once every fault is over: the SMTP
+server back, the last killed process serving again) give journeys outside the fault
+windows even when the faults would otherwise cover the whole load. Then it waits for the
 pipeline to drain and counts: acknowledged / stored / duplicates / lost; detractors / cases /
 duplicate cases; emails expected / delivered / duplicated (by Message-ID at the SMTP
 server); rollups against a rebuild; and the time from a detractor's answer (its first
@@ -207,12 +211,15 @@ class Sent:
 
 
 class Load:
-    """Eight clients posting the responses, retrying each with its key until acknowledged."""
+    """Eight clients posting the responses, retrying each with its key until acknowledged.
+    Responses from index `hold_from` on wait until `released` is set (the quiet tail)."""
 
     def __init__(self, base: str, secret: str, bodies: list[bytes], detractors: list[bool],
-                 clients: int, give_up_s: float) -> None:  # fmt: skip
+                 clients: int, give_up_s: float, hold_from: int) -> None:  # fmt: skip
         self.base, self.secret, self.bodies, self.detractors = base, secret, bodies, detractors
         self.clients, self.give_up_s = clients, give_up_s
+        self.hold_from = hold_from
+        self.released = threading.Event()
         self.sent: list[Sent] = []
         self.acked = 0
         self._next = 0
@@ -243,6 +250,8 @@ class Load:
         headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"}
         url = f"{self.base}/api/v1/responses"
         while (i := self._take()) is not None:
+            if i >= self.hold_from:
+                self.released.wait()
             sent = Sent(i, self.detractors[i], time.time())
             while time.time() - sent.first_attempt < self.give_up_s:
                 sent.attempts += 1
@@ -410,7 +419,9 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     wait_for_worker(worker, 0)
     cpu_bench0 = time.process_time()
     started = time.time()
-    load = Load(base, world.api_secret, bodies, detractors, args.clients, args.give_up_s)
+    head = int(args.responses * args.quiet_head)
+    tail_from = args.responses - int(args.responses * args.quiet_tail)
+    load = Load(base, world.api_secret, bodies, detractors, args.clients, args.give_up_s, tail_from)
     load.start()
 
     def smtp_outage(window: dict[str, Any]) -> None:
@@ -420,7 +431,8 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
 
     outage: threading.Thread | None = None
     for fraction, what in PLAN:
-        while load.acked < fraction * args.responses and any(t.is_alive() for t in load.threads):
+        at = head + fraction * (tail_from - head)
+        while load.acked < at and any(t.is_alive() for t in load.threads):
             web.sample_cpu()
             worker.sample_cpu()
             time.sleep(0.05)
@@ -446,26 +458,32 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
             window["end"] = time.time()
         windows.append(window)
         print(f"  {what} down at {load.acked:,} acknowledged", flush=True)
+    if outage is not None:
+        outage.join()
+    tail_started = time.time()
+    load.released.set()
+    print(f"  faults over at {load.acked:,} acknowledged; the quiet tail posts", flush=True)
     while any(t.is_alive() for t in load.threads):
         web.sample_cpu()
         worker.sample_cpu()
         time.sleep(0.2)
     load.join()
     load_s = time.time() - started
-    if outage is not None:
-        outage.join()
     loads.append(os.getloadavg())
     print(f"  load done in {load_s:.0f} s; draining", flush=True)
 
     drained_s, pending = drain(org_id, sink, args.drain_timeout_s, web, worker)
     loads.append(os.getloadavg())
-    result = count(org_id, owner_email, load, sink, windows)
+    result = count(org_id, owner_email, load, sink, windows, head)
     analysis_left = analysis_pending(org_id, args.analysis_wait_s, worker)
     result.update(
         database=args.database,
         responses=args.responses,
         clients=args.clients,
         scale=args.scale,
+        quiet_head_responses=head,
+        quiet_tail_responses=args.responses - tail_from,
+        quiet_tail_from_start_s=round(tail_started - started, 1),
         load_seconds=round(load_s, 1),
         drain_seconds=round(drained_s, 1),
         drain_incomplete=pending,
@@ -553,8 +571,12 @@ def analysis_pending(org_id: int, wait_s: float, worker: Process) -> int:
         time.sleep(2)
 
 
+def phase(index: int, head: int, tail_from: int) -> str:
+    return "head" if index < head else "tail" if index >= tail_from else "between"
+
+
 def count(org_id: int, owner_email: str, load: Load, sink: Sink,
-          windows: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+          windows: list[dict[str, Any]], head: int) -> dict[str, Any]:  # fmt: skip
     from django.db.models import Count
 
     from beacon.loop.models import Case
@@ -599,17 +621,25 @@ def count(org_id: int, owner_email: str, load: Load, sink: Sink,
               .values_list("pk", "created_at")}  # fmt: skip
     to_case: list[float] = []
     to_mail: list[float] = []
+    outside_by_phase: dict[str, list[float]] = {"head": [], "between": [], "tail": []}
+    # Every journey, for finding where the time went: [answered (s from the load's start),
+    # answer -> case opened, case opened -> email arrived, inside a fault window (1/0)].
+    journeys: list[list[float]] = []
+    t0 = min(s.first_attempt for s in load.sent)
     for pk in case_mail_ids:
         key = case_keys.get(mail_case[int(pk)], "")
         sent = acked.get(key)
         if sent is None:
             continue
         start, end = sent.first_attempt, first_arrival[pk]
+        case_at = opened[mail_case[int(pk)]]
+        journeys.append([round(start - t0, 2), round(case_at - start, 2),
+                         round(end - case_at, 2), int(overlaps(start, end, windows))])  # fmt: skip
         if overlaps(start, end, windows):
             inside.append(end - start)
         else:
             outside.append(end - start)
-            case_at = opened[mail_case[int(pk)]]
+            outside_by_phase[phase(sent.index, head, load.hold_from)].append(end - start)
             to_case.append(case_at - start)
             to_mail.append(end - case_at)
     # How long an email stood accepted by the server but not yet marked sent: a worker
@@ -650,6 +680,8 @@ def count(org_id: int, owner_email: str, load: Load, sink: Sink,
         "accepted_to_marked_sent": percentiles(gaps),
         "answer_to_email_outside_fault_windows": percentiles(outside),
         "answer_to_email_inside_fault_windows": percentiles(inside),
+        "outside_by_phase": {k: percentiles(v) for k, v in outside_by_phase.items()},
+        "journeys": sorted(journeys),
         "outside_answer_to_case_opened": percentiles(to_case),
         "outside_case_opened_to_email": percentiles(to_mail),
     }
@@ -697,6 +729,10 @@ def report(row: dict[str, Any]) -> None:
             else "n=0"
         )
         lines.append((f"answer -> email, {name} fault windows", text))
+    for name, p in row.get("outside_by_phase", {}).items():
+        text = f"n={p['n']} p50 {p['p50_s']} s, p95 {p['p95_s']} s" if p["n"] else "n=0"
+        lines.append((f"  outside, quiet {name}" if name != "between" else
+                      "  outside, between faults", text))  # fmt: skip
     for name, key in (("  of which answer -> case", "outside_answer_to_case_opened"),
                       ("  and case -> email", "outside_case_opened_to_email")):  # fmt: skip
         p = row[key]
@@ -725,6 +761,14 @@ def main() -> None:
     parser.add_argument(
         "--scale", type=float, default=0.25, help="multiplies the outage and restart pauses"
     )
+    parser.add_argument(
+        "--quiet-head", type=float, default=0.15,
+        help="fraction of the responses posted before the first fault",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet-tail", type=float, default=0.15,
+        help="fraction of the responses posted only once every fault is over",
+    )  # fmt: skip
     parser.add_argument("--drain-timeout-s", type=float, default=900)
     parser.add_argument("--analysis-wait-s", type=float, default=60)
     parser.add_argument("--give-up-s", type=float, default=600, help="per response")
@@ -771,7 +815,9 @@ def main() -> None:
         "machine": machine(),
         "command": " ".join(["python -m benchmarks.faults", *sys.argv[1:]]),
         "plan": {
-            "faults_at_fraction_acknowledged": PLAN,
+            "faults_at_fraction_acknowledged_of_the_faulted_middle": PLAN,
+            "quiet_head_fraction": args.quiet_head,
+            "quiet_tail_fraction": args.quiet_tail,
             "smtp_down_s": SMTP_DOWN_S * args.scale,
             "restart_pause_s": RESTART_PAUSE_S * args.scale,
         },

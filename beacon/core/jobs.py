@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -45,6 +46,26 @@ bulk: Huey = _build(settings.HUEY_BULK)
 QUEUES: dict[str, Huey] = {"critical": critical, "bulk": bulk}
 
 
+# Modules a queue's jobs import only when they run (so the web server, which imports the
+# tasks modules to enqueue, never loads them), imported by that queue's consumer before it
+# serves: the case stage's module loads the text engine, 5-25 s of CPU-bound import on a
+# busy machine, which a restarted worker's first case would otherwise wait for.
+_LOAD_BEFORE_SERVING: dict[str, list[str]] = {}
+
+
+def load_before_serving(queue: str, module: str) -> None:
+    """Name `module` (dotted path, imported by the consumer of `queue` before it serves)."""
+    _LOAD_BEFORE_SERVING.setdefault(queue, []).append(module)
+
+
+def warm_up(queue: str) -> list[str]:
+    """Import the modules named for `queue` (after the tasks modules were discovered)."""
+    modules = list(dict.fromkeys(_LOAD_BEFORE_SERVING.get(queue, [])))
+    for module in modules:
+        import_module(module)
+    return modules
+
+
 def bulk_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Like `db_task`, on the bulk queue: work that may wait behind other work."""
 
@@ -62,6 +83,18 @@ def enqueue_on_commit(task: _Task, *args: Any) -> None:
 # A coalescing mark older than this is taken for a lost job (its queue was flushed) and the
 # next request enqueues again; long enough for any backlog the bulk queue should hold.
 COALESCE_STALE = dt.timedelta(hours=2)
+# On the critical queue a job waits seconds, so its mark is trusted only that long. A
+# process killed between setting the mark and enqueueing, or a worker killed between taking
+# the job and starting it, leaves a mark with no job: trusted for hours it would hold every
+# detractor's case until the sweeper found the responses' lease run out (two minutes and
+# the sweeper's next minute; the fault benchmark measured 68 s of waiting on PostgreSQL).
+# A mark merely older than this, with its job still waiting, costs one spare run that
+# finds nothing to claim.
+CRITICAL_COALESCE_STALE = dt.timedelta(seconds=10)
+
+
+def _stale_after(huey: Huey) -> float:
+    return (CRITICAL_COALESCE_STALE if huey is critical else COALESCE_STALE).total_seconds()
 
 
 def _mark(task: Any, arg: int | None) -> str:
@@ -73,7 +106,7 @@ def _mark(task: Any, arg: int | None) -> str:
 
 def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
     """Set the mark unless one exists; it expires by itself where the storage can (Redis)."""
-    ttl = int(COALESCE_STALE.total_seconds())
+    ttl = int(_stale_after(huey))
     try:
         return bool(huey.put_if_empty(key, value, ttl=ttl))
     except NotImplementedError:  # SQLite and memory storages: a stale mark is overwritten
@@ -99,7 +132,7 @@ def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = Fa
             huey.put(_mark(task, arg), now)
         elif not _put_if_empty(huey, _mark(task, arg), now):
             queued_at = huey.get(_mark(task, arg), peek=True)
-            if queued_at is not None and now - queued_at < COALESCE_STALE.total_seconds():
+            if queued_at is not None and now - queued_at < _stale_after(huey):
                 return
             huey.put(_mark(task, arg), now)
         if arg is None:

@@ -10,11 +10,15 @@ from typing import Any
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.core.jobs import CASE_PRIORITY, bulk_task, coalesced_start
+from beacon.core.jobs import CASE_PRIORITY, bulk_task, coalesced_start, load_before_serving
 
 # A drain job gives its queue back after this long (and enqueues its next run if work is
 # left), so case emails and sweeps on the critical queue never wait behind a long backlog.
 DRAIN_SECONDS = 2.0
+
+# The case stage's first job after a worker (re)start must not wait for the text engine's
+# import: the critical consumer loads it before it serves.
+load_before_serving("critical", "beacon.pipeline.processing")
 
 
 @db_task(priority=CASE_PRIORITY)

@@ -143,6 +143,42 @@ def test_the_sweeper_enqueues_a_drain_whose_job_died_after_leaving_the_queue(
     assert Case.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_case_drain_lost_with_its_mark_is_enqueued_again_by_the_next_response(
+    world: World, queued: None
+) -> None:
+    """A critical job's coalescing mark is trusted for seconds, not hours: once the job
+    that set it is lost, a response stored later than that enqueues a new drain without
+    waiting for the sweeper (lease + a minute)."""
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.core.jobs import CRITICAL_COALESCE_STALE
+
+    def store(key: str) -> None:
+        submit_response(
+            ResponseIn(
+                survey=world.survey,
+                idempotency_key=key,
+                touchpoint=world.touchpoint,
+                answers=[AnswerIn(world.nps.pk, number=1)],
+            )
+        )
+
+    start = timezone.now()
+    with clock.frozen_at(start):
+        store("first")
+    assert critical.dequeue() is not None  # taken by a worker that then died
+    with clock.frozen_at(start + CRITICAL_COALESCE_STALE - dt.timedelta(seconds=1)):
+        store("coalesced")
+    assert critical.pending_count() == 0
+    with clock.frozen_at(start + CRITICAL_COALESCE_STALE + dt.timedelta(seconds=1)):
+        store("after")
+    assert critical.pending_count() == 1
+    assert run_next(critical) == "open_cases_task"
+    assert Case.objects.count() == 3
+
+
 def test_worker_refuses_an_unknown_queue() -> None:
     with pytest.raises(
         CommandError, match="--queues takes a comma-separated list of critical, bulk"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import threading
 import time
@@ -347,8 +348,9 @@ def test_the_worker_starts_the_applier_beside_its_queues_only_with_the_edge_on(
     settings.INGEST_EDGE = True
     on = child_commands(["critical", "bulk"], 2, quiet=True)
     assert on == [
-        [sys.executable, "-m", "beacon", "worker", "--workers", "2", "--quiet", "--queues", q]
+        [sys.executable, "-m", "beacon", "worker", "--workers", "2", "--quiet",
+         "--parent-pid", str(os.getpid()), "--queues", q]
         for q in ("critical", "bulk")
-    ] + [applier]
+    ] + [applier]  # fmt: skip
     settings.INGEST_EDGE = False
     assert child_commands(["critical", "bulk"], 2, quiet=True) == on[:2]

@@ -48,5 +48,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('organization_id', 'dimension', 'question_id', 'day', 'survey_id', 'value', 'score'), name='weekly_slice_rollup_cell_unique')],
             },
         ),
-        migrations.RunPython(fill_weekly_slices, migrations.RunPython.noop),
+        migrations.RunPython(fill_weekly_slices, migrations.RunPython.noop, elidable=True),
     ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -15,6 +17,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import autodiscover_modules
 from huey.consumer_options import ConsumerConfig
+
+# How often a consumer checks that its supervisor still runs: a killed supervisor's
+# consumers end within about this long.
+PARENT_CHECK_S = 0.5
+# How long an orphaned consumer's own stop may take before it exits outright.
+ORPHAN_EXIT_S = 5.0
 
 
 def queue_names(value: str) -> list[str]:
@@ -52,10 +60,36 @@ def child_commands(names: list[str], workers: int, *, quiet: bool) -> list[list[
     interpreter lock with every case job, docs/adr/0010)."""
     quietly = ["--quiet"] if quiet else []
     command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
+    command += ["--parent-pid", str(os.getpid())]
     children = [[*command, "--queues", n] for n in names]
     if settings.INGEST_EDGE:
         children.append([sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"])
     return children
+
+
+def stop_when_orphaned(parent: int) -> None:
+    """Stop this consumer when its supervisor `parent` is gone.
+
+    A supervisor killed with SIGKILL (an OOM kill, `kill -9` of its pid rather than its
+    process group) cannot stop its consumers, and a consumer left running keeps taking jobs
+    beside the consumers of the supervisor restarted in its place. The consumer's parent
+    then changes (to init or a subreaper), so a thread compares `os.getppid()` with the
+    supervisor's pid, passed on the command line: a supervisor that died before this
+    check began is seen at once too. SIGTERM is the stop Huey's consumer and the
+    supervisor already use: jobs in hand are left to their leases, as after a kill; a
+    consumer still there `ORPHAN_EXIT_S` later exits outright.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+        # Huey's stop runs in the main thread, between its bytecodes: a main thread held up
+        # (a C call, the interpreter's shutdown under heavy load) must not keep an orphan.
+        time.sleep(ORPHAN_EXIT_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
 
 
 class Command(BaseCommand):
@@ -81,10 +115,14 @@ class Command(BaseCommand):
             action="store_true",
             help="stop when the process that started this one ends (used by `beacon run`)",
         )
+        # The supervisor names itself to each consumer it starts (see stop_when_orphaned).
+        parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = queue_names(options["queues"])
         if len(names) == 1:
+            if options["parent_pid"]:
+                stop_when_orphaned(options["parent_pid"])
             self._consume(names[0], options["workers"], quiet=options["quiet"])
         else:
             self._supervise(
@@ -92,14 +130,16 @@ class Command(BaseCommand):
             )
 
     def _consume(self, name: str, workers: int, *, quiet: bool) -> None:
-        from beacon.core.jobs import QUEUES
+        from beacon.core.jobs import QUEUES, warm_up
 
         autodiscover_modules("tasks")
+        loaded = warm_up(name)  # before it serves, not inside its first job
         config = consumer_config(name, workers, quiet=quiet)
         logger = logging.getLogger("huey")
         if not logger.handlers:
             config.setup_logger(logger)
-        self.stdout.write(f"worker: serving the {name} queue with {workers} threads")
+        also = f" (loaded {', '.join(loaded)})" if loaded else ""
+        self.stdout.write(f"worker: serving the {name} queue with {workers} threads{also}")
         QUEUES[name].create_consumer(**config.values).run()
 
     def _supervise(
