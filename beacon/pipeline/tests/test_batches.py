@@ -22,7 +22,7 @@ from beacon.loop.tests.helpers import respond
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event, Membership
 from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, requeue_lost_fanout
-from beacon.pipeline.processing import claim, drain, process_response, ready
+from beacon.pipeline.processing import claim, drain, process_response, ready, run_case_stage
 from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 from beacon.responses.models import Response
 from beacon.testing import World
@@ -253,3 +253,79 @@ def test_two_concurrent_claimers_never_take_the_same_response(world: World) -> N
         thread.join(30)
     assert taken == {"first": stored[:6], "second": stored[6:]}
     assert not ready(CASE_STAGE).exists()
+
+
+def case_trail() -> dict[str, Any]:
+    """Every row opening a case writes, per case, with its id written as `#`: its steps,
+    its audit events, its emails and posts (keys, bodies, headers) and their events."""
+    trail: dict[str, Any] = {}
+    for case in Case.objects.select_related("response").order_by("pk"):
+
+        def plain(text: str, pk: int = case.pk) -> str:
+            for mark in ("/cases/{}/", "case-opened:{}:", ":case:{}", '"id": {},'):
+                text = text.replace(mark.format(pk), mark.format("#"))
+            return text
+
+        messages = OutboxMessage.objects.filter(cause_type="loop.case", cause_id=case.pk)
+        trail[f"{case.organization_id}:{case.response.idempotency_key}"] = {
+            "steps": list(
+                case.events.order_by("pk").values_list("kind", "actor_id", "body", "data")
+            ),
+            "events": sorted(
+                (verb, repr(data))
+                for verb, data in Event.objects.filter(
+                    subject_type="loop.case", subject_id=case.pk
+                ).values_list("verb", "data")
+            ),
+            "messages": sorted(
+                (
+                    m.transport,
+                    plain(m.idempotency_key),
+                    m.recipient,
+                    m.subject,
+                    plain(m.body_text),
+                    plain(m.body_html),
+                    repr(m.headers),
+                    m.state,
+                    m.attempts,
+                )
+                for m in messages
+            ),
+            "message_events": sorted(
+                (verb, plain(data["key"]), data["transport"])
+                for verb, data in Event.objects.filter(
+                    subject_type="notifications.outboxmessage",
+                    subject_id__in=[m.pk for m in messages],
+                ).values_list("verb", "data")
+            ),
+        }
+    return trail
+
+
+@pytest.mark.django_db
+def test_a_batch_opens_cases_with_the_rows_one_at_a_time_writes(
+    world: World, other_world: World, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.BEACON_WEBHOOK_ALLOW_PRIVATE = True
+    for org in (world.org, other_world.org):
+        do_create_channel(org.pk, name="cases", kind="webhook",
+                          url="http://127.0.0.1:9/cases", event="case")  # fmt: skip
+    responses = store_mixed(world) + store_mixed(other_world)
+    with (
+        clock.frozen_at(T0 + dt.timedelta(seconds=5)),
+        django_capture_on_commit_callbacks() as batch_jobs,
+    ):
+        assert drain(CASE_STAGE) == 20
+    in_batches = case_trail()
+    assert len(in_batches) == 10 and all(len(t["messages"]) == 2 for t in in_batches.values())
+
+    forget_the_fanout()
+    with (
+        clock.frozen_at(T0 + dt.timedelta(seconds=5)),
+        django_capture_on_commit_callbacks() as single_jobs,
+    ):
+        for response in responses:
+            assert run_case_stage(response.pk, then_analyse=False)
+    assert case_trail() == in_batches
+    # Each email and post is enqueued after commit, once: the batch did it in one callback.
+    assert len(batch_jobs) < len(single_jobs)
