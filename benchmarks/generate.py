@@ -337,7 +337,7 @@ def _themes(org: Organization) -> None:
         first = texts.filter(text=comment).select_related("response").order_by("pk").first()
         if first is None:
             continue
-        do_analyse_answers(first.response, [first])
+        do_analyse_answers([first.response], [first])
         with connection.cursor() as c:
             c.execute(
                 f"INSERT INTO {insight} (created_at, organization_id, answer_id, response_id,"
