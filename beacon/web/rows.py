@@ -75,9 +75,15 @@ def with_scores(
 ) -> list[VerbatimRow]:
     """Rows with scores; the text is redacted unless `viewer` may see contact details."""
     answers = list(answers)
+    # The organisation on the response (by its key), not on the answers: a condition on
+    # the answers' organisation made SQLite read every answer of the organisation (4M at
+    # 1M responses) for a page's 25 responses instead of using the response_id index.
     scored = (
-        Answer.objects.for_org(org)
-        .filter(response_id__in={a.response_id for a in answers}, number__isnull=False)
+        Answer.objects.filter(
+            response__organization_id=org.pk,
+            response_id__in={a.response_id for a in answers},
+            number__isnull=False,
+        )
         .select_related("question")
         .order_by("question__position")
     )
