@@ -750,5 +750,9 @@ def answers_behind(org: Organization, key: str, f: Filters, band: str = "all") -
 
 def verbatims_behind(org: Organization, key: str, f: Filters, band: str = "all") -> Any:
     """The free-text comments of the responses behind a number: anecdotes beside averages."""
-    response_ids = answers_behind(org, key, f, band).values("response_id")
-    return verbatims(org, response_id__in=response_ids)
+    # EXISTS on each comment's response (by index), not IN over every score of the cell:
+    # a page of the newest comments then reads about a page of responses, from the end
+    # of the period (the outer bound lets the walk start there).
+    scored = answers_behind(org, key, f, band).filter(response_id=OuterRef("response_id"))
+    window = {f"response__responded_at__{op}": v for op, v in day_range(f).items()}
+    return verbatims(org, **window).filter(Exists(scored))

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 
 from beacon.analytics import metrics, stats
 from beacon.analytics.theme_drivers import ThemeDriver, stored_theme_drivers
-from beacon.core.computed import Computed
+from beacon.core.computed import Computed, read_or_request
 from beacon.insights.models import AnswerInsight, Sentiment, Theme, ThemeMention
 from beacon.orgs.models import Organization
 
@@ -46,15 +46,16 @@ class ThemeProfile:
     # NPS of every response with a classified comment; None while the worker first counts.
     overall: metrics.MetricValue | None
     driver: ThemeDriver | None  # None for a switched-off theme: the analysis reads active ones
-    volume: int  # responses mentioning the theme in the period
-    weeks: list[ThemeWeek]  # oldest first
-    sentiments: list[SentimentShare]
+    volume: int | None  # responses mentioning the theme in the period; None while counting
+    weeks: list[ThemeWeek]  # oldest first; empty while the worker first counts
+    sentiments: list[SentimentShare]  # empty while the worker first counts
     computed: Computed  # when the worker counted the drivers' histograms
+    figures: Computed  # when the worker counted volume, weeks and sentiments
 
 
-def _mentions(org: Organization, theme: Theme, f: metrics.Filters) -> Any:
+def _mentions(org_id: int, theme_id: int, f: metrics.Filters) -> Any:
     window = {f"response__responded_at__{op}": v for op, v in metrics.day_range(f).items()}
-    return ThemeMention.objects.filter(organization_id=org.pk, theme_id=theme.pk, **window)
+    return ThemeMention.objects.filter(organization_id=org_id, theme_id=theme_id, **window)
 
 
 def _per_week(rows: Any) -> dict[dt.date, int]:
@@ -75,33 +76,74 @@ def _by_day(qs: Any) -> Any:
     )
 
 
-def _weeks(org: Organization, theme: Theme, today: dt.date, weeks: int) -> list[ThemeWeek]:
+def count_figures(
+    org: Organization, theme_id: int, *, today: dt.date, days: int, weeks: int
+) -> dict[str, Any]:
+    """Everything the theme page shows besides the drivers, counted from the mentions
+    (seconds at 1M responses: the worker's job, `figures_data`), as JSON."""
+    f = metrics.Filters(start=today - dt.timedelta(days=days - 1), end=today)
     first = metrics.week_start(today) - dt.timedelta(weeks=weeks - 1)
     window = metrics.Filters(start=first, end=today)
-    mentioned = _per_week(_by_day(_mentions(org, theme, window)))
+    mentioned = _per_week(_by_day(_mentions(org.pk, theme_id, window)))
     commented = AnswerInsight.objects.filter(
         organization_id=org.pk,
         unclassifiable=False,
         **{f"response__responded_at__{op}": v for op, v in metrics.day_range(window).items()},
     )
     population = _per_week(_by_day(commented))
-    nps = metrics.trend(org, "nps", weeks=weeks, today=today, f=metrics.Filters(theme_id=theme.pk))
-    out = []
-    for week, value in nps:
-        k, n = mentioned.get(week, 0), population.get(week, 0)
-        share = metrics.Rate("Mention it", k, n, org.min_sample_size, stats.wilson(k, n))
-        out.append(ThemeWeek(week, share, value))
-    return out
-
-
-def _sentiments(org: Organization, theme: Theme, f: metrics.Filters) -> list[SentimentShare]:
-    rows = (
-        _mentions(org, theme, f)
+    rows = []
+    for i in range(weeks):
+        week = first + dt.timedelta(weeks=i)
+        # The week's NPS as `metrics.trend` counts it (trend reads no end: nothing is later).
+        hist = metrics.histogram(
+            org,
+            "nps",
+            metrics.Filters(start=week, theme_id=theme_id, end=week + dt.timedelta(days=6)),
+        )
+        rows.append({"week": week.isoformat(), "mentioned": mentioned.get(week, 0),
+                     "population": population.get(week, 0),
+                     "nps": {str(s): c for s, c in hist.items()}})  # fmt: skip
+    sentiments = (
+        _mentions(org.pk, theme_id, f)
         .values("sentiment")
         .annotate(c=Count("response_id", distinct=True))
         .order_by()
     )
-    counts = {r["sentiment"]: int(r["c"]) for r in rows}
+    return {
+        "volume": _mentions(org.pk, theme_id, f).values("response_id").distinct().count(),
+        "weeks": rows,
+        "sentiments": {r["sentiment"]: int(r["c"]) for r in sentiments},
+    }
+
+
+THEME_FIGURES = "beacon.analytics.theme_profile.figures_data"
+# As the drivers' histograms: comments keep arriving; older counts are recounted on a visit.
+FIGURES_FRESH_FOR = dt.timedelta(minutes=15)
+
+
+def figures_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation."""
+    return count_figures(
+        Organization.objects.get(pk=org_id),
+        int(params["theme_id"]),
+        today=dt.date.fromisoformat(params["today"]),
+        days=int(params["days"]),
+        weeks=int(params["weeks"]),
+    )
+
+
+def _weeks(org: Organization, rows: list[dict[str, Any]]) -> list[ThemeWeek]:
+    out = []
+    for row in rows:
+        k, n = int(row["mentioned"]), int(row["population"])
+        share = metrics.Rate("Mention it", k, n, org.min_sample_size, stats.wilson(k, n))
+        hist = {int(s): int(c) for s, c in row["nps"].items()}
+        nps = metrics.value_of(org, metrics.METRICS["nps"], hist)
+        out.append(ThemeWeek(dt.date.fromisoformat(row["week"]), share, nps))
+    return out
+
+
+def _sentiments(org: Organization, counts: dict[str, int]) -> list[SentimentShare]:
     total = sum(counts.values())
     return [
         SentimentShare(
@@ -122,17 +164,22 @@ def _sentiments(org: Organization, theme: Theme, f: metrics.Filters) -> list[Sen
 def theme_profile(
     org: Organization, theme: Theme, *, today: dt.date, days: int, weeks: int = TREND_WEEKS
 ) -> ThemeProfile:
-    """The theme over the last `days` days (impact, volume, sentiment) and `weeks` weeks."""
+    """The theme over the last `days` days (impact, volume, sentiment) and `weeks` weeks,
+    from what the worker counted (drivers' histograms, and this theme's figures)."""
     f = metrics.Filters(start=today - dt.timedelta(days=days - 1), end=today)
     stored = stored_theme_drivers(org, f)
     drivers = stored.result
     found = drivers.themes if drivers else []
     driver = next((d for d in found if d.theme_id == theme.pk), None)
+    params = {"theme_id": theme.pk, "today": today.isoformat(), "days": days, "weeks": weeks}
+    figures = read_or_request(org.pk, THEME_FIGURES, params, max_age=FIGURES_FRESH_FOR)
+    data = figures.data
     return ThemeProfile(
         computed=stored.computed,
+        figures=figures,
         overall=drivers.overall if drivers else None,
         driver=driver,
-        volume=_mentions(org, theme, f).values("response_id").distinct().count(),
-        weeks=_weeks(org, theme, today, weeks),
-        sentiments=_sentiments(org, theme, f),
+        volume=int(data["volume"]) if data else None,
+        weeks=_weeks(org, data["weeks"]) if data else [],
+        sentiments=_sentiments(org, data["sentiments"]) if data else [],
     )

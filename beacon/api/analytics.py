@@ -22,6 +22,7 @@ from beacon.core import clock
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.insights.models import Theme
 from beacon.orgs.models import Organization, Team
+from beacon.responses.queries import FeedCursor, after, parse_cursor
 from beacon.surveys.models import Survey
 
 router = Router(tags=["analytics"])
@@ -441,6 +442,12 @@ class VerbatimQuery(Scope):
     metric: str = Field("nps", description=METRIC_HELP)
     band: str = Field("all", description=f"One of {', '.join(metrics.BANDS)}.")
     limit: int = Field(50, description=f"At most {MAX_LIMIT}.")
+    after: str | None = Field(
+        None,
+        max_length=40,
+        description="Next page: the `next_after` of the previous page (comments older than "
+        "its last one). Omit for the newest.",
+    )
 
 
 class VerbatimOut(Schema):
@@ -451,6 +458,10 @@ class VerbatimOut(Schema):
 
 class VerbatimsOut(Schema):
     items: list[VerbatimOut]
+    next_after: str | None = Field(
+        description="Pass as `after` for the next page; null on the last page. There is no "
+        "total: counting every comment behind a number costs more than the page."
+    )
 
 
 @router.get(
@@ -459,7 +470,8 @@ class VerbatimsOut(Schema):
     operation_id="analyticsVerbatims",
     summary="The comments behind a number",
     description="Free-text answers of the responses counted in a metric cell (metric, "
-    "filters and score band, e.g. NPS detractors of one stage last month), newest first.",
+    "filters and score band, e.g. NPS detractors of one stage last month), newest first, "
+    "`limit` at a time; `next_after` leads to the next page.",
 )
 def verbatims(request: HttpRequest, q: Query[VerbatimQuery]) -> VerbatimsOut:
     org = org_of(request)
@@ -467,13 +479,19 @@ def verbatims(request: HttpRequest, q: Query[VerbatimQuery]) -> VerbatimsOut:
     key, band = check.metric(q.metric), check.band(q.band)
     limit = check.limit(q.limit)
     f = _filters(org, q, check)
+    cursor = parse_cursor(q.after) if q.after else None
+    if q.after and cursor is None:
+        check.errors["after"] = "not a position in this list: pass a `next_after` as it came"
     check.check()
-    rows = metrics.verbatims_behind(org, key, f, band)[:limit]
+    # One row more than asked says whether there is a next page.
+    found = list(after(metrics.verbatims_behind(org, key, f, band), cursor)[: limit + 1])
+    rows = found[:limit]
     return VerbatimsOut(
         items=[
             VerbatimOut(
                 response_id=a.response_id, responded_at=a.response.responded_at, text=a.text
             )
             for a in rows
-        ]
+        ],
+        next_after=FeedCursor.of(rows[-1]).token if len(found) > limit else None,
     )

@@ -72,13 +72,21 @@ class VerbatimOut(Schema):
 
 class VerbatimListOut(Schema):
     items: list[VerbatimOut]
+    next_before_id: int | None = Field(
+        description="Pass as `before_id` for the next page; null on the last page. There is "
+        "no total: counting every comment costs more than the page."
+    )
 
 
 class VerbatimQuery(Schema):
     # Ids beyond 64 bits are refused here, naming the parameter (the database cannot hold them).
     theme_id: QueryId | None = None
     sentiment: SentimentIn | None = None
-    before_id: QueryId | None = Field(None, description="Page: answers with a smaller id.")
+    before_id: QueryId | None = Field(
+        None,
+        description="Next page: the `next_before_id` of the previous page (comments with a "
+        "smaller answer id). Omit for the newest.",
+    )
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -104,6 +112,7 @@ class ThemeNpsOut(Schema):
 
 
 class ThemeNpsListOut(Schema):
+    as_of: dt.datetime = Field(description="When the worker counted.")
     items: list[ThemeNpsOut]
 
 
@@ -184,14 +193,17 @@ def adopt_starter(request: HttpRequest, payload: StarterIn) -> Status[ThemeListO
 )
 def list_verbatims(request: HttpRequest, query: Query[VerbatimQuery]) -> VerbatimListOut:
     org = org_of(request)
-    rows = queries.verbatims(
+    # One row more than asked says whether there is a next page.
+    found = queries.verbatims(
         org,
         theme_id=query.theme_id,
         sentiment=query.sentiment,
         before_id=query.before_id,
-        limit=query.limit,
+        limit=query.limit + 1,
     )
+    rows = found[: query.limit]
     return VerbatimListOut(
+        next_before_id=rows[-1].answer_id if len(found) > query.limit else None,
         items=[
             VerbatimOut(
                 answer_id=v.answer_id,
@@ -205,7 +217,7 @@ def list_verbatims(request: HttpRequest, query: Query[VerbatimQuery]) -> Verbati
                 themes=[MentionOut(theme_id=i, theme=n, sentiment=s) for i, n, s in v.themes],
             )
             for v in rows
-        ]
+        ],
     )
 
 
@@ -241,24 +253,32 @@ def correct_verbatim(
 
 @router.get(
     "/insights/theme-nps",
-    response={200: ThemeNpsListOut, 401: ErrorOut},
+    response={200: ThemeNpsListOut, 202: ComputingOut, 401: ErrorOut},
     operation_id="themeNps",
     summary="NPS by theme",
+    description="Counted by the worker (every mention and its response's NPS): the first "
+    "request answers 202 while it counts; the counts are kept 15 minutes.",
 )
-def theme_nps(request: HttpRequest) -> ThemeNpsListOut:
-    rows = queries.theme_nps(org_of(request))
-    return ThemeNpsListOut(
-        items=[
-            ThemeNpsOut(
-                theme_id=r.theme_id,
-                theme=r.name,
-                n=r.n,
-                nps=r.nps,
-                positive_mentions=r.positive,
-                negative_mentions=r.negative,
-            )
-            for r in rows
-        ]
+def theme_nps(request: HttpRequest) -> Status[ThemeNpsListOut | ComputingOut]:
+    stored = queries.stored_theme_nps(org_of(request))
+    if stored.items is None or stored.computed.as_of is None:
+        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+    return Status(
+        200,
+        ThemeNpsListOut(
+            as_of=stored.computed.as_of,
+            items=[
+                ThemeNpsOut(
+                    theme_id=r.theme_id,
+                    theme=r.name,
+                    n=r.n,
+                    nps=r.nps,
+                    positive_mentions=r.positive,
+                    negative_mentions=r.negative,
+                )
+                for r in stored.items
+            ],
+        ),
     )
 
 
@@ -336,31 +356,43 @@ class EmergingThemeOut(Schema):
 
 
 class EmergingThemeListOut(Schema):
+    as_of: dt.datetime = Field(
+        description="When the worker counted: the last 7 days are the 7 days before this."
+    )
     items: list[EmergingThemeOut]
 
 
 @router.get(
     "/insights/emerging-themes",
-    response={200: EmergingThemeListOut, 401: ErrorOut},
+    response={200: EmergingThemeListOut, 202: ComputingOut, 401: ErrorOut},
     operation_id="emergingThemes",
     summary="Themes whose share rose significantly this week",
+    description="Counted by the worker (every classified comment of five weeks): the first "
+    "request answers 202 while it counts; the counts are kept 15 minutes.",
 )
-def emerging_themes(request: HttpRequest) -> EmergingThemeListOut:
-    return EmergingThemeListOut(
-        items=[
-            EmergingThemeOut(
-                theme_id=e.theme_id,
-                theme=e.name,
-                this_week=e.this_week,
-                this_week_total=e.this_week_total,
-                before=e.before,
-                before_total=e.before_total,
-                share_now=e.share_now,
-                share_before=e.share_before,
-                z=e.z,
-            )
-            for e in queries.emerging_themes(org_of(request))
-        ]
+def emerging_themes(request: HttpRequest) -> Status[EmergingThemeListOut | ComputingOut]:
+    stored = queries.stored_emerging_themes(org_of(request))
+    if stored.items is None or stored.computed.as_of is None:
+        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+    return Status(
+        200,
+        EmergingThemeListOut(
+            as_of=stored.computed.as_of,
+            items=[
+                EmergingThemeOut(
+                    theme_id=e.theme_id,
+                    theme=e.name,
+                    this_week=e.this_week,
+                    this_week_total=e.this_week_total,
+                    before=e.before,
+                    before_total=e.before_total,
+                    share_now=e.share_now,
+                    share_before=e.share_before,
+                    z=e.z,
+                )
+                for e in stored.items
+            ],
+        ),
     )
 
 

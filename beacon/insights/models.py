@@ -91,7 +91,12 @@ class AnswerInsight(TenantModel):
     corrected = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "sentiment"])]
+        indexes = [
+            models.Index(fields=["organization", "sentiment"]),
+            # The comments API pages newest first by answer id (before_id): a range of this
+            # index, not a sort of every insight of the organisation.
+            models.Index(fields=["organization", "answer"]),
+        ]
 
 
 class ThemeMention(TenantModel):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from django.db.models import Exists, OuterRef
 
 from beacon.core import clock
 from beacon.core.computed import Computed, read_or_request
@@ -216,6 +218,68 @@ def sentiment_counts(
     return dict(Counter(qs.values_list("sentiment", flat=True)))
 
 
+# --- stored: the per-theme counts above, counted by the worker ------------------------
+# Each reads every mention of the period and the NPS of its response (seconds at 1M).
+
+THEME_NPS = "beacon.insights.queries.theme_nps_data"
+THEME_OVERVIEW = "beacon.insights.queries.theme_overview_data"
+THEMES_FRESH_FOR = dt.timedelta(minutes=15)
+
+
+def theme_nps_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: `theme_nps` over all time, as JSON."""
+    return {"items": [asdict(row) for row in theme_nps(org_id)]}
+
+
+@dataclass(frozen=True)
+class StoredThemeNps:
+    items: list[ThemeNps] | None  # None until the worker has counted once
+    computed: Computed
+
+
+def stored_theme_nps(org: Organization | int) -> StoredThemeNps:
+    org_id = org if isinstance(org, int) else org.pk
+    computed = read_or_request(org_id, THEME_NPS, {}, max_age=THEMES_FRESH_FOR)
+    if computed.data is None:
+        return StoredThemeNps(None, computed)
+    return StoredThemeNps([ThemeNps(**row) for row in computed.data["items"]], computed)
+
+
+def theme_overview_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: NPS histograms per theme and sentiment counts of the last
+    `days` days before now."""
+    since = clock.now() - dt.timedelta(days=int(params["days"]))
+    return {
+        "histograms": [
+            [theme_id, name, {str(s): c for s, c in hist.items()}]
+            for theme_id, name, hist in theme_nps_histograms(org_id, since=since)
+        ],
+        "sentiments": sentiment_counts(org_id, since=since),
+    }
+
+
+@dataclass(frozen=True)
+class ThemeOverview:
+    histograms: list[tuple[int, str, dict[int, int]]] | None  # None until counted once
+    sentiments: dict[str, int]
+    computed: Computed
+
+
+def stored_theme_overview(org: Organization | int, *, days: int) -> ThemeOverview:
+    """`theme_nps_histograms` and `sentiment_counts` of the last `days` days, as the worker
+    last counted them."""
+    org_id = org if isinstance(org, int) else org.pk
+    computed = read_or_request(org_id, THEME_OVERVIEW, {"days": days}, max_age=THEMES_FRESH_FOR)
+    if computed.data is None:
+        return ThemeOverview(None, {}, computed)
+    hists = [
+        (int(tid), str(name), {int(s): int(c) for s, c in hist.items()})
+        for tid, name, hist in computed.data["histograms"]
+    ]
+    sentiments = {str(k): int(v) for k, v in computed.data["sentiments"].items()}
+    return ThemeOverview(hists, sentiments, computed)
+
+
 @dataclass(frozen=True)
 class Verbatim:
     answer_id: int
@@ -241,10 +305,10 @@ def verbatims(
     """Comments with what Beacon read in them; redacted unless the viewer may see contacts."""
     qs = AnswerInsight.objects.for_org(org).select_related("answer", "response")
     if theme_id is not None:
+        # EXISTS by the (answer, theme) key while walking the (organization, answer) index
+        # newest first; IN would list every mention of the theme before the first row.
         qs = qs.filter(
-            answer_id__in=ThemeMention.objects.for_org(org)
-            .filter(theme_id=theme_id)
-            .values("answer_id")
+            Exists(ThemeMention.objects.filter(answer_id=OuterRef("answer_id"), theme_id=theme_id))
         )
     if sentiment:
         qs = qs.filter(sentiment=sentiment)
@@ -371,6 +435,39 @@ def emerging_themes(
         if z >= z_min:
             out.append(EmergingTheme(theme_id, name, x1, n1, x0, n0, round(z, 2)))
     return sorted(out, key=lambda e: -e.z)
+
+
+# Counted by the worker: the comparison reads every classified comment and mention of
+# five weeks (about 190,000 responses at 1M over six months), seconds for a page.
+EMERGING = "beacon.insights.queries.emerging_data"
+EMERGING_FRESH_FOR = dt.timedelta(minutes=15)
+
+
+def emerging_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: `emerging_themes` as of now, as JSON."""
+    found = emerging_themes(org_id, weeks_before=int(params["weeks_before"]))
+    return {"items": [asdict(e) for e in found]}
+
+
+@dataclass(frozen=True)
+class StoredEmerging:
+    items: list[EmergingTheme] | None  # None until the worker has counted once
+    computed: Computed
+
+
+def stored_emerging_themes(org: Organization | int, *, weeks_before: int = 4) -> StoredEmerging:
+    """`emerging_themes` as the worker last counted them (pages and the API read this);
+    the comparison is of the week before `computed.as_of`. Themes switched off or deleted
+    since are left out."""
+    org_id = org if isinstance(org, int) else org.pk
+    computed = read_or_request(
+        org_id, EMERGING, {"weeks_before": weeks_before}, max_age=EMERGING_FRESH_FOR
+    )
+    if computed.data is None:
+        return StoredEmerging(None, computed)
+    active = set(Theme.objects.for_org(org_id).filter(active=True).values_list("pk", flat=True))
+    items = [EmergingTheme(**row) for row in computed.data["items"]]
+    return StoredEmerging([e for e in items if e.theme_id in active], computed)
 
 
 # --- suggested themes -----------------------------------------------------------------

@@ -42,12 +42,15 @@ def meeting_story(org: Organization) -> Story | None:
         .values_list("response_id", flat=True)
         .distinct()[:CANDIDATES]
     )
-    comment = (
+    # The comments of those few responses, by their response ids, newest picked here: in
+    # SQL the feed's order makes the databases walk every response newest first instead.
+    candidates = (
         verbatims(org)
         .filter(response_id__in=list(newest))
         .select_related("response__case__root_cause", "response__case__owner")
-        .first()
+        .order_by()
     )
+    comment = max(candidates, key=lambda a: (a.response.responded_at, a.pk), default=None)
     if comment is None:
         return None
     case = comment.response.case

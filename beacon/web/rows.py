@@ -75,11 +75,14 @@ def with_scores(
 ) -> list[VerbatimRow]:
     """Rows with scores; the text is redacted unless `viewer` may see contact details."""
     answers = list(answers)
-    # By response id alone (the answers given are the organisation's): with the
-    # organisation's id in the filter SQLite walked all of its answers for a page's few.
+    # The organisation on the response (by its key), not on the answers: a condition on
+    # the answers' organisation made SQLite read every answer of the organisation (4M at
+    # 1M responses) for a page's 25 responses instead of using the response_id index.
     scored = (
         Answer.objects.filter(
-            response_id__in={a.response_id for a in answers}, number__isnull=False
+            response__organization_id=org.pk,
+            response_id__in={a.response_id for a in answers},
+            number__isnull=False,
         )
         .select_related("question")
         .order_by("question__position")

@@ -9,8 +9,10 @@ import random
 
 import pytest
 
+from beacon.analytics import metrics
 from beacon.analytics.tests.helpers import BASE, said
-from beacon.analytics.theme_profile import theme_profile
+from beacon.analytics.theme_profile import FIGURES_FRESH_FOR, count_figures, theme_profile
+from beacon.core import clock
 from beacon.insights.models import Theme
 from beacon.insights.taxonomy import do_create_theme, do_update_theme
 from beacon.testing import World
@@ -95,3 +97,25 @@ def test_weeks_and_sentiment_count_responses_with_intervals(world: World) -> Non
     # A switched-off theme keeps its history but leaves the drivers analysis.
     do_update_theme(price, name="Price", description="", phrases=[], active=False)
     assert theme_profile(world.org, price, today=TODAY, days=14).driver is None
+
+
+def test_stored_figures_equal_those_counted_on_the_fly(world: World) -> None:
+    world.org.min_sample_size = 2
+    world.org.save()
+    price = do_create_theme(world.org, "Price")
+    said(world, [(0, {price: "negative"}, "negative"), (10, {price: "positive"}, "positive"),
+                 (9, {}, "positive")], day=0)  # fmt: skip
+    said(world, [(2, {price: "negative"}, "negative"), (8, {}, "neutral")], day=8, prefix="b")
+    profile = theme_profile(world.org, price, today=TODAY, days=14, weeks=3)
+    # The weekly NPS is the trend the page computed on each load before.
+    trend = metrics.trend(
+        world.org, "nps", weeks=3, today=TODAY, f=metrics.Filters(theme_id=price.pk)
+    )
+    assert [(w.week, w.nps) for w in profile.weeks] == trend
+    assert profile.figures.data == count_figures(world.org, price.pk, today=TODAY, days=14, weeks=3)
+    # A comment arriving later waits for the next count (the page says when it counted).
+    said(world, [(1, {price: "negative"}, "negative")], day=9, prefix="c")
+    again = theme_profile(world.org, price, today=TODAY, days=14, weeks=3)
+    assert again.volume == 3 and again.figures.as_of == profile.figures.as_of
+    with clock.frozen_at(clock.now() + FIGURES_FRESH_FOR + dt.timedelta(seconds=1)):
+        assert theme_profile(world.org, price, today=TODAY, days=14, weeks=3).volume == 4

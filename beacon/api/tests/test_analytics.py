@@ -70,6 +70,22 @@ def test_verbatims_behind_detractors(api: Api, seeded: World) -> None:
     assert [i["text"] for i in r.json()["items"]] == ["still slow"] * 3
 
 
+def test_verbatims_page_on_with_next_after_and_no_comment_twice(api: Api, seeded: World) -> None:
+    with clock.frozen_at(TODAY):
+        whole = api.get("/analytics/verbatims", metric="nps", limit=200).json()
+        pages, after = [], None
+        while True:
+            params = {"metric": "nps", "limit": 7, **({"after": after} if after else {})}
+            body = api.get("/analytics/verbatims", **params).json()
+            pages.append(body["items"])
+            after = body["next_after"]
+            if after is None:
+                break
+    assert whole["next_after"] is None and len(whole["items"]) > 7
+    assert [i for page in pages for i in page] == whole["items"]
+    assert all(len(page) == 7 for page in pages[:-1])
+
+
 def test_rates_and_drivers_answer(api: Api, seeded: World) -> None:
     with clock.frozen_at(TODAY):
         rates = api.get("/analytics/rates").json()
@@ -95,6 +111,8 @@ def test_rates_and_drivers_answer(api: Api, seeded: World) -> None:
         ("/analytics/compare", {"dimension": "team", "a_id": 1}, "b_id"),
         ("/analytics/verbatims", {"limit": 100000}, "limit"),
         ("/analytics/verbatims", {"band": "angry"}, "band"),
+        ("/analytics/verbatims", {"after": "yesterday"}, "after"),
+        ("/analytics/verbatims", {"after": "9" * 41}, "after"),
         ("/analytics/drivers", {}, "survey_id"),
     ],
 )

@@ -62,8 +62,9 @@ def test_themes_verbatims_and_corrections_over_the_api(world: World, other_world
     r = call(world, "post", f"/verbatims/{answer_id}/corrections", {"sentiment": "furious"})
     assert r.status_code == 422
     assert Correction.objects.count() == 1
-    filtered = call(world, "get", "/verbatims", {"theme_id": roaming}).json()["items"]
-    assert [v["answer_id"] for v in filtered] == [answer_id]
+    filtered = call(world, "get", "/verbatims", {"theme_id": roaming}).json()
+    assert [v["answer_id"] for v in filtered["items"]] == [answer_id]
+    assert filtered["next_before_id"] is None
     nps = {
         i["theme"]: (i["n"], i["nps"])
         for i in call(world, "get", "/insights/theme-nps").json()["items"]

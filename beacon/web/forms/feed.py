@@ -5,16 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from beacon.cxmodel.models import Persona, Stage
 from beacon.orgs.models import Team
-from beacon.responses.queries import NPS_BANDS, VERBATIM_ID_FILTERS, verbatim_lookups
+from beacon.responses.queries import (
+    NPS_BANDS,
+    VERBATIM_ID_FILTERS,
+    FeedCursor,
+    parse_cursor,
+    verbatim_filter,
+)
 from beacon.surveys.models import Survey
-from beacon.web.forms.common import OrgChoiceField, QueryForm, WholeNumberField
+from beacon.web.forms.common import OrgChoiceField, QueryForm
 
 MAX_QUERY = 200
 BANDS = NPS_BANDS
 ROW_FILTERS = VERBATIM_ID_FILTERS
+
+
+class CursorField(forms.CharField):
+    """Where the previous page of comments ended, as its "Load more" link wrote it."""
+
+    default_error_messages = {"invalid": "not a position in this list of comments"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(max_length=40, **kwargs)
+
+    def clean(self, value: Any) -> FeedCursor | None:
+        text = str(super().clean(value) or "").strip()
+        if not text:
+            return None
+        cursor = parse_cursor(text)
+        if cursor is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return cursor
+
+
+CURSOR_PROBLEM = "after: not a position in this list of comments; showing the newest."
 
 
 class FeedForm(QueryForm):
@@ -26,7 +56,7 @@ class FeedForm(QueryForm):
     team = OrgChoiceField(Team, "unknown team")
     band = forms.ChoiceField(choices=[(b, b) for b in BANDS], required=False)
     q = forms.CharField(max_length=MAX_QUERY, required=False)
-    page = WholeNumberField(min_value=1)
+    after = CursorField()
 
     def problems(self) -> list[str]:
         self.is_valid()
@@ -43,7 +73,7 @@ class FeedForm(QueryForm):
             elif name == "q":
                 out.append(f"q: search text must be at most {MAX_QUERY} characters.")
             else:
-                out.append(f"{name}: must be a page number from 1; showing the first page.")
+                out.append(CURSOR_PROBLEM)
         return out
 
     def applied(self) -> dict[str, str]:
@@ -57,10 +87,12 @@ class FeedForm(QueryForm):
             shown["q"] = data["q"].strip()
         return shown
 
-    def lookups(self, *, reveal: bool) -> dict[str, Any]:
-        """The feed's filters as lookups; search reads what the viewer is shown."""
-        return verbatim_lookups(self.organization, self.applied(), reveal=reveal)
+    def condition(self, *, reveal: bool) -> Q:
+        """The feed's filters as one condition; search reads what the viewer is shown."""
+        return verbatim_filter(self.organization, self.applied(), reveal=reveal)
 
-    def page_number(self) -> int:
+    def cursor(self) -> FeedCursor | None:
+        """Where to start: after the previous page's last comment, or at the newest."""
         self.is_valid()
-        return int(self.cleaned_data.get("page") or 1)
+        found: FeedCursor | None = self.cleaned_data.get("after")
+        return found

@@ -8,14 +8,15 @@ from typing import Any
 from django import forms
 
 from beacon.insights.models import Theme
+from beacon.responses.queries import FeedCursor
 from beacon.web.forms.common import (
     OrgChoiceField,
     PostForm,
     QueryForm,
     TextListField,
-    WholeNumberField,
     text,
 )
+from beacon.web.forms.feed import CURSOR_PROBLEM, CursorField
 
 MAX_PHRASE_LINES = 50
 
@@ -76,11 +77,11 @@ class SuggestedForm(PostForm):
 class ThemePageForm(QueryForm):
     """The theme page's page of comments."""
 
-    page = WholeNumberField(min_value=1)
+    after = CursorField()
 
-    def page_number(self) -> tuple[int, list[str]]:
-        """The page asked for, or the first with a message naming the field."""
+    def cursor(self) -> tuple[FeedCursor | None, list[str]]:
+        """Where the page of comments starts, or the newest with a message naming the field."""
         if not self.is_valid():
-            message = self.errors["page"][0]
-            return 1, [f"page: {message}; showing the first page of comments."]
-        return int(self.cleaned_data.get("page") or 1), []
+            return None, [CURSOR_PROBLEM]
+        found: FeedCursor | None = self.cleaned_data.get("after")
+        return found, []

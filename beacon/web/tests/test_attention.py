@@ -11,7 +11,13 @@ import pytest
 
 from beacon.analytics import metrics
 from beacon.analytics.actions import AlertRuleIn, do_create_alert_rule, evaluate_rule
-from beacon.analytics.attention import drops, holm_rejected, needs_attention
+from beacon.analytics.attention import (
+    _comparisons,
+    _scopes,
+    drops,
+    holm_rejected,
+    needs_attention,
+)
 from beacon.core import clock
 from beacon.loop.actions import do_open_case_for
 from beacon.loop.improvements import ActionIn, do_create_action
@@ -125,3 +131,43 @@ def test_alerts_overdue_cases_and_actions_due_each_link_where_to_act(
     # the action and the case; the agent owns none of them.
     assert {i.kind for i in mine_items} >= {"alert", "action", "overdue"}
     assert agent_items == []
+
+
+def _figures(c: metrics.Comparison) -> tuple[float | None, ...]:
+    d = c.difference
+    assert d is not None
+    return (c.a.n, c.a.value, c.b.n, c.b.value, d.diff, d.low, d.high, d.p_value)
+
+
+def test_grouped_reads_give_each_scope_the_comparison_compare_gives(world: World) -> None:
+    # Scores at one stage of several (the world has others with no answers), in both
+    # windows: each scope's comparison from the grouped reads equals `metrics.compare` of
+    # that scope alone, for the overview (organisation and every stage) and for My work.
+    _answers(world, [10] * 30 + [8] * 10 + [3] * 10, (8, 34), seed=3)
+    _answers(world, [10] * 10 + [2] * 30, (0, 6), seed=4)
+    with clock.frozen_at(NOW):
+        today = NOW.date()
+        base = metrics.Filters(
+            start=today - dt.timedelta(days=34), end=today - dt.timedelta(days=7)
+        )
+        recent = metrics.Filters(start=today - dt.timedelta(days=6), end=today)
+        for member in (None, world.stage_owner):
+            scopes = _scopes(world.org, member)
+            grouped = {
+                (d.stage_id, d.key): d.comparison for d in _comparisons(world.org, scopes, today)
+            }
+            expected = {}
+            for _label, stage_id in scopes:
+                for key in ("nps", "csat", "ces"):
+                    c = metrics.compare(
+                        world.org,
+                        key,
+                        metrics.Filters(**{**base.__dict__, "stage_id": stage_id}),
+                        metrics.Filters(**{**recent.__dict__, "stage_id": stage_id}),
+                    )
+                    if c.enough:
+                        expected[(stage_id, key)] = c
+            assert grouped.keys() == expected.keys()
+            for scope, c in expected.items():
+                assert _figures(grouped[scope]) == pytest.approx(_figures(c)), scope
+            assert (world.stage.pk, "nps") in grouped

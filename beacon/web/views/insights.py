@@ -3,11 +3,11 @@ reasons for contact."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -63,17 +63,14 @@ ACTION_PLANNER = Role.ANALYST
 THEME_CASES = 10
 
 
-def _since() -> dt.datetime:
-    return clock.now() - dt.timedelta(days=PERIOD_DAYS)
-
-
 @staff_view
 @require_GET
 def insights_home(request: HttpRequest, member: Membership) -> HttpResponse:
     """NPS of the responses that mention each theme, with n and interval."""
     org = member.organization
+    stored = queries.stored_theme_overview(org, days=PERIOD_DAYS)
     rows = []
-    for theme_id, name, hist in queries.theme_nps_histograms(org, since=_since()):
+    for theme_id, name, hist in stored.histograms or []:
         mv = MetricValue(
             key="nps",
             label="NPS",
@@ -87,7 +84,8 @@ def insights_home(request: HttpRequest, member: Membership) -> HttpResponse:
         "period": PERIOD_DAYS,
         "theme_rows": [(name, theme_id, shown(mv)) for name, theme_id, mv in rows],
         "theme_chart": breakdown_chart("NPS by theme", rows),
-        "sentiment": sorted(queries.sentiment_counts(org, since=_since()).items()),
+        "sentiment": sorted(stored.sentiments.items()),
+        "computed": stored.computed,
         "models": [_model_quality(m) for m in queries.current_models(org)],
     }
     return render_page(request, member, "web/insights/home.html", context, nav="insights")
@@ -236,16 +234,18 @@ def _theme_work(member: Membership, theme: Theme) -> dict[str, Any]:
 
 def _theme_context(request: HttpRequest, member: Membership, theme: Theme) -> dict[str, Any]:
     org = member.organization
-    number, problems = ThemePageForm(org, request.GET).page_number()
+    cursor, problems = ThemePageForm(org, request.GET).cursor()
     profile = theme_profile(org, theme, today=clock.now().date(), days=PERIOD_DAYS)
-    answers = verbatims(org, pk__in=ThemeMention.objects.for_org(org).filter(theme=theme)
-                        .values("answer_id"))  # fmt: skip
+    # EXISTS by the (answer, theme) key per comment, newest first, until a page is full.
+    mentions = ThemeMention.objects.filter(answer_id=OuterRef("pk"), theme_id=theme.pk)
+    answers = verbatims(org).filter(Exists(mentions))
     return {
         "period": PERIOD_DAYS,
         "problems": problems,
         "overall": profile.overall and shown(profile.overall),
         "impact": _impact(profile),
         "computed": profile.computed,
+        "figures": profile.figures,
         "volume": profile.volume,
         "weeks": [
             (w.week, w.mentions.numerator, shown_rate(w.mentions), shown(w.nps))
@@ -257,7 +257,7 @@ def _theme_context(request: HttpRequest, member: Membership, theme: Theme) -> di
         "sentiments": [
             (s.label, s.share.numerator, shown_rate(s.share)) for s in profile.sentiments
         ],
-        **comment_page(member, answers, number, {}).context(),
+        **comment_page(member, answers, cursor, {}).context(),
         **_theme_work(member, theme),
     }
 
@@ -400,7 +400,8 @@ def suggested(request: HttpRequest, member: Membership) -> HttpResponse:
 @staff_view
 @require_GET
 def emerging(request: HttpRequest, member: Membership) -> HttpResponse:
-    context = {"emerging": queries.emerging_themes(member.organization)}
+    stored = queries.stored_emerging_themes(member.organization)
+    context = {"emerging": stored.items or [], "computed": stored.computed}
     return render_page(request, member, "web/insights/emerging.html", context, nav="insights")
 
 
