@@ -23,7 +23,7 @@ from beacon.contacts.events import (
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
-from beacon.core.rows import insert_objects
+from beacon.core.rows import insert_objects, new
 from beacon.cxmodel.models import Persona, Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
 
@@ -148,8 +148,10 @@ def _interaction(
     org: Organization, d: InteractionIn, contacts: Mapping[str, Contact], now: dt.datetime
 ) -> Interaction:
     """An unsaved interaction of `d`, for the bulk paths (API batch and CSV import)."""
-    return Interaction(
+    return new(
+        Interaction,
         organization=org,
+        created_at=now,
         contact=contacts[d.contact.external_id.strip()],
         touchpoint=d.touchpoint,
         team=d.team,
@@ -278,11 +280,12 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     for c in items:
         wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
     found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
-    new = [Contact(organization=org, external_id=ext, **values)
-           for ext, values in wanted.items() if ext not in found]  # fmt: skip
-    insert_objects(new)
-    found.update((c.external_id, c) for c in new)
-    created = {c.external_id for c in new}
+    now = clock.now()
+    fresh = [new(Contact, organization=org, created_at=now, external_id=ext, **values)
+             for ext, values in wanted.items() if ext not in found]  # fmt: skip
+    insert_objects(fresh)
+    found.update((c.external_id, c) for c in fresh)
+    created = {c.external_id for c in fresh}
     changed: list[Contact] = []
     fields: set[str] = set()
     for ext, values in wanted.items():
@@ -295,8 +298,8 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
             fields.update(differ)
     if changed:
         Contact.objects.bulk_update(changed, sorted(fields))
-    if new or changed:
-        contacts_received(org, created=len(new), updated=len(changed))
+    if fresh or changed:
+        contacts_received(org, created=len(fresh), updated=len(changed))
     return found
 
 

@@ -20,7 +20,7 @@ from django.utils import translation
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
-from beacon.core.rows import db_datetime, insert, insert_objects
+from beacon.core.rows import db_datetime, insert, insert_objects, new
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.models import Membership, Organization, Team
@@ -441,8 +441,9 @@ def do_trigger_many(
         stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
         reason = decided or budgets.claim(interaction.contact_id, survey)
         if reason:
-            suppression = Suppression(
-                organization_id=org_id, survey=survey, interaction=interaction,
+            suppression = new(
+                Suppression, organization_id=org_id, created_at=budgets.now, survey=survey,
+                interaction=interaction,
                 contact_id=interaction.contact_id, rule=rule, stage_id=stage_id, reason=reason,
             )  # fmt: skip
             suppressions.append(suppression)
@@ -482,8 +483,10 @@ def _invitation(
     now: dt.datetime,
 ) -> Invitation:
     delay = dt.timedelta(minutes=rule.delay_minutes if rule is not None else 0)
-    return Invitation(
+    return new(
+        Invitation,
         organization_id=survey.organization_id,
+        created_at=now,
         survey=survey,
         contact_id=interaction.contact_id,
         interaction=interaction,
