@@ -3,9 +3,10 @@
 Django's `bulk_create` prepares each value of each object field by field through the
 model's fields and the SQL compiler: on a batch of 1,000 interactions with their
 contacts, invitations and events that was more than half of the request. Here a row is
-a tuple of values already in the form the database takes (`db_datetime`, `db_json`,
-or `values_of` for model objects), written with `executemany` on SQLite and `COPY` on
-PostgreSQL. The rows written are those `bulk_create` writes.
+a tuple of values already in the form the database takes (`db_datetime`, `db_json`;
+`insert_objects` takes them from model objects, which `new` builds cheaply), written
+with `executemany` on SQLite and `COPY` on PostgreSQL. The rows written are those
+`bulk_create` writes.
 """
 
 from __future__ import annotations
