@@ -35,8 +35,8 @@ def _rows(world: World) -> dict[str, list[Any]]:
     contact = dict(Contact.objects.filter(organization=world.org).values_list("pk", "external_id"))
     interactions = Interaction.objects.filter(organization=world.org)
     key = dict(interactions.values_list("pk", "idempotency_key"))
-    invitation = {i.pk: key[i.interaction_id] for i in Invitation.objects.filter(
-        organization=world.org)}  # type: ignore[index]  # fmt: skip
+    invitation = dict(Invitation.objects.filter(organization=world.org).values_list(
+        "pk", "interaction__idempotency_key"))  # fmt: skip
     ours = {world.survey.pk: "survey", world.stage.pk: "stage", world.touchpoint.pk: "touchpoint",
             world.team.pk: "team", world.agent.pk: "agent", None: None}  # fmt: skip
 
