@@ -6,7 +6,8 @@ keep-alive clients post N responses in batches of 1,000 (an NPS score, a comment
 30 % detractors) and N interactions (each with its own contact, at a touchpoint whose
 active survey invites the contact: the trigger runs for every one). Request bodies are
 built before the clock starts. Prints one JSON line per kind: items/s wall clock, the
-server processes' CPU seconds (user + system, from /proc) per 1,000 items, p50/p95 per
+server processes' CPU seconds (user + system, from /proc) per 1,000 items (and on
+PostgreSQL its backends' for this database, which the server keeps connected), p50/p95 per
 request, the jobs left queued, and the load average before and after.
 
     .venv/bin/python -m benchmarks.batch_ingest --items 100000 --clients 4
@@ -71,6 +72,28 @@ def _cpu_seconds(pid: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _database_cpu_seconds() -> dict[int, float]:
+    """PostgreSQL: CPU seconds of each server backend connected to this database (the
+    server keeps its connections, so a backend's CPU is there until the run ends)."""
+    if connection.vendor != "postgresql":
+        return {}
+    name = f" {connection.settings_dict['NAME']} "
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            title = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres:") or name not in title:
+                continue
+            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(p.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def _wait_up(port: int, timeout: float = 120) -> None:
@@ -190,10 +213,13 @@ def main() -> None:
             load_before = os.getloadavg()
             queued_before = _queued()
             cpu = _cpu_seconds(server.pid)
+            db_cpu = _database_cpu_seconds()
             wall, latencies, statuses = _post_all(
                 args.port, world.api_secret, path, bodies, args.clients
             )
             cpu = _cpu_seconds(server.pid) - cpu
+            db_after = _database_cpu_seconds()
+            db = sum(v - db_cpu.get(pid, 0.0) for pid, v in db_after.items())
             print(json.dumps({
                 "kind": kind,
                 "database": connection.vendor,
@@ -207,6 +233,8 @@ def main() -> None:
                 "server_cpu_s": round(cpu, 2),
                 "server_cpu_ms_per_1000_items": round(1000 * cpu / n * 1000, 1),
                 "items_per_server_cpu_s": round(n / cpu, 1),
+                "database_cpu_ms_per_1000_items": (round(1000 * db / n * 1000, 1)
+                                                   if connection.vendor == "postgresql" else None),
                 "request_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
                 "request_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
                 "jobs_queued": _queued() - queued_before,

@@ -7,17 +7,16 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from beacon.api.auth import org_of
-from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, ItemResult, run_batch
+from beacon.api.batch import BATCH_ERRORS, BATCH_RULES, BatchIn, ItemResult, answer, run_batch
 from beacon.api.errors import field_errors, fields_renamed
 from beacon.api.lookups import Refs, in_org, unknown
 from beacon.api.schemas import (
     ContactIn,
     ErrorOut,
-    InteractionBatchItemOut,
     InteractionBatchOut,
     InteractionIn,
     InteractionOut,
@@ -138,12 +137,9 @@ def _interaction_out(
         "/interactions` and its own `idempotency_key`.\n\n" + BATCH_RULES
     ),
 )  # fmt: skip
-def create_interactions_batch(request: HttpRequest, payload: BatchIn) -> InteractionBatchOut:
+def create_interactions_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     org = org_of(request)
-    results = run_batch(
-        payload.items, InteractionIn, lambda parsed: store_interactions(org, parsed)
-    )
-    return InteractionBatchOut(items=[InteractionBatchItemOut(**r.fields()) for r in results])
+    return answer(run_batch(payload.items, InteractionIn, lambda p: store_interactions(org, p)))
 
 
 def store_interactions(

@@ -23,6 +23,7 @@ from beacon.contacts.events import (
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
+from beacon.core.rows import insert_objects, new
 from beacon.cxmodel.models import Persona, Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
 
@@ -147,8 +148,10 @@ def _interaction(
     org: Organization, d: InteractionIn, contacts: Mapping[str, Contact], now: dt.datetime
 ) -> Interaction:
     """An unsaved interaction of `d`, for the bulk paths (API batch and CSV import)."""
-    return Interaction(
+    return new(
+        Interaction,
         organization=org,
+        created_at=now,
         contact=contacts[d.contact.external_id.strip()],
         touchpoint=d.touchpoint,
         team=d.team,
@@ -203,7 +206,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
     for i, d in fresh:
         out.created[i] = _interaction(org, d, contacts, now)
     rows = list(out.created.values())
-    Interaction.objects.bulk_create(rows)
+    insert_objects(rows)
     interactions_recorded(org, rows)
     return out
 
@@ -246,9 +249,9 @@ def do_bulk_record_interactions(
             continue
         seen.add(d.idempotency_key)
         fresh.append(_interaction(org, d, contacts, now))
-    created = Interaction.objects.bulk_create(fresh, batch_size=2000)
-    interactions_imported(org, actor=actor, count=len(created))
-    return created
+    insert_objects(fresh)
+    interactions_imported(org, actor=actor, count=len(fresh))
+    return fresh
 
 
 def _given(data: ContactIn) -> dict[str, Any]:
@@ -269,20 +272,20 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     """Many `do_upsert_contact` calls in a few statements (the batch API), by external id.
 
     The items are checked already (`check_contact`). Applied in order, as one call each
-    would be: a later item's given fields win. One event counts what changed.
+    would be: a later item's given fields win. One event counts what changed. Run inside
+    the caller's transaction: a concurrent request creating one of the contacts first
+    makes the INSERT fail on the unique key (IntegrityError), and the caller runs again.
     """
     wanted: dict[str, dict[str, Any]] = {}
     for c in items:
         wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
     found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
-    new = [Contact(organization=org, external_id=ext, **values)
-           for ext, values in wanted.items() if ext not in found]  # fmt: skip
-    # A concurrent request may create one of them first: it is then updated below.
-    Contact.objects.bulk_create(new, ignore_conflicts=True)
-    if new:
-        found = {c.external_id: c
-                 for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}  # fmt: skip
-    created = {c.external_id for c in new}
+    now = clock.now()
+    fresh = [new(Contact, organization=org, created_at=now, external_id=ext, **values)
+             for ext, values in wanted.items() if ext not in found]  # fmt: skip
+    insert_objects(fresh)
+    found.update((c.external_id, c) for c in fresh)
+    created = {c.external_id for c in fresh}
     changed: list[Contact] = []
     fields: set[str] = set()
     for ext, values in wanted.items():
@@ -295,8 +298,8 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
             fields.update(differ)
     if changed:
         Contact.objects.bulk_update(changed, sorted(fields))
-    if new or changed:
-        contacts_received(org, created=len(new), updated=len(changed))
+    if fresh or changed:
+        contacts_received(org, created=len(fresh), updated=len(changed))
     return found
 
 

@@ -17,6 +17,8 @@ from django.apps import apps
 from django.db import models
 from django.utils.module_loading import module_has_submodule
 
+from beacon.core import clock
+from beacon.core.rows import db_datetime, db_json, insert
 from beacon.orgs.models import ApiKey, Event, Membership, Organization, Team
 
 
@@ -57,13 +59,18 @@ def record_event(
 def record_events(
     org: Organization | int, verb: str, subjects: list[tuple[models.Model, dict[str, Any]]]
 ) -> None:
-    """`record_event` for many subjects, in one INSERT (set-based writes keep their trail)."""
+    """`record_event` for many subjects, in one INSERT (set-based writes keep their trail);
+    rows as tuples (`core.rows`): a batch writes one event per item."""
+    if not subjects:
+        return
     org_id = org if isinstance(org, int) else org.pk
-    Event.objects.bulk_create(
-        Event(organization_id=org_id, verb=verb, subject_type=subject._meta.label_lower,
-              subject_id=subject.pk, data=data)
-        for subject, data in subjects
-    )  # fmt: skip
+    now = db_datetime(clock.now())
+    insert(Event, _EVENT_COLUMNS,
+           [(org_id, now, verb, subject._meta.label_lower, subject.pk, db_json(data))
+            for subject, data in subjects], ids=False)  # fmt: skip
+
+
+_EVENT_COLUMNS = ("organization_id", "created_at", "verb", "subject_type", "subject_id", "data")
 
 
 class OrgEvent(EventVerb):

@@ -7,7 +7,8 @@ work per response in Python (docs/performance.md has the figures):
 
 - validation checks each answer against precomputed per-question ranges; an item that
   is not plainly valid goes through the full checks of `ingest`, which name the field;
-- rows are plain tuples: `executemany` on SQLite, `COPY` on PostgreSQL (no model objects);
+- rows are plain tuples, written by `core.rows` (`executemany` on SQLite, `COPY` on
+  PostgreSQL; no model objects);
 - rollup deltas are grouped with NumPy (`rollups.add_many`), one upsert per rollup
   table and batch, instead of a Python counter per answer and slice.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,7 @@ from beacon.contacts.actions import ContactIn, check_contact, do_upsert_contacts
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.memory import collector_paused
+from beacon.core.rows import insert
 from beacon.responses import rollups
 from beacon.responses.checks import (
     MAX_TEXT_LENGTH,
@@ -48,7 +50,6 @@ from beacon.surveys.models import Question, QuestionKind, Survey
 BULK_SQLITE_CACHE_KIB = 512 * 1024
 
 RESPONSE = Response._meta.db_table
-ANSWER = Answer._meta.db_table
 
 _RESPONSE_COLUMNS = ("created_at", "channel", "idempotency_key", "responded_at", "completed_at",
                      "processed_at", "invitation_id", "contact_id", "interaction_id",
@@ -359,12 +360,9 @@ def _write(
         now = _utc(clock.now())
         stamp = str(now) if pg else str(now.replace(tzinfo=None))
         rows, days = _rows(fresh, seen, stamp, historical, pg, received)
-        ids = _pg_insert(rows) if pg else _sqlite_insert(rows)
+        ids = insert(Response, _RESPONSE_COLUMNS, rows)
         answers, scored = _answer_rows(fresh, ids, stamp)
-        if pg:
-            _pg_copy(ANSWER, _ANSWER_COLUMNS, answers)
-        else:
-            _sqlite_executemany(ANSWER, _ANSWER_COLUMNS, answers)
+        insert(Answer, _ANSWER_COLUMNS, answers, ids=False)
         channels = sorted({d.channel for d, _ in fresh})
         code = {name: i for i, name in enumerate(channels)}
         rollups.add_many(
@@ -475,60 +473,3 @@ def _answer_rows(
             choices = json.dumps(a.choices) if a.choices else "[]"
             rows.append((stamp, org_id, response_id, a.question_id, number, a.text, choices))
     return rows, (index, questions, scores)
-
-
-# --- SQLite -----------------------------------------------------------------------------
-
-
-def _sqlite_executemany(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    marks = ", ".join(["?"] * len(columns))
-    with connection.wrap_database_errors:
-        connection.connection.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-            rows,
-        )
-
-
-def _sqlite_insert(rows: list[tuple[Any, ...]]) -> range:
-    _sqlite_executemany(RESPONSE, _RESPONSE_COLUMNS, rows)
-    with connection.wrap_database_errors:
-        last = connection.connection.execute("SELECT last_insert_rowid()").fetchone()[0]
-    # The transaction holds SQLite's write lock, so AUTOINCREMENT gave one run of ids.
-    return range(last - len(rows) + 1, last + 1)
-
-
-# --- PostgreSQL -------------------------------------------------------------------------
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(row: Sequence[Any]) -> str:
-    """One line of COPY's text format."""
-    return "\t".join(
-        "\\N" if v is None else v.translate(_COPY_ESCAPES) if isinstance(v, str) else str(v)
-        for v in row
-    )
-
-
-def _pg_copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    lines = [_copy_line(row) for row in rows]
-    if not lines:
-        return
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        copy.write("\n".join(lines) + "\n")
-
-
-def _pg_insert(rows: list[tuple[Any, ...]]) -> list[int]:
-    with connection.cursor() as cursor:
-        # Ids first, so answers can point at their responses without reading anything back.
-        cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{RESPONSE}', 'id')) "  # noqa: S608
-            "FROM generate_series(1, %s)",
-            [len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    _pg_copy(
-        RESPONSE, ("id", *_RESPONSE_COLUMNS), ((i, *row) for i, row in zip(ids, rows, strict=True))
-    )
-    return ids

@@ -20,6 +20,7 @@ from django.utils import translation
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
+from beacon.core.rows import db_datetime, insert, insert_objects, new
 from beacon.cxmodel.models import Stage, Touchpoint
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.models import Membership, Organization, Team
@@ -350,10 +351,10 @@ class _Budgets:
     @classmethod
     def of(cls, org_id: int, contact_ids: set[int], surveys: set[int]) -> _Budgets:
         now = clock.now()
-        ContactBudget.objects.bulk_create(
-            [ContactBudget(organization_id=org_id, contact_id=c) for c in sorted(contact_ids)],
-            ignore_conflicts=True,
-        )
+        stamp = db_datetime(now)
+        budgets = [(org_id, stamp, c) for c in sorted(contact_ids)]
+        insert(ContactBudget, ("organization_id", "created_at", "contact_id"), budgets,
+               ignore_conflicts=True)  # fmt: skip
         rows = ContactBudget.objects.select_for_update().filter(contact_id__in=contact_ids)
         last_any = dict(rows.order_by("pk").values_list("contact_id", "last_invited_at"))
         last_to: dict[tuple[int, int], dt.datetime] = {}
@@ -440,8 +441,9 @@ def do_trigger_many(
         stage_id = interaction.touchpoint.stage_id if interaction.touchpoint else None
         reason = decided or budgets.claim(interaction.contact_id, survey)
         if reason:
-            suppression = Suppression(
-                organization_id=org_id, survey=survey, interaction=interaction,
+            suppression = new(
+                Suppression, organization_id=org_id, created_at=budgets.now, survey=survey,
+                interaction=interaction,
                 contact_id=interaction.contact_id, rule=rule, stage_id=stage_id, reason=reason,
             )  # fmt: skip
             suppressions.append(suppression)
@@ -451,8 +453,8 @@ def do_trigger_many(
             invitations.append(invitation)
             outcome[key] = invitation
     budgets.save()
-    Invitation.objects.bulk_create(invitations)
-    Suppression.objects.bulk_create(suppressions)
+    insert_objects(invitations)
+    insert_objects(suppressions)
     invitations_created(org_id, invitations)
     invitations_suppressed(org_id, suppressions)
     for invitation in invitations:
@@ -481,8 +483,10 @@ def _invitation(
     now: dt.datetime,
 ) -> Invitation:
     delay = dt.timedelta(minutes=rule.delay_minutes if rule is not None else 0)
-    return Invitation(
+    return new(
+        Invitation,
         organization_id=survey.organization_id,
+        created_at=now,
         survey=survey,
         contact_id=interaction.contact_id,
         interaction=interaction,
