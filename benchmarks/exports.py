@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -205,7 +206,7 @@ def _rss_mb() -> float:
     return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
-def export(dataset: str, fmt: str) -> dict[str, float | int | str | None]:
+def export(dataset: str, fmt: str) -> dict[str, Any]:
     org = Organization.objects.get(slug="export-bench")
     load_before = os.getloadavg()[0]
     server_before = _server_cpu_seconds()
