@@ -6,7 +6,7 @@
 comment each; written with bulk_create, as the rows themselves are not what is measured).
 Each format is then exported in its own process through `beacon.reports.exports.download`,
 the function the staff page and the API call, reading the streamed response to the end;
-the child's peak RSS (getrusage) and wall time are written to
+the child's peak RSS (VmHWM) and wall time are written to
 benchmarks/results/exports.json.
 """
 
@@ -224,7 +224,10 @@ def export(dataset: str, fmt: str) -> dict[str, Any]:
     seconds = time.perf_counter() - began
     cpu = _cpu_seconds() - cpu_before
     server_after = _server_cpu_seconds()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a child
+    # started by a parent that had seeded a million rows reported the parent's 190 MB.
+    status = Path("/proc/self/status").read_text()
+    rss_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
     return {"dataset": dataset, "format": fmt, "database": connection.vendor,
             "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "database_cpu_seconds": None if server_after is None or server_before is None
