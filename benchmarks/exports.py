@@ -6,7 +6,7 @@
 comment each; written with bulk_create, as the rows themselves are not what is measured).
 Each format is then exported in its own process through `beacon.reports.exports.download`,
 the function the staff page and the API call, reading the streamed response to the end;
-the child's peak RSS (getrusage) and wall time are written to
+the child's peak RSS (VmHWM) and wall time are written to
 benchmarks/results/exports.json.
 """
 
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -34,7 +35,7 @@ from django.db import connection, transaction  # noqa: E402
 from beacon.contacts.models import Contact  # noqa: E402
 from beacon.orgs.actions import do_create_organization  # noqa: E402
 from beacon.orgs.models import Organization  # noqa: E402
-from beacon.reports.datasets import DATASETS  # noqa: E402
+from beacon.reports.datasets import CHUNK, DATASETS  # noqa: E402
 from beacon.reports.exports import download  # noqa: E402
 from beacon.responses.models import Answer, Response  # noqa: E402
 from beacon.surveys.actions import QuestionIn, do_add_question, do_create_survey  # noqa: E402
@@ -70,7 +71,7 @@ def seed(rows: int) -> None:
     nps = do_add_question(survey, QuestionIn("nps", "Recommend us?", required=True))
     text = do_add_question(survey, QuestionIn("text", "Why?"))
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    copying = connection.vendor == "sqlite" and rows > BATCH
+    copying = rows > BATCH
     for base in range(0, BATCH if copying else rows, BATCH):
         n = min(BATCH, rows - base)
         contacts = Contact.objects.bulk_create(
@@ -111,8 +112,22 @@ def _comment(k: int) -> str:
 
 def _columns(table: str) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute(f'PRAGMA table_info("{table}")')
-        return [row[1] for row in cursor.fetchall() if row[1] != "id"]
+        if connection.vendor == "sqlite":
+            cursor.execute(f'PRAGMA table_info("{table}")')
+            return [row[1] for row in cursor.fetchall() if row[1] != "id"]
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        return [row[0] for row in cursor.fetchall() if row[0] != "id"]
+
+
+def _later(column: str, seconds: int) -> str:
+    """SQL for a timestamp column `seconds` later, in this database's dialect."""
+    if connection.vendor == "sqlite":
+        return f"datetime({column}, '+{seconds} seconds')"
+    return f"{column} + interval '{seconds} seconds'"
 
 
 def _copy(table: str, changed: dict[str, str], first: int, count: int = BATCH) -> None:
@@ -130,10 +145,11 @@ def _copy(table: str, changed: dict[str, str], first: int, count: int = BATCH) -
 
 
 def _copy_first_batch(rows: int, text_question: int) -> None:
-    """SQLite only: the rest of the rows as shifted copies of the first batch, made by the
-    database itself (bulk_create of a million rows takes most of an hour on a shared
-    machine). Each copy gets its own ids, keys, times, scores and comment; the rows are the
-    same in kind as those made one by one, and seeding is not what is measured."""
+    """The rest of the rows as shifted copies of the first batch, made by the database
+    itself (bulk_create of a million rows takes most of an hour on a shared machine); the
+    SQL is the same on SQLite and PostgreSQL but for the column list and time arithmetic.
+    Each copy gets its own ids, keys, times, scores and comment; the rows are the same in
+    kind as those made one by one, and seeding is not what is measured."""
     contact0 = Contact.objects.order_by("pk").values_list("pk", flat=True).first()
     response0 = Response.objects.order_by("pk").values_list("pk", flat=True).first()
     answer0 = Answer.objects.order_by("pk").values_list("pk", flat=True).first()
@@ -149,12 +165,11 @@ def _copy_first_batch(rows: int, text_question: int) -> None:
                 "name": f"'Customer ' || ({base} + {i})",
             }, contact0)  # fmt: skip
             r = f"(t.id - {response0})"
-            shift = f"'+{10 * base} seconds'"
             _copy("responses_response", {
                 "contact_id": f"t.contact_id + {base}",
                 "idempotency_key": f"'r' || ({base} + {r})",
-                "responded_at": f"datetime(t.responded_at, {shift})",
-                "completed_at": f"datetime(t.completed_at, {shift})",
+                "responded_at": _later("t.responded_at", 10 * base),
+                "completed_at": _later("t.completed_at", 10 * base),
             }, response0)  # fmt: skip
             k = f"({base} + t.response_id - {response0})"
             _copy("responses_answer", {
@@ -166,23 +181,66 @@ def _copy_first_batch(rows: int, text_question: int) -> None:
             print(f"seeded {base + BATCH:,}", file=sys.stderr, flush=True)
 
 
-def export(dataset: str, fmt: str) -> dict[str, float | int | str]:
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu_seconds() -> float | None:
+    """PostgreSQL's own CPU for this connection (its backend process, on this machine):
+    the export's queries run there, outside the exporting process's CPU time."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None  # a server on another machine
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def export(dataset: str, fmt: str) -> dict[str, Any]:
     org = Organization.objects.get(slug="export-bench")
+    load_before = os.getloadavg()[0]
+    server_before = _server_cpu_seconds()
+    cpu_before = _cpu_seconds()
     began = time.perf_counter()
     response = download(DATASETS[dataset], org, {}, True, fmt)
     size = 0
-    for part in response.streaming_content:  # type: ignore[attr-defined]
+    # CSV leaves a part per chunk of rows: resident memory as the rows go by shows whether
+    # anything grows with them (the other formats stream a finished file).
+    rss_by_rows: dict[int, float] = {}
+    for parts, part in enumerate(response.streaming_content):  # type: ignore[attr-defined]
         size += len(part)
+        if fmt == "csv" and parts and parts % 50 == 0:
+            rss_by_rows[parts * CHUNK] = _rss_mb()
     seconds = time.perf_counter() - began
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"dataset": dataset, "format": fmt, "seconds": round(seconds, 1),
-            "peak_rss_mb": round(rss_mb), "bytes": size}  # fmt: skip
+    cpu = _cpu_seconds() - cpu_before
+    server_after = _server_cpu_seconds()
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a child
+    # started by a parent that had seeded a million rows reported the parent's 190 MB.
+    status = Path("/proc/self/status").read_text()
+    rss_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    return {"dataset": dataset, "format": fmt, "database": connection.vendor,
+            "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+            "database_cpu_seconds": None if server_after is None or server_before is None
+            else round(server_after - server_before, 1),
+            "load_average": [load_before, os.getloadavg()[0]], "peak_rss_mb": round(rss_mb),
+            "bytes": size, "rss_mb_by_rows": rss_by_rows or None}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dataset", default="responses")
+    parser.add_argument("--formats", default="csv,parquet,xlsx")
     parser.add_argument("--child", nargs=2, metavar=("DATASET", "FORMAT"))
     args = parser.parse_args()
     if args.child:
@@ -191,7 +249,13 @@ def main() -> None:
     seed(args.rows)
     count = Response.objects.count()
     results = []
-    for fmt in ("csv", "parquet", "xlsx"):
+    results_file = (
+        RESULTS
+        if connection.vendor == "sqlite"
+        else RESULTS.with_name(f"exports-{connection.vendor}.json")
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    for fmt in args.formats.split(","):
         out = subprocess.run(
             [sys.executable, __file__, "--child", args.dataset, fmt],
             check=True, capture_output=True, text=True,
@@ -200,8 +264,8 @@ def main() -> None:
         result["rows"] = count
         print(result, flush=True)
         results.append(result)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        # After each format: a long run stopped part-way keeps what it measured.
+        results_file.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
