@@ -286,7 +286,11 @@ def _sums(org: Organization, question_ids: list[int], f: Filters, fields: list[s
     if which is None:  # what comments say, or several dimensions: answers or the cube
         return list(_grouped(_cells_of(org, question_ids, f, by), fields))
     days = _within(_slices(SliceRollup, org, question_ids, which, by), f.start, f.end)
-    first, last = whole_weeks(f.start, f.end)
+    try:
+        first, last = whole_weeks(f.start, f.end)
+    except OverflowError:  # a window reaching the calendar's ends (year 1 or 9999)
+        weekly = False
+        first = last = None
     if not weekly or (first and last and first > last):
         return list(_grouped(days, fields))
     weeks = _within(_slices(WeeklySliceRollup, org, question_ids, which, by), first, last)

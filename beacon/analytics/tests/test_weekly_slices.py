@@ -203,6 +203,8 @@ def test_whole_weeks_inside_a_window() -> None:
     assert metrics.whole_weeks(wed, sun) == (mon, dt.date(2026, 3, 2))  # none inside
     assert metrics.whole_weeks(None, sun) == (None, dt.date(2026, 3, 2))
     assert metrics.whole_weeks(wed, None) == (mon, None)
+    with pytest.raises(OverflowError):  # _sums then reads the days alone
+        metrics.whole_weeks(None, dt.date.min)
 
 
 def _week_totals(model: Any) -> dict[tuple[Any, ...], int]:
