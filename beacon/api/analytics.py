@@ -17,7 +17,14 @@ from beacon.analytics.theme_drivers import ThemeDriver, stored_theme_drivers
 from beacon.api.auth import org_of
 from beacon.api.lookups import Refs
 from beacon.api.metrics import metric_out
-from beacon.api.schemas import ComputingOut, ErrorOut, MetricOut, QueryId, ValidationErrorOut
+from beacon.api.schemas import (
+    ComputingOut,
+    ErrorOut,
+    MetricOut,
+    QueryId,
+    ValidationErrorOut,
+    computing,
+)
 from beacon.core import clock
 from beacon.cxmodel.models import Persona, Stage, Touchpoint
 from beacon.insights.models import Theme
@@ -309,7 +316,7 @@ def key_drivers(request: HttpRequest, q: Query[DriversQuery]) -> Status[DriversO
     stored = drivers.stored_key_drivers(org, q.survey_id, f)
     r = stored.result
     if r is None or stored.computed.as_of is None:
-        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+        return computing()
     return Status(200, DriversOut(
         as_of=stored.computed.as_of, outcome=r.outcome, n=r.n, min_n=r.min_n,
         enough=r.enough, r2=r.r2,
@@ -418,7 +425,7 @@ def theme_drivers(request: HttpRequest, q: Query[Scope]) -> Status[ThemeDriversO
     stored = stored_theme_drivers(org, f)
     r = stored.result
     if r is None or stored.computed.as_of is None:
-        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+        return computing()
     return Status(200, ThemeDriversOut(
         as_of=stored.computed.as_of, overall=metric_out(r.overall),
         themes=[_theme_driver(d) for d in r.themes],

@@ -11,7 +11,16 @@ from ninja import Field, Query, Router, Schema, Status
 
 from beacon.analytics import stats
 from beacon.api.auth import actor_of, org_of
-from beacon.api.schemas import ComputingOut, ErrorOut, Id, In, QueryId, Text, ValidationErrorOut
+from beacon.api.schemas import (
+    ComputingOut,
+    ErrorOut,
+    Id,
+    In,
+    QueryId,
+    Text,
+    ValidationErrorOut,
+    computing,
+)
 from beacon.contacts.models import Interaction
 from beacon.core.errors import NotFound, ValidationFailed
 from beacon.insights import queries
@@ -262,7 +271,7 @@ def correct_verbatim(
 def theme_nps(request: HttpRequest) -> Status[ThemeNpsListOut | ComputingOut]:
     stored = queries.stored_theme_nps(org_of(request))
     if stored.items is None or stored.computed.as_of is None:
-        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+        return computing()
     return Status(
         200,
         ThemeNpsListOut(
@@ -327,7 +336,7 @@ def suggested_themes(
 ) -> Status[SuggestedThemeListOut | ComputingOut]:
     stored = queries.suggested_themes(org_of(request), days=query.days)
     if stored.items is None or stored.computed.as_of is None:
-        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+        return computing()
     rows = stored.items
     return Status(
         200,
@@ -373,7 +382,7 @@ class EmergingThemeListOut(Schema):
 def emerging_themes(request: HttpRequest) -> Status[EmergingThemeListOut | ComputingOut]:
     stored = queries.stored_emerging_themes(org_of(request))
     if stored.items is None or stored.computed.as_of is None:
-        return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
+        return computing()
     return Status(
         200,
         EmergingThemeListOut(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from ninja import Field, Schema
+from ninja import Field, Schema, Status
 from ninja.schema import DjangoGetter
 from pydantic import (
     AfterValidator,
@@ -86,6 +86,11 @@ class ComputingOut(Schema):
 
     detail: str = Field(description="That the result is being computed; ask again shortly.")
     retry_after: int = Field(description="Seconds after which asking again is worthwhile.")
+
+
+def computing() -> Status[Any]:
+    """The 202 of a stored analysis whose first result the worker has not written yet."""
+    return Status(202, ComputingOut(detail="Being computed by the worker.", retry_after=10))
 
 
 class FieldErrorOut(Schema):

@@ -45,6 +45,42 @@ UNREACHABLE: tuple[type[Exception], ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class MessageIn:
+    """One message to queue: whom to, what, its cause and the key naming that cause."""
+
+    org_id: int
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    cause: models.Model
+    key: str
+    headers: dict[str, str] = field(default_factory=dict)
+    transport: str = "email"
+
+
+def _row(item: MessageIn, lease: dt.datetime) -> OutboxMessage:
+    """The unsaved outbox row of a message; refuses a transport nothing delivers."""
+    assert item.cause.pk is not None
+    if item.transport not in TRANSPORTS:
+        raise ValueError(f"unknown transport {item.transport!r}")
+    return OutboxMessage(
+        organization_id=item.org_id,
+        transport=item.transport,
+        idempotency_key=item.key,
+        recipient=item.to,
+        subject=item.subject[:300],
+        body_text=item.text,
+        body_html=item.html,
+        headers=item.headers,
+        cause_type=item.cause._meta.label_lower,
+        cause_id=item.cause.pk,
+        next_attempt_at=clock.now(),
+        queued_until=lease,
+    )
+
+
 def do_queue_message(
     org_id: int,
     *,
@@ -63,28 +99,19 @@ def do_queue_message(
     returns the existing row instead of queueing a second message. `transport` names the
     folder under transports/ that delivers it; `to` is an address or a URL accordingly.
     """
-    assert cause.pk is not None
-    if transport not in TRANSPORTS:
-        raise ValueError(f"unknown transport {transport!r}")
+    item = MessageIn(org_id=org_id, to=to, subject=subject, text=text, html=html, cause=cause,
+                     key=key, headers=headers or {}, transport=transport)  # fmt: skip
+    return _queue_one(item)
+
+
+def _queue_one(item: MessageIn) -> OutboxMessage:
+    message = _row(item, _job_lease())
     try:
         with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                organization_id=org_id,
-                transport=transport,
-                idempotency_key=key,
-                recipient=to,
-                subject=subject[:300],
-                body_text=text,
-                body_html=html,
-                headers=headers or {},
-                cause_type=cause._meta.label_lower,
-                cause_id=cause.pk,
-                next_attempt_at=clock.now(),
-                queued_until=_job_lease(),
-            )
+            message.save(force_insert=True)
     except IntegrityError:
-        return OutboxMessage.objects.for_org(org_id).get(idempotency_key=key)
-    outbox_queued(org_id, message, key=key, transport=transport)
+        return OutboxMessage.objects.for_org(item.org_id).get(idempotency_key=item.key)
+    outbox_queued(item.org_id, message, key=item.key, transport=item.transport)
     from beacon.notifications.tasks import send_outbox_message
 
     enqueue_on_commit(send_outbox_message, message.pk)
@@ -95,21 +122,6 @@ def do_queue_message(
 do_queue_email = do_queue_message
 
 
-@dataclass(frozen=True, kw_only=True)
-class MessageIn:
-    """One message for `do_queue_messages`: the arguments of `do_queue_message`."""
-
-    org_id: int
-    to: str
-    subject: str
-    text: str
-    html: str = ""
-    cause: models.Model
-    key: str
-    headers: dict[str, str] = field(default_factory=dict)
-    transport: str = "email"
-
-
 def do_queue_messages(messages: list[MessageIn]) -> list[OutboxMessage]:
     """`do_queue_message` for many messages at once (a batch of new cases): one INSERT of
     the rows and one of their events per organisation, and each send job enqueued after
@@ -118,30 +130,10 @@ def do_queue_messages(messages: list[MessageIn]) -> list[OutboxMessage]:
     A key already queued (a repeated cause) fails the INSERT as a whole; the batch then
     goes one message at a time, which returns the existing row for that key.
     """
-    if not messages:
-        return []
-    for item in messages:
-        assert item.cause.pk is not None
-        if item.transport not in TRANSPORTS:
-            raise ValueError(f"unknown transport {item.transport!r}")
     lease = _job_lease()
-    rows = [
-        OutboxMessage(
-            organization_id=item.org_id,
-            transport=item.transport,
-            idempotency_key=item.key,
-            recipient=item.to,
-            subject=item.subject[:300],
-            body_text=item.text,
-            body_html=item.html,
-            headers=item.headers,
-            cause_type=item.cause._meta.label_lower,
-            cause_id=item.cause.pk,
-            next_attempt_at=clock.now(),
-            queued_until=lease,
-        )
-        for item in messages
-    ]
+    rows = [_row(item, lease) for item in messages]
+    if not rows:
+        return []
     try:
         with transaction.atomic():
             created = OutboxMessage.objects.bulk_create(rows)
@@ -152,26 +144,12 @@ def do_queue_messages(messages: list[MessageIn]) -> list[OutboxMessage]:
 
     ids = [message.pk for message in created]
 
-    def enqueue() -> None:  # the worker must never see a row id before the row is visible
+    def enqueue() -> None:  # one callback for the batch; rows are visible after commit
         for pk in ids:
             send_outbox_message(pk)
 
     transaction.on_commit(enqueue)
     return created
-
-
-def _queue_one(item: MessageIn) -> OutboxMessage:
-    return do_queue_message(
-        item.org_id,
-        to=item.to,
-        subject=item.subject,
-        text=item.text,
-        html=item.html,
-        cause=item.cause,
-        key=item.key,
-        headers=item.headers,
-        transport=item.transport,
-    )
 
 
 def _backoff(attempts: int) -> dt.timedelta:
