@@ -8,9 +8,16 @@ seconds of the server and worker processes, the load average, and how long after
 last answer the last response was stored, and how long after its answer each response was
 stored (p50/p95/max: the applier's lag; negative on the Django path, which stores first).
 
+`--interactions` posts single interactions instead (`POST /api/v1/interactions`, each with a
+contact of its own at a touchpoint whose active survey invites it, so the trigger runs for
+every one). They take the Django path whatever the edge setting (their answer carries the
+contact's id and the invitation links, docs/adr/0010), and are stored before they are
+answered.
+
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000            # edge, SQLite
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000 --django   # Django path
     .venv/bin/python -m benchmarks.ingest_edge --database-url postgres://…/bench_edge
+    .venv/bin/python -m benchmarks.ingest_edge --requests 2000 --interactions
 
 Prints one JSON line.
 """
@@ -82,16 +89,16 @@ def _setup(env: dict[str, str]) -> dict[str, Any]:
         "from beacon.testing import build_world;"
         "w = build_world('Bench Telecom');"
         "print(json.dumps({'survey': w.survey.pk, 'nps': w.nps.pk, 'comment': w.comment.pk,"
-        " 'secret': w.api_secret}))"
+        " 'touchpoint': w.touchpoint.pk, 'secret': w.api_secret}))"
     )
     out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
                          capture_output=True, text=True, cwd=ROOT)  # fmt: skip
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _count(data_dir: str, database_url: str) -> int:
-    """Responses stored, read straight from the database (no Django start-up)."""
-    sql = "SELECT count(*) FROM responses_response"
+def _count(data_dir: str, database_url: str, table: str = "responses_response") -> int:
+    """Rows stored in `table`, read straight from the database (no Django start-up)."""
+    sql = f"SELECT count(*) FROM {table}"
     if database_url:
         import psycopg
 
@@ -129,7 +136,16 @@ def _apply_lags(data_dir: str, database_url: str, answered: dict[str, float]) ->
     return [stored[key] - at for key, at in answered.items() if key in stored]
 
 
+def _interaction(world: dict[str, Any], key: str) -> bytes:
+    return json.dumps({
+        "contact": {"external_id": f"c-{key}", "email": f"{key}@example.com"},
+        "idempotency_key": key, "touchpoint_id": world["touchpoint"],
+    }).encode()  # fmt: skip
+
+
 def _body(world: dict[str, Any], key: str, rng: random.Random) -> bytes:
+    if world.get("interactions"):
+        return _interaction(world, key)
     score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
     return json.dumps({
         "survey_id": world["survey"], "idempotency_key": key,
@@ -138,12 +154,12 @@ def _body(world: dict[str, Any], key: str, rng: random.Random) -> bytes:
     }).encode()  # fmt: skip
 
 
-async def _client(port: int, secret: str, bodies: list[tuple[str, bytes]],
+async def _client(port: int, secret: str, path: str, bodies: list[tuple[str, bytes]],
                   latencies: list[float], statuses: dict[int, int],
                   answered: dict[str, float]) -> None:  # fmt: skip
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = (
-        "POST /api/v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"Authorization: Bearer {secret}\r\nContent-Type: application/json\r\n"
     )
     for key, body in bodies:
@@ -169,13 +185,14 @@ Round = tuple[float, list[float], dict[int, int], dict[str, float]]
 async def _round(port: int, world: dict[str, Any], requests: int, clients: int,
                  prefix: str) -> Round:  # fmt: skip
     rng = random.Random(7)
+    path = "/api/v1/interactions" if world.get("interactions") else "/api/v1/responses"
     bodies = [(f"{prefix}-{i}", _body(world, f"{prefix}-{i}", rng)) for i in range(requests)]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     answered: dict[str, float] = {}
     started = time.perf_counter()
     await asyncio.gather(*(
-        _client(port, world["secret"], bodies[c::clients], latencies, statuses, answered)
+        _client(port, world["secret"], path, bodies[c::clients], latencies, statuses, answered)
         for c in range(clients)
     ))  # fmt: skip
     return time.perf_counter() - started, latencies, statuses, answered
@@ -202,6 +219,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--django", action="store_true", help="the Django path (edge off)")
+    parser.add_argument(
+        "--interactions", action="store_true", help="interactions with their trigger (Django path)"
+    )
     parser.add_argument("--database-url", default="", help="PostgreSQL; SQLite if empty")
     parser.add_argument("--redis-url", default="", help="job queues on Redis; embedded if empty")
     args = parser.parse_args()
@@ -213,6 +233,8 @@ def main() -> None:
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     world = _setup(env)
+    world["interactions"] = args.interactions
+    table = "contacts_interaction" if args.interactions else "responses_response"
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
         subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=False,
@@ -228,7 +250,7 @@ def main() -> None:
         asyncio.run(_round(port, world, args.warmup, args.clients, "warm"))
         # The worker (and with the edge its applier) starts after the web server, a minute
         # later under load: the round measures a running system, so wait for it.
-        while _count(data_dir, args.database_url) < args.warmup and time.time() < deadline:
+        while _count(data_dir, args.database_url, table) < args.warmup and time.time() < deadline:
             time.sleep(0.5)
         time.sleep(2)
         load_before = os.getloadavg()
@@ -241,18 +263,19 @@ def main() -> None:
         server_cpu = _own_cpu(server.pid) - server_before
         load_after = os.getloadavg()
         expected = args.warmup + args.requests
-        stored = _count(data_dir, args.database_url)
+        stored = _count(data_dir, args.database_url, table)
         while stored < expected and time.perf_counter() - done_at < 300:
             time.sleep(0.1)
-            stored = _count(data_dir, args.database_url)
+            stored = _count(data_dir, args.database_url, table)
         lag = time.perf_counter() - done_at
         cpu_until_stored = _tree_cpu(server.pid) - cpu_before
-        lags = _apply_lags(data_dir, args.database_url, answered)
+        lags = [] if args.interactions else _apply_lags(data_dir, args.database_url, answered)
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps({
-        "path": "django" if args.django else "edge",
+        "path": "django" if args.django or args.interactions else "edge",
+        "posts": "interactions" if args.interactions else "responses",
         "database": "postgresql" if args.database_url else "sqlite",
         "requests": args.requests, "clients": args.clients, "statuses": statuses,
         "responses_per_s": round(args.requests / wall, 1),

@@ -106,7 +106,13 @@ def _required_under_answers(e: ValidationFailed) -> ValidationFailed:
         "`contact` is created or updated by `external_id`. After the response is stored it "
         "is processed in the background: a low score opens a follow-up case for the "
         "accountable owner of the stage.\n\n"
-        "Unknown survey (or another organisation's) answers 404."
+        "Unknown survey (or another organisation's) answers 404.\n\n"
+        "Read after write: a complete response posted without `contact`, `interaction_id` "
+        "or `touchpoint_id` is answered as soon as it is durably logged, and stored by the "
+        "worker about a second later, so `GET /responses` right after the 201 may not list "
+        "it yet. The `id` in the answer is the id it is stored under, and a retry with the "
+        "same key answers 200 at once either way. (A server run with "
+        "`BEACON_INGEST_EDGE=0` stores every response before answering.)"
     ),
 )
 def create_response(request: HttpRequest, payload: ResponseIn) -> Status[SubmittedResponseOut]:

@@ -1,4 +1,5 @@
-"""`beacon worker` as real processes: a supervisor killed outright leaves no consumers."""
+"""`beacon worker` as real processes: a supervisor killed outright leaves no consumers
+(nor the ingest applier it starts beside them)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
             log.read_text(errors="replace")
         )
         consumers = children_of(supervisor.pid)
-        assert len(consumers) == 2 and all(running(pid) for pid in consumers)
+        # The critical and bulk consumers and the ingest log's applier.
+        assert len(consumers) == 3 and all(running(pid) for pid in consumers)
 
         supervisor.send_signal(signal.SIGKILL)  # the supervisor alone, not its group
         supervisor.wait()
