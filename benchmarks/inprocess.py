@@ -3,7 +3,8 @@
     BEACON_DATA_DIR=/copy/of/crawl/sqlite python -m benchmarks.inprocess /actions/1/ ...
     DATABASE_URL=postgres://.../copy python -m benchmarks.inprocess --profile /actions/1/
 
-Django's test client with an owner's session (paths under /api/ with an API key of the
+Beacon is imported from the path (PYTHONPATH), so a checkout can be timed with this file
+from another. Django's test client with an owner's session (paths under /api/ with an API key of the
 read and admin scopes): one warm-up request per URL, then `--reps` requests; prints per URL
 the best wall and CPU (this process's time.process_time, which on PostgreSQL leaves out the
 server's own work) with the SQL time and query count of that request, the response size and
@@ -18,13 +19,9 @@ import cProfile
 import json
 import os
 import pstats
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -34,7 +31,6 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -63,9 +59,9 @@ def main() -> None:
             sql["n"] += 1
 
     def get(url: str) -> tuple[int, int]:
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if url.startswith("/api/") else {}
-        response = client.get(url, **headers)
-        body = b"".join(response) if response.streaming else response.content  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {key}"} if url.startswith("/api/") else {}
+        response = client.get(url, headers=headers)
+        body = b"".join(response) if response.streaming else response.content
         return response.status_code, len(body)
 
     with connection.execute_wrapper(timed):

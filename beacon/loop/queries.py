@@ -328,7 +328,7 @@ def _raised_by(action: Action) -> list[Any]:
     if action.root_cause_id is not None:
         condition |= Q(root_cause_id=action.root_cause_id)
     cases = Case.objects.for_org(action.organization_id).filter(condition, contact__isnull=False)
-    parts = [cases.values_list("contact_id", flat=True).order_by()]
+    parts: list[Any] = [cases.values_list("contact_id", flat=True).order_by()]
     if action.theme_id is not None:
         mentions = ThemeMention.objects.for_org(action.organization_id).filter(
             theme_id=action.theme_id, response__contact__isnull=False
