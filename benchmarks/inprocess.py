@@ -21,6 +21,7 @@ import os
 import pstats
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -37,6 +38,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    import beacon
     from beacon.orgs.actions import do_create_api_key
     from beacon.orgs.models import Membership, Organization, Role
 
@@ -86,6 +88,7 @@ def main() -> None:
                 json.dumps(
                     {
                         "url": url,
+                        "code": str(Path(beacon.__file__).parent.parent),
                         "database": connection.vendor,
                         "status": best[4],
                         "bytes": best[5],
