@@ -320,34 +320,48 @@ def public_thread(case: Case) -> list[CaseEvent]:
 # ------------------------------------------------------------------ "you said, we did"
 
 
-def raised_by_ids(action: Action) -> set[int]:
-    """Customers whose feedback raised what the action fixed: its cases, its root cause,
-    and comments tagged with its theme up to completion."""
+def _raised_by(action: Action) -> list[Any]:
+    """Customers whose feedback raised what the action fixed, as queries of contact ids
+    (a customer may come more than once): its cases, its root cause, and comments tagged
+    with its theme up to completion."""
     condition = Q(actions=action)
     if action.root_cause_id is not None:
         condition |= Q(root_cause_id=action.root_cause_id)
     cases = Case.objects.for_org(action.organization_id).filter(condition, contact__isnull=False)
-    contact_ids = set(cases.values_list("contact_id", flat=True))
+    parts: list[Any] = [cases.values_list("contact_id", flat=True).order_by()]
     if action.theme_id is not None:
         mentions = ThemeMention.objects.for_org(action.organization_id).filter(
             theme_id=action.theme_id, response__contact__isnull=False
         )
         if action.completed_at is not None:
             mentions = mentions.filter(response__responded_at__lte=action.completed_at)
+        parts.append(mentions.values_list("response__contact_id", flat=True).order_by())
+    return parts
+
+
+def raised_by_ids(action: Action) -> set[int]:
+    """The ids of `_raised_by`'s customers (drafting needs every one of them)."""
+    contact_ids: set[int] = set()
+    for part in _raised_by(action):
         # Distinct in the database: a theme has a mention per comment (hundreds of
         # thousands at scale) from a few thousand customers.
-        contact_ids |= set(
-            mentions.values_list("response__contact_id", flat=True).order_by().distinct()
-        )
+        contact_ids |= set(part.distinct())
     return contact_ids
 
 
+def _raised(action: Action) -> Q:
+    """Contacts among `_raised_by`'s, as subqueries: the database never hands the ids over."""
+    condition = Q()
+    for part in _raised_by(action):
+        condition |= Q(pk__in=part)
+    return condition
+
+
+_REACHABLE = Q(unsubscribed_at__isnull=True) & ~Q(email="")
+
+
 def _reachable(org_id: int, contact_ids: Iterable[int]) -> Any:
-    return (
-        Contact.objects.for_org(org_id)
-        .filter(pk__in=list(contact_ids), unsubscribed_at__isnull=True)
-        .exclude(email="")
-    )
+    return Contact.objects.for_org(org_id).filter(pk__in=list(contact_ids)).filter(_REACHABLE)
 
 
 def reachable(org_id: int, contact_ids: Iterable[int]) -> list[Contact]:
@@ -355,10 +369,25 @@ def reachable(org_id: int, contact_ids: Iterable[int]) -> list[Contact]:
     return list(_reachable(org_id, contact_ids).order_by("pk"))
 
 
-def reachable_count(org_id: int, contact_ids: Iterable[int]) -> int:
-    """How many `reachable` gives, counted in the database (the action page's summary
-    needs the number, not thousands of contacts)."""
-    return int(_reachable(org_id, contact_ids).count())
+def first_reachable(action: Action) -> Contact | None:
+    """The first of `reachable(raised_by_ids(action))` (by id), read as that one row."""
+    return (
+        Contact.objects.for_org(action.organization_id)
+        .filter(_raised(action))
+        .filter(_REACHABLE)
+        .order_by("pk")
+        .first()
+    )
+
+
+def raised_counts(action: Action) -> tuple[int, int]:
+    """How many customers raised the action, and how many of them `reachable` keeps,
+    counted in one query: the action page needs the numbers, not thousands of ids."""
+    counts = Contact.objects.filter(_raised(action)).aggregate(
+        raised=Count("pk"),
+        reachable=Count("pk", filter=Q(organization_id=action.organization_id) & _REACHABLE),
+    )
+    return int(counts["raised"]), int(counts["reachable"])
 
 
 @dataclass(frozen=True)
@@ -397,7 +426,7 @@ class UpdateSummary:
 
 def update_summary(action: Action) -> UpdateSummary:
     org_id = action.organization_id
-    raised = raised_by_ids(action)
+    raised, reachable = raised_counts(action)
     updates = CustomerUpdate.objects.for_org(org_id).filter(action=action)
     cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
@@ -412,8 +441,8 @@ def update_summary(action: Action) -> UpdateSummary:
     for row in sent.values("state").annotate(n=Count("pk")).order_by():
         outbox[row["state"]] += row["n"]
     return UpdateSummary(
-        raised=len(raised),
-        reachable=reachable_count(org_id, raised),
+        raised=raised,
+        reachable=reachable,
         groups=[
             UpdateGroup(
                 channel,

@@ -40,7 +40,7 @@ from beacon.loop.models import (
     CustomerUpdateTemplate,
     UpdateChannel,
 )
-from beacon.loop.queries import raised_by_ids, reachable
+from beacon.loop.queries import first_reachable, raised_by_ids, reachable
 from beacon.notifications.actions import do_queue_email
 from beacon.orgs.models import Membership, Role
 from beacon.surveys.distribution import LANGUAGES, unsubscribe_url
@@ -549,11 +549,10 @@ def preview(action: Action) -> Preview | None:
         .first()
     )
     if update is None:
-        contacts = reachable(org_id, raised_by_ids(action))[:1]
-        if not contacts:
+        contact = first_reachable(action)
+        if contact is None:
             return None
-        contact = contacts[0]
-        language = languages_of(org_id, contacts)[contact.pk]
+        language = languages_of(org_id, [contact])[contact.pk]
         words = wording_for(action, contact, language, templates_of(org_id))
         update = CustomerUpdate(
             organization_id=org_id,

@@ -10,7 +10,7 @@ may take it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -94,6 +94,16 @@ def _messages(org: Organization, contact: Contact) -> list[dict[str, Any]]:
     ]
 
 
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copy of every value (the history's values are
+    strings, numbers and dates, never shared with anything the export changes)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def contact_export(org: Organization, contact: Contact) -> dict[str, Any]:
     history = customer_history(org, contact, reveal=True, money=True, limit=None)
     timelines = _case_timelines(org, [c.id for c in history.cases])
@@ -104,9 +114,9 @@ def contact_export(org: Organization, contact: Contact) -> dict[str, Any]:
         "organization": org.name,
         "contact": _contact(org, contact),
         "interactions": _interactions(org, contact),
-        "responses": [asdict(r) for r in reversed(history.responses)],
-        "cases": [{**asdict(c), "timeline": timelines[c.id]} for c in reversed(history.cases)],
-        "outcomes": [asdict(o) for o in reversed(history.outcomes)],
+        "responses": [_plain(r) for r in reversed(history.responses)],
+        "cases": [{**_plain(c), "timeline": timelines[c.id]} for c in reversed(history.cases)],
+        "outcomes": [_plain(o) for o in reversed(history.outcomes)],
         "invitations": list(
             Invitation.objects.for_org(org)
             .filter(contact=contact)
@@ -130,4 +140,14 @@ def contact_export(org: Organization, contact: Contact) -> dict[str, Any]:
 
 
 def contact_export_json(org: Organization, contact: Contact) -> str:
+    """The download: indented, for people to read."""
     return json.dumps(contact_export(org, contact), cls=DjangoJSONEncoder, indent=2)
+
+
+def contact_export_data(org: Organization, contact: Contact) -> dict[str, Any]:
+    """The export as JSON values (dates as the download's ISO strings), for the API.
+    Through compact JSON text: with `indent` Python encodes in Python, not in C."""
+    data: dict[str, Any] = json.loads(
+        json.dumps(contact_export(org, contact), cls=DjangoJSONEncoder)
+    )
+    return data

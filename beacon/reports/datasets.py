@@ -216,20 +216,22 @@ def _insights_of(
 ) -> dict[int, tuple[str, str]]:
     """answer id -> (sentiment, redacted text), for answers of these responses (or these
     answers, with by="answer_id")."""
+    # By the ids alone (they are the organisation's): with the organisation's id in the
+    # filter SQLite walked all of its insights (hundreds of thousands) for a page's.
     return {
         answer_id: (sentiment, redacted)
-        for answer_id, sentiment, redacted in AnswerInsight.objects.for_org(org)
-        .filter(**among(by, ids))
-        .values_list("answer_id", "sentiment", "redacted_text")
+        for answer_id, sentiment, redacted in AnswerInsight.objects.filter(
+            **among(by, ids)
+        ).values_list("answer_id", "sentiment", "redacted_text")
     }
 
 
 def _themes_of(org: Organization, ids: list[int], by: str = "response_id") -> dict[int, list[str]]:
     """response id (or answer id, with by="answer_id") -> names of the themes mentioned."""
     names: dict[int, list[str]] = defaultdict(list)
+    # By the ids alone, as `_insights_of` (the organisation's index holds every mention).
     for key, name in (
-        ThemeMention.objects.for_org(org)
-        .filter(**among(by, ids))
+        ThemeMention.objects.filter(**among(by, ids))
         .order_by("theme__name")
         .values_list(by, "theme__name")
         .distinct()
@@ -342,9 +344,9 @@ def _shape_verbatims(org: Organization, chunk: list[Row], reveal: bool) -> Itera
     insights = _insights_of(org, answer_ids, by="answer_id")
     themes = _themes_of(org, answer_ids, by="answer_id")
     scores: dict[int, dict[str, int]] = defaultdict(dict)
+    # By response id alone: with the organisation's id SQLite read all of its answers.
     for response_id, kind, number in (
-        Answer.objects.for_org(org)
-        .filter(
+        Answer.objects.filter(
             response_id__in=response_ids, question__kind__in=list(_SCORES), number__isnull=False
         )
         .order_by("question__position")

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.apps import apps
 from django.db import models
 from django.test import Client
 
+from beacon.analytics.customer import customer_history
 from beacon.api.tests.conftest import Api
 from beacon.contacts.imports import do_start_import, run_job
 from beacon.contacts.models import Contact, ImportJob, ImportKind, WebhookDelivery
@@ -246,11 +248,23 @@ def test_the_export_holds_everything_about_the_contact(world: World) -> None:
         ("subscription_ended", "None", ""),
     ]
     assert [m["subject"] for m in data["messages"]] == [f"About your feedback to {world.org.name}"]
+    # Every field of the history, as `dataclasses.asdict` gives it.
+    history = customer_history(world.org, contact, reveal=True, money=True, limit=None)
+    assert data["responses"] == [asdict(r) for r in reversed(history.responses)]
+    assert data["outcomes"] == [asdict(o) for o in reversed(history.outcomes)]
+    assert [{k: v for k, v in c.items() if k != "timeline"} for c in data["cases"]] == [
+        asdict(c) for c in reversed(history.cases)
+    ]
     api = Api(do_create_api_key(world.org, "a", scopes=["admin"]).secret)
     r = api.get(f"/contacts/{contact.pk}/export")
     assert r.status_code == 200 and r.json()["contact"]["email"] == contact.email
     assert r.json()["responses"][0]["comments"][0]["text"] == COMMENT
     assert Event.objects.filter(verb="contact.exported", subject_id=contact.pk).count() == 1
+    # The API answers the download's content (dates as the same ISO strings).
+    client = Client()
+    client.force_login(world.owner.user)
+    download = json.loads(client.get(f"/contacts/{contact.pk}/export.json").content)
+    assert {**r.json(), "exported_at": ""} == {**download, "exported_at": ""}
 
 
 def test_erasing_again_later_changes_nothing_more(world: World) -> None:
