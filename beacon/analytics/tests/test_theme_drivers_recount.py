@@ -14,6 +14,7 @@ import pytest
 from beacon.analytics import metrics
 from beacon.analytics.tests.helpers import BASE
 from beacon.analytics.theme_drivers import _histograms, histograms_data
+from beacon.analytics.theme_profile import count_figures
 from beacon.insights.analysis import analyse_response
 from beacon.insights.corrections import do_correct_theme
 from beacon.insights.models import AnswerInsight, Theme, ThemeMention
@@ -130,3 +131,21 @@ def test_theme_histograms_equal_a_recount_from_answers_and_mentions(
             str(t): {str(s): c for s, c in h.items()} for t, h in expected_per_theme.items()
         },
     }
+
+
+def test_theme_page_weekly_nps_equals_each_weeks_histogram(world: World) -> None:
+    """The theme page's weekly NPS, counted in one read, is each week's own histogram."""
+    _seed(world, seed=3, n=40)
+    today = BASE.date() + dt.timedelta(days=DAYS + 3)
+    for theme in Theme.objects.filter(organization=world.org, active=True):
+        figures = count_figures(world.org, theme.pk, today=today, days=90, weeks=3)
+        got = [(row["week"], row["nps"]) for row in figures["weeks"]]
+        first = metrics.week_start(today) - dt.timedelta(weeks=2)
+        expected = []
+        for i in range(3):
+            week = first + dt.timedelta(weeks=i)
+            f = F(start=week, end=week + dt.timedelta(days=6), theme_id=theme.pk)
+            hist = metrics.histogram(world.org, "nps", f)
+            expected.append((week.isoformat(), {str(s): c for s, c in hist.items()}))
+        assert got == expected
+        assert sum(sum(h.values()) for _, h in got) > 0
