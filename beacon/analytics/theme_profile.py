@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from beacon.analytics import metrics, stats
@@ -76,6 +76,24 @@ def _by_day(qs: Any) -> Any:
     )
 
 
+def _nps_per_week(
+    org: Organization, theme_id: int, first: dt.date, weeks: int
+) -> dict[dt.date, dict[int, int]]:
+    """Each week's NPS histogram of the responses mentioning the theme, as `metrics.trend`
+    counts it (whole weeks, the last one to its Sunday), in one read of the answers
+    grouped by day: a read per week read every answer of the organisation each time
+    (SQLite walks them by organisation), 11 s of the theme page's 15 at 1M."""
+    f = metrics.Filters(start=first, end=first + dt.timedelta(weeks=weeks, days=-1),
+                        theme_id=theme_id)  # fmt: skip
+    question_ids = metrics.question_ids(org, metrics.METRICS["nps"], f)
+    cells = metrics.answer_cells(org, question_ids, f)
+    out: dict[dt.date, dict[int, int]] = defaultdict(dict)
+    for row in cells.values("day", "score").annotate(c=Sum("count")).order_by():
+        week = out[metrics.week_start(row["day"])]
+        week[row["score"]] = week.get(row["score"], 0) + int(row["c"])
+    return out
+
+
 def count_figures(
     org: Organization, theme_id: int, *, today: dt.date, days: int, weeks: int
 ) -> dict[str, Any]:
@@ -91,18 +109,13 @@ def count_figures(
         **{f"response__responded_at__{op}": v for op, v in metrics.day_range(window).items()},
     )
     population = _per_week(_by_day(commented))
+    nps = _nps_per_week(org, theme_id, first, weeks)
     rows = []
     for i in range(weeks):
         week = first + dt.timedelta(weeks=i)
-        # The week's NPS as `metrics.trend` counts it (trend reads no end: nothing is later).
-        hist = metrics.histogram(
-            org,
-            "nps",
-            metrics.Filters(start=week, theme_id=theme_id, end=week + dt.timedelta(days=6)),
-        )
         rows.append({"week": week.isoformat(), "mentioned": mentioned.get(week, 0),
                      "population": population.get(week, 0),
-                     "nps": {str(s): c for s, c in hist.items()}})  # fmt: skip
+                     "nps": {str(s): c for s, c in sorted(nps[week].items())}})  # fmt: skip
     sentiments = (
         _mentions(org.pk, theme_id, f)
         .values("sentiment")
