@@ -112,7 +112,7 @@ class Sink:
 
         arrivals = self.arrivals
 
-        class Record(Message):  # type: ignore[misc]
+        class Record(Message):
             def handle_message(self, message: Any) -> None:
                 arrivals.append(
                     (
@@ -331,18 +331,26 @@ def percentiles(values: list[float]) -> dict[str, Any]:
     return {"n": len(values), "p50_s": at(0.50), "p95_s": at(0.95), "max_s": round(ordered[-1], 3)}
 
 
-def rollups_vs_rebuild(org_id: int) -> dict[str, int]:
-    """The live rollups against a rebuild from the stored answers (rolled back after)."""
+def rollups_vs_rebuild(org_id: int) -> dict[str, Any]:
+    """Every rollup table, live, against a rebuild from the stored answers and responses
+    (rolled back after): the totals, and cells per table."""
     from django.db import transaction
 
-    from beacon.responses.models import ResponseCountRollup, ScoreRollup, SliceRollup
+    from beacon.responses.models import (
+        ChannelRollup,
+        ResponseCountRollup,
+        ScoreRollup,
+        SliceRollup,
+        WeeklySliceRollup,
+    )
     from beacon.responses.rollups import rebuild
 
-    counts = {"count", "responses", "invited"}
+    models = (ScoreRollup, SliceRollup, WeeklySliceRollup, ResponseCountRollup, ChannelRollup)
+    counts = {"count", "responses", "completed", "invited"}
 
     def cells() -> dict[tuple[Any, ...], tuple[int, ...]]:
         out: dict[tuple[Any, ...], tuple[int, ...]] = {}
-        for model in (ScoreRollup, SliceRollup, ResponseCountRollup):
+        for model in models:
             names = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
             keys = [n for n in names if n not in counts]
             values = [n for n in names if n in counts]
@@ -357,8 +365,17 @@ def rollups_vs_rebuild(org_id: int) -> dict[str, int]:
         rebuild(org_id)
         rebuilt = cells()
         transaction.set_rollback(True)
-    differing = sum(1 for k in live.keys() | rebuilt.keys() if live.get(k) != rebuilt.get(k))
-    return {"cells_live": len(live), "cells_rebuilt": len(rebuilt), "cells_differing": differing}
+    differing = [k for k in live.keys() | rebuilt.keys() if live.get(k) != rebuilt.get(k)]
+    per_table = {
+        model.__name__: {
+            "live": sum(1 for k in live if k[0] == model.__name__),
+            "rebuilt": sum(1 for k in rebuilt if k[0] == model.__name__),
+            "differing": sum(1 for k in differing if k[0] == model.__name__),
+        }
+        for model in models
+    }
+    return {"cells_live": len(live), "cells_rebuilt": len(rebuilt),
+            "cells_differing": len(differing), "per_table": per_table}  # fmt: skip
 
 
 def overlaps(start: float, end: float, windows: list[dict[str, Any]]) -> bool:
@@ -410,7 +427,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
                      data_dir / "worker.log")  # fmt: skip
     sink = Sink(smtp_port)
     base = f"http://127.0.0.1:{web_port}"
-    loads: list[tuple[float, float, float, float]] = []
+    loads: list[tuple[float, float, float]] = []
     windows: list[dict[str, Any]] = []
     sink.start()
     web.start()
@@ -508,6 +525,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         },
     )
     result["rollups"] = rollups_vs_rebuild(org_id)
+    result["targets"]["rollups equal a rebuild"] = result["rollups"]["cells_differing"] == 0
     connections.close_all()
     web.stop()
     worker.stop()
@@ -606,7 +624,7 @@ def count(org_id: int, owner_email: str, load: Load, sink: Sink,
     first_arrival: dict[str, float] = {}
     last_arrival: dict[str, float] = {}
     ids_of_row: dict[str, set[str]] = {}
-    seen = Counter()
+    seen = Counter[str]()
     for at, message_id, pk in sink.arrivals:
         seen[message_id] += 1
         ids_of_row.setdefault(pk, set()).add(message_id)
@@ -721,6 +739,8 @@ def report(row: dict[str, Any]) -> None:
         ("rollups live / rebuilt / differing",
          "{cells_live} / {cells_rebuilt} / {cells_differing}".format(**row["rollups"])),
     ]  # fmt: skip
+    for table, n in row["rollups"].get("per_table", {}).items():
+        lines.append((f"  {table}", "{live} / {rebuilt} / {differing}".format(**n)))
     for name in ("outside", "inside"):
         p = row[f"answer_to_email_{name}_fault_windows"]
         text = (

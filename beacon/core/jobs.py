@@ -32,14 +32,17 @@ def _build(config: dict[str, Any]) -> Huey:
     return huey
 
 
-# Within the critical queue an email goes before case jobs, and case jobs before sweeps:
-# when cases arrive faster than they are opened, each opened case's email must not wait
-# behind every case job queued before it (Huey takes the highest priority first).
-# Applying the ingest edge's log goes first of all: the responses it stores are what the
-# case jobs and their emails wait for.
-APPLY_PRIORITY = 30
+# Within the critical queue (Huey takes the highest priority first) a message's first send
+# goes before case jobs, case jobs before the rest (sweeps, alerts), and a message's later
+# attempts after everything: when cases arrive faster than they open, each opened case's
+# email must not wait behind every case job queued before it; and the resends (a retry
+# after a failure, the emails an ended SMTP outage releases, the sweeper's requeues: after
+# a 3-minute outage, hundreds) must never hold back a new case or its email. They go out
+# whenever nothing newer waits, one email a job, so new work waits at most for the sends
+# already in hand.
 EMAIL_PRIORITY = 20
 CASE_PRIORITY = 10
+RESEND_PRIORITY = -10
 
 critical: Huey = HUEY
 bulk: Huey = _build(settings.HUEY_BULK)

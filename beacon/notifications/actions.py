@@ -13,7 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 
 from beacon.core import clock
-from beacon.core.jobs import enqueue_on_commit
+from beacon.core.jobs import RESEND_PRIORITY, enqueue_on_commit
 from beacon.notifications.events import (
     outbox_bounced,
     outbox_failed,
@@ -252,11 +252,14 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
 def _schedule_retry(message_id: int, backoff: dt.timedelta) -> None:
     """The retry runs when the backoff ends, not at the sweeper's next minute after it: an
     email held up by a short SMTP outage arrives up to a minute sooner. Should the sweeper
-    have sent it first, this job finds the row claimed or sent and does nothing."""
+    have sent it first, this job finds the row claimed or sent and does nothing. Like every
+    resend it queues behind new cases and their emails (RESEND_PRIORITY)."""
     from beacon.notifications.tasks import send_outbox_message
 
     transaction.on_commit(
-        lambda: send_outbox_message.schedule((message_id,), delay=backoff.total_seconds())
+        lambda: send_outbox_message.schedule(
+            (message_id,), delay=backoff.total_seconds(), priority=RESEND_PRIORITY
+        )
     )
 
 
@@ -277,7 +280,9 @@ def requeue_lost_messages(limit: int = 500) -> int:
     """Enqueue a send job for each due message whose job was lost (its lease ran out).
 
     A message whose job still waits in the queue is left to it; the lease is renewed with a
-    compare-and-set before enqueueing, so two sweepers never enqueue the same message.
+    compare-and-set before enqueueing, so two sweepers never enqueue the same message. The
+    jobs are resends (RESEND_PRIORITY): after an outage they are hundreds, and they go out
+    while no new case or first send waits, never ahead of one.
     """
     from beacon.notifications.tasks import send_outbox_message
 
@@ -286,7 +291,7 @@ def requeue_lost_messages(limit: int = 500) -> int:
         now = clock.now()
         lost = Q(queued_until__isnull=True) | Q(queued_until__lt=now)
         if OutboxMessage.objects.filter(lost, pk=message_id).update(queued_until=_job_lease()):
-            send_outbox_message(message_id)
+            send_outbox_message(message_id, priority=RESEND_PRIORITY)
             requeued += 1
     return requeued
 

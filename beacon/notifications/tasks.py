@@ -9,6 +9,7 @@ from beacon.core.jobs import EMAIL_PRIORITY
 from beacon.notifications.actions import do_deliver, requeue_lost_messages
 
 
+# A message's first send; its later attempts are enqueued with RESEND_PRIORITY.
 @db_task(priority=EMAIL_PRIORITY)
 def send_outbox_message(message_id: int) -> None:
     do_deliver(message_id)

@@ -135,8 +135,8 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
 
 
 def stuck_fanout() -> QuerySet[Response]:
-    """Responses whose fan-out failed (or started and never finished) at every attempt
-    allowed."""
+    """Responses whose fan-out was started as often as allowed and never finished (a batch
+    that failed, or a worker killed while it ran)."""
     return Response.objects.filter(
         processed_at__isnull=True, fanout_attempts__gte=settings.FANOUT_MAX_ATTEMPTS
     ).order_by("pk")

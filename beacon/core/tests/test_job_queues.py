@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.message import Message as EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from huey import Huey, PriorityRedisHuey
+from huey.storage import PriorityRedisStorage
 
-from beacon.core.jobs import QUEUES, bulk, critical
+from beacon.core.jobs import QUEUES, RESEND_PRIORITY, bulk, critical
 from beacon.core.queue import EmbeddedHuey
 from beacon.insights.tasks import classify_interaction_task, train_themes_task
 from beacon.loop.models import Case
@@ -190,8 +197,9 @@ def test_worker_refuses_an_unknown_queue() -> None:
 def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
     queued: None, tmp_path: Path
 ) -> None:
-    """Cases arriving faster than they open must not hold back the emails of opened ones."""
-    from beacon.notifications.tasks import send_outbox_message
+    """Cases arriving faster than they open must not hold back the emails of opened ones,
+    and a resend (queued first here) waits behind both and behind the sweeps."""
+    from beacon.notifications.tasks import send_outbox_message, sweep_outbox
     from beacon.pipeline.tasks import open_cases_task
 
     redis = _huey("redis://127.0.0.1:6379/0", immediate=False)
@@ -200,16 +208,148 @@ def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
         EmbeddedHuey("beacon", filename=str(tmp_path / "jobs.sqlite3")),
         PriorityRedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=redis["url"]),
     ]
-    jobs = [open_cases_task.s() for _ in range(50)] + [send_outbox_message.s(1)]
+    jobs = (
+        [send_outbox_message.s(2, priority=RESEND_PRIORITY), sweep_outbox.s()]
+        + [open_cases_task.s() for _ in range(50)]
+        + [send_outbox_message.s(1)]
+    )
     for huey in stores:
         for job in jobs:  # as Huey.enqueue stores them, each with its task's priority
             huey.storage.enqueue(critical.serialize_task(job), job.priority)
         try:
-            taken = [critical.deserialize_task(huey.storage.dequeue()) for _ in range(3)]
-            assert [task.name for task in taken] == [
-                "send_outbox_message",
-                "open_cases_task",
-                "open_cases_task",
+            taken = [critical.deserialize_task(huey.storage.dequeue()) for _ in jobs]
+            assert [(task.name, task.args) for task in taken] == [
+                ("send_outbox_message", (1,)),
+                *[("open_cases_task", ())] * 50,
+                ("sweep_outbox", ()),
+                ("send_outbox_message", (2,)),
             ]
         finally:
             huey.flush()
+
+
+@pytest.fixture
+def critical_on_redis() -> Iterator[Huey]:
+    """The critical queue on a real Redis (Huey's priority queue, as deployments run it),
+    under a name of its own; the bulk queue keeps its jobs in memory, unserved."""
+    critical.immediate = bulk.immediate = False
+    critical.storage = PriorityRedisStorage(
+        f"beacon-test-{uuid.uuid4().hex}", url="redis://127.0.0.1:6379/0"
+    )
+    try:
+        yield critical
+    finally:
+        critical.storage.flush_all()
+        bulk.flush()
+        critical.immediate = bulk.immediate = True  # back to the in-memory storage
+
+
+@contextmanager
+def consuming(huey: Huey) -> Iterator[None]:
+    """A real Huey consumer serving `huey` from threads of this process, as `beacon worker`
+    does, leaving the test run's signal handlers as they were. One thread: SQLite's shared
+    in-memory test database refuses a second writer outright, and with one the order in
+    which jobs leave the queue is the order in which they run."""
+    consumer = huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, initial_delay=0.02, max_delay=0.2,
+        check_worker_health=False, shutdown_timeout=30,
+    )  # fmt: skip
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    consumer.start()
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+class HeldArrivals(list[EmailMessage]):
+    """An inbox whose server answers its `held`-th message only once `go` is set: the
+    sender waits inside its SMTP session, after its claim committed and before it marks
+    the row sent, i.e. holding no database lock."""
+
+    def __init__(self, held: int) -> None:
+        super().__init__()
+        self.held = held
+        self.reached = threading.Event()
+        self.go = threading.Event()
+
+    def append(self, message: EmailMessage) -> None:
+        super().append(message)
+        if len(self) == self.held:
+            self.reached.set()
+            self.go.wait(20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
+    world: World, smtp: SmtpServer, critical_on_redis: Huey, settings: Any
+) -> None:
+    """After an SMTP outage the held-back emails are released all at once; a detractor
+    answering while they go out gets its case and its email next, not after them all."""
+    import beacon.pipeline.processing  # noqa: F401  (the consumer loads it before serving)
+    from beacon.notifications.actions import MessageIn, do_queue_email, do_queue_messages
+
+    settings.EMAIL_TIMEOUT = 60  # the held session must outlast the detractor's answer
+    backlog_size, sent_before = 40, 10
+    smtp.stop()
+    backlog = do_queue_messages(
+        [
+            MessageIn(org_id=world.org.pk, to="backlog@example.com", subject=f"Held {i}",
+                      text="Held back by the outage.", cause=world.survey, key=f"held:{i}")
+            for i in range(backlog_size)
+        ]
+    )  # fmt: skip
+    arrivals = HeldArrivals(held=1 + sent_before)  # the first email after the outage, then
+    smtp.inbox.messages = arrivals  # ten of the backlog; the tenth is held
+    with consuming(critical_on_redis):
+        # Every first attempt meets the outage and schedules its retry.
+        wait_until(lambda: critical.scheduled_count() == backlog_size)
+        wait_until(lambda: critical.pending_count() == 0)
+        smtp.start()
+        # The first email through after the outage releases the backlog: all of it queued.
+        first = do_queue_email(world.org.pk, to="first@example.com", subject="Back",
+                               text="Sent.", cause=world.survey, key="first")  # fmt: skip
+        assert arrivals.reached.wait(60)
+        assert critical.pending_count() >= backlog_size - sent_before  # the rest, waiting
+        submit_response(
+            ResponseIn(
+                survey=world.survey,
+                idempotency_key="detractor",
+                touchpoint=world.touchpoint,
+                answers=[AnswerIn(world.nps.pk, number=1)],
+            )
+        )
+        arrivals.go.set()
+        wait_until(lambda: len(arrivals) == 1 + backlog_size + 1)
+    case = Case.objects.get()
+    case_email = OutboxMessage.objects.get(idempotency_key__startswith="case-opened:")
+    rows = {message_id_of(m): m for m in [first, case_email, *backlog]}
+    kinds = {message_id_of(first): "first", message_id_of(case_email): "case"}
+    arrived = [kinds.get(str(m["Message-ID"]), "backlog") for m in arrivals]
+    assert arrived == (
+        ["first"]
+        + ["backlog"] * sent_before
+        + ["case"]
+        + ["backlog"] * (backlog_size - sent_before)
+    )
+    assert case_email.recipient == case.owner.email and case_email.cause_id == case.pk
+    # Each row reached the server once, under its own Message-ID, on its expected attempt.
+    assert sorted(str(m["Message-ID"]) for m in arrivals) == sorted(rows)
+    sent = OutboxMessage.objects.values_list(
+        "idempotency_key", "state", "attempts", "possible_duplicate"
+    )
+    assert sorted(sent) == sorted(
+        [("first", "sent", 1, False), (case_email.idempotency_key, "sent", 1, False)]
+        + [(f"held:{i}", "sent", 2, False) for i in range(backlog_size)]
+    )

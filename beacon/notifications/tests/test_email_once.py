@@ -79,7 +79,7 @@ def test_a_normal_send_is_not_marked_and_ids_differ_per_row(world: World, smtp: 
 def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
     world: World, smtp: SmtpServer, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from beacon.core.jobs import critical
+    from beacon.core.jobs import RESEND_PRIORITY, critical
 
     critical.storage.flush_schedule()  # what earlier tests left scheduled
     message = queue(world)
@@ -87,7 +87,9 @@ def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
     with clock.frozen_at(T0), django_capture_on_commit_callbacks(execute=True):
         assert do_deliver(message.pk) == OutboxState.PENDING
     [retry] = critical.scheduled()
-    assert (retry.name, retry.args) == ("send_outbox_message", (message.pk,))
+    # A resend: it waits behind new cases and first sends (test_job_queues.py).
+    assert (retry.name, retry.args, retry.priority) == (
+        "send_outbox_message", (message.pk,), RESEND_PRIORITY)  # fmt: skip
     waits = (retry.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
     assert 20 < waits <= 30  # the first backoff
     smtp.start()

@@ -125,7 +125,7 @@ def test_a_fanout_that_fails_every_time_is_left_for_a_person(
     out = io.StringIO()
     call_command("fanout", stdout=out)
     assert out.getvalue().splitlines() == [
-        "1 response(s) whose fan-out failed 5 times:",
+        "1 response(s) whose fan-out was started 5 times and never finished:",
         f"  response {response.pk} of {world.org.slug}, received 2026-03-02 09:00, stage: case",
         "Run `beacon fanout --retry` once the cause is fixed.",
     ]

@@ -1,4 +1,5 @@
-"""`beacon fanout`: responses whose fan-out failed at every attempt, and retrying them."""
+"""`beacon fanout`: responses whose fan-out never finished in any attempt allowed, and
+retrying them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from beacon.pipeline.actions import retry_stuck_fanout, stuck_fanout
 
 class Command(BaseCommand):
     help = (
-        "List responses whose fan-out (case, analysis) failed every time the sweeper "
-        "enqueued it; --retry gives them back to the sweeper once the cause is fixed."
+        "List responses whose fan-out (case, analysis) was started as often as allowed "
+        "(BEACON_FANOUT_MAX_ATTEMPTS) and never finished: a batch that failed, or a worker "
+        "killed while it ran; --retry gives them back to the sweeper once the cause is fixed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,8 +29,11 @@ class Command(BaseCommand):
         if not stuck:
             self.stdout.write("No response is stuck.")
             return
+        # An attempt is counted when a batch starts on the response and cleared when it
+        # commits: what is left counts batches that started and never finished.
         self.stdout.write(
-            f"{len(stuck)} response(s) whose fan-out failed {settings.FANOUT_MAX_ATTEMPTS} times:"
+            f"{len(stuck)} response(s) whose fan-out was started "
+            f"{settings.FANOUT_MAX_ATTEMPTS} times and never finished:"
         )
         for response in stuck:
             stage = "case" if response.cased_at is None else "analysis"
