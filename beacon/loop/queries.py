@@ -259,12 +259,32 @@ def lost_report(org: Any) -> LostReport:
     )
 
 
+# The praise per person counts this many of the newest praises: a window bounded whatever
+# the organisation's age, so the figures are of recent praise.
+PRAISE_COUNTED = 10_000
+
+
 def recognition_feed(org: Any, limit: int = 50) -> list[Recognition]:
     return list(
         Recognition.objects.for_org(org)
         .select_related("staff", "response__survey")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def praise_per_person(org: Any, window: int = PRAISE_COUNTED) -> list[tuple[str, int]]:
+    """How many of the newest `window` praises each person received, most first
+    (then by name); people who share a display name are counted together, as the page
+    shows them. One grouped query over the window, however many praises there are."""
+    newest = Recognition.objects.for_org(org).order_by("-created_at", "-pk").values("pk")[:window]
+    rows = (
+        Recognition.objects.filter(pk__in=newest)
+        .values_list("staff__display_name")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    # Sorted here, not by the database, whose collation may order names differently.
+    return sorted(((name, n) for name, n in rows), key=lambda row: (-row[1], row[0]))
 
 
 def recognition_count(member: Membership) -> int:

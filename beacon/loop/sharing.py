@@ -4,11 +4,13 @@ and the moderated queue of comments for the public wall."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 
 from beacon.core import clock
@@ -43,6 +45,10 @@ from beacon.surveys.models import FIXED_SCALES, QuestionKind, Survey
 
 MAX_DIGEST_ITEMS = 30
 MAX_WALL_TEXT = 2000
+# The story of the day: how many of a team's newest comments of the week are weighed, and
+# the length beyond which a longer comment is not fuller.
+STORY_CANDIDATES = 200
+STORY_LENGTH = 600
 
 
 @dataclass(frozen=True)
@@ -59,14 +65,18 @@ class Verbatim:
 
 
 def _verbatims(responses: object, limit: int) -> list[Verbatim]:
-    answers = (
+    return _as_verbatims(
         Answer.objects.filter(response__in=responses)
         .exclude(text="")
-        .select_related("response__survey", "response__stage", "response__team")
-        .select_related("response__staff")
-        .prefetch_related("response__answers__question")
         .order_by("-response__responded_at", "-pk")[:limit]
     )
+
+
+def _as_verbatims(answers: QuerySet[Answer]) -> list[Verbatim]:
+    """The comments `answers` names, in its order, each with its response's first score."""
+    answers = answers.select_related(
+        "response__survey", "response__stage", "response__team", "response__staff"
+    ).prefetch_related("response__answers__question")
     found = []
     for a in answers:
         r = a.response
@@ -213,19 +223,48 @@ def send_digests() -> int:
 
 
 def story_of_the_day(team: Team) -> Verbatim | None:
-    """A recent, vivid comment for the start of the team's meeting: the fullest of the week.
+    """A recent, vivid comment for the start of the team's meeting (`stories_of_the_day`)."""
+    return stories_of_the_day(team.organization_id, [team.pk]).get(team.pk)
 
-    Picked the same way all day (longest comment of the last seven days, newest first on
-    ties), so everyone who opens the page sees the same story.
+
+def stories_of_the_day(
+    org_id: int, team_ids: Iterable[int], candidates: int = STORY_CANDIDATES
+) -> dict[int, Verbatim]:
+    """Each team's story of the day, by team id (a team without comments this week has none).
+
+    The fullest comment of the week: among the team's newest `candidates` comments of
+    the last seven days, the longest (counted up to STORY_LENGTH characters, after
+    redaction), the newest on ties. Picked the same way all day, so everyone who opens the
+    page sees the same story. One query ranks every team's comments (a window per team)
+    and reads only their text; the stories' details are read for the winners alone.
     """
     now = clock.now()
-    responses = Response.objects.for_org(team.organization_id).filter(
-        team=team, responded_at__gte=now - dt.timedelta(days=7), responded_at__lte=now
+    newest_first = [F("response__responded_at").desc(), F("pk").desc()]
+    ranked = (
+        Answer.objects.filter(
+            response__organization_id=org_id,
+            response__team_id__in=list(team_ids),
+            response__responded_at__gte=now - dt.timedelta(days=7),
+            response__responded_at__lte=now,
+        )
+        .exclude(text="")
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("response__team_id"), order_by=newest_first)
+        )
+        .filter(rank__lte=candidates)
+        .order_by("response__team_id", *newest_first)
+        .values_list("pk", "response__team_id", "text", "response__responded_at")
     )
-    candidates = _verbatims(responses, 200)
-    if not candidates:
-        return None
-    return max(candidates, key=lambda v: (min(len(v.text), 600), v.at))
+    best: dict[int, tuple[tuple[int, dt.datetime], int]] = {}
+    for pk, team_id, text, at in ranked:
+        key = (min(len(redact(text.strip())), STORY_LENGTH), at)
+        # Strictly greater: on a whole tie the first in newest-first order stays.
+        if team_id not in best or key > best[team_id][0]:
+            best[team_id] = (key, pk)
+    chosen = sorted(pk for _, pk in best.values())
+    stories = _as_verbatims(Answer.objects.filter(pk__in=chosen).order_by("pk"))
+    by_answer = dict(zip(chosen, stories, strict=True))
+    return {team_id: by_answer[pk] for team_id, (_, pk) in best.items()}
 
 
 # ------------------------------------------------------------------ recognition
