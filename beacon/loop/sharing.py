@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +15,7 @@ from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 
 from beacon.core import clock
+from beacon.core.computed import Computed, read_or_request
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Praise
 from beacon.insights.text import redact
@@ -49,6 +51,8 @@ MAX_WALL_TEXT = 2000
 # the length beyond which a longer comment is not fuller.
 STORY_CANDIDATES = 200
 STORY_LENGTH = 600
+STORIES = "beacon.loop.sharing.stories_of_the_day_data"
+STORIES_FRESH_FOR = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,36 @@ def stories_of_the_day(
     stories = _as_verbatims(Answer.objects.filter(pk__in=chosen).order_by("pk"))
     by_answer = dict(zip(chosen, stories, strict=True))
     return {team_id: by_answer[pk] for team_id, (_, pk) in best.items()}
+
+
+def stories_of_the_day_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: every team's story of the day, as JSON, by team id."""
+    teams = list(Team.objects.for_org(org_id).values_list("pk", flat=True))
+    return {
+        "stories": {
+            str(team_id): {**asdict(story), "at": story.at.isoformat()}
+            for team_id, story in stories_of_the_day(org_id, teams).items()
+        }
+    }
+
+
+@dataclass(frozen=True)
+class StoredStories:
+    stories: dict[int, Verbatim] | None  # by team id; None until the worker has picked once
+    computed: Computed
+
+
+def stored_stories_of_the_day(org_id: int) -> StoredStories:
+    """Every team's story of the day as the worker last picked it (at most STORIES_FRESH_FOR
+    old): weighing the week's comments of every team is too slow for a page at 1M."""
+    computed = read_or_request(org_id, STORIES, {}, max_age=STORIES_FRESH_FOR)
+    if computed.data is None:
+        return StoredStories(None, computed)
+    stories = {
+        int(team_id): Verbatim(**{**row, "at": dt.datetime.fromisoformat(row["at"])})
+        for team_id, row in computed.data["stories"].items()
+    }
+    return StoredStories(stories, computed)
 
 
 # ------------------------------------------------------------------ recognition

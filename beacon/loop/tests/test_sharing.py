@@ -23,6 +23,7 @@ from beacon.loop.sharing import (
     do_set_digest,
     do_share_response,
     send_digests,
+    stored_stories_of_the_day,
     stories_of_the_day,
     story_of_the_day,
 )
@@ -196,6 +197,10 @@ def test_every_teams_story_of_the_day_in_one_query_is_each_teams_own_pick(
             ]
         picked = {t.name: s.text for t in teams if (s := story_of_the_day(t)) is not None}
         two = stories_of_the_day(world.org.pk, [t.pk for t in teams], 2)
+        # The page reads them as the worker stored them (jobs run at once in tests).
+        stored = stored_stories_of_the_day(world.org.pk)
+        assert stored.computed.as_of == MONDAY
+        assert stored.stories == stories_of_the_day(world.org.pk, [t.pk for t in teams])
         queries = CaptureQueriesContext(connection)
         with queries:
             stories_of_the_day(world.org.pk, [t.pk for t in teams])

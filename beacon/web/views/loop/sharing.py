@@ -17,7 +17,7 @@ from beacon.loop.sharing import (
     do_record_survey_consent,
     do_set_digest,
     do_set_wall,
-    stories_of_the_day,
+    stored_stories_of_the_day,
 )
 from beacon.orgs.actions import do_update_organization, time_zones
 from beacon.orgs.models import Membership, Role, Team
@@ -84,12 +84,15 @@ def digest_settings(request: HttpRequest, member: Membership) -> HttpResponse:
 @require_GET
 def recognition(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization_id
-    teams = list(Team.objects.for_org(org).order_by("name"))
-    stories = stories_of_the_day(org, [team.pk for team in teams])
+    stored = stored_stories_of_the_day(org)
+    teams = Team.objects.for_org(org).order_by("name")
     context = {
         "feed": recognition_feed(org),
         "counts": praise_per_person(org),
-        "stories": [(team, stories.get(team.pk)) for team in teams],
+        "stories": None
+        if stored.stories is None
+        else [(team, stored.stories.get(team.pk)) for team in teams],
+        "computed": stored.computed,
     }
     return render_page(request, member, "web/loop/recognition.html", context, nav="recognition")
 
