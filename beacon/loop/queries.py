@@ -275,14 +275,19 @@ def recognition_feed(org: Any, limit: int = 50) -> list[Recognition]:
 def praise_per_person(org: Any, window: int = PRAISE_COUNTED) -> list[tuple[str, int]]:
     """How many of the newest `window` praises each person received, most first
     (then by name); people who share a display name are counted together, as the page
-    shows them. One grouped query over the window, however many praises there are."""
-    newest = Recognition.objects.for_org(org).order_by("-created_at", "-pk").values("pk")[:window]
-    rows = (
-        Recognition.objects.filter(pk__in=newest)
-        .values_list("staff__display_name")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    shows them.
+
+    The window is read as a range of the newest-praise index, from its oldest praise (found
+    on that index) on, and counted in one grouped query: as `pk IN (the newest)`,
+    PostgreSQL read every praise of the organisation to match them (290 ms for 200,000).
+    """
+    praises = Recognition.objects.for_org(org)
+    newest = praises.order_by("-created_at", "-pk").values_list("created_at", "pk")
+    oldest = next(iter(newest[window - 1 : window]), None)
+    if oldest is not None:
+        at, pk = oldest
+        praises = praises.filter(created_at__gte=at).exclude(created_at=at, pk__lt=pk)
+    rows = praises.values_list("staff__display_name").annotate(n=Count("pk")).order_by()
     # Sorted here, not by the database, whose collation may order names differently.
     return sorted(((name, n) for name, n in rows), key=lambda row: (-row[1], row[0]))
 
