@@ -35,6 +35,29 @@ class MyWork:
     cases: list[Case]
 
 
+def _newest_comments(member: Membership, stages: list[Stage], since: dt.datetime) -> list[Any]:
+    """The newest VERBATIMS_SHOWN comments since `since` of responses naming the member as
+    staff, of their team or of a stage they own.
+
+    One query per part, each walking its own index newest first and stopping after a page;
+    the newest of their union are the newest of the pages. Asked as one query (an OR of the
+    parts), the databases walked the organisation's responses for the few that match: every
+    comment of the 90 days for a member whom none concerns (1.8 s at 1M responses).
+    """
+    parts = [Q(response__staff=member)]
+    parts += [Q(response__stage_id=stage.pk) for stage in stages]
+    if member.team_id:
+        parts.append(Q(response__team_id=member.team_id))
+    found: dict[int, Any] = {}
+    for part in parts:
+        newest = verbatims(member.organization_id, response__responded_at__gte=since)
+        found.update((a.pk, a) for a in newest.filter(part)[:VERBATIMS_SHOWN])
+    newest_first = sorted(
+        found.values(), key=lambda a: (a.response.responded_at, a.pk), reverse=True
+    )
+    return newest_first[:VERBATIMS_SHOWN]
+
+
 def concerning(member: Membership, today: dt.date, days: int = 90) -> MyWork:
     org = member.organization
     start = today - dt.timedelta(days=days - 1)
@@ -49,12 +72,7 @@ def concerning(member: Membership, today: dt.date, days: int = 90) -> MyWork:
         f = metrics.Filters(start=start, end=today, stage_id=stage.pk)
         scopes.append(Scope(f"Stage {stage.name}", metrics.summary(org, f)))
     since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-    mine = Q(response__staff=member) | Q(response__stage__in=stages)
-    if member.team_id:
-        mine |= Q(response__team_id=member.team_id)
-    comments = list(
-        verbatims(org, response__responded_at__gte=since).filter(mine)[:VERBATIMS_SHOWN]
-    )
+    comments = _newest_comments(member, stages, since)
     open_cases = list(
         Case.objects.for_org(org)
         .filter(owner=member)

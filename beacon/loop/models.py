@@ -432,6 +432,12 @@ class Recognition(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["response", "staff"], name="recognition_once")
         ]
+        indexes = [
+            # The recognition page reads the newest praises (its feed, and the window it
+            # counts per person): without it, every praise of the organisation was sorted
+            # (4.6 s for 200,000 on SQLite).
+            models.Index(fields=["organization", "created_at", "id"], name="recognition_newest")
+        ]
 
 
 # ------------------------------------------------------------------ lost customers

@@ -4,14 +4,18 @@ and the moderated queue of comments for the public wall."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 
 from beacon.core import clock
+from beacon.core.computed import Computed, read_or_request
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.models import Praise
 from beacon.insights.text import redact
@@ -43,6 +47,12 @@ from beacon.surveys.models import FIXED_SCALES, QuestionKind, Survey
 
 MAX_DIGEST_ITEMS = 30
 MAX_WALL_TEXT = 2000
+# The story of the day: how many of a team's newest comments of the week are weighed, and
+# the length beyond which a longer comment is not fuller.
+STORY_CANDIDATES = 200
+STORY_LENGTH = 600
+STORIES = "beacon.loop.sharing.stories_of_the_day_data"
+STORIES_FRESH_FOR = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -59,14 +69,18 @@ class Verbatim:
 
 
 def _verbatims(responses: object, limit: int) -> list[Verbatim]:
-    answers = (
+    return _as_verbatims(
         Answer.objects.filter(response__in=responses)
         .exclude(text="")
-        .select_related("response__survey", "response__stage", "response__team")
-        .select_related("response__staff")
-        .prefetch_related("response__answers__question")
         .order_by("-response__responded_at", "-pk")[:limit]
     )
+
+
+def _as_verbatims(answers: QuerySet[Answer]) -> list[Verbatim]:
+    """The comments `answers` names, in its order, each with its response's first score."""
+    answers = answers.select_related(
+        "response__survey", "response__stage", "response__team", "response__staff"
+    ).prefetch_related("response__answers__question")
     found = []
     for a in answers:
         r = a.response
@@ -213,19 +227,78 @@ def send_digests() -> int:
 
 
 def story_of_the_day(team: Team) -> Verbatim | None:
-    """A recent, vivid comment for the start of the team's meeting: the fullest of the week.
+    """A recent, vivid comment for the start of the team's meeting (`stories_of_the_day`)."""
+    return stories_of_the_day(team.organization_id, [team.pk]).get(team.pk)
 
-    Picked the same way all day (longest comment of the last seven days, newest first on
-    ties), so everyone who opens the page sees the same story.
+
+def stories_of_the_day(
+    org_id: int, team_ids: Iterable[int], candidates: int = STORY_CANDIDATES
+) -> dict[int, Verbatim]:
+    """Each team's story of the day, by team id (a team without comments this week has none).
+
+    The fullest comment of the week: among the team's newest `candidates` comments of
+    the last seven days, the longest (counted up to STORY_LENGTH characters, after
+    redaction), the newest on ties. Picked the same way all day, so everyone who opens the
+    page sees the same story. One query ranks every team's comments (a window per team)
+    and reads only their text; the stories' details are read for the winners alone.
     """
     now = clock.now()
-    responses = Response.objects.for_org(team.organization_id).filter(
-        team=team, responded_at__gte=now - dt.timedelta(days=7), responded_at__lte=now
+    newest_first = [F("response__responded_at").desc(), F("pk").desc()]
+    ranked = (
+        Answer.objects.filter(
+            response__organization_id=org_id,
+            response__team_id__in=list(team_ids),
+            response__responded_at__gte=now - dt.timedelta(days=7),
+            response__responded_at__lte=now,
+        )
+        .exclude(text="")
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("response__team_id"), order_by=newest_first)
+        )
+        .filter(rank__lte=candidates)
+        .order_by("response__team_id", *newest_first)
+        .values_list("pk", "response__team_id", "text", "response__responded_at")
     )
-    candidates = _verbatims(responses, 200)
-    if not candidates:
-        return None
-    return max(candidates, key=lambda v: (min(len(v.text), 600), v.at))
+    best: dict[int, tuple[tuple[int, dt.datetime], int]] = {}
+    for pk, team_id, text, at in ranked:
+        key = (min(len(redact(text.strip())), STORY_LENGTH), at)
+        # Strictly greater: on a whole tie the first in newest-first order stays.
+        if team_id not in best or key > best[team_id][0]:
+            best[team_id] = (key, pk)
+    chosen = sorted(pk for _, pk in best.values())
+    stories = _as_verbatims(Answer.objects.filter(pk__in=chosen).order_by("pk"))
+    by_answer = dict(zip(chosen, stories, strict=True))
+    return {team_id: by_answer[pk] for team_id, (_, pk) in best.items()}
+
+
+def stories_of_the_day_data(org_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's computation: every team's story of the day, as JSON, by team id."""
+    teams = list(Team.objects.for_org(org_id).values_list("pk", flat=True))
+    return {
+        "stories": {
+            str(team_id): {**asdict(story), "at": story.at.isoformat()}
+            for team_id, story in stories_of_the_day(org_id, teams).items()
+        }
+    }
+
+
+@dataclass(frozen=True)
+class StoredStories:
+    stories: dict[int, Verbatim] | None  # by team id; None until the worker has picked once
+    computed: Computed
+
+
+def stored_stories_of_the_day(org_id: int) -> StoredStories:
+    """Every team's story of the day as the worker last picked it (at most STORIES_FRESH_FOR
+    old): weighing the week's comments of every team is too slow for a page at 1M."""
+    computed = read_or_request(org_id, STORIES, {}, max_age=STORIES_FRESH_FOR)
+    if computed.data is None:
+        return StoredStories(None, computed)
+    stories = {
+        int(team_id): Verbatim(**{**row, "at": dt.datetime.fromisoformat(row["at"])})
+        for team_id, row in computed.data["stories"].items()
+    }
+    return StoredStories(stories, computed)
 
 
 # ------------------------------------------------------------------ recognition

@@ -81,6 +81,19 @@ class Response(TenantModel):
             models.Index(
                 fields=["organization", "contact", "responded_at"], name="response_contact_history"
             ),
+            # What concerns a member (My work): the newest comments of their team, of each
+            # stage they own and naming them as staff, each read newest first on its own
+            # index and stopping after a page; walking the organisation's responses for the
+            # few that match read every response of 90 days for a member with none.
+            models.Index(
+                fields=["organization", "team", "responded_at"], name="response_team_newest"
+            ),
+            models.Index(
+                fields=["organization", "stage", "responded_at"], name="response_stage_newest"
+            ),
+            models.Index(
+                fields=["organization", "staff", "responded_at"], name="response_staff_newest"
+            ),
             # The sweeper reads only the few responses whose fan-out has not finished.
             models.Index(
                 fields=["fanout_lease_until"],

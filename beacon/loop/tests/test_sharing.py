@@ -11,15 +11,20 @@ from beacon.core.errors import Conflict, ValidationFailed
 from beacon.insights.praise import do_record_praise
 from beacon.loop.channels import do_create_channel
 from beacon.loop.models import DigestSent, Recognition, SurveyConsent, WallPost
-from beacon.loop.queries import recognition_count, recognition_feed
+from beacon.loop.queries import praise_per_person, recognition_count, recognition_feed
 from beacon.loop.sharing import (
+    Verbatim,
+    _verbatims,
     concerning,
     do_moderate_wall_post,
     do_queue_for_wall,
+    do_recognise,
     do_record_survey_consent,
     do_set_digest,
     do_share_response,
     send_digests,
+    stored_stories_of_the_day,
+    stories_of_the_day,
     story_of_the_day,
 )
 from beacon.loop.tests.helpers import HookServer, part, respond
@@ -31,9 +36,9 @@ from beacon.orgs.actions import (
     do_set_team_lead,
     do_update_organization,
 )
-from beacon.orgs.models import Role
+from beacon.orgs.models import Role, Team
 from beacon.pipeline.processing import process_response
-from beacon.responses.models import Answer
+from beacon.responses.models import Answer, Response
 from beacon.testing import SmtpServer, World
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +146,109 @@ def test_story_of_the_day_is_the_fullest_recent_comment_of_the_team(world: World
             "Priya stayed on the line until my router worked", 10, "Support follow-up"
         )  # fmt: skip
         assert len(concerning(world.stage_owner, MONDAY - dt.timedelta(days=2), MONDAY)) == 2
+
+
+def _story_picked_one_team_at_a_time(team: Team, candidates: int) -> Verbatim | None:
+    """The story of the day as the page picked it before, team by team (the reference)."""
+    now = clock.now()
+    responses = Response.objects.for_org(team.organization_id).filter(
+        team=team, responded_at__gte=now - dt.timedelta(days=7), responded_at__lte=now
+    )
+    found = _verbatims(responses, candidates)
+    return max(found, key=lambda v: (min(len(v.text), 600), v.at)) if found else None
+
+
+def test_every_teams_story_of_the_day_in_one_query_is_each_teams_own_pick(
+    world: World, other_world: World
+) -> None:
+    billing = do_create_team(world.org, "Billing")
+    sales = do_create_team(world.org, "Sales")
+    quiet = do_create_team(world.org, "Quiet")
+    stale = do_create_team(world.org, "Stale")
+    hours = [MONDAY - dt.timedelta(hours=h) for h in range(200)]
+    seeded = [
+        # Support: two comments over 600 characters count as long as each other; the newer
+        # wins. Redaction makes the phone number shorter; the old one is out of the week.
+        (world.team, "y" * 650, hours[24]),
+        (world.team, "x" * 700, hours[48]),
+        (world.team, "short", hours[1]),
+        (world.team, "Call me on 020 7946 0958 tomorrow", hours[2]),
+        (world.team, "A very long story from last month " * 30, hours[170]),
+        # Billing: the raw text of the older one is longer, its redacted text shorter; and
+        # two of the same length at the same moment (the later written is the newer).
+        (billing, "call 020 7946 0958 now", hours[30]),
+        (billing, "twenty chars long!!!", hours[10]),
+        (billing, "same length A", hours[5]),
+        (billing, "same length B", hours[5]),
+        # Sales: surrounding blanks do not count; the week's first moment is in it.
+        (sales, "        padded        ", hours[3]),
+        (sales, "plain comment", hours[168]),
+        (stale, "Only an old comment here", hours[190]),
+    ]
+    for n, (team, comment, at) in enumerate(seeded, start=1):
+        respond(world, n, nps=n % 11, comment=comment, team=team, at=at)
+    respond(other_world, 1, nps=3, comment="Another organisation's much longer story " * 9)
+    teams = [world.team, billing, sales, quiet, stale]
+    with clock.frozen_at(MONDAY):
+        for candidates in (1, 2, 3, 200):
+            stories = stories_of_the_day(world.org.pk, [t.pk for t in teams], candidates)
+            assert [stories.get(t.pk) for t in teams] == [
+                _story_picked_one_team_at_a_time(t, candidates) for t in teams
+            ]
+        picked = {t.name: s.text for t in teams if (s := story_of_the_day(t)) is not None}
+        two = stories_of_the_day(world.org.pk, [t.pk for t in teams], 2)
+        # The page reads them as the worker stored them (jobs run at once in tests).
+        stored = stored_stories_of_the_day(world.org.pk)
+        assert stored.computed.as_of == MONDAY
+        assert stored.stories == stories_of_the_day(world.org.pk, [t.pk for t in teams])
+        queries = CaptureQueriesContext(connection)
+        with queries:
+            stories_of_the_day(world.org.pk, [t.pk for t in teams])
+    assert picked == {
+        "Support": "y" * 650,
+        "Billing": "twenty chars long!!!",
+        "Sales": "plain comment",
+    }
+    # Among the two newest only, Support's longer is the phone call (redacted), and
+    # Billing's two are as long and as new as each other: the later written is taken.
+    assert two[world.team.pk].text == "Call me on [phone] tomorrow"
+    assert two[billing.pk].text == "same length B"
+    # The ranked comments, the winners (with their surveys, stages, teams and staff), their
+    # responses' answers and those answers' questions: as many queries whatever the teams.
+    assert len(queries.captured_queries) == 4
+
+
+def test_praise_per_person_counts_the_newest_praises_as_the_feed_read_them(
+    world: World,
+) -> None:
+    namesake = do_add_member(
+        world.org, "priya2@acme.test", role=Role.AGENT, display_name="Priya Agent"
+    )
+    staff = [world.agent, world.owner, namesake, world.stage_owner, world.agent, world.owner]
+    for n, person in enumerate(staff, start=1):
+        response = respond(world, n, nps=10)
+        # The last two at the same moment: the later written is the newer.
+        with clock.frozen_at(MONDAY + dt.timedelta(minutes=min(n, 5))):
+            do_recognise(person, response, "top_score", notify=False)
+    with clock.frozen_at(MONDAY + dt.timedelta(hours=1)):
+        do_recognise(world.stage_owner, response, "named", notify=False)
+
+    def counted_one_by_one(window: int) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for praise in recognition_feed(world.org, limit=window):
+            counts[praise.staff.display_name] = counts.get(praise.staff.display_name, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    for window in range(1, 10):
+        assert praise_per_person(world.org, window) == counted_one_by_one(window)
+    # Two members named Priya Agent are one row, as the page shows them.
+    assert praise_per_person(world.org) == [
+        ("Priya Agent", 3), ("Olive Owner", 2), ("Sam Stage", 2)
+    ]  # fmt: skip
+    assert praise_per_person(world.org, 2) == [("Olive Owner", 1), ("Sam Stage", 1)]
+    assert praise_per_person(world.org, 3) == [
+        ("Olive Owner", 1), ("Priya Agent", 1), ("Sam Stage", 1)
+    ]  # fmt: skip
 
 
 def test_top_score_praises_the_staff_member_and_tells_their_manager(world: World) -> None:

@@ -10,14 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from beacon.core.errors import Conflict, ValidationFailed
 from beacon.loop.models import DigestFrequency, SurveyConsent
-from beacon.loop.queries import recognition_feed, wall_queue, wall_settings
+from beacon.loop.queries import praise_per_person, recognition_feed, wall_queue, wall_settings
 from beacon.loop.sharing import (
     digest_frequency,
     do_moderate_wall_post,
     do_record_survey_consent,
     do_set_digest,
     do_set_wall,
-    story_of_the_day,
+    stored_stories_of_the_day,
 )
 from beacon.orgs.actions import do_update_organization, time_zones
 from beacon.orgs.models import Membership, Role, Team
@@ -84,15 +84,15 @@ def digest_settings(request: HttpRequest, member: Membership) -> HttpResponse:
 @require_GET
 def recognition(request: HttpRequest, member: Membership) -> HttpResponse:
     org = member.organization_id
-    feed = recognition_feed(org)
-    counts: dict[str, int] = {}
-    for praise in recognition_feed(org, limit=10_000):
-        counts[praise.staff.display_name] = counts.get(praise.staff.display_name, 0) + 1
-    teams = list(Team.objects.for_org(org).order_by("name"))
+    stored = stored_stories_of_the_day(org)
+    teams = Team.objects.for_org(org).order_by("name")
     context = {
-        "feed": feed,
-        "counts": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-        "stories": [(team, story_of_the_day(team)) for team in teams],
+        "feed": recognition_feed(org),
+        "counts": praise_per_person(org),
+        "stories": None
+        if stored.stories is None
+        else [(team, stored.stories.get(team.pk)) for team in teams],
+        "computed": stored.computed,
     }
     return render_page(request, member, "web/loop/recognition.html", context, nav="recognition")
 
