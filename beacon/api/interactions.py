@@ -207,7 +207,10 @@ def _receive_interactions(
                 recorded = contacts.do_record_interactions(org, items)
                 fresh = list(recorded.created.items())
                 results = do_trigger_many(
-                    [x for _, x in fresh], default_channel=InvitationChannel.API
+                    [x for _, x in fresh],
+                    default_channel=InvitationChannel.API,
+                    fresh=True,
+                    new_contacts=recorded.new_contacts,
                 )
                 queue_reasons_reading([x for _, x in fresh])
             triggered = {j: r.invitations for (j, _), r in zip(fresh, results, strict=True)}

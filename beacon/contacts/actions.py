@@ -142,6 +142,7 @@ class RecordedInteractions:
     created: dict[int, Interaction] = field(default_factory=dict)
     stored: dict[int, Interaction] = field(default_factory=dict)  # the key's first one
     refused: dict[int, dict[str, str]] = field(default_factory=dict)  # field errors
+    new_contacts: frozenset[int] = frozenset()  # ids of the contacts created
 
 
 def _interaction(
@@ -201,7 +202,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
             fresh.append((i, d))
     if not fresh:
         return out
-    contacts = do_upsert_contacts(org, [d.contact for _, d in fresh])
+    contacts, out.new_contacts = _upsert_contacts(org, [d.contact for _, d in fresh])
     now = clock.now()
     for i, d in fresh:
         out.created[i] = _interaction(org, d, contacts, now)
@@ -276,6 +277,13 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     the caller's transaction: a concurrent request creating one of the contacts first
     makes the INSERT fail on the unique key (IntegrityError), and the caller runs again.
     """
+    return _upsert_contacts(org, items)[0]
+
+
+def _upsert_contacts(
+    org: Organization, items: list[ContactIn]
+) -> tuple[dict[str, Contact], frozenset[int]]:
+    """`do_upsert_contacts`, and the ids of the contacts it created."""
     wanted: dict[str, dict[str, Any]] = {}
     for c in items:
         wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
@@ -289,9 +297,11 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     changed: list[Contact] = []
     fields: set[str] = set()
     for ext, values in wanted.items():
+        if ext in created:
+            continue
         contact = found[ext]
         differ = {k: v for k, v in values.items() if _stored_value(contact, k) != _value(v)}
-        if differ and ext not in created:
+        if differ:
             for k, v in differ.items():
                 setattr(contact, k, v)
             changed.append(contact)
@@ -300,7 +310,7 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
         Contact.objects.bulk_update(changed, sorted(fields))
     if fresh or changed:
         contacts_received(org, created=len(fresh), updated=len(changed))
-    return found
+    return found, frozenset(c.pk for c in fresh)
 
 
 def _stored_value(contact: Contact, name: str) -> Any:
