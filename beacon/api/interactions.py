@@ -223,7 +223,7 @@ def _receive_interactions(
 
 def _invitations_of(interaction_ids: list[int]) -> dict[int, list[Invitation]]:
     out: dict[int, list[Invitation]] = {}
-    rows = Invitation.objects.filter(interaction_id__in=interaction_ids).order_by("pk")
+    rows = Invitation.objects.filter(interaction_id__among=interaction_ids).order_by("pk")
     for inv in rows if interaction_ids else []:
         out.setdefault(inv.interaction_id, []).append(inv)  # type: ignore[arg-type]
     return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
 from beacon.contacts.events import (
@@ -26,6 +27,22 @@ from beacon.core.errors import ValidationFailed
 from beacon.core.rows import insert_objects, new
 from beacon.cxmodel.models import Persona, Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
+
+
+def _compiled(lazy: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(lazy.pattern, lazy.flags)
+
+
+class _EmailValidator(EmailValidator):
+    """Django's email check, its patterns compiled here: Django's are lazy proxies, and
+    reading them through the proxy was two thirds of checking a batch's emails."""
+
+    user_regex = _compiled(EmailValidator.user_regex)
+    domain_regex = _compiled(EmailValidator.domain_regex)
+    literal_regex = _compiled(EmailValidator.literal_regex)
+
+
+validate_email = _EmailValidator()
 
 
 @dataclass
@@ -185,7 +202,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
     stored = {
         x.idempotency_key: x
         for x in Interaction.objects.for_org(org).filter(
-            idempotency_key__in=[d.idempotency_key for _, d in valid]
+            idempotency_key__among=[d.idempotency_key for _, d in valid]
         )
     }
     fresh: list[tuple[int, InteractionIn]] = []
@@ -287,7 +304,10 @@ def _upsert_contacts(
     wanted: dict[str, dict[str, Any]] = {}
     for c in items:
         wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
-    found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
+    found = {
+        c.external_id: c
+        for c in Contact.objects.for_org(org).filter(external_id__among=list(wanted))
+    }
     now = clock.now()
     fresh = [new(Contact, organization=org, created_at=now, external_id=ext, **values)
              for ext, values in wanted.items() if ext not in found]  # fmt: skip

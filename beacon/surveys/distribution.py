@@ -365,13 +365,13 @@ class _Budgets:
                ignore_conflicts=True)  # fmt: skip
         last_any: dict[int, dt.datetime | None] = {}
         if stored:
-            rows = ContactBudget.objects.select_for_update().filter(contact_id__in=stored)
+            rows = ContactBudget.objects.select_for_update().filter(contact_id__among=stored)
             last_any = dict(rows.order_by("pk").values_list("contact_id", "last_invited_at"))
         last_to: dict[tuple[int, int], dt.datetime] = {}
         if surveys and stored:
             invited = (
                 Invitation.objects.for_org(org_id)
-                .filter(survey_id__in=surveys, contact_id__in=stored)
+                .filter(survey_id__in=surveys, contact_id__among=stored)
                 .values_list("contact_id", "survey_id")
                 .annotate(last=Max("created_at"))
             )
@@ -396,7 +396,7 @@ class _Budgets:
     def save(self) -> None:
         stored = self.claimed - self.new_contacts
         if stored:
-            ContactBudget.objects.filter(contact_id__in=stored).update(last_invited_at=self.now)
+            ContactBudget.objects.filter(contact_id__among=stored).update(last_invited_at=self.now)
         # The rows the stored contacts got above, as they are after the update.
         stamp = db_datetime(self.now)
         rows = [(self.org_id, stamp, c, stamp if c in self.claimed else None)
@@ -426,20 +426,20 @@ def do_trigger_many(
     org_id = interactions[0].organization_id
     candidates = _Candidates.of(org_id)
     matched = [candidates.matching(i) for i in interactions]
-    existing: dict[tuple[int, int], Invitation] = {}
-    done: dict[tuple[int, int], Suppression] = {}
+    existing: dict[tuple[int, int | None], Invitation] = {}
+    done: dict[tuple[int, int | None], Suppression] = {}
     if not fresh:
-        ids = [i.pk for i in interactions]
-        made = Invitation.objects.for_org(org_id).filter(interaction_id__in=ids)
+        ids = [i.id for i in interactions]
+        made = Invitation.objects.for_org(org_id).filter(interaction_id__among=ids)
         existing = {(inv.survey_id, inv.interaction_id): inv for inv in made}
-        refused = Suppression.objects.for_org(org_id).filter(interaction_id__in=ids)
+        refused = Suppression.objects.for_org(org_id).filter(interaction_id__among=ids)
         done = {(s.survey_id, s.interaction_id): s for s in refused}
     # (interaction, survey, rule, channel, reason decided before the budget)
     wanted: list[tuple[Interaction, Survey, DistributionRule | None, str, str]] = []
     for interaction, found in zip(interactions, matched, strict=True):
         contact = interaction.contact
         for survey, rule in found:
-            if (survey.pk, interaction.pk) in existing:
+            if (survey.id, interaction.id) in existing:
                 continue
             channel = rule.channel if rule is not None else default_channel
             reason = ""
@@ -457,7 +457,7 @@ def do_trigger_many(
     suppressions: list[Suppression] = []
     outcome: dict[tuple[int, int], Invitation | Suppression] = {}
     for interaction, survey, rule, channel, decided in wanted:
-        key = (survey.pk, interaction.pk)
+        key = (survey.id, interaction.id)
         if key in done:
             outcome[key] = done[key]
             continue
@@ -487,7 +487,7 @@ def do_trigger_many(
     for interaction, found in zip(interactions, matched, strict=True):
         result = TriggerResult([], [])
         for survey, _ in found:
-            key = (survey.pk, interaction.pk)
+            key = (survey.id, interaction.id)
             row = existing.get(key) or outcome[key]
             if isinstance(row, Invitation):
                 result.invitations.append(row)
