@@ -6,16 +6,19 @@ at a touchpoint whose active survey invites every one: the trigger runs for each
 and prints one JSON line: this process's CPU time per 1,000 items (the request: parsing,
 validation, storing, answering) and, on PostgreSQL, its backend's CPU time per 1,000
 (read from /proc for this connection; COMMIT's deferred foreign key checks included).
-On SQLite the database works inside this process. CPU time, unlike the wall clock, is
-steady on a loaded machine, so a change is measured by this first.
+On SQLite the database works inside this process. CPU time is steadier than the wall
+clock on a loaded machine (it still grows with the load: compare runs taken side by
+side, alternating the versions compared).
 
     .venv/bin/python -m benchmarks.batch_profile --kind interactions --batches 10
     .venv/bin/python -m benchmarks.batch_profile --kind interactions \
         --database-url postgres://postgres@127.0.0.1:5432/bench_profile   # dropped, made anew
 
-`--profile FILE` writes a cProfile (CPU time) of the timed batches to FILE. `--statements`
-also times each SQL statement of one batch (wall clock, PostgreSQL), to see which the
-database spends its time on.
+`--sample` prints where the timed batches spent their CPU time (a signal every
+millisecond of CPU notes the stack: cProfile's cost per call swells Django's many small
+calls). `--profile FILE` writes a cProfile of them to FILE. `--statements` also times
+each ORM statement of one more batch (wall clock; the bulk writer's `executemany` and
+`COPY` are not among them).
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ import cProfile
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
-import signal
 import time
 from pathlib import Path
 from typing import Any
