@@ -83,7 +83,10 @@ def answer(results: list[ItemResult]) -> HttpResponse:
     """The 200 answer, written directly: building and then validating 1,000 response
     schemas cost more than storing the items. Its shape is the operation's declared
     schema (`ResponseBatchOut`, `InteractionBatchOut`), which the API tests check."""
-    body = json.dumps({"items": [r.fields() for r in results]}, separators=(",", ":"))
+    # Built here, so it holds no cycle to look for (a third of the encoding's time).
+    body = json.dumps(
+        {"items": [r.fields() for r in results]}, separators=(",", ":"), check_circular=False
+    )
     return HttpResponse(body, content_type="application/json")
 
 

@@ -207,7 +207,10 @@ def _receive_interactions(
                 recorded = contacts.do_record_interactions(org, items)
                 fresh = list(recorded.created.items())
                 results = do_trigger_many(
-                    [x for _, x in fresh], default_channel=InvitationChannel.API
+                    [x for _, x in fresh],
+                    default_channel=InvitationChannel.API,
+                    fresh=True,
+                    new_contacts=recorded.new_contacts,
                 )
                 queue_reasons_reading([x for _, x in fresh])
             triggered = {j: r.invitations for (j, _), r in zip(fresh, results, strict=True)}
@@ -220,7 +223,7 @@ def _receive_interactions(
 
 def _invitations_of(interaction_ids: list[int]) -> dict[int, list[Invitation]]:
     out: dict[int, list[Invitation]] = {}
-    rows = Invitation.objects.filter(interaction_id__in=interaction_ids).order_by("pk")
+    rows = Invitation.objects.filter(interaction_id__among=interaction_ids).order_by("pk")
     for inv in rows if interaction_ids else []:
         out.setdefault(inv.interaction_id, []).append(inv)  # type: ignore[arg-type]
     return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
 from beacon.contacts.events import (
@@ -26,6 +27,22 @@ from beacon.core.errors import ValidationFailed
 from beacon.core.rows import insert_objects, new
 from beacon.cxmodel.models import Persona, Touchpoint
 from beacon.orgs.models import Membership, Organization, Team
+
+
+def _compiled(lazy: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(lazy.pattern, lazy.flags)
+
+
+class _EmailValidator(EmailValidator):
+    """Django's email check, its patterns compiled here: Django's are lazy proxies, and
+    reading them through the proxy was two thirds of checking a batch's emails."""
+
+    user_regex = _compiled(EmailValidator.user_regex)
+    domain_regex = _compiled(EmailValidator.domain_regex)
+    literal_regex = _compiled(EmailValidator.literal_regex)
+
+
+validate_email = _EmailValidator()
 
 
 @dataclass
@@ -142,6 +159,7 @@ class RecordedInteractions:
     created: dict[int, Interaction] = field(default_factory=dict)
     stored: dict[int, Interaction] = field(default_factory=dict)  # the key's first one
     refused: dict[int, dict[str, str]] = field(default_factory=dict)  # field errors
+    new_contacts: frozenset[int] = frozenset()  # ids of the contacts created
 
 
 def _interaction(
@@ -184,7 +202,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
     stored = {
         x.idempotency_key: x
         for x in Interaction.objects.for_org(org).filter(
-            idempotency_key__in=[d.idempotency_key for _, d in valid]
+            idempotency_key__among=[d.idempotency_key for _, d in valid]
         )
     }
     fresh: list[tuple[int, InteractionIn]] = []
@@ -201,7 +219,7 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
             fresh.append((i, d))
     if not fresh:
         return out
-    contacts = do_upsert_contacts(org, [d.contact for _, d in fresh])
+    contacts, out.new_contacts = _upsert_contacts(org, [d.contact for _, d in fresh])
     now = clock.now()
     for i, d in fresh:
         out.created[i] = _interaction(org, d, contacts, now)
@@ -276,10 +294,20 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     the caller's transaction: a concurrent request creating one of the contacts first
     makes the INSERT fail on the unique key (IntegrityError), and the caller runs again.
     """
+    return _upsert_contacts(org, items)[0]
+
+
+def _upsert_contacts(
+    org: Organization, items: list[ContactIn]
+) -> tuple[dict[str, Contact], frozenset[int]]:
+    """`do_upsert_contacts`, and the ids of the contacts it created."""
     wanted: dict[str, dict[str, Any]] = {}
     for c in items:
         wanted.setdefault(c.external_id.strip(), {}).update(_given(c))
-    found = {c.external_id: c for c in Contact.objects.for_org(org).filter(external_id__in=wanted)}
+    found = {
+        c.external_id: c
+        for c in Contact.objects.for_org(org).filter(external_id__among=list(wanted))
+    }
     now = clock.now()
     fresh = [new(Contact, organization=org, created_at=now, external_id=ext, **values)
              for ext, values in wanted.items() if ext not in found]  # fmt: skip
@@ -289,9 +317,11 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
     changed: list[Contact] = []
     fields: set[str] = set()
     for ext, values in wanted.items():
+        if ext in created:
+            continue
         contact = found[ext]
         differ = {k: v for k, v in values.items() if _stored_value(contact, k) != _value(v)}
-        if differ and ext not in created:
+        if differ:
             for k, v in differ.items():
                 setattr(contact, k, v)
             changed.append(contact)
@@ -300,7 +330,7 @@ def do_upsert_contacts(org: Organization, items: list[ContactIn]) -> dict[str, C
         Contact.objects.bulk_update(changed, sorted(fields))
     if fresh or changed:
         contacts_received(org, created=len(fresh), updated=len(changed))
-    return found
+    return found, frozenset(c.pk for c in fresh)
 
 
 def _stored_value(contact: Contact, name: str) -> Any:

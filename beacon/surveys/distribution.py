@@ -342,32 +342,42 @@ class _Budgets:
     then sees the first one's claim.
     """
 
+    org_id: int
     now: dt.datetime
     cutoff: dt.datetime
     last_any: dict[int, dt.datetime | None]
     last_to: dict[tuple[int, int], dt.datetime]
     claimed: set[int] = field(default_factory=set)
+    new_contacts: set[int] = field(default_factory=set)  # asking, without a budget row
 
     @classmethod
-    def of(cls, org_id: int, contact_ids: set[int], surveys: set[int]) -> _Budgets:
+    def of(
+        cls, org_id: int, contact_ids: set[int], surveys: set[int], new_contacts: frozenset[int]
+    ) -> _Budgets:
+        """`new_contacts`: contacts created in this transaction. They have no budget row and no
+        invitation yet, and no other transaction can see them: their rows are written
+        once, by `save`, instead of inserted, locked and then updated."""
         now = clock.now()
         stamp = db_datetime(now)
-        budgets = [(org_id, stamp, c) for c in sorted(contact_ids)]
+        stored = contact_ids - new_contacts
+        budgets = [(org_id, stamp, c) for c in sorted(stored)]
         insert(ContactBudget, ("organization_id", "created_at", "contact_id"), budgets,
                ignore_conflicts=True)  # fmt: skip
-        rows = ContactBudget.objects.select_for_update().filter(contact_id__in=contact_ids)
-        last_any = dict(rows.order_by("pk").values_list("contact_id", "last_invited_at"))
+        last_any: dict[int, dt.datetime | None] = {}
+        if stored:
+            rows = ContactBudget.objects.select_for_update().filter(contact_id__among=stored)
+            last_any = dict(rows.order_by("pk").values_list("contact_id", "last_invited_at"))
         last_to: dict[tuple[int, int], dt.datetime] = {}
-        if surveys:
+        if surveys and stored:
             invited = (
                 Invitation.objects.for_org(org_id)
-                .filter(survey_id__in=surveys, contact_id__in=contact_ids)
+                .filter(survey_id__in=surveys, contact_id__among=stored)
                 .values_list("contact_id", "survey_id")
                 .annotate(last=Max("created_at"))
             )
             last_to = {(c, s): last for c, s, last in invited}
         cutoff = now - dt.timedelta(days=org_budget_days(org_id))
-        return cls(now, cutoff, last_any, last_to)
+        return cls(org_id, now, cutoff, last_any, last_to, new_contacts=contact_ids & new_contacts)
 
     def claim(self, contact_id: int, survey: Survey) -> str:
         """As `_claim_budget`: "" when taken, else the reason."""
@@ -384,39 +394,52 @@ class _Budgets:
         return ""
 
     def save(self) -> None:
-        if self.claimed:
-            ContactBudget.objects.filter(contact_id__in=self.claimed).update(
-                last_invited_at=self.now
-            )
+        stored = self.claimed - self.new_contacts
+        if stored:
+            ContactBudget.objects.filter(contact_id__among=stored).update(last_invited_at=self.now)
+        # The rows the stored contacts got above, as they are after the update.
+        stamp = db_datetime(self.now)
+        rows = [(self.org_id, stamp, c, stamp if c in self.claimed else None)
+                for c in sorted(self.new_contacts)]  # fmt: skip
+        insert(ContactBudget, ("organization_id", "created_at", "contact_id", "last_invited_at"),
+               rows, ids=False)  # fmt: skip
 
 
 @transaction.atomic
 def do_trigger_many(
-    interactions: list[Interaction], *, default_channel: str = InvitationChannel.LINK
+    interactions: list[Interaction],
+    *,
+    default_channel: str = InvitationChannel.LINK,
+    fresh: bool = False,
+    new_contacts: frozenset[int] = frozenset(),
 ) -> list[TriggerResult]:
     """`do_trigger` for many interactions of one organisation, set-based: the surveys and
     rules are read once, budgets claimed in one pass, invitations and suppressions (and
     their events) inserted in one statement each. Each interaction needs its `contact`
-    and `touchpoint` loaded. Results are in the order of `interactions`."""
+    and `touchpoint` loaded. Results are in the order of `interactions`.
+
+    The batch API stores the interactions in the same transaction and says so: `fresh`
+    (nothing was decided for them yet, so no earlier invitation or suppression is
+    looked for) and `new_contacts` (contacts created here, see `_Budgets.of`)."""
     if not interactions:
         return []
     org_id = interactions[0].organization_id
     candidates = _Candidates.of(org_id)
     matched = [candidates.matching(i) for i in interactions]
-    existing = {
-        (inv.survey_id, inv.interaction_id): inv
-        for inv in Invitation.objects.for_org(org_id).filter(
-            interaction_id__in=[i.pk for i in interactions]
-        )
-    }
-    done = {(s.survey_id, s.interaction_id): s for s in Suppression.objects.for_org(org_id).filter(
-        interaction_id__in=[i.pk for i in interactions])}  # fmt: skip
+    existing: dict[tuple[int, int | None], Invitation] = {}
+    done: dict[tuple[int, int | None], Suppression] = {}
+    if not fresh:
+        ids = [i.id for i in interactions]
+        made = Invitation.objects.for_org(org_id).filter(interaction_id__among=ids)
+        existing = {(inv.survey_id, inv.interaction_id): inv for inv in made}
+        refused = Suppression.objects.for_org(org_id).filter(interaction_id__among=ids)
+        done = {(s.survey_id, s.interaction_id): s for s in refused}
     # (interaction, survey, rule, channel, reason decided before the budget)
     wanted: list[tuple[Interaction, Survey, DistributionRule | None, str, str]] = []
     for interaction, found in zip(interactions, matched, strict=True):
         contact = interaction.contact
         for survey, rule in found:
-            if (survey.pk, interaction.pk) in existing:
+            if (survey.id, interaction.id) in existing:
                 continue
             channel = rule.channel if rule is not None else default_channel
             reason = ""
@@ -428,13 +451,13 @@ def do_trigger_many(
                 reason = SuppressionReason.NO_EMAIL
             wanted.append((interaction, survey, rule, channel, reason))
     asking = [(i.contact_id, s) for i, s, _, _, reason in wanted if not reason]
-    budgets = _Budgets.of(org_id, {c for c, _ in asking},
-                          {s.pk for _, s in asking if s.resurvey_after_days})  # fmt: skip
+    resurveyed = {s.pk for _, s in asking if s.resurvey_after_days}
+    budgets = _Budgets.of(org_id, {c for c, _ in asking}, resurveyed, new_contacts)
     invitations: list[Invitation] = []
     suppressions: list[Suppression] = []
     outcome: dict[tuple[int, int], Invitation | Suppression] = {}
     for interaction, survey, rule, channel, decided in wanted:
-        key = (survey.pk, interaction.pk)
+        key = (survey.id, interaction.id)
         if key in done:
             outcome[key] = done[key]
             continue
@@ -464,7 +487,7 @@ def do_trigger_many(
     for interaction, found in zip(interactions, matched, strict=True):
         result = TriggerResult([], [])
         for survey, _ in found:
-            key = (survey.pk, interaction.pk)
+            key = (survey.id, interaction.id)
             row = existing.get(key) or outcome[key]
             if isinstance(row, Invitation):
                 result.invitations.append(row)

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from beacon.api.tests.conftest import Api, interaction_body
+from beacon.contacts import actions as contacts
+from beacon.contacts.actions import do_upsert_contact
 from beacon.contacts.models import Contact, Interaction
 from beacon.core import clock
 from beacon.orgs.models import Event
-from beacon.surveys.models import ContactBudget, Invitation
+from beacon.surveys.distribution import do_set_survey_budget
+from beacon.surveys.models import ContactBudget, Invitation, Suppression, SuppressionReason
 from beacon.testing import World
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +83,40 @@ def test_a_batch_writes_the_rows_of_the_single_endpoint(world: World, other_worl
     assert len(batch["invitations"]) == 3
     assert len(batch["events"]) == 6
     assert batch == single
+
+
+def test_a_batch_of_stored_and_new_contacts_writes_the_budgets_of_the_single_endpoint(
+    world: World, other_world: World
+) -> None:
+    """The batch writes a new contact's budget row at once and locks and updates a stored
+    contact's: the rows and decisions are those of one call per item."""
+
+    def items(w: World) -> list[dict[str, Any]]:
+        return [
+            interaction_body(w, "i-1"),  # cust-1, invited below: within the budget
+            interaction_body(w, "i-2", contact={"external_id": "cust-5"}),  # no budget row
+            interaction_body(w, "i-3", contact={"external_id": "cust-7"}),  # new
+            interaction_body(w, "i-4", contact={"external_id": "cust-7"}),  # new, again
+        ]
+
+    with clock.frozen_at(AT):
+        for w in (world, other_world):
+            do_set_survey_budget(w.org, min_days_between=30)
+            do_upsert_contact(w.org, contacts.ContactIn(external_id="cust-5"))
+            first = Api(w.api_secret).post("/interactions", interaction_body(w, "i-0"))
+            assert len(first.json()["invitations"]) == 1
+        alone = [Api(world.api_secret).post("/interactions", i).json() for i in items(world)]
+        answer = Api(other_world.api_secret).post("/interactions/batch",
+                                                  {"items": items(other_world)})  # fmt: skip
+    together = [i["result"] for i in answer.json()["items"]]
+    assert [len(a["invitations"]) for a in alone] == [0, 1, 1, 0]
+    assert [len(t["invitations"]) for t in together] == [0, 1, 1, 0]
+    assert _rows(other_world) == _rows(world)
+
+    def suppressed(w: World) -> list[tuple[str, str]]:
+        return sorted(Suppression.objects.filter(organization=w.org).values_list(
+            "interaction__idempotency_key", "reason"))  # fmt: skip
+
+    assert suppressed(world) == [("i-1", SuppressionReason.BUDGET),
+                                 ("i-4", SuppressionReason.BUDGET)]  # fmt: skip
+    assert suppressed(other_world) == suppressed(world)
