@@ -7,8 +7,9 @@ runs it, on the bench organisation a crawl kept (`make bench-crawl` with --keep)
 The parameters are those the pages and the API ask with: theme drivers unfiltered (the
 API), per survey (the drivers page) and over the theme page's 90 days; key drivers per
 survey; one theme page's figures (the most mentioned theme); /insights/'s overview; theme
-NPS; emerging themes; suggested themes. Per computation: wall time and this process's CPU
-time (on PostgreSQL the server's own CPU is not in it). Results go to
+NPS; emerging themes; suggested themes. Per computation: wall time, this process's CPU
+time and, on PostgreSQL (on this machine), the CPU time of this connection's server
+process (/proc; parallel workers' share is not in it). Results go to
 benchmarks/results/stored-<database>.json with the load average before and after.
 """
 
@@ -72,6 +73,22 @@ def _jobs(org_id: int) -> list[tuple[str, str, dict[str, Any]]]:
     return jobs
 
 
+def _server_cpu_s() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (0 on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as c:
+        c.execute("SELECT pg_backend_pid()")
+        pid = c.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="time only labels containing this text")
@@ -102,14 +119,17 @@ def main() -> None:
             continue
         compute = import_string(kind)
         for _ in range(args.reps):
+            s0 = _server_cpu_s()
             t0, c0 = time.perf_counter(), time.process_time()
             compute(org.pk, params)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            server = _server_cpu_s() - s0
             run = {"label": label, "kind": kind, "params": params, "wall_s": round(wall, 2),
-                   "cpu_s": round(cpu, 2), "load": load_average()}  # fmt: skip
+                   "cpu_s": round(cpu, 2), "server_cpu_s": round(server, 2),
+                   "load": load_average()}  # fmt: skip
             result["runs"].append(run)
-            print(f"{wall:8.2f} s wall {cpu:8.2f} s CPU  load {run['load']:5.2f}  {label}",
-                  flush=True)  # fmt: skip
+            print(f"{wall:8.2f} s wall {cpu:8.2f} s CPU {server:8.2f} s server CPU  "
+                  f"load {run['load']:5.2f}  {label}", flush=True)  # fmt: skip
     result["load_after"] = load_average()
     result["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     out = ROOT / "benchmarks" / "results" / f"stored-{connection.vendor}.json"

@@ -101,10 +101,7 @@ class AnswerInsight(TenantModel):
 
 class ThemeMention(TenantModel):
     answer = models.ForeignKey("responses.Answer", on_delete=models.CASCADE, related_name="+")
-    # Indexed with the theme below (which serves lookups by response alone as well).
-    response = models.ForeignKey(
-        "responses.Response", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    response = models.ForeignKey("responses.Response", on_delete=models.CASCADE, related_name="+")
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="mentions")
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices)
     score = models.FloatField(default=1.0)
