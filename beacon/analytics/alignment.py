@@ -28,7 +28,7 @@ import numpy.typing as npt
 from beacon.alignment.models import Accountable, Reply, Round, StageReply
 from beacon.alignment.queries import replies, round_stages, scored_rounds
 from beacon.analytics.display import figure
-from beacon.analytics.money.figures import bootstrap
+from beacon.analytics.money.figures import BOOTSTRAP_SAMPLES, bootstrap
 from beacon.core.computed import read_stored, write_stored
 from beacon.cxmodel.models import Persona, Stage
 from beacon.orgs.models import Membership, Organization, Role
@@ -107,8 +107,11 @@ _used: ContextVar[set[str] | None] = ContextVar("_used", default=None)
 
 
 def _interval_key(statistic: str, seed: int, inputs: object) -> str:
-    """Names one interval by what determines it: the statistic, its seed and its inputs."""
-    return hashlib.sha256(repr((statistic, seed, inputs)).encode()).hexdigest()[:32]
+    """Names one interval by what determines it: the statistic, its seed, the resample
+    count and its inputs. A change to how a statistic is computed must change its name
+    here, or stored intervals of the old one would be read back."""
+    named = (statistic, seed, BOOTSTRAP_SAMPLES, inputs)
+    return hashlib.sha256(repr(named).encode()).hexdigest()[:32]
 
 
 def _interval(
