@@ -4,14 +4,23 @@ one accountable person overall and one need per stage?
 Every figure carries its n and a 95% percentile-bootstrap interval (respondents
 resampled, seeded, so a page shows the same interval on every load). Flags are read from
 the point estimates against the thresholds below.
+
+A round's intervals are stored (`round_intervals`) and reused by the next read: each is
+keyed by its statistic, seed and the very answers it resamples, so a stored interval is
+only ever read back for the same inputs and the figures equal a fresh computation. A
+closed round then costs no bootstrap at all; an open one only those its new answers moved.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +28,8 @@ import numpy.typing as npt
 from beacon.alignment.models import Accountable, Reply, Round, StageReply
 from beacon.alignment.queries import replies, round_stages, scored_rounds
 from beacon.analytics.display import figure
-from beacon.analytics.money.figures import bootstrap
+from beacon.analytics.money.figures import BOOTSTRAP_SAMPLES, bootstrap
+from beacon.core.computed import read_stored, write_stored
 from beacon.cxmodel.models import Persona, Stage
 from beacon.orgs.models import Membership, Organization, Role
 
@@ -90,18 +100,50 @@ class Score:
         return round((self.value or 0.0) * 100)
 
 
-def _score(statistic: Callable[[IntArray], FloatArray], n: int, *, kind: str, seed: int) -> Score:
+# Intervals known so far while a round's results are computed (see `_stored_intervals`):
+# interval key -> [low, high], None standing for NaN (JSON has none). Unset: no store.
+_known: ContextVar[dict[str, list[float | None]] | None] = ContextVar("_known", default=None)
+_used: ContextVar[set[str] | None] = ContextVar("_used", default=None)
+
+
+def _interval_key(statistic: str, seed: int, inputs: object) -> str:
+    """Names one interval by what determines it: the statistic, its seed, the resample
+    count and its inputs. A change to how a statistic is computed must change its name
+    here, or stored intervals of the old one would be read back."""
+    named = (statistic, seed, BOOTSTRAP_SAMPLES, inputs)
+    return hashlib.sha256(repr(named).encode()).hexdigest()[:32]
+
+
+def _interval(
+    statistic: Callable[[IntArray], FloatArray], n: int, *, seed: int, key: str
+) -> tuple[float, float]:
+    known, used = _known.get(), _used.get()
+    if known is None or used is None:
+        return bootstrap(statistic, n, seed=seed)
+    used.add(key)
+    if key not in known:
+        known[key] = [None if math.isnan(b) else b for b in bootstrap(statistic, n, seed=seed)]
+    low, high = known[key]
+    return (math.nan if low is None else low), (math.nan if high is None else high)
+
+
+def _score(
+    statistic: Callable[[IntArray], FloatArray], n: int, *, kind: str, seed: int, key: str
+) -> Score:
     value = float(statistic(np.arange(n)[None, :])[0]) if n else math.nan
     if not math.isfinite(value):  # no answers, or alpha from fewer than two
         return Score(None, None, None, n, kind)
-    low, high = bootstrap(statistic, n, seed=seed)
+    low, high = _interval(statistic, n, seed=seed, key=key)
     return Score(value, low, high, n, kind)
 
 
 def share(x: Sequence[float], *, seed: int = SEED) -> Score:
     """The share of True (or the mean of shares in 0..1), with its bootstrap interval."""
     values = np.asarray(x, dtype=float)
-    return _score(lambda idx: values[idx].mean(axis=1), len(values), kind="share", seed=seed)
+    key = _interval_key("share", seed, values.tolist())
+    return _score(
+        lambda idx: values[idx].mean(axis=1), len(values), kind="share", seed=seed, key=key
+    )
 
 
 def _onehot(codes: Sequence[int], categories: int) -> FloatArray:
@@ -117,7 +159,10 @@ def top_share(codes: Sequence[int], categories: int, *, seed: int = SEED) -> Sco
         return Score(0.0, 0.0, 0.0, n, "share")
     counted = [c if c >= 0 else categories for c in codes]
     onehot = _onehot(counted, categories + 1)[:, :categories]
-    return _score(lambda idx: onehot[idx].sum(axis=1).max(axis=1) / n, n, kind="share", seed=seed)
+    key = _interval_key("top_share", seed, (categories, counted))
+    return _score(
+        lambda idx: onehot[idx].sum(axis=1).max(axis=1) / n, n, kind="share", seed=seed, key=key
+    )
 
 
 def distinct_count(codes: Sequence[int], categories: int, *, seed: int = SEED) -> Score:
@@ -131,6 +176,7 @@ def distinct_count(codes: Sequence[int], categories: int, *, seed: int = SEED) -
         len(codes),
         kind="count",
         seed=seed,
+        key=_interval_key("distinct_count", seed, (categories, counted)),
     )
 
 
@@ -188,7 +234,8 @@ def first_choice_alpha(codes: Sequence[int], options: int, *, seed: int = SEED) 
         n = idx.shape[1]
         return nominal_alpha(np.stack([n - chosen, chosen], axis=-1))
 
-    return _score(statistic, len(codes), kind="alpha", seed=seed)
+    key = _interval_key("first_choice_alpha", seed, (options, list(codes)))
+    return _score(statistic, len(codes), kind="alpha", seed=seed, key=key)
 
 
 # ------------------------------------------------------------------ results
@@ -541,7 +588,47 @@ def _alpha(found: list[Reply], personas: dict[int, str]) -> Score:
     return first_choice_alpha(codes, len(options) + 1)
 
 
+ROUND_INTERVALS = "beacon.analytics.alignment.round_intervals"
+
+
+@contextmanager
+def _stored_intervals(round_: Round) -> Iterator[None]:
+    """Reuse the round's stored intervals, computing only those not stored yet; store
+    again when any was computed or is no longer used (an open round's moved figures)."""
+    org_id, params = round_.organization_id, {"round": round_.pk}
+    stored = read_stored(org_id, ROUND_INTERVALS, params) or {}
+    known: dict[str, list[float | None]] = dict(stored)
+    used: set[str] = set()
+    known_token, used_token = _known.set(known), _used.set(used)
+    try:
+        yield
+    finally:
+        _known.reset(known_token)
+        _used.reset(used_token)
+    if set(stored) != used:
+        write_stored(org_id, ROUND_INTERVALS, params, {k: known[k] for k in sorted(used)})
+
+
+def round_intervals(org_id: int, params: Mapping[str, Any]) -> dict[str, list[float | None]]:
+    """Every interval of a round's results, computed afresh (the stored data's kind)."""
+    round_ = Round.objects.for_org(org_id).get(pk=params["round"])
+    known: dict[str, list[float | None]] = {}
+    known_token, used_token = _known.set(known), _used.set(set())
+    try:
+        _computed_results(round_)
+    finally:
+        _known.reset(known_token)
+        _used.reset(used_token)
+    return known
+
+
 def round_results(round_: Round) -> Results:
+    """A round's figures, its intervals read from store where their answers are unchanged."""
+    with _stored_intervals(round_):
+        return _computed_results(round_)
+
+
+def _computed_results(round_: Round) -> Results:
     org_id = round_.organization_id
     stages = round_stages(round_)
     found = replies(round_)

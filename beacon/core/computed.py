@@ -83,3 +83,37 @@ def refresh_result(org_id: int, kind: str, key: str) -> bool:
     data = compute(org_id, row.params)
     ComputedResult.objects.filter(pk=row.pk).update(data=data, as_of=clock.now(), queued_until=None)
     return True
+
+
+def read_stored(org_id: int, kind: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a request stored itself (no worker, no lease): derived data it reuses."""
+    row = (
+        ComputedResult.objects.for_org(org_id)
+        .filter(kind=kind, key=params_key(params))
+        .values_list("data", flat=True)
+        .first()
+    )
+    return row if isinstance(row, dict) else None
+
+
+def write_stored(org_id: int, kind: str, params: Mapping[str, Any], data: dict[str, Any]) -> None:
+    """Store `data` computed in a request, for the next request to read.
+
+    Derived data, like `refresh_result`: no event. Two requests storing at once store the
+    same figures (they are a function of the data), so the second write simply wins."""
+    key = params_key(params)
+    rows = ComputedResult.objects.for_org(org_id).filter(kind=kind, key=key)
+    if rows.update(data=data, as_of=clock.now()):
+        return
+    try:
+        with transaction.atomic():
+            ComputedResult.objects.create(
+                organization_id=org_id,
+                kind=kind,
+                key=key,
+                params=dict(params),
+                data=data,
+                as_of=clock.now(),
+            )
+    except IntegrityError:
+        rows.update(data=data, as_of=clock.now())  # created meanwhile by another request

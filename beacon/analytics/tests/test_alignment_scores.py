@@ -6,16 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from beacon.alignment.actions import do_answer
+from beacon.alignment.actions import do_answer, do_close_round
 from beacon.alignment.tests.helpers import answer_in, recipient, send_round
 from beacon.analytics.alignment import (
+    ROUND_INTERVALS,
+    Results,
     first_choice_alpha,
     flags_by_stage,
     nominal_alpha,
+    round_intervals,
     round_results,
     share,
     trend,
 )
+from beacon.core.computed import params_key
+from beacon.core.models import ComputedResult
 from beacon.cxmodel.actions import do_add_stage, do_create_persona, do_set_primary_persona
 from beacon.orgs.actions import do_add_member, do_deactivate_member
 from beacon.orgs.models import Department, Membership, Role
@@ -150,3 +155,39 @@ def test_a_deactivated_owner_makes_the_stage_orphaned_without_any_round(world: W
     do_deactivate_member(world.stage_owner, actor=world.owner)
     [flag] = flags_by_stage(world.org)[world.stage.pk]
     assert (flag.kind, flag.detail) == ("orphaned", "the recorded owner, Sam Stage, is deactivated")
+
+
+def test_stored_intervals_give_the_figures_a_fresh_computation_gives(world: World) -> None:
+    people = _members(world, "Sales", 3) + _members(world, "Service", 3)
+    issued = send_round(world, members=people)
+    picks = [world.stage_owner, world.agent, world.owner]
+    for i, member in enumerate(people[:4]):
+        do_answer(
+            recipient(issued, member),
+            answer_in(world, overall=picks[i % 3], who={world.stage.pk: picks[i % 3]}),
+        )
+    params = {"round": issued.round.pk}
+    stored = ComputedResult.objects.for_org(world.org).filter(
+        kind=ROUND_INTERVALS, key=params_key(params)
+    )
+
+    def fresh() -> Results:
+        """The results with nothing stored: every interval bootstrapped again."""
+        stored.delete()
+        return round_results(issued.round)
+
+    open_fresh = fresh()
+    assert stored.get().data == round_intervals(world.org.pk, params)
+    assert round_results(issued.round) == open_fresh  # read back from the store
+    # A new answer moves some figures: only intervals of today's answers are kept.
+    do_answer(recipient(issued, people[4]), answer_in(world, overall=world.agent))
+    after_answer = round_results(issued.round)
+    assert stored.get().data == round_intervals(world.org.pk, params)
+    assert after_answer == fresh() and after_answer != open_fresh
+    assert do_close_round(issued.round, actor=world.owner)
+    issued.round.refresh_from_db()
+    closed_fresh = fresh()
+    assert round_results(issued.round) == closed_fresh
+    assert [s.owner_share.text for s in closed_fresh.stages] == [
+        s.owner_share.text for s in after_answer.stages
+    ]
