@@ -4,6 +4,7 @@ server logs its warnings and errors, not every job it runs."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import time
@@ -21,7 +22,7 @@ from beacon.core.management.commands.worker import consumer_config
 
 def test_the_worker_beside_the_web_server_is_quiet_unless_asked() -> None:
     assert worker_command() == [sys.executable, "-m", "beacon", "worker", "--stop-with-parent",
-                                "--quiet"]  # fmt: skip
+                                "--parent-pid", str(os.getpid()), "--quiet"]  # fmt: skip
     assert "--quiet" not in worker_command(verbose=True)
     assert banner("127.0.0.1", 8000) == [
         "Beacon is running at http://127.0.0.1:8000/",

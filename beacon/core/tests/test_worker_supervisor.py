@@ -84,3 +84,46 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         for pid in consumers:
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_supervisor_whose_parent_ended_while_it_started_stops_with_its_children(
+    tmp_path: Path,
+) -> None:
+    """`beacon run` stopped while its worker still starts: the worker, adopted before it
+    could read its parent, goes by the pid it was given, stops its consumers and ends."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "BEACON_TEST_DATABASE_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="beacon.settings.base",
+        BEACON_DATA_DIR=str(tmp_path),
+        BEACON_JOBS_IMMEDIATE="0",
+        BEACON_INGEST_EDGE="1",
+    )
+    command = [sys.executable, "-m", "beacon", "worker", "--workers", "1", "--quiet"]
+    supervisor = subprocess.Popen(
+        [*command, "--stop-with-parent", "--parent-pid", str(gone.pid)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert supervisor.wait(timeout=180) == 0  # start-up on a busy machine
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+    started = [
+        int(cmdline.parent.name)
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline")
+        if f"--parent-pid\x00{supervisor.pid}\x00" in _read(cmdline)
+    ]
+    assert [pid for pid in started if running(pid)] == []
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

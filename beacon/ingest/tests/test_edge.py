@@ -344,7 +344,8 @@ def test_the_minute_poll_applies_only_while_the_edge_is_on(world: World, setting
 def test_the_worker_starts_the_applier_beside_its_queues_only_with_the_edge_on(
     settings: Any,
 ) -> None:
-    applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
+    applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent",
+               "--parent-pid", str(os.getpid())]  # fmt: skip
     settings.INGEST_EDGE = True
     on = child_commands(["critical", "bulk"], 2, quiet=True)
     assert on == [

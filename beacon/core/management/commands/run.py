@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ def worker_command(*, verbose: bool = False) -> list[str]:
     """The worker beside the web server: quiet unless asked, so its routine lines do not
     scroll the sign-in and invitation links away."""
     command = [sys.executable, "-m", "beacon", "worker", "--stop-with-parent"]
+    command += ["--parent-pid", str(os.getpid())]  # a start-up race cannot hide its end
     return command if verbose else [*command, "--quiet"]
 
 

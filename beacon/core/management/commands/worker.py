@@ -63,7 +63,8 @@ def child_commands(names: list[str], workers: int, *, quiet: bool) -> list[list[
     command += ["--parent-pid", str(os.getpid())]
     children = [[*command, "--queues", n] for n in names]
     if settings.INGEST_EDGE:
-        children.append([sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"])
+        applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
+        children.append([*applier, "--parent-pid", str(os.getpid())])
     return children
 
 
@@ -115,7 +116,8 @@ class Command(BaseCommand):
             action="store_true",
             help="stop when the process that started this one ends (used by `beacon run`)",
         )
-        # The supervisor names itself to each consumer it starts (see stop_when_orphaned).
+        # The supervisor names itself to each consumer it starts (see stop_when_orphaned),
+        # and `beacon run` names itself to the supervisor it starts.
         parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -125,9 +127,11 @@ class Command(BaseCommand):
                 stop_when_orphaned(options["parent_pid"])
             self._consume(names[0], options["workers"], quiet=options["quiet"])
         else:
-            self._supervise(
-                names, options["workers"], options["stop_with_parent"], quiet=options["quiet"]
-            )
+            # The parent named on the command line (`beacon run` names itself): one that
+            # ended while this process was starting is seen too, where os.getppid() read
+            # now would already name whatever adopted this process.
+            parent = options["parent_pid"] or (os.getppid() if options["stop_with_parent"] else 0)
+            self._supervise(names, options["workers"], parent, quiet=options["quiet"])
 
     def _consume(self, name: str, workers: int, *, quiet: bool) -> None:
         from beacon.core.jobs import QUEUES, warm_up
@@ -142,15 +146,12 @@ class Command(BaseCommand):
         self.stdout.write(f"worker: serving the {name} queue with {workers} threads{also}")
         QUEUES[name].create_consumer(**config.values).run()
 
-    def _supervise(
-        self, names: list[str], workers: int, stop_with_parent: bool, *, quiet: bool
-    ) -> None:
+    def _supervise(self, names: list[str], workers: int, parent: int, *, quiet: bool) -> None:
         """One child per queue, so a busy bulk queue never holds the critical one's GIL.
 
-        With `stop_with_parent`, the children stop when the parent goes: uvicorn ends
-        `beacon run` by re-raising SIGTERM, which skips its clean-up.
+        With a `parent` (pid), the children stop when it is no longer this process's
+        parent: uvicorn ends `beacon run` by re-raising SIGTERM, which skips its clean-up.
         """
-        parent = os.getppid()
         children = [subprocess.Popen(c) for c in child_commands(names, workers, quiet=quiet)]
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -161,7 +162,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         try:
             while any(child.poll() is None for child in children):
-                if stop_with_parent and os.getppid() != parent:
+                if parent and os.getppid() != parent:
                     stop(signal.SIGTERM, None)
                 time.sleep(1)
         finally:

@@ -7,6 +7,7 @@ do no harm (the applier takes a lock per batch), only no good.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import threading
@@ -27,6 +28,9 @@ class Command(BaseCommand):
             action="store_true",
             help="stop when the process that started this one ends (used by `beacon worker`)",
         )
+        # `beacon worker` names itself: a worker that ended while this process was starting
+        # is seen too, where os.getppid() would already name whatever adopted it.
+        parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -39,7 +43,7 @@ class Command(BaseCommand):
         applier = threading.Thread(target=run_applier, args=(stop, POLL_SECONDS),
                                    name="ingest-applier")  # fmt: skip
         applier.start()
-        parent = os.getppid()
+        parent = options["parent_pid"] or os.getppid()
         while applier.is_alive():
             if options["stop_with_parent"] and os.getppid() != parent:
                 stop.set()
