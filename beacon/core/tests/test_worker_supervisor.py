@@ -39,7 +39,8 @@ def consumer_started(log: Path, queue: str) -> bool:
     return f"serving the {queue} queue" in log.read_text(errors="replace")
 
 
-def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+def worker_env(data_dir: Path) -> dict[str, str]:
+    """A worker on its own data directory, with the edge on (its applier a third child)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -47,9 +48,15 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     }
     env.update(
         DJANGO_SETTINGS_MODULE="beacon.settings.base",
-        BEACON_DATA_DIR=str(tmp_path),
+        BEACON_DATA_DIR=str(data_dir),
         BEACON_JOBS_IMMEDIATE="0",
+        BEACON_INGEST_EDGE="1",
     )
+    return env
+
+
+def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    env = worker_env(tmp_path)
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         supervisor = subprocess.Popen(
@@ -93,17 +100,7 @@ def test_a_supervisor_whose_parent_ended_while_it_started_stops_with_its_childre
     could read its parent, goes by the pid it was given, stops its consumers and ends."""
     gone = subprocess.Popen(["true"])
     gone.wait()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "BEACON_TEST_DATABASE_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="beacon.settings.base",
-        BEACON_DATA_DIR=str(tmp_path),
-        BEACON_JOBS_IMMEDIATE="0",
-        BEACON_INGEST_EDGE="1",
-    )
+    env = worker_env(tmp_path)
     command = [sys.executable, "-m", "beacon", "worker", "--workers", "1", "--quiet"]
     supervisor = subprocess.Popen(
         [*command, "--stop-with-parent", "--parent-pid", str(gone.pid)],
