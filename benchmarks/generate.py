@@ -327,12 +327,12 @@ def _themes(org: Organization) -> None:
     from beacon.insights.analysis import do_analyse_answers
     from beacon.insights.models import AnswerInsight, ThemeMention
     from beacon.insights.taxonomy import do_adopt_starter
-    from beacon.responses.models import Answer
+    from beacon.responses.models import Answer, Response
 
     do_adopt_starter(org, "telecom")
     texts = Answer.objects.for_org(org).filter(question__kind="text")
     insight, mention = AnswerInsight._meta.db_table, ThemeMention._meta.db_table
-    answer = Answer._meta.db_table
+    answer, response = Answer._meta.db_table, Response._meta.db_table
     for comment in COMMENTS:
         first = texts.filter(text=comment).select_related("response").order_by("pk").first()
         if first is None:
@@ -352,9 +352,10 @@ def _themes(org: Organization) -> None:
             )
             c.execute(
                 f"INSERT INTO {mention} (created_at, organization_id, answer_id, response_id,"
-                " theme_id, sentiment, score, source)"
-                " SELECT a.created_at, a.organization_id, a.id, a.response_id, m.theme_id,"
-                f" m.sentiment, m.score, m.source FROM {answer} a, {mention} m"
+                " contact_id, responded_at, theme_id, sentiment, score, source)"
+                " SELECT a.created_at, a.organization_id, a.id, a.response_id, r.contact_id,"
+                " r.responded_at, m.theme_id, m.sentiment, m.score, m.source"
+                f" FROM {answer} a JOIN {response} r ON r.id = a.response_id, {mention} m"
                 " WHERE m.answer_id = %s AND a.organization_id = %s AND a.text = %s"
                 " AND a.id <> %s",
                 [first.pk, org.pk, comment, first.pk],

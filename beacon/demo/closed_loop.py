@@ -126,7 +126,7 @@ def _tell_customers(
         drafts = CustomerUpdate.objects.filter(action=action).order_by("pk")
         if theme is not None:
             raised = ThemeMention.objects.for_org(action.organization_id).filter(theme=theme)
-            drafts = drafts.filter(contact_id__in=raised.values("response__contact_id"))
+            drafts = drafts.filter(contact_id__in=raised.values("contact_id"))
         for update in drafts[:5]:
             do_approve_customer_update(update, actor=lead)
         return min(5, drafts.count())

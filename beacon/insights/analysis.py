@@ -231,6 +231,8 @@ def _store(org: Organization, readings: list[_Reading], version: str) -> list[An
                 organization_id=r.answer.organization_id,
                 answer=r.answer,
                 response=r.answer.response,
+                contact_id=r.answer.response.contact_id,
+                responded_at=r.answer.response.responded_at,
                 theme=theme,
                 sentiment=sentiment,
                 score=score,

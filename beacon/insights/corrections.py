@@ -72,6 +72,8 @@ def do_correct_theme(
             organization_id=answer.organization_id,
             answer=answer,
             response_id=answer.response_id,
+            contact_id=answer.response.contact_id,
+            responded_at=answer.response.responded_at,
             theme=theme,
             sentiment=sentiment,
             source="staff",

@@ -107,6 +107,21 @@ class ThemeMention(TenantModel):
     score = models.FloatField(default=1.0)
     # "model" or "staff": staff mentions survive re-analysis.
     source = models.CharField(max_length=10, default="model")
+    # The response's customer and time, copied (neither changes once the response is
+    # stored) so that a theme's customers, or its mentions up to a date, are read from the
+    # mentions alone: joined to their responses, a theme's tens of thousands of mentions
+    # made PostgreSQL hash the whole response table (the action page's "customers to tell"
+    # at 1M: 100 ms, 22 ms from the mentions). No index on the contact: contacts are never
+    # deleted one by one (erasure keeps the row), so nothing looks mentions up by it.
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    responded_at = models.DateTimeField()
 
     class Meta:
         constraints = [
@@ -121,6 +136,12 @@ class ThemeMention(TenantModel):
             # only the theme's index SQLite walked every earlier mention of the theme for
             # each one (quadratic: a theme-driver count at 1M ran for over 16 minutes).
             models.Index(fields=["response", "theme"], name="theme_mention_response_theme"),
+            # A theme's customers up to a date, read from this index alone (PostgreSQL:
+            # an index-only scan, 4 ms for a theme's 32,000 mentions at 1M responses).
+            models.Index(
+                fields=["organization", "theme", "responded_at", "contact"],
+                name="theme_mention_customers",
+            ),
         ]
 
 

@@ -356,11 +356,11 @@ def _raised_by(action: Action) -> list[Any]:
     parts: list[Any] = [cases.values_list("contact_id", flat=True).order_by()]
     if action.theme_id is not None:
         mentions = ThemeMention.objects.for_org(action.organization_id).filter(
-            theme_id=action.theme_id, response__contact__isnull=False
+            theme_id=action.theme_id, contact__isnull=False
         )
         if action.completed_at is not None:
-            mentions = mentions.filter(response__responded_at__lte=action.completed_at)
-        parts.append(mentions.values_list("response__contact_id", flat=True).order_by())
+            mentions = mentions.filter(responded_at__lte=action.completed_at)
+        parts.append(mentions.values_list("contact_id", flat=True).order_by())
     return parts
 
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 from io import StringIO
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.test import Client
 
 from beacon.analytics import stats
-from beacon.contacts.actions import InteractionIn, do_record_interaction
+from beacon.contacts.actions import InteractionIn, do_record_interaction, do_upsert_contact
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
@@ -39,6 +41,11 @@ from beacon.responses.models import Answer, Response
 from beacon.testing import World, contact_in
 
 pytestmark = pytest.mark.django_db
+
+# The migration that copied each mention's customer and time from its response.
+copy_from_responses = import_module(
+    "beacon.insights.migrations.0005_mention_contact_and_time"
+).copy_from_responses
 
 _counter = iter(range(1, 1_000_000))
 
@@ -128,6 +135,47 @@ def test_pipeline_reads_themes_and_sentiment(world: World) -> None:
     assert by_theme["Billing"] == (1, -100.0)
     assert by_theme["Staff friendliness"] == (2, 0.0)
     assert by_theme["Waiting time"] == (1, -100.0)
+
+
+def test_mentions_carry_their_responses_customer_and_time(world: World) -> None:
+    """The pipeline, a staff correction and the migration's copy all give each mention its
+    response's contact and time (the action page counts a theme's customers from them)."""
+    do_adopt_starter(world.org, "telecom")
+    contact = do_upsert_contact(world.org, contact_in(7))
+    at = clock.now() - dt.timedelta(days=3)
+    named = ingest(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key="named",
+            answers=[
+                AnswerIn(world.nps.pk, number=3),
+                AnswerIn(world.comment.pk, text="I was charged twice on my bill."),
+            ],
+            touchpoint=world.touchpoint,
+            responded_at=at,
+            contact=contact,
+        )
+    ).response
+    process_response(named.pk)
+    anonymous = respond(world, "Lovely friendly staff, thank you so much!", nps=10)
+    roaming = do_create_theme(world.org, "Roaming", "Using the phone abroad")
+    do_correct_theme(comment_of(named), roaming, "negative", actor=world.owner)
+
+    def copied() -> set[tuple[str, int | None, dt.datetime]]:
+        return {
+            (m.theme.name, m.contact_id, m.responded_at)
+            for m in ThemeMention.objects.select_related("theme")
+        }
+
+    expected = {
+        ("Billing", contact.pk, at),
+        ("Roaming", contact.pk, at),
+        ("Staff friendliness", None, anonymous.responded_at),
+    }
+    assert copied() == expected
+    ThemeMention.objects.update(contact=None, responded_at=at - dt.timedelta(days=400))
+    copy_from_responses(django_apps, None)
+    assert copied() == expected
 
 
 def read_again(response: Response) -> None:

@@ -57,9 +57,12 @@ def _seed(world: World, other_world: World) -> Theme:
     _tagged(world, theme, 6, at=DONE + dt.timedelta(days=1))  # after completion
     do_unsubscribe(Contact.objects.get(organization=world.org, external_id="cust-3"))
     Contact.objects.filter(organization=world.org, external_id="cust-4").update(email="")
-    # A mention on a response with no customer behind it.
-    anonymous = _tagged(world, theme, 9, at=T0)
+    # A mention on a response with no customer behind it (stored without one: a
+    # response's customer never changes, and its mentions copy it).
+    anonymous = respond(world, 9, nps=4, comment="The bill is confusing", at=T0)
     Response.objects.filter(pk=anonymous.pk).update(contact=None)
+    answer = Answer.objects.get(response=anonymous, question=world.comment)
+    do_correct_theme(answer, theme, "negative", actor=world.owner)
     # Customer 7 raised the root cause and mentioned the theme; customer 8 the cause only.
     for n in (7, 8):
         case = do_open_case_for(respond(world, n, nps=2, at=T0, key="case"))
