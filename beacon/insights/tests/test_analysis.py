@@ -12,6 +12,7 @@ from django.test import Client
 
 from beacon.analytics import stats
 from beacon.contacts.actions import InteractionIn, do_record_interaction, do_upsert_contact
+from beacon.contacts.models import Contact
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.insights import queries
@@ -50,7 +51,13 @@ copy_from_responses = import_module(
 _counter = iter(range(1, 1_000_000))
 
 
-def respond(world: World, comment: str, nps: int = 8, at: dt.datetime | None = None) -> Response:
+def respond(
+    world: World,
+    comment: str,
+    nps: int = 8,
+    at: dt.datetime | None = None,
+    contact: Contact | None = None,
+) -> Response:
     response = ingest(
         ResponseIn(
             survey=world.survey,
@@ -58,6 +65,7 @@ def respond(world: World, comment: str, nps: int = 8, at: dt.datetime | None = N
             answers=[AnswerIn(world.nps.pk, number=nps), AnswerIn(world.comment.pk, text=comment)],
             touchpoint=world.touchpoint,
             responded_at=at,
+            contact=contact,
         )
     ).response
     process_response(response.pk)
@@ -143,20 +151,7 @@ def test_mentions_carry_their_responses_customer_and_time(world: World) -> None:
     do_adopt_starter(world.org, "telecom")
     contact = do_upsert_contact(world.org, contact_in(7))
     at = clock.now() - dt.timedelta(days=3)
-    named = ingest(
-        ResponseIn(
-            survey=world.survey,
-            idempotency_key="named",
-            answers=[
-                AnswerIn(world.nps.pk, number=3),
-                AnswerIn(world.comment.pk, text="I was charged twice on my bill."),
-            ],
-            touchpoint=world.touchpoint,
-            responded_at=at,
-            contact=contact,
-        )
-    ).response
-    process_response(named.pk)
+    named = respond(world, "I was charged twice on my bill.", nps=3, at=at, contact=contact)
     anonymous = respond(world, "Lovely friendly staff, thank you so much!", nps=10)
     roaming = do_create_theme(world.org, "Roaming", "Using the phone abroad")
     do_correct_theme(comment_of(named), roaming, "negative", actor=world.owner)
