@@ -7,7 +7,8 @@ keep-alive clients post N responses in batches of 1,000 (an NPS score, a comment
 active survey invites the contact: the trigger runs for every one). Request bodies are
 built before the clock starts. Prints one JSON line per kind: items/s wall clock, the
 server processes' CPU seconds (user + system, from /proc) per 1,000 items (and on
-PostgreSQL its backends' for this database, which the server keeps connected), p50/p95 per
+PostgreSQL its backends' for this database, which the server keeps connected), the
+clients' own CPU per 1,000 (they run on the same cores), p50/p95 per
 request, the jobs left queued, and the load average before and after.
 
     .venv/bin/python -m benchmarks.batch_ingest --items 100000 --clients 4
@@ -190,9 +191,11 @@ def main() -> None:
             queued_before = _queued()
             cpu = _cpu_seconds(server.pid)
             db_cpu = _database_cpu_seconds()
+            client_cpu = time.process_time()
             wall, latencies, statuses = _post_all(
                 args.port, world.api_secret, path, bodies, args.clients
             )
+            client_cpu = time.process_time() - client_cpu
             cpu = _cpu_seconds(server.pid) - cpu
             db_after = _database_cpu_seconds()
             db = sum(v - db_cpu.get(pid, 0.0) for pid, v in db_after.items())
@@ -211,6 +214,8 @@ def main() -> None:
                 "items_per_server_cpu_s": round(n / cpu, 1),
                 "database_cpu_ms_per_1000_items": (round(1000 * db / n * 1000, 1)
                                                    if connection.vendor == "postgresql" else None),
+                # The clients share the cores: sending bodies, reading the answers.
+                "client_cpu_ms_per_1000_items": round(1000 * client_cpu / n * 1000, 1),
                 "request_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
                 "request_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
                 "jobs_queued": _queued() - queued_before,
