@@ -7,7 +7,8 @@ keep-alive clients post N responses in batches of 1,000 (an NPS score, a comment
 active survey invites the contact: the trigger runs for every one). Request bodies are
 built before the clock starts. Prints one JSON line per kind: items/s wall clock, the
 server processes' CPU seconds (user + system, from /proc) per 1,000 items (and on
-PostgreSQL its backends' for this database, which the server keeps connected), p50/p95 per
+PostgreSQL its backends' for this database, which the server keeps connected), the
+clients' own CPU per 1,000 (they run on the same cores), p50/p95 per
 request, the jobs left queued, and the load average before and after.
 
     .venv/bin/python -m benchmarks.batch_ingest --items 100000 --clients 4
@@ -25,37 +26,28 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("BEACON_DATA_DIR", tempfile.mkdtemp(prefix="beacon-batch-"))
-os.environ["BEACON_JOBS_IMMEDIATE"] = "0"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import (
+    cpu_seconds_of,
+    interaction_items,
+    response_items,
+    start_django,
+)
 
-import django  # noqa: E402
-
-django.setup()
+start_django("beacon-batch-")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-COMMENTS = [
-    "Waited forty minutes on hold and nobody called back",
-    "The agent was friendly and fixed my router in minutes",
-    "Billing charged me twice this month, still not refunded",
-    "Great service, the technician arrived on time",
-]
 BATCH = 1000
 
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its children that are still running."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
     pids = [pid]
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
@@ -67,10 +59,9 @@ def _cpu_seconds(pid: int) -> float:
                 pids.append(int(p.name))
     for p in pids:
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += cpu_seconds_of(p)
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
@@ -80,7 +71,6 @@ def _database_cpu_seconds() -> dict[int, float]:
     if connection.vendor != "postgresql":
         return {}
     name = f" {connection.settings_dict['NAME']} "
-    tick = os.sysconf("SC_CLK_TCK")
     found = {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -89,10 +79,9 @@ def _database_cpu_seconds() -> dict[int, float]:
             title = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             if not title.startswith("postgres:") or name not in title:
                 continue
-            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(p.name)] = cpu_seconds_of(int(p.name))
         except OSError:
             continue
-        found[int(p.name)] = (int(fields[11]) + int(fields[12])) / tick
     return found
 
 
@@ -180,24 +169,12 @@ def main() -> None:
     run = time.time_ns()
     responses, interactions = [], []
     for b in range(0, args.items, BATCH):
-        items = []
-        for i in range(b, min(b + BATCH, args.items)):
-            score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
-            items.append({
-                "survey_id": world.survey.pk,
-                "idempotency_key": f"r-{run}-{i}",
-                "touchpoint_id": world.touchpoint.pk,
-                "answers": [{"question_id": world.nps.pk, "number": score},
-                            {"question_id": world.comment.pk, "text": rng.choice(COMMENTS)}],
-            })  # fmt: skip
+        items = response_items(world, rng, run, b, min(BATCH, args.items - b))
         responses.append(json.dumps({"items": items}).encode())
     n_interactions = args.items if args.interactions is None else args.interactions
     for b in range(0, n_interactions, BATCH):
-        interactions.append(json.dumps({"items": [
-            {"contact": {"external_id": f"c-{run}-{i}", "email": f"c{i}@example.com"},
-             "idempotency_key": f"i-{run}-{i}", "touchpoint_id": world.touchpoint.pk}
-            for i in range(b, min(b + BATCH, n_interactions))
-        ]}).encode())  # fmt: skip
+        items = interaction_items(world, run, b, min(BATCH, n_interactions - b))
+        interactions.append(json.dumps({"items": items}).encode())
     env = {**os.environ}
     server = subprocess.Popen(
         [sys.executable, "-m", "beacon", "run", "--port", str(args.port), "--workers",
@@ -214,9 +191,11 @@ def main() -> None:
             queued_before = _queued()
             cpu = _cpu_seconds(server.pid)
             db_cpu = _database_cpu_seconds()
+            client_cpu = time.process_time()
             wall, latencies, statuses = _post_all(
                 args.port, world.api_secret, path, bodies, args.clients
             )
+            client_cpu = time.process_time() - client_cpu
             cpu = _cpu_seconds(server.pid) - cpu
             db_after = _database_cpu_seconds()
             db = sum(v - db_cpu.get(pid, 0.0) for pid, v in db_after.items())
@@ -235,6 +214,8 @@ def main() -> None:
                 "items_per_server_cpu_s": round(n / cpu, 1),
                 "database_cpu_ms_per_1000_items": (round(1000 * db / n * 1000, 1)
                                                    if connection.vendor == "postgresql" else None),
+                # The clients share the cores: sending bodies, reading the answers.
+                "client_cpu_ms_per_1000_items": round(1000 * client_cpu / n * 1000, 1),
                 "request_p50_ms": round(1000 * _pct(latencies, 0.5), 1),
                 "request_p95_ms": round(1000 * _pct(latencies, 0.95), 1),
                 "jobs_queued": _queued() - queued_before,

@@ -30,44 +30,22 @@ import json
 import os
 import random
 import signal
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ["BEACON_DATA_DIR"] = tempfile.mkdtemp(prefix="beacon-batch-profile-")
-os.environ["BEACON_JOBS_IMMEDIATE"] = "0"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
-sys.path.insert(0, str(ROOT))
-if "--database-url" in sys.argv:  # before Django reads its settings
-    url = sys.argv[sys.argv.index("--database-url") + 1]
-    os.environ["DATABASE_URL"] = url
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0] + "/postgres"
-    import psycopg
+from benchmarks.common import (
+    backend_cpu,
+    backend_pid,
+    interaction_items,
+    response_items,
+    start_django,
+)
 
-    with psycopg.connect(base, autocommit=True) as pg:
-        pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        pg.execute(f'CREATE DATABASE "{name}"')
-
-import django  # noqa: E402
-
-django.setup()
+start_django("beacon-batch-profile-")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-
-from benchmarks.batch_ingest import COMMENTS  # noqa: E402
-
-
-def _backend_cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _bodies(kind: str, world: Any, batches: int, size: int) -> list[bytes]:
@@ -75,24 +53,10 @@ def _bodies(kind: str, world: Any, batches: int, size: int) -> list[bytes]:
     run = time.time_ns()
     out = []
     for b in range(batches):
-        first = b * size
         if kind == "interactions":
-            items: list[dict[str, Any]] = [
-                {"contact": {"external_id": f"c-{run}-{i}", "email": f"c{i}@example.com"},
-                 "idempotency_key": f"i-{run}-{i}", "touchpoint_id": world.touchpoint.pk}
-                for i in range(first, first + size)
-            ]  # fmt: skip
+            items = interaction_items(world, run, b * size, size)
         else:
-            items = []
-            for i in range(first, first + size):
-                score = rng.randint(0, 6) if rng.random() < 0.3 else rng.randint(7, 10)
-                items.append({
-                    "survey_id": world.survey.pk, "idempotency_key": f"r-{run}-{i}",
-                    "touchpoint_id": world.touchpoint.pk,
-                    "answers": [{"question_id": world.nps.pk, "number": score},
-                                {"question_id": world.comment.pk,
-                                 "text": rng.choice(COMMENTS)}],
-                })  # fmt: skip
+            items = response_items(world, rng, run, b * size, size)
         out.append(json.dumps({"items": items}).encode())
     return out
 
@@ -128,16 +92,12 @@ def main() -> None:
 
     for body in bodies[: args.warmup]:
         post(body)
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
+    backend = backend_pid()
     timed = bodies[args.warmup :]
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     sampler = _Sampler() if args.sample else None
     load = os.getloadavg()
-    wall, cpu, db = time.perf_counter(), time.process_time(), _backend_cpu(backend)
+    wall, cpu, db = time.perf_counter(), time.process_time(), backend_cpu(backend)
     if profiler:
         profiler.enable()
     for body in timed:
@@ -149,7 +109,7 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     wall = time.perf_counter() - wall
     cpu = time.process_time() - cpu
-    db = _backend_cpu(backend) - db
+    db = backend_cpu(backend) - db
     n = len(timed) * args.size
     print(json.dumps({
         "kind": args.kind,

@@ -27,31 +27,12 @@ import cProfile
 import json
 import os
 import random
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ["BEACON_DATA_DIR"] = tempfile.mkdtemp(prefix="beacon-fanout-")
-os.environ["BEACON_JOBS_IMMEDIATE"] = "0"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings.base")
-sys.path.insert(0, str(ROOT))
-if "--database-url" in sys.argv:  # before Django reads its settings
-    url = sys.argv[sys.argv.index("--database-url") + 1]
-    os.environ["DATABASE_URL"] = url
-    name = url.rsplit("/", 1)[1]
-    base = url.rsplit("/", 1)[0] + "/postgres"
-    import psycopg
+from benchmarks.common import backend_cpu, backend_pid, start_django
 
-    with psycopg.connect(base, autocommit=True) as pg:
-        pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        pg.execute(f'CREATE DATABASE "{name}"')
-
-import django  # noqa: E402
-
-django.setup()
+start_django("beacon-fanout-")
 
 from django.core.management import call_command  # noqa: E402
 
@@ -61,22 +42,10 @@ class Clock:
     read from /proc for this connection's backend; SQLite runs in this process)."""
 
     def __init__(self) -> None:
-        from django.db import connection
-
-        self.backend: int | None = None
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                self.backend = cursor.fetchone()[0]
-
-    def _db_cpu(self) -> float:
-        if self.backend is None:
-            return 0.0
-        fields = Path(f"/proc/{self.backend}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        self.backend = backend_pid()
 
     def start(self) -> tuple[float, float, float]:
-        return time.perf_counter(), time.process_time(), self._db_cpu()
+        return time.perf_counter(), time.process_time(), backend_cpu(self.backend)
 
     def since(self, at: tuple[float, float, float]) -> tuple[float, float, float]:
         wall, cpu, db = self.start()

@@ -37,13 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-COMMENTS = [
-    "Waited forty minutes on hold and nobody called back",
-    "The agent was friendly and fixed my router in minutes",
-    "Billing charged me twice this month, still not refunded",
-    "Great service, the technician arrived on time",
-]
+from benchmarks.common import COMMENTS, ROOT
+from benchmarks.common import cpu_seconds_of as _own_cpu
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -51,12 +47,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _own_cpu(pid: int) -> float:
-    """User + system CPU seconds of one process (the server, without the worker)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def _tree_cpu(root: int) -> float:
