@@ -32,17 +32,23 @@ def _build(config: dict[str, Any]) -> Huey:
     return huey
 
 
-# Within the critical queue (Huey takes the highest priority first) a message's first send
-# goes before case jobs, case jobs before the rest (sweeps, alerts), and a message's later
-# attempts after everything: when cases arrive faster than they open, each opened case's
-# email must not wait behind every case job queued before it; and the resends (a retry
-# after a failure, the emails an ended SMTP outage releases, the sweeper's requeues: after
-# a 3-minute outage, hundreds) must never hold back a new case or its email. They go out
-# whenever nothing newer waits, one email a job, so new work waits at most for the sends
-# already in hand.
+# Within the critical queue Huey takes the highest priority first, and jobs of one priority
+# in the order they were enqueued (on every storage: Redis prefixes each job with its
+# enqueue time, SQLite and memory keep a counter). A message's first send goes before case
+# jobs, and case jobs before the rest (sweeps, alerts): when cases arrive faster than they
+# open, each opened case's email must not wait behind every case job queued before it.
+# A message's later attempts (a retry after a failure, the emails an ended SMTP outage
+# releases, the sweeper's finds: after a 3-minute outage, hundreds) are no job of their own:
+# one resend job (beacon.notifications.tasks.resend_due_messages, at most one waiting)
+# sends them a short slice at a time and enqueues its next turn at the case priority,
+# behind the case drain already waiting, which enqueues its own next run behind it. So a
+# new case waits at most for one slice, and the resends still get a turn while the worker
+# is never idle; at a priority below the rest they waited for an idle worker, and under a
+# load that never let it go idle they waited until the load ended (docs/performance.md).
+# The outbox sweep, which enqueues the resend job again should a killed worker lose it,
+# runs at the case priority too, for the same reason.
 EMAIL_PRIORITY = 20
 CASE_PRIORITY = 10
-RESEND_PRIORITY = -10
 
 critical: Huey = HUEY
 bulk: Huey = _build(settings.HUEY_BULK)
@@ -107,13 +113,35 @@ def _mark(task: Any, arg: int | None) -> str:
     return f"coalesce:{name}:{'' if arg is None else arg}"
 
 
-def _put_if_empty(huey: Huey, key: str, value: float) -> bool:
+def _put_if_empty(huey: Huey, key: str, value: tuple[float, str]) -> bool:
     """Set the mark unless one exists; it expires by itself where the storage can (Redis)."""
     ttl = int(_stale_after(huey))
     try:
         return bool(huey.put_if_empty(key, value, ttl=ttl))
     except NotImplementedError:  # SQLite and memory storages: a stale mark is overwritten
         return bool(huey.put_if_empty(key, value))
+
+
+def enqueue_once(task: Any, arg: int | None = None, *, lost: bool = False) -> None:
+    """Enqueue `task(arg)` (`task()` without one) now unless the same job is already
+    waiting; `enqueue_once_on_commit` says when, and what `lost` means.
+
+    The mark names the job it stands for, so a run can tell whether it is the job the mark
+    stands for or a spare (see `coalesced_start`).
+    """
+    huey = task.huey
+    now = clock.now().timestamp()
+    job = task.s() if arg is None else task.s(arg)
+    mark = _mark(task, arg)
+    held = (now, job.id)
+    if lost:
+        huey.put(mark, held)
+    elif not _put_if_empty(huey, mark, held):
+        queued_at, _ = _held(huey.get(mark, peek=True))
+        if queued_at is not None and now - queued_at < _stale_after(huey):
+            return
+        huey.put(mark, held)
+    huey.enqueue(job)
 
 
 def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = False) -> None:
@@ -127,25 +155,31 @@ def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = Fa
     worker killed after taking it off the queue leaves its mark behind), so the job is
     enqueued whatever the mark says.
     """
-
-    def enqueue() -> None:
-        huey = task.huey
-        now = clock.now().timestamp()
-        if lost:
-            huey.put(_mark(task, arg), now)
-        elif not _put_if_empty(huey, _mark(task, arg), now):
-            queued_at = huey.get(_mark(task, arg), peek=True)
-            if queued_at is not None and now - queued_at < _stale_after(huey):
-                return
-            huey.put(_mark(task, arg), now)
-        if arg is None:
-            task()
-        else:
-            task(arg)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: enqueue_once(task, arg, lost=lost))
 
 
-def coalesced_start(task: Any, arg: int | None = None) -> None:
-    """A coalesced job begins: requests from now on queue another run."""
+def _held(value: Any) -> tuple[float | None, str | None]:
+    """A mark's enqueue time and job id (a bare time: a mark set before marks named jobs)."""
+    if value is None:
+        return None, None
+    if isinstance(value, (int, float)):
+        return float(value), None
+    queued_at, job_id = value
+    return float(queued_at), str(job_id)
+
+
+def coalesced_start(task: Any, arg: int | None = None, *, job: Any = None) -> bool:
+    """A coalesced job begins: requests from now on queue another run.
+
+    Given the running job (a task taking Huey's `context`), returns False, leaving the
+    mark, when the mark names another job: this run waited so long that its mark looked
+    stale and another run was enqueued over it. That run's mark must stay, or the next
+    request would enqueue a third run and two jobs that enqueue their own next run would
+    chase each other through the queue for as long as they find work.
+    """
+    if job is not None:
+        _, job_id = _held(task.huey.get(_mark(task, arg), peek=True))
+        if job_id is not None and job_id != job.id:
+            return False
     task.huey.delete(_mark(task, arg))
+    return True

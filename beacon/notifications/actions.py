@@ -13,7 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 
 from beacon.core import clock
-from beacon.core.jobs import RESEND_PRIORITY, enqueue_on_commit
+from beacon.core.jobs import enqueue_on_commit, enqueue_once
 from beacon.notifications.events import (
     outbox_bounced,
     outbox_failed,
@@ -29,6 +29,12 @@ from beacon.orgs.models import Organization
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+
+# A turn of the resend job ends after this many messages or this long, whichever comes
+# first (the message in hand is finished), and queues the next turn behind the case drain
+# waiting: a new case waits at most one turn. Ten local sends take 0.1-0.3 s.
+RESEND_SLICE = 10
+RESEND_SECONDS = 0.5
 
 # Failures that say the mail server could not be reached at all, not that it turned this
 # message down: once an email goes through, every email waiting out such a failure may go.
@@ -227,7 +233,7 @@ def _release_unreachable() -> None:
     )
     if rows.exists():  # a read first: most sends find none, and SQLite serialises writes
         rows.update(next_attempt_at=clock.now())
-        requeue_lost_messages()
+        enqueue_resends()
 
 
 def _record_failure(message: OutboxMessage, exc: Exception) -> str:
@@ -237,7 +243,8 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     OutboxMessage.objects.filter(pk=message.pk).update(
         state=state,
         claimed_until=None,
-        # No lease: the sweeper stays the backstop should the scheduled retry be lost.
+        # No lease: the resend job's once due; the sweeper is the backstop should the wake-up
+        # scheduled for its retry be lost.
         queued_until=None,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
         next_attempt_at=clock.now() + backoff,
@@ -250,17 +257,13 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
 
 
 def _schedule_retry(message_id: int, backoff: dt.timedelta) -> None:
-    """The retry runs when the backoff ends, not at the sweeper's next minute after it: an
-    email held up by a short SMTP outage arrives up to a minute sooner. Should the sweeper
-    have sent it first, this job finds the row claimed or sent and does nothing. Like every
-    resend it queues behind new cases and their emails (RESEND_PRIORITY)."""
-    from beacon.notifications.tasks import send_outbox_message
+    """The retry is due when the backoff ends, and the resend job is woken then, not at the
+    sweeper's next minute after it: an email held up by a short SMTP outage arrives up to a
+    minute sooner. The wake-up only enqueues the resend job unless one waits, so the retry
+    takes its turn with the case drains like every resend."""
+    from beacon.notifications.tasks import wake_resender
 
-    transaction.on_commit(
-        lambda: send_outbox_message.schedule(
-            (message_id,), delay=backoff.total_seconds(), priority=RESEND_PRIORITY
-        )
-    )
+    transaction.on_commit(lambda: wake_resender.schedule(delay=backoff.total_seconds()))
 
 
 def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -> str:
@@ -276,38 +279,65 @@ def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -
     return OutboxState.BOUNCED
 
 
+def enqueue_resends() -> None:
+    """The resend job goes into the queue unless one waits there already."""
+    from beacon.notifications.tasks import resend_due_messages
+
+    enqueue_once(resend_due_messages)
+
+
 def requeue_lost_messages(limit: int = 500) -> int:
-    """Enqueue a send job for each due message whose job was lost (its lease ran out).
+    """How many due messages have no job (up to `limit`); the resend job is enqueued for
+    them unless one waits already.
 
-    A message whose job still waits in the queue is left to it; the lease is renewed with a
-    compare-and-set before enqueueing, so two sweepers never enqueue the same message. The
-    jobs are resends (RESEND_PRIORITY): after an outage they are hundreds, and they go out
-    while no new case or first send waits, never ahead of one.
+    A message whose send job still waits in the queue (its lease, `queued_until`, has not
+    run out) is left to it. The others are the resend job's: failed attempts whose backoff
+    ended, rows a dead sender held, messages whose job was lost. One job sends them all,
+    a slice per turn (`do_resend_due`), so two sweeps in a row enqueue one job, and after
+    an outage hundreds of waiting emails are one job in the queue, not hundreds.
     """
-    from beacon.notifications.tasks import send_outbox_message
+    found = _resendable()[:limit].count()
+    if found:
+        enqueue_resends()
+    return found
 
-    requeued = 0
-    for message_id in due_message_ids(limit):
-        now = clock.now()
-        lost = Q(queued_until__isnull=True) | Q(queued_until__lt=now)
-        if OutboxMessage.objects.filter(lost, pk=message_id).update(queued_until=_job_lease()):
-            send_outbox_message(message_id, priority=RESEND_PRIORITY)
-            requeued += 1
-    return requeued
+
+def do_resend_due(limit: int = RESEND_SLICE, seconds: float = RESEND_SECONDS) -> bool:
+    """One turn of the resend job: the due messages no send job holds, oldest due first,
+    until `limit` were tried or `seconds` passed; returns whether any is still due.
+
+    Each goes through `do_deliver`, whose claim keeps a message from being sent by two
+    jobs at once (a second worker thread's turn, a first send's job found late) and which
+    records the send, the failure (and its next retry) or the bounce.
+    """
+    deadline = clock.now() + dt.timedelta(seconds=seconds)
+    for message_id in _resendable().values_list("pk", flat=True)[:limit]:
+        do_deliver(message_id)
+        if clock.now() >= deadline:
+            break
+    return _resendable().exists()
+
+
+def _due() -> models.QuerySet[OutboxMessage]:
+    """Messages to (re)try: pending and due, or claimed by a sender that died."""
+    now = clock.now()
+    return OutboxMessage.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        state__in=[OutboxState.PENDING, OutboxState.SENDING],
+        next_attempt_at__lte=now,
+    ).order_by("next_attempt_at", "pk")
+
+
+def _resendable() -> models.QuerySet[OutboxMessage]:
+    """Due messages whose send job, if they had one, is no longer waiting (its lease ran
+    out): the resend job's."""
+    now = clock.now()
+    return _due().filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
 
 
 def due_message_ids(limit: int = 500) -> list[int]:
     """Messages a sweeper should (re)try: pending and due, or claimed by a dead sender."""
-    now = clock.now()
-    return list(
-        OutboxMessage.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-            state__in=[OutboxState.PENDING, OutboxState.SENDING],
-            next_attempt_at__lte=now,
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return list(_due().values_list("pk", flat=True)[:limit])
 
 
 @transaction.atomic

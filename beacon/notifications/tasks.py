@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from beacon.core.jobs import EMAIL_PRIORITY
-from beacon.notifications.actions import do_deliver, requeue_lost_messages
+from beacon.core.jobs import CASE_PRIORITY, EMAIL_PRIORITY, coalesced_start
+from beacon.notifications.actions import (
+    do_deliver,
+    do_resend_due,
+    enqueue_resends,
+    requeue_lost_messages,
+)
 
 
-# A message's first send; its later attempts are enqueued with RESEND_PRIORITY.
+# A message's first send; its later attempts are the resend job's.
 @db_task(priority=EMAIL_PRIORITY)
 def send_outbox_message(message_id: int) -> None:
     do_deliver(message_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_task(priority=CASE_PRIORITY, context=True)
+def resend_due_messages(task: Any = None) -> None:
+    """The messages due again, a slice a turn (beacon.core.jobs, above the priorities):
+    at most one waits in the queue (coalesced), and each turn that leaves some due
+    enqueues the next, behind the case drain waiting."""
+    # A turn enqueued after this one over its stale mark may be waiting: this one still
+    # sends (it is nearer the front) and leaves that one's mark, so only one next turn
+    # is queued between them.
+    coalesced_start(resend_due_messages, job=task)
+    if do_resend_due():
+        enqueue_resends()
+
+
+@db_task(priority=EMAIL_PRIORITY)
+def wake_resender() -> None:
+    """Scheduled for when a failed attempt's backoff ends: enqueues the resend job unless
+    one waits. Only a mark and an enqueue, so it takes a first send's priority and runs
+    on time."""
+    enqueue_resends()
+
+
+@db_periodic_task(crontab(minute="*"), priority=CASE_PRIORITY)
 def sweep_outbox() -> int:
-    """Retry what is due and has no job: failed attempts after backoff, rows a dead worker
-    held, and messages whose job was lost."""
+    """Due messages with no job (failed attempts after backoff, rows a dead worker held,
+    messages whose job was lost) go to the resend job. At the case priority, unlike the
+    other sweeps: it is what enqueues the resend job again when a killed worker lost it,
+    and below the case drains a worker that is never idle would never run it."""
     return requeue_lost_messages()

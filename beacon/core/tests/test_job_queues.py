@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 import time
@@ -18,7 +19,7 @@ from django.utils import timezone
 from huey import Huey, PriorityRedisHuey
 from huey.storage import PriorityRedisStorage
 
-from beacon.core.jobs import QUEUES, RESEND_PRIORITY, bulk, critical
+from beacon.core.jobs import QUEUES, bulk, critical
 from beacon.core.queue import EmbeddedHuey
 from beacon.insights.tasks import classify_interaction_task, train_themes_task
 from beacon.loop.models import Case
@@ -197,10 +198,12 @@ def test_worker_refuses_an_unknown_queue() -> None:
 def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
     queued: None, tmp_path: Path
 ) -> None:
-    """Cases arriving faster than they open must not hold back the emails of opened ones,
-    and a resend (queued first here) waits behind both and behind the sweeps."""
-    from beacon.notifications.tasks import send_outbox_message, sweep_outbox
-    from beacon.pipeline.tasks import open_cases_task
+    """Cases arriving faster than they open must not hold back the emails of opened ones;
+    the resend job (and the outbox sweep, its backstop) takes its turn among the case jobs,
+    in the order they were enqueued (its next turn then queues behind the case jobs
+    waiting), and the other sweeps come after."""
+    from beacon.notifications.tasks import resend_due_messages, send_outbox_message, sweep_outbox
+    from beacon.pipeline.tasks import open_cases_task, sweep_unprocessed_responses
 
     redis = _huey("redis://127.0.0.1:6379/0", immediate=False)
     stores = [
@@ -209,8 +212,10 @@ def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
         PriorityRedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=redis["url"]),
     ]
     jobs = (
-        [send_outbox_message.s(2, priority=RESEND_PRIORITY), sweep_outbox.s()]
-        + [open_cases_task.s() for _ in range(50)]
+        [sweep_unprocessed_responses.s()]
+        + [open_cases_task.s() for _ in range(25)]
+        + [resend_due_messages.s(), sweep_outbox.s()]
+        + [open_cases_task.s() for _ in range(25)]
         + [send_outbox_message.s(1)]
     )
     for huey in stores:
@@ -220,9 +225,11 @@ def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
             taken = [critical.deserialize_task(huey.storage.dequeue()) for _ in jobs]
             assert [(task.name, task.args) for task in taken] == [
                 ("send_outbox_message", (1,)),
-                *[("open_cases_task", ())] * 50,
+                *[("open_cases_task", ())] * 25,
+                ("resend_due_messages", ()),
                 ("sweep_outbox", ()),
-                ("send_outbox_message", (2,)),
+                *[("open_cases_task", ())] * 25,
+                ("sweep_unprocessed_responses", ()),
             ]
         finally:
             huey.flush()
@@ -273,6 +280,20 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.02)
 
 
+def queue_emails(world: World, key: str, count: int) -> list[OutboxMessage]:
+    """`count` emails to one address, keyed `<key>:<i>`, queued in one batch (a send job
+    each, enqueued after commit)."""
+    from beacon.notifications.actions import MessageIn, do_queue_messages
+
+    return do_queue_messages(
+        [
+            MessageIn(org_id=world.org.pk, to=f"{key}@example.com", subject=f"{key} {i}",
+                      text="Queued by the test.", cause=world.survey, key=f"{key}:{i}")
+            for i in range(count)
+        ]
+    )  # fmt: skip
+
+
 class HeldArrivals(list[EmailMessage]):
     """An inbox whose server answers its `held`-th message only once `go` is set: the
     sender waits inside its SMTP session, after its claim committed and before it marks
@@ -296,22 +317,21 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
     world: World, smtp: SmtpServer, critical_on_redis: Huey, settings: Any
 ) -> None:
     """After an SMTP outage the held-back emails are released all at once; a detractor
-    answering while they go out gets its case and its email next, not after them all."""
+    answering while they go out gets its case and its email after the resend job's turn
+    in hand (a slice), not after them all."""
     import beacon.pipeline.processing  # noqa: F401  (the consumer loads it before serving)
-    from beacon.notifications.actions import MessageIn, do_queue_email, do_queue_messages
+    from beacon.notifications.actions import (
+        RESEND_SECONDS,
+        RESEND_SLICE,
+        do_queue_email,
+    )
 
     settings.EMAIL_TIMEOUT = 60  # the held session must outlast the detractor's answer
-    backlog_size, sent_before = 40, 10
+    backlog_size, sent_before = 40, RESEND_SLICE  # a turn's worth; the last one is held
     smtp.stop()
-    backlog = do_queue_messages(
-        [
-            MessageIn(org_id=world.org.pk, to="backlog@example.com", subject=f"Held {i}",
-                      text="Held back by the outage.", cause=world.survey, key=f"held:{i}")
-            for i in range(backlog_size)
-        ]
-    )  # fmt: skip
+    backlog = queue_emails(world, "held", backlog_size)
     arrivals = HeldArrivals(held=1 + sent_before)  # the first email after the outage, then
-    smtp.inbox.messages = arrivals  # ten of the backlog; the tenth is held
+    smtp.inbox.messages = arrivals  # a turn's worth of the backlog; its last is held
     with consuming(critical_on_redis):
         # Every first attempt meets the outage and schedules its retry.
         wait_until(lambda: critical.scheduled_count() == backlog_size)
@@ -321,7 +341,10 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
         first = do_queue_email(world.org.pk, to="first@example.com", subject="Back",
                                text="Sent.", cause=world.survey, key="first")  # fmt: skip
         assert arrivals.reached.wait(60)
-        assert critical.pending_count() >= backlog_size - sent_before  # the rest, waiting
+        # The rest waits as rows, not jobs: the resend job is running its turn.
+        held = OutboxMessage.objects.filter(idempotency_key__startswith="held:")
+        assert held.filter(state=OutboxState.PENDING).count() == backlog_size - sent_before
+        assert critical.pending_count() == 0
         submit_response(
             ResponseIn(
                 survey=world.survey,
@@ -330,6 +353,11 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
                 answers=[AnswerIn(world.nps.pk, number=1)],
             )
         )
+        assert [task.name for task in critical.pending()] == ["open_cases_task"]
+        # The held session outlasts the turn's time budget as well as its slice: the turn
+        # ends with it whichever comes first on this machine, and the next queues behind
+        # the case drain.
+        time.sleep(RESEND_SECONDS)
         arrivals.go.set()
         wait_until(lambda: len(arrivals) == 1 + backlog_size + 1)
     case = Case.objects.get()
@@ -353,3 +381,159 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
         [("first", "sent", 1, False), (case_email.idempotency_key, "sent", 1, False)]
         + [(f"held:{i}", "sent", 2, False) for i in range(backlog_size)]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_back_emails_take_turns_with_case_jobs_that_never_let_the_worker_idle(
+    world: World, smtp: SmtpServer, critical_on_redis: Huey
+) -> None:
+    """Resends do not wait for an idle worker: with case jobs always waiting, the emails an
+    outage held back go out a turn at a time between them, while the stream goes on."""
+    from huey.signals import SIGNAL_COMPLETE, SIGNAL_EXECUTING
+
+    import beacon.pipeline.processing  # noqa: F401  (the consumer loads it before serving)
+    from beacon.notifications.actions import (
+        RESEND_SLICE,
+        do_queue_email,
+    )
+    from beacon.pipeline.tasks import open_cases_task
+
+    backlog_size, waiting = 3 * RESEND_SLICE, 8
+    smtp.stop()
+    queue_emails(world, "held", backlog_size)
+    ran: list[str] = []  # each job the worker ran, in order
+    resent: list[int] = []  # emails that arrived during each turn of the resend job
+    stream = threading.Event()
+
+    def executing(signal: str, task: Any, *args: Any) -> None:
+        ran.append(task.name)
+        if task.name == "send_outbox_message" and stream.is_set():
+            for _ in range(waiting):  # the first email after the outage starts the stream
+                critical.enqueue(open_cases_task.s())
+        elif task.name == "open_cases_task" and stream.is_set():
+            critical.enqueue(open_cases_task.s())  # the stream: each case job taken, one more
+        elif task.name == "resend_due_messages":
+            resent.append(-len(smtp.inbox.messages))
+
+    def complete(signal: str, task: Any, *args: Any) -> None:
+        if task.name == "resend_due_messages":
+            resent[-1] += len(smtp.inbox.messages)
+
+    critical.signal(SIGNAL_EXECUTING)(executing)
+    critical.signal(SIGNAL_COMPLETE)(complete)
+    try:
+        with consuming(critical_on_redis):
+            # Every first attempt meets the outage and schedules its retry's wake-up (30 s);
+            # here the backlog goes by its release, so on a slow machine no wake-up may
+            # enqueue a turn early.
+            wait_until(lambda: critical.scheduled_count() == backlog_size)
+            wait_until(lambda: critical.pending_count() == 0)
+            critical.storage.flush_schedule()
+            smtp.start()
+            stream.set()
+            # The first email through releases the backlog to the resend job, behind the
+            # stream's case jobs. Queued while the worker is idle (and the stream started by
+            # the worker): SQLite's shared in-memory test database takes one writer only.
+            do_queue_email(world.org.pk, to="first@example.com", subject="Back",
+                           text="Sent.", cause=world.survey, key="first")  # fmt: skip
+            wait_until(lambda: len(smtp.inbox.messages) == 1 + backlog_size)
+            assert critical.pending_count() >= waiting - 1  # the stream goes on
+            stream.clear()
+    finally:
+        stream.clear()
+        critical.disconnect_signal(executing, SIGNAL_EXECUTING)
+        critical.disconnect_signal(complete, SIGNAL_COMPLETE)
+    held = OutboxMessage.objects.filter(idempotency_key__startswith="held:")
+    assert (
+        sorted(held.values_list("state", "attempts", "possible_duplicate"))
+        == [(OutboxState.SENT, 2, False)] * backlog_size
+    )
+    assert len(smtp.inbox.to("held@example.com")) == backlog_size
+    # Each turn sent at most a slice and queued the next behind the case jobs waiting, so
+    # exactly the stream's case jobs ran between two turns.
+    turns = [i for i, name in enumerate(ran) if name == "resend_due_messages"]
+    assert len(turns) == len(resent) >= backlog_size // RESEND_SLICE
+    assert sum(resent) == backlog_size and max(resent) <= RESEND_SLICE
+    assert all(
+        ran[earlier + 1 : later] == ["open_cases_task"] * waiting
+        for earlier, later in itertools.pairwise(turns)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_resend_job_waits_for_every_due_email(
+    world: World, smtp: SmtpServer, queued: None
+) -> None:
+    """Sweeps, wake-ups and a released backlog all feed one waiting resend job; each turn
+    sends a slice and queues the next while some are due."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from beacon.core import clock
+    from beacon.notifications.actions import RESEND_SLICE
+    from beacon.notifications.tasks import sweep_outbox, wake_resender
+
+    count = 2 * RESEND_SLICE + 1
+    queue_emails(world, "lost", count)
+    assert critical.pending_count() == count  # the first sends ...
+    critical.flush()  # ... are lost
+    rows = OutboxMessage.objects.filter(idempotency_key__startswith="lost:")
+    later = timezone.now() + dt.timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)
+
+    def waiting() -> list[str]:
+        return [task.name for task in critical.pending()]
+
+    with clock.frozen_at(later):  # their leases ran out
+        assert sweep_outbox.call_local() == count
+        assert sweep_outbox.call_local() == count  # still due, and the job waits for them
+        wake_resender.call_local()
+        assert waiting() == ["resend_due_messages"]
+        for turn in (1, 2):
+            assert run_next(critical) == "resend_due_messages"
+            assert rows.filter(state=OutboxState.SENT).count() == turn * RESEND_SLICE
+            assert waiting() == ["resend_due_messages"]  # its next turn
+            assert sweep_outbox.call_local() == count - turn * RESEND_SLICE
+            assert waiting() == ["resend_due_messages"]
+        assert run_next(critical) == "resend_due_messages"
+        assert waiting() == []  # nothing left due: no next turn
+        assert sweep_outbox.call_local() == 0
+    assert sorted(rows.values_list("state", "attempts")) == [(OutboxState.SENT, 1)] * count
+    assert len(smtp.inbox.to("lost@example.com")) == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_turn_that_waited_past_its_mark_leaves_the_later_turn_the_only_next(
+    world: World, smtp: SmtpServer, queued: None
+) -> None:
+    """A turn that waited so long that a second was enqueued over its mark still sends its
+    slice, but leaves the second's mark: one next turn stays queued, not two chasing."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from beacon.core import clock
+    from beacon.core.jobs import CRITICAL_COALESCE_STALE
+    from beacon.notifications.actions import RESEND_SLICE
+    from beacon.notifications.tasks import sweep_outbox
+
+    count = 2 * RESEND_SLICE + 1
+    queue_emails(world, "lost", count)
+    critical.flush()  # the first sends are lost
+    rows = OutboxMessage.objects.filter(idempotency_key__startswith="lost:")
+    later = timezone.now() + dt.timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)
+    with clock.frozen_at(later):
+        assert sweep_outbox.call_local() == count
+    with clock.frozen_at(later + CRITICAL_COALESCE_STALE + dt.timedelta(seconds=1)):
+        assert sweep_outbox.call_local() == count  # the first turn's mark looks stale
+        first, second = critical.pending()
+        assert first.name == second.name == "resend_due_messages"
+        assert run_next(critical) == "resend_due_messages"  # the first, a spare now
+        assert rows.filter(state=OutboxState.SENT).count() == RESEND_SLICE
+        assert [task.id for task in critical.pending()] == [second.id]  # no third turn
+        assert run_next(critical) == "resend_due_messages"
+        assert rows.filter(state=OutboxState.SENT).count() == 2 * RESEND_SLICE
+        assert [task.name for task in critical.pending()] == ["resend_due_messages"]
+        assert run_next(critical) == "resend_due_messages"
+        assert critical.pending_count() == 0
+    assert rows.filter(state=OutboxState.SENT).count() == count

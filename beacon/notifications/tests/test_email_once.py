@@ -79,22 +79,22 @@ def test_a_normal_send_is_not_marked_and_ids_differ_per_row(world: World, smtp: 
 def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
     world: World, smtp: SmtpServer, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from beacon.core.jobs import RESEND_PRIORITY, critical
+    from beacon.core.jobs import EMAIL_PRIORITY, critical
 
     critical.storage.flush_schedule()  # what earlier tests left scheduled
     message = queue(world)
     smtp.stop()
     with clock.frozen_at(T0), django_capture_on_commit_callbacks(execute=True):
         assert do_deliver(message.pk) == OutboxState.PENDING
-    [retry] = critical.scheduled()
-    # A resend: it waits behind new cases and first sends (test_job_queues.py).
-    assert (retry.name, retry.args, retry.priority) == (
-        "send_outbox_message", (message.pk,), RESEND_PRIORITY)  # fmt: skip
-    waits = (retry.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
+    [wake] = critical.scheduled()
+    # Only a wake-up, on time: the resend itself is the resend job's, which takes turns
+    # with the case drains (test_job_queues.py).
+    assert (wake.name, wake.args, wake.priority) == ("wake_resender", (), EMAIL_PRIORITY)
+    waits = (wake.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
     assert 20 < waits <= 30  # the first backoff
     smtp.start()
     with clock.frozen_at(T0 + dt.timedelta(seconds=30)):
-        critical.execute(retry, timestamp=retry.eta)
+        critical.execute(wake, timestamp=wake.eta)  # enqueues the resend job, which runs
         assert sweep_outbox.call_local() == 0  # nothing left for the sweeper
     sent = OutboxMessage.objects.get(pk=message.pk)
     assert (sent.state, sent.attempts, sent.possible_duplicate) == (OutboxState.SENT, 2, False)
