@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from beacon.analytics.actions import evaluate_alert_rules, propose_updates_when_improved
+from beacon.core.jobs import periodic_job
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@periodic_job(crontab(minute="*/10"))
 def evaluate_alerts() -> int:
     return len(evaluate_alert_rules())
 
@@ -25,7 +26,7 @@ def refresh_value_reports(org_id: int) -> int:
     return len(refresh(org)["actions"]) + 1
 
 
-@db_periodic_task(crontab(minute="15", hour="2"))
+@periodic_job(crontab(minute="15", hour="2"))
 def refresh_all_value_reports() -> int:
     """Nightly: every organisation with outcomes gets fresh money figures."""
     from beacon.outcomes.queries import organisations_with_outcomes
@@ -35,7 +36,7 @@ def refresh_all_value_reports() -> int:
     return 0
 
 
-@db_periodic_task(crontab(minute="40", hour="5"))
+@periodic_job(crontab(minute="40", hour="5"))
 def propose_customer_updates() -> int:
     """Daily: actions whose metric now shows they helped get "you said, we did" drafts."""
     return propose_updates_when_improved()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from beacon.contacts.imports import do_fail_stalled_imports
+from beacon.core.jobs import periodic_job
 
 
-@db_periodic_task(crontab(minute="*/5"))
+@periodic_job(crontab(minute="*/5"))
 def fail_stalled_imports() -> int:
     return do_fail_stalled_imports()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 from huey import Huey
-from huey.contrib.djhuey import HUEY, close_db
+from huey.contrib.djhuey import HUEY, close_db, db_periodic_task
 
 from beacon.core import clock
 
@@ -45,8 +45,11 @@ def _build(config: dict[str, Any]) -> Huey:
 # new case waits at most for one slice, and the resends still get a turn while the worker
 # is never idle; at a priority below the rest they waited for an idle worker, and under a
 # load that never let it go idle they waited until the load ended (docs/performance.md).
-# The outbox sweep, which enqueues the resend job again should a killed worker lose it,
-# runs at the case priority too, for the same reason.
+# Every periodic job of the critical queue (the outbox and response sweeps, escalations,
+# invitation sends, digests, alerts) runs at the case priority too, for the same reason:
+# below it, a worker the case drain never lets go idle would never run them (the outbox
+# sweep is also what enqueues the resend job again should a killed worker lose it). Each
+# is one short job a minute or less often, so a case waits at most for one of them.
 EMAIL_PRIORITY = 20
 CASE_PRIORITY = 10
 
@@ -73,6 +76,11 @@ def warm_up(queue: str) -> list[str]:
     for module in modules:
         import_module(module)
     return modules
+
+
+def periodic_job(validate_datetime: Callable[[dt.datetime], bool]) -> Any:
+    """A periodic job on the critical queue, at the case priority (see above)."""
+    return db_periodic_task(validate_datetime, priority=CASE_PRIORITY)
 
 
 def bulk_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:

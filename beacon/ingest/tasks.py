@@ -15,9 +15,9 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections, connection
 from huey import crontab
-from huey.contrib.djhuey import close_db, db_periodic_task
+from huey.contrib.djhuey import close_db
 
-from beacon.core.jobs import bulk
+from beacon.core.jobs import bulk, periodic_job
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 
 
-@db_periodic_task(crontab(minute="*"))
+@periodic_job(crontab(minute="*"))
 def poll_ingest_log() -> int:
     """The minute's safety net, should the applier process be down (edge on only: off,
     the log stays empty)."""

@@ -9,10 +9,9 @@ contract "The web server never loads the text engine".
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from beacon.contacts.models import Interaction
-from beacon.core.jobs import bulk_task, coalesced_start, enqueue_once_on_commit
+from beacon.core.jobs import bulk_task, coalesced_start, enqueue_once_on_commit, periodic_job
 from beacon.orgs.models import Organization
 
 
@@ -28,7 +27,7 @@ def train_themes_task(org_id: int) -> None:
         do_train_themes_if_due(org)
 
 
-@db_periodic_task(crontab(minute="17"))
+@periodic_job(crontab(minute="17"))
 def retrain_from_corrections() -> int:
     """Hourly: organisations with corrections or theme edits newer than their model."""
     from beacon.insights.registry import retrain_due_orgs

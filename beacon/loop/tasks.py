@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
+from beacon.core.jobs import periodic_job
 from beacon.loop.actions import escalate_overdue_cases
 from beacon.loop.improvements import send_action_reminders
 from beacon.loop.sharing import send_digests
 from beacon.loop.updates import send_approved_updates
 
 
-@db_periodic_task(crontab(minute="*/5"))
+@periodic_job(crontab(minute="*/5"))
 def escalate_overdue() -> int:
     return escalate_overdue_cases()
 
 
-@db_periodic_task(crontab(minute="7"))
+@periodic_job(crontab(minute="7"))
 def remind_action_owners() -> int:
     return send_action_reminders()
 
 
 # Every quarter of an hour: each organisation's digest hour is local, and zones such as
 # Asia/Kolkata (+05:30) or Asia/Kathmandu (+05:45) reach it at a quarter past.
-@db_periodic_task(crontab(minute="*/15"))
+@periodic_job(crontab(minute="*/15"))
 def send_staff_digests() -> int:
     return send_digests()
 
@@ -31,6 +31,6 @@ def send_staff_digests() -> int:
 # Every minute, on the critical queue: approved "you said, we did" updates leave at each
 # organisation's rate (a batch a minute), so thousands approved at once never flood the
 # mail server nor wait behind analysis.
-@db_periodic_task(crontab(minute="*"))
+@periodic_job(crontab(minute="*"))
 def send_customer_updates() -> int:
     return send_approved_updates()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
-from beacon.core.jobs import CASE_PRIORITY, EMAIL_PRIORITY, coalesced_start
+from beacon.core.jobs import CASE_PRIORITY, EMAIL_PRIORITY, coalesced_start, periodic_job
 from beacon.notifications.actions import (
     do_deliver,
     do_resend_due,
@@ -43,7 +43,7 @@ def wake_resender() -> None:
     enqueue_resends()
 
 
-@db_periodic_task(crontab(minute="*"), priority=CASE_PRIORITY)
+@periodic_job(crontab(minute="*"))
 def sweep_outbox() -> int:
     """Due messages with no job (failed attempts after backoff, rows a dead worker held,
     messages whose job was lost) go to the resend job. At the case priority, unlike the

@@ -8,9 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
-from beacon.core.jobs import CASE_PRIORITY, bulk_task, coalesced_start, load_before_serving
+from beacon.core.jobs import (
+    CASE_PRIORITY,
+    bulk_task,
+    coalesced_start,
+    load_before_serving,
+    periodic_job,
+)
 
 # A drain job gives its queue back after this long (and enqueues its next run if work is
 # left), so case emails and sweeps on the critical queue never wait behind a long backlog.
@@ -48,7 +54,7 @@ def _drain(task: Any, stage: str) -> None:
         enqueue_stage(stage)
 
 
-@db_periodic_task(crontab(minute="*"))
+@periodic_job(crontab(minute="*"))
 def sweep_unprocessed_responses() -> int:
     from beacon.pipeline.actions import requeue_lost_fanout
 

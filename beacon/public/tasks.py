@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
+from beacon.core.jobs import periodic_job
 from beacon.public.ratelimit import purge
 
 
-@db_periodic_task(crontab(minute="*/15"))
+@periodic_job(crontab(minute="*/15"))
 def purge_rate_windows() -> int:
     return purge()

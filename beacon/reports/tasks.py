@@ -6,9 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
-from beacon.core.jobs import bulk_task
+from beacon.core.jobs import bulk_task, periodic_job
 from beacon.reports.actions import do_send_scheduled_packs
 from beacon.reports.exports import delete_old_export_files, do_run_export
 from beacon.reports.sync import do_sync_all
@@ -19,17 +18,17 @@ def run_export(job_id: int) -> None:
     do_run_export(job_id)
 
 
-@db_periodic_task(crontab(minute="17", hour="3"))
+@periodic_job(crontab(minute="17", hour="3"))
 def clear_old_exports() -> int:
     return delete_old_export_files()
 
 
-@db_periodic_task(crontab(minute="5"))
+@periodic_job(crontab(minute="5"))
 def send_scheduled_packs() -> int:
     return do_send_scheduled_packs()
 
 
-@db_periodic_task(crontab(minute="35"))
+@periodic_job(crontab(minute="35"))
 def warehouse_sync() -> int:
     # Hourly, only where a directory is configured.
     if not settings.BEACON_SYNC_DIR:

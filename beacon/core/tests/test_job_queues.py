@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 from huey import Huey, PriorityRedisHuey
 from huey.storage import PriorityRedisStorage
 
-from beacon.core.jobs import QUEUES, bulk, critical
+from beacon.core.jobs import CASE_PRIORITY, QUEUES, bulk, critical
 from beacon.core.queue import EmbeddedHuey
 from beacon.insights.tasks import classify_interaction_task, train_themes_task
 from beacon.loop.models import Case
@@ -199,9 +200,9 @@ def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
     queued: None, tmp_path: Path
 ) -> None:
     """Cases arriving faster than they open must not hold back the emails of opened ones;
-    the resend job (and the outbox sweep, its backstop) takes its turn among the case jobs,
-    in the order they were enqueued (its next turn then queues behind the case jobs
-    waiting), and the other sweeps come after."""
+    the resend job and the periodic jobs (sweeps) take their turns among the case jobs, in
+    the order they were enqueued (the resend job's next turn then queues behind the case
+    jobs waiting)."""
     from beacon.notifications.tasks import resend_due_messages, send_outbox_message, sweep_outbox
     from beacon.pipeline.tasks import open_cases_task, sweep_unprocessed_responses
 
@@ -225,11 +226,11 @@ def test_an_email_goes_before_a_backlog_of_case_jobs_on_every_queue_storage(
             taken = [critical.deserialize_task(huey.storage.dequeue()) for _ in jobs]
             assert [(task.name, task.args) for task in taken] == [
                 ("send_outbox_message", (1,)),
+                ("sweep_unprocessed_responses", ()),
                 *[("open_cases_task", ())] * 25,
                 ("resend_due_messages", ()),
                 ("sweep_outbox", ()),
                 *[("open_cases_task", ())] * 25,
-                ("sweep_unprocessed_responses", ()),
             ]
         finally:
             huey.flush()
@@ -537,3 +538,13 @@ def test_a_resend_turn_that_waited_past_its_mark_leaves_the_later_turn_the_only_
         assert run_next(critical) == "resend_due_messages"
         assert critical.pending_count() == 0
     assert rows.filter(state=OutboxState.SENT).count() == count
+
+
+def test_every_periodic_job_of_the_critical_queue_takes_turns_with_the_cases() -> None:
+    """Below the case priority, a periodic job (a sweep, escalations, invitation sends)
+    would never run on a worker that the case drain keeps busy."""
+    autodiscover_modules("tasks")
+    periodic = {t.__name__: t.default_priority for t in critical._registry._periodic_tasks}
+    assert {"sweep_outbox", "sweep_unprocessed_responses", "escalate_overdue"} <= set(periodic)
+    assert len(periodic) == 18
+    assert periodic == dict.fromkeys(periodic, CASE_PRIORITY)
