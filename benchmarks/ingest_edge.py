@@ -10,9 +10,9 @@ stored (p50/p95/max: the applier's lag; negative on the Django path, which store
 
 `--interactions` posts single interactions instead (`POST /api/v1/interactions`, each with a
 contact of its own at a touchpoint whose active survey invites it, so the trigger runs for
-every one). They take the Django path whatever the edge setting (their answer carries the
-contact's id and the invitation links, docs/adr/0010), and are stored before they are
-answered.
+every one). With the edge on they are stored in groups by the batch endpoint's code, with
+`--django` one at a time by the Django path; either way before they are answered (their
+answer carries the contact's id and the invitation links, docs/adr/0010).
 
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000            # edge, SQLite
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000 --django   # Django path
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--django", action="store_true", help="the Django path (edge off)")
     parser.add_argument(
-        "--interactions", action="store_true", help="interactions with their trigger (Django path)"
+        "--interactions", action="store_true", help="single interactions with their trigger"
     )
     parser.add_argument("--database-url", default="", help="PostgreSQL; SQLite if empty")
     parser.add_argument("--redis-url", default="", help="job queues on Redis; embedded if empty")
@@ -264,7 +264,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps({
-        "path": "django" if args.django or args.interactions else "edge",
+        "path": "django" if args.django else "edge",
         "posts": "interactions" if args.interactions else "responses",
         "database": "postgresql" if args.database_url else "sqlite",
         "requests": args.requests, "clients": args.clients, "statuses": statuses,
