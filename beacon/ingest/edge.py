@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -69,16 +70,23 @@ class GroupWriter(Generic[Item, Out]):
     While a group is being written the next one collects, so under load each commit
     (one fsync) carries many posts; a lone post waits at most GROUP_SECONDS. `write`
     takes a group and returns one answer per post, None where the Django path must
-    answer it.
+    answer it. With `at_once` above 1, that many groups are written at the same time
+    (`run` must then have as many threads); the next group still collects while every
+    slot is busy.
     """
 
     def __init__(
         self,
         run: Callable[..., Awaitable[Any]],
         write: Callable[[list[Item]], Sequence[Out | None]],
+        *,
+        at_once: int = 1,
     ) -> None:
         self._run = run
         self._write_group = write
+        self._at_once = at_once
+        self._slots: asyncio.Semaphore | None = None
+        self._writing: set[asyncio.Task[None]] = set()
         self._waiting: list[tuple[Item, asyncio.Future[Out | None]]] = []
         self._first_at = 0.0
         self._wake: asyncio.Event | None = None
@@ -88,6 +96,7 @@ class GroupWriter(Generic[Item, Out]):
         """The group's answer for this post; None when the group could not be written."""
         if self._wake is None or self._task is None or self._task.done():
             self._wake = asyncio.Event()
+            self._slots = asyncio.Semaphore(self._at_once)
             self._task = asyncio.ensure_future(self._loop())
         future: asyncio.Future[Out | None] = asyncio.get_running_loop().create_future()
         if not self._waiting:
@@ -97,20 +106,31 @@ class GroupWriter(Generic[Item, Out]):
         return await future
 
     async def _loop(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._slots is not None
         while True:
             await self._wake.wait()
             left = GROUP_SECONDS - (time.monotonic() - self._first_at)
             if len(self._waiting) < GROUP_ITEMS and left > 0:
                 await asyncio.sleep(left)
+            await self._slots.acquire()
             group, self._waiting = self._waiting[:GROUP_ITEMS], self._waiting[GROUP_ITEMS:]
             if self._waiting:
                 self._first_at = time.monotonic()
             else:
                 self._wake.clear()
-            await self._write(group)
+            task = asyncio.ensure_future(self._write(group, self._slots))
+            self._writing.add(task)  # held until done: the loop keeps no other reference
+            task.add_done_callback(self._writing.discard)
 
-    async def _write(self, group: list[tuple[Item, asyncio.Future[Out | None]]]) -> None:
+    async def _write(
+        self, group: list[tuple[Item, asyncio.Future[Out | None]]], slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            await self._write_now(group)
+        finally:
+            slots.release()
+
+    async def _write_now(self, group: list[tuple[Item, asyncio.Future[Out | None]]]) -> None:
         try:
             answers: Sequence[Out | None] = await self._run(
                 self._write_group, [item for item, _ in group]
@@ -133,8 +153,14 @@ class IngestEdge:
         self._surveys: Fresh[SurveyRules | None] = Fresh(survey_rules)
         self._loading: dict[object, asyncio.Future[Any]] = {}
         self.writer: GroupWriter[Accepted, Appended] = GroupWriter(self._in_thread, append)
+        # Interactions are stored, not logged: a group holds its thread for the trigger's
+        # statements, so PostgreSQL stores two groups at once, each on a thread and
+        # connection of its own (SQLite has one writer at a time: one thread).
+        pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        self._storing = 2 if pg else 1
+        self._stores = ThreadPoolExecutor(self._storing, thread_name_prefix="ingest-store")
         self.interactions: GroupWriter[Posted, tuple[int, dict[str, Any]]] = GroupWriter(
-            self._in_thread, store
+            self._in_store_thread, store, at_once=self._storing
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -166,6 +192,13 @@ class IngestEdge:
         """Close the edge's database connection and thread (servers embedded in tests)."""
         self._db.submit(_close_connection).result()
         self._db.shutdown(wait=True)
+        # One close per storing thread: each waits for the others, so none runs twice.
+        everyone = threading.Barrier(self._storing)
+        closing = [self._stores.submit(_close_connection, everyone)
+                   for _ in range(self._storing)]  # fmt: skip
+        for done in closing:
+            done.result()
+        self._stores.shutdown(wait=True)
         close = getattr(self.app, "close", None)
         if close is not None:
             close()
@@ -273,6 +306,11 @@ class IngestEdge:
             self._db, _with_connection, fn, *args
         )
 
+    async def _in_store_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._stores, _with_connection, fn, *args
+        )
+
 
 def _plain(payload: ResponseIn) -> bool:
     """Complete, and naming nothing the edge would have to look up or write (a contact,
@@ -344,5 +382,7 @@ def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict[str, Any]]
     return again
 
 
-def _close_connection() -> None:
+def _close_connection(everyone: threading.Barrier | None = None) -> None:
+    if everyone is not None:
+        everyone.wait(timeout=30)
     connection.close()  # the calling thread's connection: the edge's own
