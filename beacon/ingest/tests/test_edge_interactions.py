@@ -175,6 +175,11 @@ def test_posts_at_the_same_time_are_stored_in_one_group_each_with_its_own_answer
         {"contact": {"email": "a@example.com"}},
         {"occurred_at": "2025-03-01T10:00:00"},
         {"idempotency_key": ""},
+        # No input may hold NUL (PostgreSQL cannot store it): the schema refuses it.
+        {"idempotency_key": "k\x00"},
+        {"attributes": {"queue": "bil\x00ling"}},
+        {"contact": {"external_id": "cust\x001", "attributes": {"k\x00": 1}}},
+        {"description": "\x00"},
     ],
 )
 def test_a_refused_post_gets_the_django_paths_answer_and_stores_nothing(
