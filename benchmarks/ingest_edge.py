@@ -10,9 +10,9 @@ stored (p50/p95/max: the applier's lag; negative on the Django path, which store
 
 `--interactions` posts single interactions instead (`POST /api/v1/interactions`, each with a
 contact of its own at a touchpoint whose active survey invites it, so the trigger runs for
-every one). They take the Django path whatever the edge setting (their answer carries the
-contact's id and the invitation links, docs/adr/0010), and are stored before they are
-answered.
+every one). With the edge on they are stored in groups by the batch endpoint's code, with
+`--django` one at a time by the Django path; either way before they are answered (their
+answer carries the contact's id and the invitation links, docs/adr/0010).
 
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000            # edge, SQLite
     .venv/bin/python -m benchmarks.ingest_edge --requests 2000 --django   # Django path
@@ -49,8 +49,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _tree_cpu(root: int) -> float:
-    """User + system CPU seconds of `root` and every process below it (from /proc)."""
+def _tree(root: int) -> dict[int, float]:
+    """`root` and every process below it, each with its user + system CPU seconds."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
@@ -62,12 +62,33 @@ def _tree_cpu(root: int) -> float:
             continue
         parents[int(entry.name)] = int(fields[1])
         times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
-    total, todo = 0.0, [root]
+    found, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += times.get(pid, 0.0)
+        found[pid] = times.get(pid, 0.0)
         todo += [child for child, parent in parents.items() if parent == pid]
-    return total
+    return found
+
+
+def _tree_cpu(root: int) -> float:
+    """User + system CPU seconds of `root` and every process below it (from /proc)."""
+    return sum(_tree(root).values())
+
+
+def _wait_settled(root: int, deadline: float) -> None:
+    """Until the worker's queue consumers run and the server's tree uses under a tenth
+    of a core: a round that starts earlier pays for the worker's start-up imports."""
+    while time.time() < deadline:
+        commands = []
+        for pid in _tree(root):
+            try:
+                commands.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+            except OSError:
+                continue
+        before = _tree_cpu(root)
+        time.sleep(1)
+        if any(b"--queues" in c for c in commands) and _tree_cpu(root) - before < 0.1:
+            return
 
 
 def _setup(env: dict[str, str]) -> dict[str, Any]:
@@ -210,7 +231,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--django", action="store_true", help="the Django path (edge off)")
     parser.add_argument(
-        "--interactions", action="store_true", help="interactions with their trigger (Django path)"
+        "--interactions", action="store_true", help="single interactions with their trigger"
     )
     parser.add_argument("--database-url", default="", help="PostgreSQL; SQLite if empty")
     parser.add_argument("--redis-url", default="", help="job queues on Redis; embedded if empty")
@@ -242,6 +263,9 @@ def main() -> None:
         # later under load: the round measures a running system, so wait for it.
         while _count(data_dir, args.database_url, table) < args.warmup and time.time() < deadline:
             time.sleep(0.5)
+        # Interactions are stored by the server itself, so the count above says nothing of
+        # the worker: wait until its consumers are up and the start-up imports are over.
+        _wait_settled(server.pid, deadline)
         time.sleep(2)
         load_before = os.getloadavg()
         cpu_before, server_before = _tree_cpu(server.pid), _own_cpu(server.pid)
@@ -264,7 +288,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps({
-        "path": "django" if args.django or args.interactions else "edge",
+        "path": "django" if args.django else "edge",
         "posts": "interactions" if args.interactions else "responses",
         "database": "postgresql" if args.database_url else "sqlite",
         "requests": args.requests, "clients": args.clients, "statuses": statuses,

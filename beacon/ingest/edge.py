@@ -1,4 +1,5 @@
-"""The lean ingest edge: an ASGI app in front of Django for `POST /api/v1/responses`.
+"""The lean ingest edge: an ASGI app in front of Django for `POST /api/v1/responses`
+and `POST /api/v1/interactions`.
 
 A complete response posted with a valid write key, to a survey of the key's
 organisation, with nothing that needs a lookup the edge does not cache (a contact,
@@ -8,6 +9,10 @@ the id the response will have, or 200 with the first post's answer for a repeate
 The worker applies the log (`applier.py`). Everything else — another path or method, a
 partial response, a body or key the edge cannot vouch for, a check that needs the stored
 response — goes to Django unchanged, which answers it in its own words (docs/adr/0010).
+
+A single interaction with a valid write key is stored before it is answered, grouped
+with the interactions posted at the same time and stored by the batch endpoint's code
+(`interactions.py`); what that code does not answer 200 or 201 goes to Django.
 """
 
 from __future__ import annotations
@@ -15,17 +20,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pydantic
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from beacon.api.errors import field_errors
-from beacon.api.schemas import ResponseIn
+from beacon.api.schemas import InteractionIn, ResponseIn
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
 from beacon.core.untrusted import UntrustedJsonError, loads_untrusted
@@ -37,6 +43,7 @@ from beacon.ingest.definitions import (
     usable,
     writing_key,
 )
+from beacon.ingest.interactions import Posted, Stored, store
 from beacon.ingest.log import Accepted, Appended, append
 from beacon.orgs.models import ApiKey
 from beacon.responses import checks
@@ -44,35 +51,54 @@ from beacon.responses import checks
 logger = logging.getLogger(__name__)
 
 PATH = "/api/v1/responses"
+INTERACTIONS_PATH = "/api/v1/interactions"
 # A group is written when it holds this many posts or its first post waited this long.
 GROUP_ITEMS = 100
 GROUP_SECONDS = 0.002
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 T = TypeVar("T")
+S = TypeVar("S", bound=pydantic.BaseModel)
+Item = TypeVar("Item")
+Out = TypeVar("Out")
 Answer = tuple[int, bytes]
 
 
-class GroupWriter:
-    """Collects accepted posts and appends them a group at a time on one thread.
+class GroupWriter(Generic[Item, Out]):
+    """Collects accepted posts and writes them a group at a time on one thread.
 
     While a group is being written the next one collects, so under load each commit
-    (one fsync) carries many posts; a lone post waits at most GROUP_SECONDS.
+    (one fsync) carries many posts; a lone post waits at most GROUP_SECONDS. `write`
+    takes a group and returns one answer per post, None where the Django path must
+    answer it. With `at_once` above 1, that many groups are written at the same time
+    (`run` must then have as many threads); the next group still collects while every
+    slot is busy.
     """
 
-    def __init__(self, run: Callable[..., Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        run: Callable[..., Awaitable[Any]],
+        write: Callable[[list[Item]], Sequence[Out | None]],
+        *,
+        at_once: int = 1,
+    ) -> None:
         self._run = run
-        self._waiting: list[tuple[Accepted, asyncio.Future[Appended | None]]] = []
+        self._write_group = write
+        self._at_once = at_once
+        self._slots: asyncio.Semaphore | None = None
+        self._writing: set[asyncio.Task[None]] = set()
+        self._waiting: list[tuple[Item, asyncio.Future[Out | None]]] = []
         self._first_at = 0.0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, item: Accepted) -> Appended | None:
-        """The log's answer for this post; None when the group could not be written."""
+    async def submit(self, item: Item) -> Out | None:
+        """The group's answer for this post; None when the group could not be written."""
         if self._wake is None or self._task is None or self._task.done():
             self._wake = asyncio.Event()
+            self._slots = asyncio.Semaphore(self._at_once)
             self._task = asyncio.ensure_future(self._loop())
-        future: asyncio.Future[Appended | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Out | None] = asyncio.get_running_loop().create_future()
         if not self._waiting:
             self._first_at = time.monotonic()
         self._waiting.append((item, future))
@@ -80,25 +106,38 @@ class GroupWriter:
         return await future
 
     async def _loop(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._slots is not None
         while True:
             await self._wake.wait()
             left = GROUP_SECONDS - (time.monotonic() - self._first_at)
             if len(self._waiting) < GROUP_ITEMS and left > 0:
                 await asyncio.sleep(left)
+            await self._slots.acquire()
             group, self._waiting = self._waiting[:GROUP_ITEMS], self._waiting[GROUP_ITEMS:]
             if self._waiting:
                 self._first_at = time.monotonic()
             else:
                 self._wake.clear()
-            await self._write(group)
+            task = asyncio.ensure_future(self._write(group, self._slots))
+            self._writing.add(task)  # held until done: the loop keeps no other reference
+            task.add_done_callback(self._writing.discard)
 
-    async def _write(self, group: list[tuple[Accepted, asyncio.Future[Appended | None]]]) -> None:
+    async def _write(
+        self, group: list[tuple[Item, asyncio.Future[Out | None]]], slots: asyncio.Semaphore
+    ) -> None:
         try:
-            answers: list[Appended | None] = await self._run(append, [item for item, _ in group])
+            await self._write_now(group)
+        finally:
+            slots.release()
+
+    async def _write_now(self, group: list[tuple[Item, asyncio.Future[Out | None]]]) -> None:
+        try:
+            answers: Sequence[Out | None] = await self._run(
+                self._write_group, [item for item, _ in group]
+            )
         except Exception:
             # The Django path gets these posts (it may succeed, or answer in its words).
-            logger.exception("ingest edge: appending %d posts failed", len(group))
+            logger.exception("ingest edge: writing %d posts failed", len(group))
             answers = [None] * len(group)
         for (_, future), answer in zip(group, answers, strict=True):
             if not future.done():
@@ -113,16 +152,32 @@ class IngestEdge:
         self._keys: Fresh[ApiKey | None] = Fresh(writing_key)
         self._surveys: Fresh[SurveyRules | None] = Fresh(survey_rules)
         self._loading: dict[object, asyncio.Future[Any]] = {}
-        self.writer = GroupWriter(self._in_thread)
+        self.writer: GroupWriter[Accepted, Appended] = GroupWriter(self._in_thread, append)
+        # Interactions are stored, not logged: a group holds its thread for the trigger's
+        # statements, so PostgreSQL stores two groups at once, each on a thread and
+        # connection of its own (SQLite has one writer at a time: one thread).
+        pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        self._storing = 2 if pg else 1
+        self._stores = ThreadPoolExecutor(self._storing, thread_name_prefix="ingest-store")
+        self.interactions: GroupWriter[Posted, tuple[int, dict[str, Any]]] = GroupWriter(
+            self._in_store_thread, store, at_once=self._storing
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] not in (PATH, INTERACTIONS_PATH)
+        ):
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         if body is None:  # the client went away
             return
-        answer = await self._answer(scope, body) if body else None
+        answer: Answer | None = None
+        if body:
+            take = self._answer if scope["path"] == PATH else self._interaction
+            answer = await take(scope, body)
         if answer is None:
             await self.app(scope, _replay(body, receive), send)
             return
@@ -137,22 +192,37 @@ class IngestEdge:
         """Close the edge's database connection and thread (servers embedded in tests)."""
         self._db.submit(_close_connection).result()
         self._db.shutdown(wait=True)
+        # One close per storing thread: each waits for the others, so none runs twice.
+        everyone = threading.Barrier(self._storing)
+        closing = [self._stores.submit(_close_connection, everyone)
+                   for _ in range(self._storing)]  # fmt: skip
+        for done in closing:
+            done.result()
+        self._stores.shutdown(wait=True)
         close = getattr(self.app, "close", None)
         if close is not None:
             close()
 
-    async def _answer(self, scope: dict[str, Any], body: bytes) -> Answer | None:
+    async def _parsed(
+        self, scope: dict[str, Any], body: bytes, schema: type[S]
+    ) -> tuple[ApiKey, S] | None:
+        """The writing key and the body as `schema`; None for a body or key the edge
+        cannot vouch for (too large, unknown key, a schema error: Django words those)."""
         if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return None
         key = await self._key(_header(scope, b"authorization"))
         if key is None:
             return None
         try:
-            payload = ResponseIn.model_validate(loads_untrusted(body, refuse_nul=False))
+            return key, schema.model_validate(loads_untrusted(body, refuse_nul=False))
         except (UntrustedJsonError, pydantic.ValidationError):
             return None
-        if not _plain(payload):
+
+    async def _answer(self, scope: dict[str, Any], body: bytes) -> Answer | None:
+        parsed = await self._parsed(scope, body, ResponseIn)
+        if parsed is None or not _plain(parsed[1]):
             return None
+        key, payload = parsed
         org_id = key.organization_id
         rules = await self._fresh(
             self._surveys, ("survey", org_id, payload.survey_id), org_id, payload.survey_id
@@ -160,6 +230,18 @@ class IngestEdge:
         if rules is None:
             return None
         return await self._accept(org_id, rules, payload)
+
+    async def _interaction(self, scope: dict[str, Any], body: bytes) -> Answer | None:
+        """A single interaction, stored with the others of its group before the answer."""
+        parsed = await self._parsed(scope, body, InteractionIn)
+        if parsed is None:
+            return None
+        key, payload = parsed
+        stored: Stored = await self.interactions.submit(Posted(key.organization, payload))
+        if stored is None:
+            return None
+        status, out = stored
+        return status, _json(out)
 
     async def _accept(self, org_id: int, rules: SurveyRules, payload: ResponseIn) -> Answer | None:
         questions = rules.questions
@@ -222,6 +304,11 @@ class IngestEdge:
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(
             self._db, _with_connection, fn, *args
+        )
+
+    async def _in_store_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._stores, _with_connection, fn, *args
         )
 
 
@@ -295,5 +382,7 @@ def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict[str, Any]]
     return again
 
 
-def _close_connection() -> None:
+def _close_connection(everyone: threading.Barrier | None = None) -> None:
+    if everyone is not None:
+        everyone.wait(timeout=30)
     connection.close()  # the calling thread's connection: the edge's own
