@@ -309,8 +309,10 @@ def _upsert_contacts(
         for c in Contact.objects.for_org(org).filter(external_id__among=list(wanted))
     }
     now = clock.now()
+    # Written in key order (new rows) and id order (changed ones): two batches upserting
+    # the same contacts at once then wait for each other instead of deadlocking.
     fresh = [new(Contact, organization=org, created_at=now, external_id=ext, **values)
-             for ext, values in wanted.items() if ext not in found]  # fmt: skip
+             for ext, values in sorted(wanted.items()) if ext not in found]  # fmt: skip
     insert_objects(fresh)
     found.update((c.external_id, c) for c in fresh)
     created = {c.external_id for c in fresh}
@@ -327,6 +329,7 @@ def _upsert_contacts(
             changed.append(contact)
             fields.update(differ)
     if changed:
+        changed.sort(key=lambda c: c.pk)
         Contact.objects.bulk_update(changed, sorted(fields))
     if fresh or changed:
         contacts_received(org, created=len(fresh), updated=len(changed))
