@@ -68,7 +68,18 @@ def _database(url: str | None) -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = _SQLITE_OPTIONS
         config["CONN_MAX_AGE"] = _SQLITE_CONN_MAX_AGE
+    else:
+        options = config.setdefault("OPTIONS", {})
+        given = options.get("options", "")
+        options["options"] = f"{given} -c max_parallel_workers_per_gather={PG_PARALLEL_WORKERS}"
     return config
+
+
+# Beacon's reads are index scans of rollups and a page's rows: PostgreSQL starting parallel
+# workers for them costs more than it saves (each worker is a process to start, and on
+# a small machine the workers take the cores the web server needs). The 10M dashboard on
+# 2 cores: median 43-59 ms with parallel workers, 27-34 ms without (docs/performance.md).
+PG_PARALLEL_WORKERS = env_int("BEACON_PG_PARALLEL_WORKERS", 0, minimum=0, maximum=64)
 
 
 # WAL lets the web server read while the worker writes; IMMEDIATE avoids lock upgrades

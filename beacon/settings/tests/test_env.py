@@ -72,13 +72,31 @@ def test_start_up_generates_a_secret_key_once(tmp_path: Path) -> None:
     assert (tmp_path / "secret_key").read_text() == key
 
 
-def _web_threads(extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _setting(
+    expression: str, extra: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """`expression` of the base settings, printed by a process with only `extra` set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
     env.update({"BEACON_DATA_DIR": str(tmp_path), **extra})
-    code = "from beacon.settings import base; print(base.WEB_THREADS)"
+    code = f"from beacon.settings import base; print({expression})"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def _web_threads(extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return _setting("base.WEB_THREADS", extra, tmp_path)
+
+
+def test_postgresql_connections_start_no_parallel_workers_unless_asked(tmp_path: Path) -> None:
+    options = 'base.DATABASES["default"]["OPTIONS"]["options"]'
+    url = "postgres://u@db.example:5432/beacon"
+    default = _setting(options, {"DATABASE_URL": url}, tmp_path)
+    assert default.stdout == " -c max_parallel_workers_per_gather=0\n"
+    given = _setting(options, {"DATABASE_URL": url, "BEACON_PG_PARALLEL_WORKERS": "2"}, tmp_path)
+    assert given.stdout == " -c max_parallel_workers_per_gather=2\n"
+    refused = _setting(options, {"DATABASE_URL": url, "BEACON_PG_PARALLEL_WORKERS": "-1"}, tmp_path)
+    assert "BEACON_PG_PARALLEL_WORKERS must be at least 0" in refused.stderr
 
 
 def test_connections_are_kept_and_web_threads_follow_the_engine(tmp_path: Path) -> None:
