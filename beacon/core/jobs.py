@@ -35,8 +35,9 @@ def _build(config: dict[str, Any]) -> Huey:
 # Within the critical queue Huey takes the highest priority first, and jobs of one priority
 # in the order they were enqueued (on every storage: Redis prefixes each job with its
 # enqueue time, SQLite and memory keep a counter). A message's first send goes before case
-# jobs, and case jobs before the rest (sweeps, alerts): when cases arrive faster than they
-# open, each opened case's email must not wait behind every case job queued before it.
+# jobs, and case jobs before a job enqueued without a priority (a value-report refit):
+# when cases arrive faster than they open, each opened case's email must not wait behind
+# every case job queued before it.
 # A message's later attempts (a retry after a failure, the emails an ended SMTP outage
 # releases, the sweeper's finds: after a 3-minute outage, hundreds) are no job of their own:
 # one resend job (beacon.notifications.tasks.resend_due_messages, at most one waiting)

@@ -318,26 +318,16 @@ def do_resend_due(limit: int = RESEND_SLICE, seconds: float = RESEND_SECONDS) ->
     return _resendable().exists()
 
 
-def _due() -> models.QuerySet[OutboxMessage]:
-    """Messages to (re)try: pending and due, or claimed by a sender that died."""
+def _resendable() -> models.QuerySet[OutboxMessage]:
+    """The resend job's messages: pending and due, or claimed by a sender that died,
+    whose send job, if they had one, is no longer waiting (its lease ran out)."""
     now = clock.now()
     return OutboxMessage.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        Q(queued_until__isnull=True) | Q(queued_until__lt=now),
         state__in=[OutboxState.PENDING, OutboxState.SENDING],
         next_attempt_at__lte=now,
     ).order_by("next_attempt_at", "pk")
-
-
-def _resendable() -> models.QuerySet[OutboxMessage]:
-    """Due messages whose send job, if they had one, is no longer waiting (its lease ran
-    out): the resend job's."""
-    now = clock.now()
-    return _due().filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
-
-
-def due_message_ids(limit: int = 500) -> list[int]:
-    """Messages a sweeper should (re)try: pending and due, or claimed by a dead sender."""
-    return list(_due().values_list("pk", flat=True)[:limit])
 
 
 @transaction.atomic

@@ -46,7 +46,6 @@ def wake_resender() -> None:
 @periodic_job(crontab(minute="*"))
 def sweep_outbox() -> int:
     """Due messages with no job (failed attempts after backoff, rows a dead worker held,
-    messages whose job was lost) go to the resend job. At the case priority, unlike the
-    other sweeps: it is what enqueues the resend job again when a killed worker lost it,
-    and below the case drains a worker that is never idle would never run it."""
+    messages whose job was lost) go to the resend job: this sweep is what enqueues it
+    again when a killed worker lost it."""
     return requeue_lost_messages()
