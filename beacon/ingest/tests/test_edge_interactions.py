@@ -204,3 +204,23 @@ def test_keys_the_edge_cannot_vouch_for_get_the_django_paths_answer(
     assert call(f"{url}/interactions", "bk_unknown_secret", body) == (
         401, {"detail": "unknown or revoked API key"})  # fmt: skip
     assert Interaction.objects.count() == 0
+
+
+def test_another_organisations_ids_are_refused_as_the_django_path_refuses_them(
+    edge: tuple[str, IngestEdge], world: World, other_world: World
+) -> None:
+    """A write key of one organisation naming another's touchpoint, team, staff member or
+    persona stores nothing in either organisation, and gets the Django path's answer."""
+    url, _ = edge
+    for change in (
+        {"touchpoint_id": other_world.touchpoint.pk},
+        {"team_id": other_world.team.pk},
+        {"staff_id": other_world.agent.pk},
+        {"contact": {"external_id": "cust-1", "persona_id": other_world.persona.pk}},
+    ):
+        body = {**interaction_body(world, key="foreign"), **change}
+        at_edge = call(f"{url}/interactions", world.api_secret, body)
+        django = Api(world.api_secret).post("/interactions", body)
+        assert at_edge == (django.status_code, django.json())
+        assert at_edge[0] in (404, 422)
+    assert (Interaction.objects.count(), Contact.objects.count()) == (0, 0)
