@@ -223,7 +223,11 @@ def do_record_interactions(org: Organization, items: list[InteractionIn]) -> Rec
     now = clock.now()
     for i, d in fresh:
         out.created[i] = _interaction(org, d, contacts, now)
-    rows = list(out.created.values())
+    # Inserted in key order, as the contacts are: two batches holding the same keys in
+    # opposite orders (a client's retry reaching the other server worker) then wait for
+    # each other on the unique key, and the second finds the first's rows, instead of
+    # each holding a key the other needs until PostgreSQL ends one as a deadlock.
+    rows = sorted(out.created.values(), key=lambda x: x.idempotency_key)
     insert_objects(rows)
     interactions_recorded(org, rows)
     return out

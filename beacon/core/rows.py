@@ -248,7 +248,14 @@ def pg_copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -
     # psycopg's `write_row` escapes in C: a third of the time of escaping each text in
     # Python and writing the joined lines.
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # Django's error wrapper around psycopg's own cursor: a unique key the COPY breaks is
+    # then Django's IntegrityError, which callers retry on (a concurrent batch stored
+    # the key first), not psycopg's, which no caller catches.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
         write = copy.write_row
         for row in rows:
             write(row)

@@ -235,7 +235,10 @@ def _receive_fresh(
         else:
             out.stored[i] = row
     if contacts is not None:
-        fresh = _with_contacts(fresh, contacts)
+        fresh = _with_contacts(fresh, contacts)  # upserted in item order: later items win
+    # Written in key order, so two batches holding the same keys in opposite orders wait
+    # on the unique key instead of deadlocking (as `do_record_interactions`).
+    fresh.sort(key=lambda item: item[1].idempotency_key)
     codes = [_validate_one(d, seen) for _, d in fresh]
     written = _write([d for _, d in fresh], codes, seen, historical=False, received=True)
     ids = {d.idempotency_key: pk for pk, d in written}

@@ -277,3 +277,28 @@ def test_interactions_batch_refuses_items_one_by_one(
         assert api.post("/interactions", items[index]).json()["detail"] == out[index]["errors"]
     assert list(Interaction.objects.values_list("idempotency_key", flat=True)) == ["i-1"]
     assert list(Contact.objects.values_list("external_id", flat=True)) == ["cust-1"]
+
+
+def test_a_batch_writes_its_rows_in_key_order(api: Api, world: World) -> None:
+    """Two batches holding the same keys in opposite orders must lock them in one order
+    (see the concurrent test below); the answers stay in item order."""
+    keys = ["k-3", "k-1", "k-2"]
+    items = [interaction_body(world, k, contact={"external_id": f"c-{k}"}) for k in keys]
+    r = api.post("/interactions/batch", {"items": items})
+    assert [i["status"] for i in r.json()["items"]] == [201, 201, 201]
+    by_key = dict(Interaction.objects.values_list("idempotency_key", "pk"))
+    assert [i["result"]["id"] for i in r.json()["items"]] == [by_key[k] for k in keys]
+    assert list(Interaction.objects.order_by("pk").values_list("idempotency_key", flat=True)) == [
+        "k-1", "k-2", "k-3"
+    ]  # fmt: skip
+    assert list(Contact.objects.order_by("pk").values_list("external_id", flat=True)) == [
+        "c-k-1", "c-k-2", "c-k-3"
+    ]  # fmt: skip
+    answers = [response_body(world, f"r-{k}", nps=n) for n, k in enumerate(keys)]
+    r = api.post("/responses/batch", {"items": answers})
+    by_key = dict(Response.objects.values_list("idempotency_key", "pk"))
+    assert [i["result"]["id"] for i in r.json()["items"]] == [by_key[f"r-{k}"] for k in keys]
+    assert list(Response.objects.order_by("pk").values_list("idempotency_key", flat=True)) == [
+        "r-k-1", "r-k-2", "r-k-3"
+    ]  # fmt: skip
+    assert [a.number for a in Answer.objects.order_by("response__idempotency_key")] == [1, 2, 0]
