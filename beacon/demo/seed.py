@@ -53,6 +53,7 @@ from beacon.loop.actions import (
     do_set_status,
 )
 from beacon.loop.models import Case, RootCause
+from beacon.notifications.actions import sends_held
 from beacon.orgs.actions import (
     do_add_member,
     do_create_organization,
@@ -718,35 +719,37 @@ def seed(
     say = progress or (lambda step: None)
     rng = random.Random(seed)
     now = today or clock.now()
-    say("people, journeys, surveys and rules")
-    # The organisation's history is placed six months back so created_at reads naturally.
-    with clock.frozen_at(now - dt.timedelta(days=190)):
-        org = do_create_organization("Northwind Mobile", DEMO_SLUG)
-        org.brand_color = "#0b6e4f"
-        org.save(update_fields=["brand_color"])
-        demo = DemoOrg(org)
-        _people(demo)
-        _cx_model(demo)
-        _surveys(demo)
-        seed_distribution(org)
-    say(f"{responses:,} responses of six months' history")
-    _history(demo, rng, responses, now)
-    _outage(demo, max(10, responses // 200), now)
-    # The telecom starter taxonomy, and every comment read through it, as a customer
-    # adopting Beacon with six months of history would do on day one.
-    say("reading every comment (themes and sentiment)")
-    do_adopt_starter(org, "telecom")
-    do_backfill(org)
-    say("staff corrections and reasons for contact")
-    teach(org, demo.members["sofia"])
-    _reasons(demo, since=now - dt.timedelta(days=190))
-    say("cases, actions and updates to customers")
-    _cases(demo, rng, now)
-    _alert_rules(demo, now)
-    say("alignment rounds")
-    seed_alignment(org, demo.stages, now)
-    # Emails the seeded history would have sent months ago are kept as rows, not mailed.
-    withhold_history(org, seed_closed_loop(org, today=now))
+    # Send jobs only for what the history leaves to send (see `sends_held`).
+    with sends_held():
+        say("people, journeys, surveys and rules")
+        # The organisation's history is placed six months back so created_at reads naturally.
+        with clock.frozen_at(now - dt.timedelta(days=190)):
+            org = do_create_organization("Northwind Mobile", DEMO_SLUG)
+            org.brand_color = "#0b6e4f"
+            org.save(update_fields=["brand_color"])
+            demo = DemoOrg(org)
+            _people(demo)
+            _cx_model(demo)
+            _surveys(demo)
+            seed_distribution(org)
+        say(f"{responses:,} responses of six months' history")
+        _history(demo, rng, responses, now)
+        _outage(demo, max(10, responses // 200), now)
+        # The telecom starter taxonomy, and every comment read through it, as a customer
+        # adopting Beacon with six months of history would do on day one.
+        say("reading every comment (themes and sentiment)")
+        do_adopt_starter(org, "telecom")
+        do_backfill(org)
+        say("staff corrections and reasons for contact")
+        teach(org, demo.members["sofia"])
+        _reasons(demo, since=now - dt.timedelta(days=190))
+        say("cases, actions and updates to customers")
+        _cases(demo, rng, now)
+        _alert_rules(demo, now)
+        say("alignment rounds")
+        seed_alignment(org, demo.stages, now)
+        # Emails the seeded history would have sent months ago are kept as rows, not mailed.
+        withhold_history(org, seed_closed_loop(org, today=now))
     # Orders, subscriptions and service contacts over the same months, and the money
     # figures the worker would have stored from them (the Value page reads those).
     seed_outcomes(org, today=now)

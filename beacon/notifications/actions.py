@@ -6,6 +6,9 @@ import datetime as dt
 import logging
 import smtplib
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -27,6 +30,9 @@ from beacon.notifications.transports import TRANSPORTS, deliver
 from beacon.orgs.models import Organization
 
 log = logging.getLogger(__name__)
+
+# The ids of messages queued inside `sends_held`, whose send jobs wait for its end.
+_held: ContextVar[list[int] | None] = ContextVar("held_sends", default=None)
 
 CLAIM_SECONDS = 120
 
@@ -118,9 +124,7 @@ def _queue_one(item: MessageIn) -> OutboxMessage:
     except IntegrityError:
         return OutboxMessage.objects.for_org(item.org_id).get(idempotency_key=item.key)
     outbox_queued(item.org_id, message, key=item.key, transport=item.transport)
-    from beacon.notifications.tasks import send_outbox_message
-
-    enqueue_on_commit(send_outbox_message, message.pk)
+    _send_after_commit([message.pk])
     return message
 
 
@@ -146,16 +150,42 @@ def do_queue_messages(messages: list[MessageIn]) -> list[OutboxMessage]:
     except IntegrityError:
         return [_queue_one(item) for item in messages]
     outbox_queued_many(created)
+    _send_after_commit([message.pk for message in created])
+    return created
+
+
+def _send_after_commit(ids: list[int]) -> None:
+    held = _held.get()
+    if held is not None:
+        held.extend(ids)
+        return
     from beacon.notifications.tasks import send_outbox_message
 
-    ids = [message.pk for message in created]
+    if len(ids) == 1:
+        enqueue_on_commit(send_outbox_message, ids[0])
+        return
 
     def enqueue() -> None:  # one callback for the batch; rows are visible after commit
         for pk in ids:
             send_outbox_message(pk)
 
     transaction.on_commit(enqueue)
-    return created
+
+
+@contextmanager
+def sends_held() -> Iterator[None]:
+    """Messages queued inside get their send jobs when the block ends, and only those
+    still pending then. For seeded history (`beacon demo`), whose emails are withheld
+    before the block ends: their 1,877 jobs, each finding nothing to send, used to run
+    on the worker's first start ahead of the first real case (11 s on 2 cores)."""
+    held: list[int] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    pending = OutboxMessage.objects.filter(pk__in=held, state=OutboxState.PENDING)
+    _send_after_commit(sorted(pending.values_list("pk", flat=True)))
 
 
 def _backoff(attempts: int) -> dt.timedelta:

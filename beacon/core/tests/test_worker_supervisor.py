@@ -60,7 +60,8 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "beacon", "worker", "--workers", "1", "--quiet"],
+            [sys.executable, "-m", "beacon", "worker", "--workers", "1", "--quiet",
+             "--ready-file", str(tmp_path / "ready")],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     consumers: list[int] = []
@@ -77,6 +78,8 @@ def test_consumers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         consumers = children_of(supervisor.pid)
         # The critical and bulk consumers and the ingest log's applier.
         assert len(consumers) == 3 and all(running(pid) for pid in consumers)
+        # The critical consumer said it serves (what `beacon run` waits for to say so).
+        assert int((tmp_path / "ready").read_text()) in consumers
 
         supervisor.send_signal(signal.SIGKILL)  # the supervisor alone, not its group
         supervisor.wait()

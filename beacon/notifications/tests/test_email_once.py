@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from beacon.core import clock
-from beacon.notifications.actions import CLAIM_SECONDS, _claim, do_deliver, do_queue_email
+from beacon.notifications.actions import (
+    CLAIM_SECONDS,
+    MessageIn,
+    _claim,
+    do_deliver,
+    do_queue_email,
+    do_queue_messages,
+    do_withhold_pending,
+    sends_held,
+)
 from beacon.notifications.models import OutboxMessage, OutboxState
 from beacon.notifications.tasks import sweep_outbox
 from beacon.notifications.transports import deliver
@@ -119,3 +128,26 @@ def test_once_the_mail_server_is_back_emails_waiting_out_a_backoff_go_at_once(
     states = OutboxMessage.objects.order_by("pk").values_list("state", "attempts")
     assert list(states) == [(OutboxState.SENT, 2), (OutboxState.SENT, 2), (OutboxState.SENT, 1)]
     assert len(smtp.inbox.to("owner@example.com")) == 3
+
+
+def test_sends_held_send_only_what_is_still_pending_when_the_block_ends(
+    world: World, smtp: SmtpServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The demo's history: its emails are withheld inside the block, and their send jobs,
+    which would each find nothing to send, are never enqueued."""
+
+    def item(key: str) -> MessageIn:
+        return MessageIn(org_id=world.org.pk, to=f"{key}@example.com", subject=key,
+                         text="-", cause=world.survey, key=key)  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, sends_held():
+        do_queue_email(world.org.pk, to="kept@example.com", subject="kept", text="-",
+                       cause=world.survey, key="kept")  # fmt: skip
+        do_queue_messages([item("old-1"), item("old-2")])
+        assert callbacks == []  # no send job yet
+        assert do_withhold_pending(world.org.pk, "history", keep_prefixes=("kept",)) == 2
+    assert len(callbacks) == 1  # the kept message's job, after the block
+    assert [m["Subject"] for m in smtp.inbox.messages] == ["kept"]
+    states = dict(OutboxMessage.objects.values_list("idempotency_key", "state"))
+    assert states == {"kept": OutboxState.SENT, "old-1": OutboxState.WITHHELD,
+                      "old-2": OutboxState.WITHHELD}  # fmt: skip

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -18,11 +19,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from beacon.core.server import H11Protocol
 
 
-def worker_command(*, verbose: bool = False) -> list[str]:
+def worker_command(*, verbose: bool = False, ready_file: str = "") -> list[str]:
     """The worker beside the web server: quiet unless asked, so its routine lines do not
     scroll the sign-in and invitation links away."""
     command = [sys.executable, "-m", "beacon", "worker", "--stop-with-parent"]
     command += ["--parent-pid", str(os.getpid())]  # a start-up race cannot hide its end
+    if ready_file:
+        command += ["--ready-file", ready_file]
     return command if verbose else [*command, "--quiet"]
 
 
@@ -47,15 +50,29 @@ def listening(host: str, port: int, *, within: float, every: float = 0.2) -> boo
 
 
 def announce_when_listening(
-    host: str, port: int, say: Callable[[str], None], *, within: float = 300.0
+    host: str,
+    port: int,
+    say: Callable[[str], None],
+    *,
+    within: float = 300.0,
+    ready: Callable[[], bool] | None = None,
+    every: float = 0.2,
 ) -> threading.Thread:
-    """The banner once the server answers: printed before, its link would be refused
-    while the application still loads."""
+    """The banner once the server answers and, given `ready`, once it says the worker
+    serves too: printed before, its link would be refused while the application still
+    loads, and a customer's first answer would wait for the worker to open its case."""
 
     def wait() -> None:
-        if listening(host, port, within=within):
-            for line in banner(host, port):
-                say(line)
+        deadline = time.monotonic() + within
+        if not listening(host, port, within=within):
+            return
+        while ready is not None and not ready():
+            if time.monotonic() >= deadline:
+                say("The job worker has not started yet: cases and emails wait for it.")
+                break
+            time.sleep(every)
+        for line in banner(host, port):
+            say(line)
 
     thread = threading.Thread(target=wait, name="beacon-ready", daemon=True)
     thread.start()
@@ -83,8 +100,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker = None
+        # Written by the worker's critical queue once it serves (see `beacon worker`).
+        ready_file = Path(settings.DATA_DIR) / f"worker-ready-{os.getpid()}"
+        ready_file.unlink(missing_ok=True)
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
-            worker = subprocess.Popen(worker_command(verbose=options["worker_log"]))
+            command = worker_command(verbose=options["worker_log"], ready_file=str(ready_file))
+            worker = subprocess.Popen(command)
         self.stdout.write(f"Starting Beacon on http://{options['host']}:{options['port']}/ ...")
         self.stdout.flush()
 
@@ -93,7 +114,9 @@ class Command(BaseCommand):
             self.stdout.write(styled)
             self.stdout.flush()
 
-        announce_when_listening(options["host"], options["port"], say)
+        announce_when_listening(
+            options["host"], options["port"], say, ready=ready_file.exists if worker else None
+        )
         try:
             uvicorn.run(
                 "beacon.asgi:application",
@@ -113,3 +136,4 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=10)
+            ready_file.unlink(missing_ok=True)

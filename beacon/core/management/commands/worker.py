@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -54,14 +55,19 @@ def consumer_config(name: str, workers: int, *, quiet: bool = False) -> Consumer
     return config
 
 
-def child_commands(names: list[str], workers: int, *, quiet: bool) -> list[list[str]]:
+def child_commands(
+    names: list[str], workers: int, *, quiet: bool, ready_file: str = ""
+) -> list[list[str]]:
     """The supervisor's children: one consumer per queue and, with the ingest edge on, the
     log's applier in a process of its own (beside the critical queue it shared one
-    interpreter lock with every case job, docs/adr/0010)."""
+    interpreter lock with every case job, docs/adr/0010). The critical queue's consumer
+    writes `ready_file` once it serves."""
     quietly = ["--quiet"] if quiet else []
     command = [sys.executable, "-m", "beacon", "worker", "--workers", str(workers), *quietly]
     command += ["--parent-pid", str(os.getpid())]
     children = [[*command, "--queues", n] for n in names]
+    if ready_file and "critical" in names:
+        children[names.index("critical")] += ["--ready-file", ready_file]
     if settings.INGEST_EDGE:
         applier = [sys.executable, "-m", "beacon", "ingest_applier", "--stop-with-parent"]
         children.append([*applier, "--parent-pid", str(os.getpid())])
@@ -119,21 +125,30 @@ class Command(BaseCommand):
         # The supervisor names itself to each consumer it starts (see stop_when_orphaned),
         # and `beacon run` names itself to the supervisor it starts.
         parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--ready-file",
+            default="",
+            help="write the critical queue consumer's pid to this file once it serves "
+            "(`beacon run` waits for it before saying Beacon is running)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = queue_names(options["queues"])
         if len(names) == 1:
             if options["parent_pid"]:
                 stop_when_orphaned(options["parent_pid"])
-            self._consume(names[0], options["workers"], quiet=options["quiet"])
+            self._consume(
+                names[0], options["workers"], quiet=options["quiet"], ready=options["ready_file"]
+            )
         else:
             # The parent named on the command line (`beacon run` names itself): one that
             # ended while this process was starting is seen too, where os.getppid() read
             # now would already name whatever adopted this process.
             parent = options["parent_pid"] or (os.getppid() if options["stop_with_parent"] else 0)
-            self._supervise(names, options["workers"], parent, quiet=options["quiet"])
+            quiet, ready = options["quiet"], options["ready_file"]
+            self._supervise(names, options["workers"], parent, quiet=quiet, ready=ready)
 
-    def _consume(self, name: str, workers: int, *, quiet: bool) -> None:
+    def _consume(self, name: str, workers: int, *, quiet: bool, ready: str = "") -> None:
         from beacon.core.jobs import QUEUES, warm_up
 
         autodiscover_modules("tasks")
@@ -144,15 +159,21 @@ class Command(BaseCommand):
             config.setup_logger(logger)
         also = f" (loaded {', '.join(loaded)})" if loaded else ""
         self.stdout.write(f"worker: serving the {name} queue with {workers} threads{also}")
-        QUEUES[name].create_consumer(**config.values).run()
+        consumer = QUEUES[name].create_consumer(**config.values)
+        if ready and name == "critical":
+            Path(ready).write_text(str(os.getpid()))
+        consumer.run()
 
-    def _supervise(self, names: list[str], workers: int, parent: int, *, quiet: bool) -> None:
+    def _supervise(
+        self, names: list[str], workers: int, parent: int, *, quiet: bool, ready: str = ""
+    ) -> None:
         """One child per queue, so a busy bulk queue never holds the critical one's GIL.
 
         With a `parent` (pid), the children stop when it is no longer this process's
         parent: uvicorn ends `beacon run` by re-raising SIGTERM, which skips its clean-up.
         """
-        children = [subprocess.Popen(c) for c in child_commands(names, workers, quiet=quiet)]
+        commands = child_commands(names, workers, quiet=quiet, ready_file=ready)
+        children = [subprocess.Popen(c) for c in commands]
 
         def stop(signum: int, frame: FrameType | None) -> None:
             for child in children:
