@@ -281,7 +281,7 @@ def test_interactions_batch_refuses_items_one_by_one(
 
 def test_a_batch_writes_its_rows_in_key_order(api: Api, world: World) -> None:
     """Two batches holding the same keys in opposite orders must lock them in one order
-    (see the concurrent test below); the answers stay in item order."""
+    (test_batch_concurrency.py races two such batches); the answers stay in item order."""
     keys = ["k-3", "k-1", "k-2"]
     items = [interaction_body(world, k, contact={"external_id": f"c-{k}"}) for k in keys]
     r = api.post("/interactions/batch", {"items": items})
