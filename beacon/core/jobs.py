@@ -100,6 +100,7 @@ def enqueue_on_commit(task: _Task, *args: Any) -> None:
 
 # A coalescing mark older than this is taken for a lost job (its queue was flushed) and the
 # next request enqueues again; long enough for any backlog the bulk queue should hold.
+# Sweepers find a lost job sooner by reading the queue (`enqueue_unless_waiting`).
 COALESCE_STALE = dt.timedelta(hours=2)
 # On the critical queue a job waits seconds, so its mark is trusted only that long. A
 # process killed between setting the mark and enqueueing, or a worker killed between taking
@@ -151,6 +152,31 @@ def enqueue_once(task: Any, arg: int | None = None, *, lost: bool = False) -> No
             return
         huey.put(mark, held)
     huey.enqueue(job)
+
+
+def enqueue_unless_waiting(task: Any, arg: int | None = None) -> bool:
+    """For sweepers: enqueue `task(arg)` unless the job its coalescing mark names is still
+    waiting in its queue (or was marked less than `CRITICAL_COALESCE_STALE` ago); whether
+    it enqueued.
+
+    A process killed between setting a mark and enqueueing its job, or a worker killed
+    after taking the job off the queue and before it started, leaves a mark with no job.
+    On the bulk queue such a mark would be trusted for `COALESCE_STALE` and hold every
+    request for hours (the analysis stage of every response stored meanwhile waited for
+    its lease). Reading the queue is too slow for every request but fine once a minute.
+    A job taken off the queue and about to start may be missed here; that costs one
+    spare run, which finds nothing to do.
+    """
+    huey = task.huey
+    queued_at, job_id = _held(huey.get(_mark(task, arg), peek=True))
+    if queued_at is not None:
+        if clock.now().timestamp() - queued_at < CRITICAL_COALESCE_STALE.total_seconds():
+            return False
+        waiting = {job.id for job in huey.pending()} | {job.id for job in huey.scheduled()}
+        if job_id is None or job_id in waiting:
+            return False
+    enqueue_once(task, arg, lost=True)
+    return True
 
 
 def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = False) -> None:

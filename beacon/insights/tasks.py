@@ -11,7 +11,7 @@ from __future__ import annotations
 from huey import crontab
 
 from beacon.contacts.models import Interaction
-from beacon.core.jobs import bulk_task, coalesced_start, enqueue_once_on_commit, periodic_job
+from beacon.core.jobs import bulk_task, coalesced_start, enqueue_unless_waiting, periodic_job
 from beacon.orgs.models import Organization
 
 
@@ -29,12 +29,13 @@ def train_themes_task(org_id: int) -> None:
 
 @periodic_job(crontab(minute="17"))
 def retrain_from_corrections() -> int:
-    """Hourly: organisations with corrections or theme edits newer than their model."""
+    """Hourly: organisations with corrections or theme edits newer than their model (also
+    those whose training job was lost with its coalescing mark)."""
     from beacon.insights.registry import retrain_due_orgs
 
     orgs = retrain_due_orgs()
     for org_id in orgs:
-        enqueue_once_on_commit(train_themes_task, org_id)
+        enqueue_unless_waiting(train_themes_task, org_id)
     return len(orgs)
 
 

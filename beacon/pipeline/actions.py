@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,11 @@ from beacon.contacts.actions import (
 )
 from beacon.contacts.models import Interaction
 from beacon.core import clock
-from beacon.core.jobs import enqueue_once_on_commit
+from beacon.core.jobs import (
+    CRITICAL_COALESCE_STALE,
+    enqueue_once_on_commit,
+    enqueue_unless_waiting,
+)
 from beacon.insights.reasons import queue_reason_reading
 from beacon.orgs.models import Membership, Organization
 from beacon.responses.checks import ResponseIn
@@ -85,6 +90,15 @@ CASE_STAGE = "case"
 ANALYSIS_STAGE = "analysis"
 
 
+def ready(stage: str, *, started: bool = False) -> QuerySet[Response]:
+    """Responses whose `stage` has not run; one whose fan-out has failed
+    `FANOUT_MAX_ATTEMPTS` times waits for a person (`beacon fanout`). `started`: among
+    responses whose attempt `start` has already counted (they hold one more)."""
+    limit = settings.FANOUT_MAX_ATTEMPTS + (1 if started else 0)
+    pending = Response.objects.filter(processed_at__isnull=True, fanout_attempts__lt=limit)
+    return pending.filter(cased_at__isnull=stage == CASE_STAGE)
+
+
 def lease_until(stage: str) -> dt.datetime:
     """Until when a stage's job may wait in its queue before the sweeper calls it lost."""
     seconds = settings.JOB_LEASE_SECONDS if stage == CASE_STAGE else settings.ANALYSIS_LEASE_SECONDS
@@ -95,10 +109,13 @@ def enqueue_stage(stage: str, *, lost: bool = False) -> None:
     """After commit, a job that drains `stage` in batches, unless one is already waiting
     (the stored responses wait in the table, not in the queue: one job serves them all);
     `lost` (the sweeper) enqueues one whatever the coalescing mark says."""
+    enqueue_once_on_commit(_drain_task(stage), lost=lost)
+
+
+def _drain_task(stage: str) -> Any:
     from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 
-    task = open_cases_task if stage == CASE_STAGE else analyse_responses_task
-    enqueue_once_on_commit(task, lost=lost)
+    return open_cases_task if stage == CASE_STAGE else analyse_responses_task
 
 
 def requeue_lost_fanout(limit: int = 1000) -> int:
@@ -132,6 +149,27 @@ def requeue_lost_fanout(limit: int = 1000) -> int:
     for stage in sorted(stages):  # one drain per stage serves every response renewed
         enqueue_stage(stage, lost=True)
     return requeued
+
+
+def requeue_lost_drains() -> int:
+    """Enqueue a stage's drain when responses have waited for it longer than a job takes
+    to be enqueued and taken, and no drain job waits in its queue; how many it enqueued.
+
+    The leases find a lost job only when they run out (30 minutes for the analysis
+    stage); a drain killed while it ran, or lost with its coalescing mark left behind,
+    is found here within a minute. A drain running at that moment costs one spare run,
+    which finds nothing its claims have not taken.
+    """
+    settled = clock.now() - CRITICAL_COALESCE_STALE
+    waiting = {
+        CASE_STAGE: ready(CASE_STAGE).filter(created_at__lt=settled),
+        ANALYSIS_STAGE: ready(ANALYSIS_STAGE).filter(cased_at__lt=settled),
+    }
+    return sum(
+        enqueue_unless_waiting(_drain_task(stage))
+        for stage, responses in waiting.items()
+        if responses.exists()
+    )
 
 
 def stuck_fanout() -> QuerySet[Response]:

@@ -20,9 +20,8 @@ import logging
 import time
 from collections.abc import Callable, Collection
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 
 from beacon.core import clock
 from beacon.cxmodel.models import Stage
@@ -30,7 +29,7 @@ from beacon.insights.analysis import analyse_responses
 from beacon.loop.actions import do_open_cases_for
 from beacon.loop.sharing import do_share_responses
 from beacon.orgs.models import Organization, Team
-from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, enqueue_stage, lease_until
+from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, enqueue_stage, lease_until, ready
 from beacon.responses.models import Response
 from beacon.surveys.models import Survey
 
@@ -41,15 +40,6 @@ log = logging.getLogger(__name__)
 # analysis stage's is the size at which the text engine reads fastest.
 CASE_BATCH = 200
 ANALYSIS_BATCH = 500
-
-
-def ready(stage: str, *, started: bool = False) -> QuerySet[Response]:
-    """Responses whose `stage` has not run; one whose fan-out has failed
-    `FANOUT_MAX_ATTEMPTS` times waits for a person (`beacon fanout`). `started`: among
-    responses whose attempt `start` has already counted (they hold one more)."""
-    limit = settings.FANOUT_MAX_ATTEMPTS + (1 if started else 0)
-    pending = Response.objects.filter(processed_at__isnull=True, fanout_attempts__lt=limit)
-    return pending.filter(cased_at__isnull=stage == CASE_STAGE)
 
 
 def _candidates(

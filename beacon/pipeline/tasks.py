@@ -45,8 +45,8 @@ def analyse_responses_task() -> None:
 
 
 def _drain(task: Any, stage: str) -> None:
-    from beacon.pipeline.actions import enqueue_stage
-    from beacon.pipeline.processing import drain, ready
+    from beacon.pipeline.actions import enqueue_stage, ready
+    from beacon.pipeline.processing import drain
 
     coalesced_start(task)  # responses stored from now on ask for the next run
     drain(stage, seconds=DRAIN_SECONDS)
@@ -56,9 +56,9 @@ def _drain(task: Any, stage: str) -> None:
 
 @periodic_job(crontab(minute="*"))
 def sweep_unprocessed_responses() -> int:
-    from beacon.pipeline.actions import requeue_lost_fanout
+    from beacon.pipeline.actions import requeue_lost_drains, requeue_lost_fanout
 
-    return requeue_lost_fanout()
+    return requeue_lost_fanout() + requeue_lost_drains()
 
 
 @bulk_task()

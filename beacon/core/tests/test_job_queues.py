@@ -17,7 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
-from huey import Huey, PriorityRedisHuey
+from huey import Huey, MemoryHuey, PriorityRedisHuey
 from huey.storage import PriorityRedisStorage
 
 from beacon.core.jobs import CASE_PRIORITY, QUEUES, bulk, critical
@@ -54,6 +54,18 @@ def run_next(huey: Huey) -> str:
     return str(task.name)
 
 
+def store_detractor(world: World, key: str) -> None:
+    """A detractor's answer stored as the API stores it: its case drain is enqueued."""
+    submit_response(
+        ResponseIn(
+            survey=world.survey,
+            idempotency_key=key,
+            touchpoint=world.touchpoint,
+            answers=[AnswerIn(world.nps.pk, number=1)],
+        )
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_case_and_its_email_do_not_wait_behind_a_bulk_backlog(
     world: World, smtp: SmtpServer, queued: None
@@ -61,14 +73,7 @@ def test_a_case_and_its_email_do_not_wait_behind_a_bulk_backlog(
     for i in range(500):
         classify_interaction_task(10_000 + i)  # a long analysis backlog
     assert bulk.pending_count() == 500 and critical.pending_count() == 0
-    submit_response(
-        ResponseIn(
-            survey=world.survey,
-            idempotency_key="detractor",
-            touchpoint=world.touchpoint,
-            answers=[AnswerIn(world.nps.pk, number=1)],
-        )
-    )
+    store_detractor(world, "detractor")
     assert critical.pending_count() == 1
     assert run_next(critical) == "open_cases_task"
     case = Case.objects.get()
@@ -136,20 +141,98 @@ def test_the_sweeper_enqueues_a_drain_whose_job_died_after_leaving_the_queue(
     from beacon.pipeline.actions import requeue_lost_fanout
     from beacon.responses.models import Response
 
-    submit_response(
-        ResponseIn(
-            survey=world.survey,
-            idempotency_key="orphaned",
-            touchpoint=world.touchpoint,
-            answers=[AnswerIn(world.nps.pk, number=1)],
-        )
-    )
+    store_detractor(world, "orphaned")
     assert critical.dequeue() is not None  # taken by a worker that then died
     assert critical.pending_count() == 0
     Response.objects.update(fanout_lease_until=timezone.now() - dt.timedelta(seconds=1))
     assert requeue_lost_fanout() == 1
     assert run_next(critical) == "open_cases_task"
     assert Case.objects.count() == 1
+
+
+def _cased_and_waiting_for_analysis(world: World) -> None:
+    """A detractor's response through its case stage: its analysis drain is queued."""
+    store_detractor(world, "detractor")
+    assert run_next(critical) == "open_cases_task"
+    assert [job.name for job in bulk.pending()][-1] == "analyse_responses_task"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_enqueues_an_analysis_drain_lost_with_its_mark_within_a_minute(
+    world: World, queued: None
+) -> None:
+    """The bulk queue trusts a coalescing mark for hours and the analysis lease runs 30
+    minutes; a drain taken by a worker that died before starting it is found by the next
+    sweep instead, once its mark is older than a freshly taken job's."""
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.core.jobs import CRITICAL_COALESCE_STALE
+    from beacon.pipeline.tasks import sweep_unprocessed_responses
+    from beacon.responses.models import Response
+
+    start = timezone.now()
+    with clock.frozen_at(start):
+        _cased_and_waiting_for_analysis(world)
+    assert bulk.dequeue() is not None  # taken by a worker that then died
+    with clock.frozen_at(start + CRITICAL_COALESCE_STALE - dt.timedelta(seconds=1)):
+        assert sweep_unprocessed_responses.call_local() == 0
+    assert bulk.pending_count() == 0  # it may be starting: trusted a few seconds
+    with clock.frozen_at(start + dt.timedelta(minutes=1)):
+        assert sweep_unprocessed_responses.call_local() == 1
+    assert [job.name for job in bulk.pending()] == ["analyse_responses_task"]
+    assert run_next(bulk) == "analyse_responses_task"
+    assert Response.objects.get().processed_at is not None
+    with clock.frozen_at(start + dt.timedelta(minutes=2)):
+        assert sweep_unprocessed_responses.call_local() == 0  # nothing waits any more
+    assert bulk.pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_enqueues_a_drain_killed_while_it_ran_within_a_minute(
+    world: World, queued: None
+) -> None:
+    """A drain deletes its mark when it starts (requests from then on queue the next run);
+    killed while it runs, with no request after it, it leaves work and no job."""
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.core.jobs import coalesced_start
+    from beacon.pipeline.tasks import analyse_responses_task, sweep_unprocessed_responses
+
+    start = timezone.now()
+    with clock.frozen_at(start):
+        _cased_and_waiting_for_analysis(world)
+    assert bulk.dequeue() is not None
+    coalesced_start(analyse_responses_task)  # it starts, and the worker is killed
+    with clock.frozen_at(start + dt.timedelta(minutes=1)):
+        assert sweep_unprocessed_responses.call_local() == 1
+    assert run_next(bulk) == "analyse_responses_task"
+    assert Case.objects.get().response.processed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_adds_no_analysis_drain_while_one_waits_behind_a_backlog(
+    world: World, queued: None
+) -> None:
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.pipeline.tasks import sweep_unprocessed_responses
+
+    start = timezone.now()
+    with clock.frozen_at(start):
+        for i in range(3):
+            classify_interaction_task(10_000 + i)  # ahead of it in the bulk queue
+        _cased_and_waiting_for_analysis(world)
+    with clock.frozen_at(start + dt.timedelta(minutes=10)):
+        assert sweep_unprocessed_responses.call_local() == 0
+    assert [job.name for job in bulk.pending()] == [
+        "classify_interaction_task",
+        "classify_interaction_task",
+        "classify_interaction_task",
+        "analyse_responses_task",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -164,25 +247,15 @@ def test_a_case_drain_lost_with_its_mark_is_enqueued_again_by_the_next_response(
     from beacon.core import clock
     from beacon.core.jobs import CRITICAL_COALESCE_STALE
 
-    def store(key: str) -> None:
-        submit_response(
-            ResponseIn(
-                survey=world.survey,
-                idempotency_key=key,
-                touchpoint=world.touchpoint,
-                answers=[AnswerIn(world.nps.pk, number=1)],
-            )
-        )
-
     start = timezone.now()
     with clock.frozen_at(start):
-        store("first")
+        store_detractor(world, "first")
     assert critical.dequeue() is not None  # taken by a worker that then died
     with clock.frozen_at(start + CRITICAL_COALESCE_STALE - dt.timedelta(seconds=1)):
-        store("coalesced")
+        store_detractor(world, "coalesced")
     assert critical.pending_count() == 0
     with clock.frozen_at(start + CRITICAL_COALESCE_STALE + dt.timedelta(seconds=1)):
-        store("after")
+        store_detractor(world, "after")
     assert critical.pending_count() == 1
     assert run_next(critical) == "open_cases_task"
     assert Case.objects.count() == 3
@@ -346,14 +419,7 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
         held = OutboxMessage.objects.filter(idempotency_key__startswith="held:")
         assert held.filter(state=OutboxState.PENDING).count() == backlog_size - sent_before
         assert critical.pending_count() == 0
-        submit_response(
-            ResponseIn(
-                survey=world.survey,
-                idempotency_key="detractor",
-                touchpoint=world.touchpoint,
-                answers=[AnswerIn(world.nps.pk, number=1)],
-            )
-        )
+        store_detractor(world, "detractor")
         assert [task.name for task in critical.pending()] == ["open_cases_task"]
         # The held session outlasts the turn's time budget as well as its slice: the turn
         # ends with it whichever comes first on this machine, and the next queues behind
@@ -548,3 +614,40 @@ def test_every_periodic_job_of_the_critical_queue_takes_turns_with_the_cases() -
     assert {"sweep_outbox", "sweep_unprocessed_responses", "escalate_overdue"} <= set(periodic)
     assert len(periodic) == 18
     assert periodic == dict.fromkeys(periodic, CASE_PRIORITY)
+
+
+def _nothing() -> None:
+    """A coalesced job of a queue made for one test."""
+
+
+def test_a_sweeper_tells_a_waiting_coalesced_job_from_a_lost_one_on_every_queue_storage(
+    tmp_path: Path,
+) -> None:
+    """`enqueue_unless_waiting` reads the queue itself: the job its mark names is found
+    waiting (nothing enqueued), then taken by a worker that died (enqueued again)."""
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.core.jobs import enqueue_once, enqueue_unless_waiting
+
+    redis = _huey("redis://127.0.0.1:6379/0", immediate=False)
+    stores: list[Huey] = [
+        EmbeddedHuey("beacon", filename=str(tmp_path / "jobs.sqlite3")),
+        PriorityRedisHuey(name=f"beacon-test-{uuid.uuid4().hex}", url=redis["url"]),
+        MemoryHuey("beacon-memory"),
+    ]
+    start = timezone.now()
+    for huey in stores:
+        drain: Any = huey.task()(_nothing)
+        try:
+            with clock.frozen_at(start):
+                enqueue_once(drain)
+            with clock.frozen_at(start + dt.timedelta(minutes=5)):
+                assert enqueue_unless_waiting(drain) is False
+                assert huey.pending_count() == 1
+                assert huey.dequeue() is not None  # taken by a worker that then died
+                assert enqueue_unless_waiting(drain) is True
+                assert enqueue_unless_waiting(drain) is False  # that one now waits
+            assert [task.name for task in huey.pending()] == ["_nothing"]
+        finally:
+            huey.flush()

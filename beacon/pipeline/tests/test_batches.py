@@ -21,8 +21,8 @@ from beacon.loop.sharing import do_record_survey_consent
 from beacon.loop.tests.helpers import respond
 from beacon.notifications.models import OutboxMessage
 from beacon.orgs.models import Event, Membership
-from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, requeue_lost_fanout
-from beacon.pipeline.processing import claim, drain, process_response, ready, run_case_stage
+from beacon.pipeline.actions import ANALYSIS_STAGE, CASE_STAGE, ready, requeue_lost_fanout
+from beacon.pipeline.processing import claim, drain, process_response, run_case_stage
 from beacon.pipeline.tasks import analyse_responses_task, open_cases_task
 from beacon.responses.models import Response
 from beacon.testing import World
