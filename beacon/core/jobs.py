@@ -8,6 +8,7 @@ imports, backfills), so a detractor's case never waits behind an hour of analysi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any, Protocol
@@ -123,9 +124,9 @@ def _mark(task: Any, arg: int | None) -> str:
     return f"coalesce:{name}:{'' if arg is None else arg}"
 
 
-def _put_if_empty(huey: Huey, key: str, value: tuple[float, str]) -> bool:
+def _put_if_empty(huey: Huey, key: str, value: tuple[float, str], ttl: int | None = None) -> bool:
     """Set the mark unless one exists; it expires by itself where the storage can (Redis)."""
-    ttl = int(_stale_after(huey))
+    ttl = int(_stale_after(huey)) if ttl is None else ttl
     try:
         return bool(huey.put_if_empty(key, value, ttl=ttl))
     except NotImplementedError:  # SQLite and memory storages: a stale mark is overwritten
@@ -191,6 +192,18 @@ def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = Fa
     enqueued whatever the mark says.
     """
     transaction.on_commit(lambda: enqueue_once(task, arg, lost=lost))
+
+
+def schedule_once(task: Any, at: dt.datetime) -> None:
+    """Schedule `task(due)` for `at`, to the second, unless a run for that second is
+    scheduled already, so that a hundred failures at once wake their job once, not a
+    hundred times; the run clears its mark (`coalesced_start(task, due)`)."""
+    now = clock.now().timestamp()
+    due = math.ceil(at.timestamp())
+    # The mark lives until its run is due and a while after (where the storage expires).
+    ttl = max(due - int(now), 0) + int(CRITICAL_COALESCE_STALE.total_seconds())
+    if _put_if_empty(task.huey, _mark(task, due), (now, ""), ttl=ttl):
+        task.schedule(args=(due,), delay=max(due - now, 0.0))
 
 
 def _held(value: Any) -> tuple[float | None, str | None]:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 
 from beacon.core import clock
-from beacon.core.jobs import enqueue_once
+from beacon.core.jobs import enqueue_once, schedule_once
 from beacon.notifications.events import (
     outbox_bounced,
     outbox_failed,
@@ -287,10 +287,12 @@ def _schedule_retry(message_id: int, backoff: dt.timedelta) -> None:
     """The retry is due when the backoff ends, and the resend job is woken then, not at the
     sweeper's next minute after it: an email held up by a short SMTP outage arrives up to a
     minute sooner. The wake-up only enqueues the resend job unless one waits, so the retry
-    takes its turn with the case drains like every resend."""
+    takes its turn with the case drains like every resend; messages failing in the same
+    second (an SMTP outage) share one wake-up."""
     from beacon.notifications.tasks import wake_resender
 
-    transaction.on_commit(lambda: wake_resender.schedule(delay=backoff.total_seconds()))
+    due = clock.now() + backoff
+    transaction.on_commit(lambda: schedule_once(wake_resender, due))
 
 
 def _record_bounce(message: OutboxMessage, exc: smtplib.SMTPRecipientsRefused) -> str:

@@ -36,10 +36,12 @@ def resend_due_messages(task: Any = None) -> None:
 
 
 @db_task(priority=EMAIL_PRIORITY)
-def wake_resender() -> None:
-    """Scheduled for when a failed attempt's backoff ends: enqueues the resend job unless
-    one waits. Only a mark and an enqueue, so it takes a first send's priority and runs
-    on time."""
+def wake_resender(due: int | None = None) -> None:
+    """Scheduled for when failed attempts' backoff ends (`due`, a second; one wake-up per
+    second however many failed): enqueues the resend job unless one waits. Only marks and
+    an enqueue, so it takes a first send's priority and runs on time."""
+    if due is not None:
+        coalesced_start(wake_resender, due)
     enqueue_resends()
 
 

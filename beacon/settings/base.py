@@ -71,7 +71,9 @@ def _database(url: str | None) -> dict[str, Any]:
     else:
         options = config.setdefault("OPTIONS", {})
         given = options.get("options", "")
-        options["options"] = f"{given} -c max_parallel_workers_per_gather={PG_PARALLEL_WORKERS}"
+        options["options"] = (
+            f"{given} -c max_parallel_workers_per_gather={PG_PARALLEL_WORKERS}".strip()
+        )
     return config
 
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
-def queue(world: World) -> OutboxMessage:
+def queue(world: World, key: str = "case-opened:test") -> OutboxMessage:
     with clock.frozen_at(T0):
         return do_queue_email(
             world.org.pk,
@@ -39,7 +39,7 @@ def queue(world: World) -> OutboxMessage:
             subject="New follow-up case",
             text="A customer is waiting.",
             cause=world.survey,
-            key="case-opened:test",
+            key=key,
         )
 
 
@@ -98,7 +98,8 @@ def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
     [wake] = critical.scheduled()
     # Only a wake-up, on time: the resend itself is the resend job's, which takes turns
     # with the case drains (test_job_queues.py).
-    assert (wake.name, wake.args, wake.priority) == ("wake_resender", (), EMAIL_PRIORITY)
+    due = int(T0.timestamp()) + 30  # the first backoff
+    assert (wake.name, wake.args, wake.priority) == ("wake_resender", (due,), EMAIL_PRIORITY)
     waits = (wake.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
     assert 20 < waits <= 30  # the first backoff
     smtp.start()
@@ -108,6 +109,41 @@ def test_a_failed_send_is_retried_when_its_backoff_ends_without_the_sweeper(
     sent = OutboxMessage.objects.get(pk=message.pk)
     assert (sent.state, sent.attempts, sent.possible_duplicate) == (OutboxState.SENT, 2, False)
     assert [m["Message-ID"] for m in smtp.inbox.to("owner@example.com")] == [message_id_of(sent)]
+
+
+def test_sends_failing_in_the_same_second_share_one_wake_up(
+    world: World, smtp: SmtpServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    """An SMTP outage fails hundreds of first sends within seconds: one scheduled wake-up
+    per second of retries, not one per message, and each still runs when its due."""
+    from beacon.core.jobs import critical
+
+    critical.storage.flush_schedule()
+    messages = [queue(world, f"case-opened:{i}") for i in range(5)]
+    smtp.stop()
+    for i, message in enumerate(messages):
+        later = dt.timedelta(seconds=0.2 * (i + 1) if i < 4 else 1.5)  # the last a second on
+        with clock.frozen_at(T0 + later), django_capture_on_commit_callbacks(execute=True):
+            assert do_deliver(message.pk) == OutboxState.PENDING
+    wakes = sorted(critical.scheduled(), key=lambda wake: wake.args)
+    due = int(T0.timestamp()) + 31  # the first backoff, 30 s, to the second after
+    assert [(wake.name, wake.args) for wake in wakes] == [
+        ("wake_resender", (due,)),
+        ("wake_resender", (due + 1,)),
+    ]
+    smtp.start()
+    with clock.frozen_at(T0 + dt.timedelta(seconds=31)):
+        # The resend job sends the four due; the server answering again releases the
+        # fifth, held back by the same outage, at once.
+        critical.execute(wakes[0], timestamp=wakes[0].eta)
+    assert OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 5
+    with clock.frozen_at(T0 + dt.timedelta(seconds=32)):
+        critical.execute(wakes[1], timestamp=wakes[1].eta)  # nothing left to send
+    assert len(smtp.inbox.to("owner@example.com")) == 5
+    # A wake-up that ran clears its mark: a failure due in that second again is woken.
+    assert (
+        critical.get(f"coalesce:beacon.notifications.tasks.wake_resender:{due}", peek=True) is None
+    )
 
 
 def test_once_the_mail_server_is_back_emails_waiting_out_a_backoff_go_at_once(

@@ -92,9 +92,11 @@ def test_postgresql_connections_start_no_parallel_workers_unless_asked(tmp_path:
     options = 'base.DATABASES["default"]["OPTIONS"]["options"]'
     url = "postgres://u@db.example:5432/beacon"
     default = _setting(options, {"DATABASE_URL": url}, tmp_path)
-    assert default.stdout == " -c max_parallel_workers_per_gather=0\n"
+    assert default.stdout == "-c max_parallel_workers_per_gather=0\n"
     given = _setting(options, {"DATABASE_URL": url, "BEACON_PG_PARALLEL_WORKERS": "2"}, tmp_path)
-    assert given.stdout == " -c max_parallel_workers_per_gather=2\n"
+    assert given.stdout == "-c max_parallel_workers_per_gather=2\n"
+    own = _setting(options, {"DATABASE_URL": f"{url}?options=-c%20work_mem%3D64MB"}, tmp_path)
+    assert own.stdout == "-c work_mem=64MB -c max_parallel_workers_per_gather=0\n"
     refused = _setting(options, {"DATABASE_URL": url, "BEACON_PG_PARALLEL_WORKERS": "-1"}, tmp_path)
     assert "BEACON_PG_PARALLEL_WORKERS must be at least 0" in refused.stderr
 
