@@ -18,22 +18,28 @@ with the interactions posted at the same time and stored by the batch endpoint's
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 
 from beacon.api.errors import field_errors
 from beacon.api.schemas import InteractionIn, ResponseIn
 from beacon.core import clock
 from beacon.core.errors import ValidationFailed
+from beacon.core.middleware import ContentSecurityPolicyMiddleware
 from beacon.core.untrusted import UntrustedJsonError, loads_untrusted
 from beacon.ingest.definitions import (
     Fresh,
@@ -55,6 +61,7 @@ INTERACTIONS_PATH = "/api/v1/interactions"
 # A group is written when it holds this many posts or its first post waited this long.
 GROUP_ITEMS = 100
 GROUP_SECONDS = 0.002
+JSON = "application/json; charset=utf-8"
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 T = TypeVar("T")
@@ -144,6 +151,37 @@ class GroupWriter(Generic[Item, Out]):
                 future.set_result(answer)
 
 
+class Framing:
+    """What Django's middleware does around every answer, for the edge's own: the HTTPS
+    redirect (a plain-HTTP post where HTTPS is required is Django's to answer, unstored)
+    and the headers (HSTS, nosniff, referrer and opener policies, the content security
+    policy, frame options). Django's own middleware classes, nested in their order in
+    MIDDLEWARE, so the edge's 201 carries exactly the headers Django's would."""
+
+    def __init__(self) -> None:
+        self._security = SecurityMiddleware(_unused)
+        self._header_chain = SecurityMiddleware(
+            ContentSecurityPolicyMiddleware(XFrameOptionsMiddleware(_answer_of))
+        )
+
+    def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
+        return self._security.process_request(request)
+
+    def framed(self, request: HttpRequest, status: int, content: bytes) -> HttpResponseBase:
+        answer = HttpResponse(content, status=status, content_type=JSON)
+        request.edge_answer = answer  # type: ignore[attr-defined]
+        return cast(HttpResponseBase, self._header_chain(request))  # a sync chain
+
+
+def _answer_of(request: HttpRequest) -> HttpResponseBase:
+    answer: HttpResponseBase = request.edge_answer  # type: ignore[attr-defined]
+    return answer
+
+
+def _unused(request: HttpRequest) -> HttpResponseBase:
+    raise AssertionError("only the request hook of this middleware runs")
+
+
 class IngestEdge:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -162,6 +200,7 @@ class IngestEdge:
         self.interactions: GroupWriter[Posted, tuple[int, dict[str, Any]]] = GroupWriter(
             self._in_store_thread, store, at_once=self._storing
         )
+        self._framing = Framing()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -174,17 +213,20 @@ class IngestEdge:
         body = await _read_body(receive)
         if body is None:  # the client went away
             return
+        request = ASGIRequest(scope, io.BytesIO())
         answer: Answer | None = None
-        if body:
+        # A request Django would redirect (plain HTTP where HTTPS is required) is its own.
+        if body and self._framing.process_request(request) is None:
             take = self._answer if scope["path"] == PATH else self._interaction
             answer = await take(scope, body)
         if answer is None:
             await self.app(scope, _replay(body, receive), send)
             return
         status, content = answer
+        response = self._framing.framed(request, status, content)
         await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json; charset=utf-8"),
-            (b"content-length", str(len(content)).encode()),
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response.items()
         ]})  # fmt: skip
         await send({"type": "http.response.body", "body": content})
 

@@ -355,3 +355,65 @@ def test_the_worker_starts_the_applier_beside_its_queues_only_with_the_edge_on(
     ] + [applier]  # fmt: skip
     settings.INGEST_EDGE = False
     assert child_commands(["critical", "bulk"], 2, quiet=True) == on[:2]
+
+
+FRAMING = ("x-content-type-options", "referrer-policy", "cross-origin-opener-policy",
+           "x-frame-options", "content-security-policy", "strict-transport-security")  # fmt: skip
+
+
+def post_raw(base: str, secret: str, body: Any, **headers: str) -> tuple[int, dict[str, str]]:
+    """A post without following redirects: the status and the headers Beacon framed it
+    with (those Django's middleware sets)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(f"{base}/responses")
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        conn.request("POST", url.path, json.dumps(body), {
+            "Content-Type": "application/json", "Authorization": f"Bearer {secret}",
+            **headers})  # fmt: skip
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()
+                               if k.lower() in FRAMING or k.lower() == "location"}  # fmt: skip
+    finally:
+        conn.close()
+
+
+def test_the_edges_answer_carries_the_headers_djangos_does(edge: str, world: World) -> None:
+    at_edge = post_raw(edge, world.api_secret, response_body(world, key="edge"))
+    by_django = post_raw(edge, world.api_secret, response_body(world, key="dj", complete=False))
+    assert (IngestLog.objects.count(), Response.objects.count()) == (0, 2)  # one each way
+    assert at_edge == by_django
+    status, headers = at_edge
+    assert status == 201
+    assert (headers["x-content-type-options"], headers["x-frame-options"]) == ("nosniff", "DENY")
+    assert headers["referrer-policy"] == "same-origin" and headers["content-security-policy"]
+
+
+def test_where_https_is_required_a_plain_http_post_is_redirected_and_not_stored(
+    world: World, settings: Any
+) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    app = IngestEdge(BeaconASGIHandler(threads=2))
+    try:
+        with live_server(app, http=H11Protocol) as (_, port):
+            base = f"http://127.0.0.1:{port}/api/v1"
+            status, headers = post_raw(base, world.api_secret, response_body(world, key="plain"))
+            assert (status, headers["location"]) == (
+                301, f"https://127.0.0.1:{port}/api/v1/responses")  # fmt: skip
+            assert Response.objects.count() == 0
+            # Through the TLS proxy: stored, with HSTS as Django's answers carry it.
+            https = {"X-Forwarded-Proto": "https"}
+            at_edge = post_raw(base, world.api_secret, response_body(world, key="tls"), **https)
+            partial = response_body(world, key="tls-dj", complete=False)
+            by_django = post_raw(base, world.api_secret, partial, **https)
+    finally:
+        app.close()
+    assert at_edge == by_django
+    assert at_edge[0] == 201
+    assert at_edge[1]["strict-transport-security"].startswith("max-age=3600")
+    assert sorted(Response.objects.values_list("idempotency_key", flat=True)) == ["tls", "tls-dj"]
