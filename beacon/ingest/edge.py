@@ -169,6 +169,7 @@ class Framing:
 
     def framed(self, request: HttpRequest, status: int, content: bytes) -> HttpResponseBase:
         answer = HttpResponse(content, status=status, content_type=JSON)
+        answer["Content-Length"] = str(len(content))  # keep-alive clients read it, not chunks
         request.edge_answer = answer  # type: ignore[attr-defined]
         return cast(HttpResponseBase, self._header_chain(request))  # a sync chain
 

@@ -374,7 +374,9 @@ def post_raw(base: str, secret: str, body: Any, **headers: str) -> tuple[int, di
             "Content-Type": "application/json", "Authorization": f"Bearer {secret}",
             **headers})  # fmt: skip
         answer = conn.getresponse()
-        answer.read()
+        body = answer.read()
+        if body:  # keep-alive clients read an answer's length, not chunks
+            assert answer.getheader("Content-Length") == str(len(body))
         return answer.status, {k.lower(): v for k, v in answer.getheaders()
                                if k.lower() in FRAMING or k.lower() == "location"}  # fmt: skip
     finally:
