@@ -60,6 +60,55 @@ def insert(
     return range(last - len(rows) + 1, last + 1)
 
 
+def update_by_key(
+    model: type[Model],
+    key: str,
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    where: dict[str, Any] | None = None,
+) -> int:
+    """Set `fields` of many rows, each to its own values, in one statement per chunk:
+    `rows` are (key value, field values...) as the database takes them; `where` adds
+    equality conditions (only rows still matching are changed). How many rows changed.
+
+    Django's way (`update` with a `Case` of one `When` per row, or `bulk_update`) builds
+    and resolves an expression per row and field in Python: 500 rows of two fields took
+    longer to prepare than to run. Here the values are a `VALUES` list joined on the key
+    (`UPDATE ... FROM`, PostgreSQL and SQLite 3.33+); on PostgreSQL each value is cast to
+    its column's type, which a `VALUES` list of parameters (a NULL above all) lacks."""
+    if not rows:
+        return 0
+    meta = model._meta
+    pg = connection.vendor == "postgresql"
+    targets = [meta.get_field(name) for name in (key, *fields)]
+    columns = [target.column for target in targets]  # type: ignore[union-attr]
+    marks = ", ".join(
+        f"CAST(%s AS {target.cast_db_type(connection)})" if pg else "%s"  # type: ignore[union-attr]
+        for target in targets
+    )
+    named = ", ".join(f"column{i} AS {column}" for i, column in enumerate(columns, 1))
+    table = meta.db_table
+    sets = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    conditions = [(meta.get_field(name).column, value)  # type: ignore[union-attr]
+                  for name, value in (where or {}).items()]  # fmt: skip
+    extra = "".join(f" AND {table}.{column} = %s" for column, _ in conditions)
+    changed = 0
+    chunk = max(1, _MAX_PARAMETERS // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join([f"({marks})"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} "  # noqa: S608
+                f"FROM (SELECT {named} FROM (VALUES {values}) AS given) AS v "
+                f"WHERE {table}.{columns[0]} = v.{columns[0]}{extra}",
+                [value for row in part for value in row] + [value for _, value in conditions],
+            )
+            changed += cursor.rowcount
+    return changed
+
+
 def new(model: type[M], /, **values: Any) -> M:
     """`model(**values)`, unsaved, without Django's constructor, which walks every field
     and its descriptor (the most of a batch's time once its rows were tuples). The

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, FloatField, Value, When
 
 from beacon.contacts.models import Interaction
 from beacon.core import clock
+from beacon.core.rows import update_by_key
 from beacon.insights import text as textutil
 from beacon.insights.engine import ENGINE_VERSION, ReasonModel
 from beacon.insights.events import insights_reasons_read
@@ -64,22 +64,15 @@ def do_classify_interactions(
         for pk, (key, confidence) in predicted.items()
     ]
     InteractionReason.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    # Rows already there take the new reading in one statement per batch, still only
-    # where the model owns them.
-    for start in range(0, len(rows), 500):
-        part = rows[start : start + 500]
-        ids = [row.interaction_id for row in part]
-        InteractionReason.objects.filter(interaction_id__in=ids, source=MODEL).update(
-            reason_id=Case(
-                *(When(interaction_id=r.interaction_id, then=Value(r.reason_id)) for r in part),
-                output_field=BigIntegerField(),
-            ),
-            confidence=Case(
-                *(When(interaction_id=r.interaction_id, then=Value(r.confidence)) for r in part),
-                output_field=FloatField(),
-            ),
-            model_version=version,
-        )
+    # Rows already there take the new reading in one statement, still only where the
+    # model owns them.
+    update_by_key(
+        InteractionReason,
+        "interaction",
+        ["reason", "confidence", "model_version"],
+        [(r.interaction_id, r.reason_id, r.confidence, version) for r in rows],
+        where={"source": MODEL},
+    )
     insights_reasons_read(org, record, interactions=len(rows), model=version)
     return list(
         InteractionReason.objects.for_org(org)

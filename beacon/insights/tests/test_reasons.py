@@ -236,3 +236,30 @@ def test_a_reread_gives_each_row_the_new_models_reading(world: World) -> None:
     assert (read[declined.pk].reason, read[declined.pk].model_version) == (card, version)
     assert 0.1 < read[declined.pk].confidence <= 1 and read[charged.pk].confidence > 0
     assert (read[labelled.pk].reason, read[labelled.pk].source) == (card, "staff")
+
+
+def test_a_second_reading_updates_the_models_rows_and_leaves_what_staff_set(
+    world: World,
+) -> None:
+    """A label a person set between the model's readings wins: only rows the model owns
+    take the new model's reading (one statement for the batch, `rows.update_by_key`)."""
+    from beacon.insights.reason_reading import do_classify_interactions
+
+    card, bill = reasons(world)
+    charged = contact(world, 1, "Why was I charged twice on this month's invoice?")
+    declined = contact(world, 2, "My card was declined at the shop again")
+    first = do_classify_interactions(world.org, [charged, declined])
+    assert [(r.reason, r.source) for r in first] == [(bill, "model"), (card, "model")]
+    first_version = first[0].model_version
+    # A person says the first was about the card, straight in the table as a page would.
+    InteractionReason.objects.filter(interaction=charged).update(
+        reason=card, source="staff", confidence=1.0, model_version=""
+    )
+    InteractionReason.objects.filter(interaction=declined).update(reason=None, confidence=0.0)
+    record = do_train_reasons(world.org)
+    second = do_classify_interactions(world.org, [charged, declined])
+    assert [(r.reason, r.source, r.confidence, r.model_version) for r in second] == [
+        (card, "staff", 1.0, ""),
+        (card, "model", second[1].confidence, f"{record.engine}/v{record.version}"),
+    ]
+    assert 0 < second[1].confidence <= 1 and second[1].model_version != first_version
