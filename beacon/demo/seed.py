@@ -752,6 +752,7 @@ def seed(
         withhold_history(org, seed_closed_loop(org, today=now))
     # Orders, subscriptions and service contacts over the same months, and the money
     # figures the worker would have stored from them (the Value page reads those).
+    say("orders, subscriptions and what experience is worth")
     seed_outcomes(org, today=now)
     refresh_value(org, now)
     _open_invitations(demo, now)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.management import call_command
@@ -131,6 +132,16 @@ def test_demo_command_loads_once(capsys) -> None:
     call_command("demo", responses=200)
     out = capsys.readouterr().out
     assert out.count("Loaded demo organisation Northwind Mobile") == 1
+    # Progress while it loads: each step as it starts, with the time and CPU so far.
+    assert re.findall(r"^  \[ *[\d.]+s, CPU +[\d.]+s\] (.+)$", out, re.MULTILINE) == [
+        "people, journeys, surveys and rules",
+        "200 responses of six months' history",
+        "reading every comment (themes and sentiment)",
+        "staff corrections and reasons for contact",
+        "cases, actions and updates to customers",
+        "alignment rounds",
+        "orders, subscriptions and what experience is worth",
+    ]
     assert "Demo organisation already loaded; skipping." in out
     assert Organization.objects.filter(slug=DEMO_SLUG).count() == 1
 
