@@ -155,7 +155,9 @@ def enqueue_once(task: Any, arg: int | None = None, *, lost: bool = False) -> No
     huey.enqueue(job)
 
 
-def enqueue_unless_waiting(task: Any, arg: int | None = None) -> bool:
+def enqueue_unless_waiting(
+    task: Any, arg: int | None = None, *, waiting: Callable[[], set[str]] | None = None
+) -> bool:
     """For sweepers: enqueue `task(arg)` unless the job its coalescing mark names is still
     waiting in its queue (or was marked less than `CRITICAL_COALESCE_STALE` ago); whether
     it enqueued.
@@ -166,18 +168,23 @@ def enqueue_unless_waiting(task: Any, arg: int | None = None) -> bool:
     request for hours (the analysis stage of every response stored meanwhile waited for
     its lease). Reading the queue is too slow for every request but fine once a minute.
     A job taken off the queue and about to start may be missed here; that costs one
-    spare run, which finds nothing to do.
+    spare run, which finds nothing to do. `waiting`: the queue's job ids, for a sweeper
+    checking many marks, which reads the queue once (`waiting_job_ids`, cached).
     """
     huey = task.huey
     queued_at, job_id = _held(huey.get(_mark(task, arg), peek=True))
     if queued_at is not None:
         if clock.now().timestamp() - queued_at < CRITICAL_COALESCE_STALE.total_seconds():
             return False
-        waiting = {job.id for job in huey.pending()} | {job.id for job in huey.scheduled()}
-        if job_id is None or job_id in waiting:
+        if job_id is None or job_id in (waiting or (lambda: waiting_job_ids(huey)))():
             return False
     enqueue_once(task, arg, lost=True)
     return True
+
+
+def waiting_job_ids(huey: Huey) -> set[str]:
+    """The ids of the jobs waiting in a queue or scheduled on it (each one deserialised)."""
+    return {job.id for job in huey.pending()} | {job.id for job in huey.scheduled()}
 
 
 def enqueue_once_on_commit(task: Any, arg: int | None = None, *, lost: bool = False) -> None:

@@ -159,7 +159,6 @@ class Framing:
     MIDDLEWARE, so the edge's 201 carries exactly the headers Django's would."""
 
     def __init__(self) -> None:
-        self._security = SecurityMiddleware(_unused)
         self._header_chain = SecurityMiddleware(
             ContentSecurityPolicyMiddleware(XFrameOptionsMiddleware(_answer_of))
         )
@@ -169,7 +168,8 @@ class Framing:
         self._headers: dict[bool, list[tuple[bytes, bytes]]] = {}
 
     def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
-        return self._security.process_request(request)
+        """The chain's outer hook alone: a redirect here means Django answers."""
+        return self._header_chain.process_request(request)
 
     def headers(self, request: HttpRequest, content: bytes) -> list[tuple[bytes, bytes]]:
         """The answer's headers: its type and length (keep-alive clients read the length,
@@ -190,10 +190,6 @@ class Framing:
 def _answer_of(request: HttpRequest) -> HttpResponseBase:
     answer: HttpResponseBase = request.edge_answer  # type: ignore[attr-defined]
     return answer
-
-
-def _unused(request: HttpRequest) -> HttpResponseBase:
-    raise AssertionError("only the request hook of this middleware runs")
 
 
 class IngestEdge:

@@ -8,10 +8,18 @@ contract "The web server never loads the text engine".
 
 from __future__ import annotations
 
+import functools
+
 from huey import crontab
 
 from beacon.contacts.models import Interaction
-from beacon.core.jobs import bulk_task, coalesced_start, enqueue_unless_waiting, periodic_job
+from beacon.core.jobs import (
+    bulk_task,
+    coalesced_start,
+    enqueue_unless_waiting,
+    periodic_job,
+    waiting_job_ids,
+)
 from beacon.orgs.models import Organization
 
 
@@ -34,8 +42,10 @@ def retrain_from_corrections() -> int:
     from beacon.insights.registry import retrain_due_orgs
 
     orgs = retrain_due_orgs()
+    # The queue is read once for every organisation's mark, and only if one needs it.
+    waiting = functools.cache(lambda: waiting_job_ids(train_themes_task.huey))
     for org_id in orgs:
-        enqueue_unless_waiting(train_themes_task, org_id)
+        enqueue_unless_waiting(train_themes_task, org_id, waiting=waiting)
     return len(orgs)
 
 

@@ -236,6 +236,45 @@ def test_the_sweeper_adds_no_analysis_drain_while_one_waits_behind_a_backlog(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_hourly_retraining_check_enqueues_only_trainings_lost_with_their_mark(
+    world: World, other_world: World, queued: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both organisations edited a theme, so both are due; the check leaves a training
+    that waits and enqueues one a dead worker took, reading the queue once for both."""
+    import datetime as dt
+
+    from beacon.core import clock
+    from beacon.insights.tasks import retrain_from_corrections
+    from beacon.insights.taxonomy import do_create_theme
+
+    start = timezone.now()
+    with clock.frozen_at(start):
+        do_create_theme(world.org, "Price", "What it costs", ["too expensive"])
+        do_create_theme(other_world.org, "Price", "What it costs", ["too expensive"])
+    assert [job.args for job in bulk.pending()] == [(world.org.pk,), (other_world.org.pk,)]
+    reads: list[int] = []
+    pending = bulk.pending
+
+    def counted(*args: Any) -> list[Any]:  # Huey's own read, counted
+        reads.append(1)
+        return list(pending(*args))
+
+    monkeypatch.setattr(bulk, "pending", counted)
+    with clock.frozen_at(start + dt.timedelta(hours=1)):
+        assert retrain_from_corrections.call_local() == 2
+    assert [job.args for job in bulk.pending()] == [(world.org.pk,), (other_world.org.pk,)]
+    assert bulk.dequeue().args == (world.org.pk,)  # taken by a worker that then died
+    reads.clear()
+    # Within the two hours the bulk queue trusts a mark (`COALESCE_STALE`).
+    with clock.frozen_at(start + dt.timedelta(minutes=90)):
+        assert retrain_from_corrections.call_local() == 2
+    assert len(reads) == 1  # the queue read once for both marks
+    assert sorted(job.args for job in bulk.pending()) == sorted(
+        [(world.org.pk,), (other_world.org.pk,)]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_case_drain_lost_with_its_mark_is_enqueued_again_by_the_next_response(
     world: World, queued: None
 ) -> None:
@@ -354,14 +393,34 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.02)
 
 
-def wait_for_first_attempts(key: str, count: int) -> None:
+@contextmanager
+def counting_sends() -> Iterator[list[str]]:
+    """The ids of the send jobs the worker has finished, as Huey signals them. Tests
+    wait on these rather than polling the outbox table: on SQLite's shared in-memory test
+    database a read while the consumer writes fails it with "table is locked"."""
+    from huey.signals import SIGNAL_COMPLETE
+
+    done: list[str] = []
+
+    def finished(signal: str, task: Any, *args: Any) -> None:
+        if task.name == "send_outbox_message":
+            done.append(task.id)
+
+    critical.signal(SIGNAL_COMPLETE)(finished)
+    try:
+        yield done
+    finally:
+        critical.disconnect_signal(finished, SIGNAL_COMPLETE)
+
+
+def wait_for_first_attempts(key: str, count: int, done: list[str]) -> None:
     """Until the `count` emails keyed `<key>:<i>` have each failed once (the SMTP server is
-    down) and no send job waits; their retries share a wake-up per second."""
+    down: their send jobs in `done`); their retries share a wake-up per second."""
+    wait_until(lambda: len(done) == count and critical.pending_count() == 0)
     failed = OutboxMessage.objects.filter(
         idempotency_key__startswith=f"{key}:", state=OutboxState.PENDING, attempts=1
     )
-    wait_until(lambda: failed.count() == count)
-    wait_until(lambda: critical.pending_count() == 0)
+    assert failed.count() == count
     assert 1 <= critical.scheduled_count() < count
 
 
@@ -417,9 +476,9 @@ def test_a_new_case_and_its_email_go_before_the_emails_an_outage_released(
     backlog = queue_emails(world, "held", backlog_size)
     arrivals = HeldArrivals(held=1 + sent_before)  # the first email after the outage, then
     smtp.inbox.messages = arrivals  # a turn's worth of the backlog; its last is held
-    with consuming(critical_on_redis):
+    with counting_sends() as sends, consuming(critical_on_redis):
         # Every first attempt meets the outage; their retries share a wake-up a second.
-        wait_for_first_attempts("held", backlog_size)
+        wait_for_first_attempts("held", backlog_size, sends)
         smtp.start()
         # The first email through after the outage releases the backlog: all of it queued.
         first = do_queue_email(world.org.pk, to="first@example.com", subject="Back",
@@ -499,11 +558,11 @@ def test_held_back_emails_take_turns_with_case_jobs_that_never_let_the_worker_id
     critical.signal(SIGNAL_EXECUTING)(executing)
     critical.signal(SIGNAL_COMPLETE)(complete)
     try:
-        with consuming(critical_on_redis):
+        with counting_sends() as sends, consuming(critical_on_redis):
             # Every first attempt meets the outage and schedules its retry's wake-up (30 s);
             # here the backlog goes by its release, so on a slow machine no wake-up may
             # enqueue a turn early.
-            wait_for_first_attempts("held", backlog_size)
+            wait_for_first_attempts("held", backlog_size, sends)
             critical.storage.flush_schedule()
             smtp.start()
             stream.set()
